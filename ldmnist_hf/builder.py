@@ -1,0 +1,368 @@
+"""The LD-MNIST dataset: MNIST encoded by a pair of VAEs, written as a Hub dataset repository.
+
+`encode_split` is the pure function that makes the data; `LDMNIST` is the `datasets` builder around it;
+`build_dataset` runs the builder and lays the result out as a Hub dataset repository
+(`data/*.parquet` + `README.md` card), so `load_dataset(folder)` works offline.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow as pa
+
+from .utils import LDMNISTError, atomic_dir, log
+
+_CITATION = """\
+@misc{ldmnist2020,
+  title  = {Low dimensional MNIST dataset},
+  author = {Dmitrii Rashchenko},
+  year   = {2020},
+  note   = {VAE latents of MNIST images and labels}
+}
+"""
+_DESCRIPTION = """\
+LD-MNIST maps each MNIST image to a latent vector with an image VAE and each label to a latent vector
+with a class VAE: a regression task from one roughly standard normal vector to another.
+"""
+_LICENSE = "mit"
+LATENT_COLUMNS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
+SPLITS = ("train", "test")
+
+
+def features(latent_dim: int) -> datasets.Features:
+    vec = datasets.List(datasets.Value("float32"), length=latent_dim)
+    return datasets.Features(
+        {
+            **{name: vec for name in LATENT_COLUMNS},
+            "label": datasets.ClassLabel(names=[str(i) for i in range(10)]),
+            "index": datasets.Value("int32"),
+        }
+    )
+
+
+def _split_seed(seed: int, split: str) -> int:
+    # Each split has its own stream, so the test latents do not depend on the train split's size.
+    return seed * 2 + SPLITS.index(split)
+
+
+def encode_split(
+    image_vae, class_vae, images: np.ndarray, labels: np.ndarray, seed: int, batch_size: int = 10000
+) -> dict[str, np.ndarray]:
+    """Encodes one split in inference mode and samples the latents, as the reference did.
+
+    Args:
+        image_vae (`ImageVAE`), class_vae (`ClassVAE`): the encoders (put in eval mode here).
+        images (`np.ndarray` uint8 `(N, 28, 28)`), labels (`np.ndarray` int `(N,)`).
+        seed (`int`): seeds the sampling noise; the same models and seed give identical arrays.
+
+    Returns:
+        `dict` of float32 `(N, latent_dim)` arrays for `x`, `y`, `x_mean`, `x_std`, `y_mean`, `y_std`.
+    """
+    import torch
+
+    image_vae.eval()
+    class_vae.eval()
+    device = image_vae.device
+    gen = torch.Generator(device).manual_seed(seed)
+    parts: dict[str, list] = {name: [] for name in LATENT_COLUMNS}
+    with torch.no_grad():
+        for i in range(0, len(images), batch_size):
+            qx = image_vae.encode(torch.from_numpy(images[i : i + batch_size])).latent_dist
+            qy = class_vae.encode(torch.from_numpy(np.asarray(labels[i : i + batch_size]))).latent_dist
+            for name, t in (
+                ("x_mean", qx.mean),
+                ("x_std", qx.std),
+                ("x", qx.sample(gen)),
+                ("y_mean", qy.mean),
+                ("y_std", qy.std),
+                ("y", qy.sample(gen)),
+            ):
+                parts[name].append(t.float().cpu().numpy())
+    return {name: np.concatenate(v) for name, v in parts.items()}
+
+
+def _table(arrays: dict[str, np.ndarray], labels: np.ndarray) -> pa.Table:
+    n, L = arrays["x"].shape
+    cols = {
+        name: pa.FixedSizeListArray.from_arrays(pa.array(arrays[name].reshape(-1), pa.float32()), L)
+        for name in LATENT_COLUMNS
+    }
+    cols["label"] = pa.array(np.asarray(labels, np.int64), pa.int64())
+    cols["index"] = pa.array(np.arange(n, dtype=np.int32))
+    return pa.table(cols).cast(features(L).arrow_schema)
+
+
+@dataclass
+class LDMNISTConfig(datasets.BuilderConfig):
+    """Configuration of the LD-MNIST builder.
+
+    Args:
+        latent_dim (`int`, defaults to 32): must match both VAEs.
+        seed (`int`, defaults to 0): seeds the sampling of `x` and `y`.
+        image_vae (`str`): folder or Hub id of the image VAE (default: the shipped 32-d one).
+        class_vae (`str`): folder or Hub id of the class VAE (default: the shipped 32-d one).
+        mnist_source (`str`, defaults to `"auto"`): see `load_mnist`.
+    """
+
+    latent_dim: int = 32
+    seed: int = 0
+    image_vae: str = "image-vae-32"
+    class_vae: str = "class-vae-32"
+    mnist_source: str = "auto"
+
+
+class LDMNIST(datasets.ArrowBasedBuilder):
+    """LD-MNIST: MNIST images and labels as sampled VAE latents, in the original MNIST order."""
+
+    BUILDER_CONFIG_CLASS = LDMNISTConfig
+    BUILDER_CONFIGS = [
+        LDMNISTConfig(name="default", description="32-d latents from the shipped VAEs, seed 0")
+    ]
+    DEFAULT_CONFIG_NAME = "default"
+
+    def _info(self) -> datasets.DatasetInfo:
+        return datasets.DatasetInfo(
+            description=_DESCRIPTION,
+            features=features(self.config.latent_dim),
+            citation=_CITATION,
+            license=_LICENSE,
+        )
+
+    def _split_generators(self, dl_manager):
+        from .mnist import load_mnist
+
+        mnist = load_mnist(self.config.mnist_source)
+        image_vae, class_vae = load_vaes(self.config.image_vae, self.config.class_vae, self.config.latent_dim)
+        return [
+            datasets.SplitGenerator(
+                name=split,
+                gen_kwargs=dict(
+                    image_vae=image_vae,
+                    class_vae=class_vae,
+                    images=getattr(mnist, f"{split}_images"),
+                    labels=getattr(mnist, f"{split}_labels"),
+                    seed=_split_seed(self.config.seed, split),
+                ),
+            )
+            for split in SPLITS
+        ]
+
+    def _generate_tables(self, image_vae, class_vae, images, labels, seed):
+        yield 0, _table(encode_split(image_vae, class_vae, images, labels, seed), labels)
+
+
+def load_vaes(image_vae, class_vae, latent_dim: int | None = None):
+    """Loads (or checks) the image and class VAEs: names of shipped models, folders, Hub ids or models."""
+    from .pretrained import load_pretrained
+
+    iv = load_pretrained(image_vae, "ImageVAE") if isinstance(image_vae, str | Path) else image_vae.eval()
+    cv = load_pretrained(class_vae, "ClassVAE") if isinstance(class_vae, str | Path) else class_vae.eval()
+    if iv.config.latent_dim != cv.config.latent_dim:
+        raise LDMNISTError(
+            f"The image VAE has latent size {iv.config.latent_dim} but the class VAE has "
+            f"{cv.config.latent_dim}; give a matching pair (train them together with `ldmnist train`)."
+        )
+    if latent_dim is not None and iv.config.latent_dim != latent_dim:
+        raise LDMNISTError(
+            f"--latent-dim {latent_dim} does not match the models' latent size {iv.config.latent_dim}."
+        )
+    return iv, cv
+
+
+# ----------------------------------------------------------------------------- statistics and card
+
+
+def latent_statistics(x: np.ndarray, y: np.ndarray) -> dict:
+    """Global and per-component mean/std of `x` and `y` `(N, L)`, as the reference printed them."""
+    out = {}
+    for name, a in (("x", x), ("y", y)):
+        a = np.asarray(a, np.float64)
+        std = a.std(0)
+        out[name] = {
+            "mean": float(a.mean()),
+            "std": float(a.std()),
+            "component_mean": a.mean(0).tolist(),
+            "component_std": std.tolist(),
+            "components_std_below_0.8": int((std < 0.8).sum()),
+        }
+    return out
+
+
+def statistics_markdown(stats: dict) -> str:
+    x, y = stats["x"], stats["y"]
+    lines = [
+        f"Global: `x` mean {x['mean']:.4f}, std {x['std']:.4f}; `y` mean {y['mean']:.4f}, std {y['std']:.4f}.",
+        f"Components with std below 0.8: {x['components_std_below_0.8']} in `x`, "
+        f"{y['components_std_below_0.8']} in `y` (in the 2020 reference dataset: 11 and 6).",
+        "",
+        "| component | x mean | x std | y mean | y std |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for i, (xm, xs, ym, ys) in enumerate(
+        zip(x["component_mean"], x["component_std"], y["component_mean"], y["component_std"])
+    ):
+        lines.append(f"| {i} | {xm:.4f} | {xs:.4f} | {ym:.4f} | {ys:.4f} |")
+    return "\n".join(lines)
+
+
+def _model_ref(model, name) -> tuple[str, str]:
+    """How the card names a model and where its card is."""
+    from .pretrained import PRETRAINED
+
+    if isinstance(name, str) and name in PRETRAINED:
+        return f"`{name}` (shipped with ldmnist-hf)", f"model card: `ldmnist_hf/pretrained/{name}/README.md`"
+    path = getattr(model, "name_or_path", "") or str(name)
+    return f"`{path}`", "model card beside its weights"
+
+
+def render_card(meta: dict, stats: dict, benchmark_md: str | None = None) -> str:
+    """The dataset card: YAML (configs, dataset_info) + body from `cards/dataset_card.md`."""
+    from huggingface_hub import DatasetCard, DatasetCardData
+
+    feats = features(meta["latent_dim"])
+    card_data = DatasetCardData(
+        license=_LICENSE,
+        pretty_name=f"LD-MNIST ({meta['latent_dim']}-d)",
+        task_categories=["tabular-regression"],
+        size_categories=["10K<n<100K"],
+        source_datasets=["ylecun/mnist"],
+        tags=["mnist", "vae", "latent", "toy-task"],
+        configs=[
+            {
+                "config_name": "default",
+                "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in SPLITS],
+            }
+        ],
+        dataset_info={
+            "features": feats._to_yaml_list(),
+            "splits": [
+                {"name": s, "num_bytes": meta[f"bytes_{s}"], "num_examples": meta[f"n_{s}"]} for s in SPLITS
+            ],
+            "dataset_size": sum(meta[f"bytes_{s}"] for s in SPLITS),
+        },
+    )
+    template = (Path(__file__).parent / "cards" / "dataset_card.md").read_text()
+    body = template.format(
+        **meta,
+        statistics=statistics_markdown(stats),
+        citation=_CITATION,
+        benchmark=benchmark_md or "Run `ldmnist benchmark --dataset DIR` to add the benchmark table here.",
+    )
+    return str(DatasetCard(f"---\n{card_data.to_yaml()}\n---\n\n{body}"))
+
+
+# ----------------------------------------------------------------------------- build
+
+
+def build_dataset(
+    output_dir: str | Path = "ldmnist",
+    image_vae="image-vae-32",
+    class_vae="class-vae-32",
+    seed: int = 0,
+    mnist_source: str = "auto",
+    overwrite: bool = False,
+    numpy_export: bool = False,
+    command: str | None = None,
+) -> Path:
+    """Encodes MNIST and writes LD-MNIST as a Hub dataset repository folder, atomically.
+
+    Args:
+        output_dir (`str` or path, defaults to `"ldmnist"`): the folder to create.
+        image_vae, class_vae: shipped model names, folders, Hub ids, or loaded models.
+        seed (`int`, defaults to 0): seeds the sampling; same models and seed give identical files.
+        mnist_source (`str`, defaults to `"auto"`): see `load_mnist`.
+        overwrite (`bool`, defaults to `False`): replace an existing `output_dir`.
+        numpy_export (`bool`, defaults to `False`): also write `train_x.npy`, `train_y.npy`,
+            `test_x.npy`, `test_y.npy` like the 2020 download.
+
+    Returns:
+        The folder, loadable with `datasets.load_dataset(str(folder))`.
+    """
+    from . import __version__
+    from .mnist import load_mnist
+
+    output_dir = Path(output_dir)
+    if output_dir.exists() and not overwrite:
+        raise LDMNISTError(
+            f"{output_dir} already exists; pass --overwrite to replace it, or choose another path."
+        )
+    t0 = time.perf_counter()
+    iv, cv = load_vaes(image_vae, class_vae)
+    mnist = load_mnist(mnist_source)
+    L = iv.config.latent_dim
+    with atomic_dir(output_dir, overwrite=overwrite) as tmp:
+        arrays, nbytes = {}, {}
+        for split in SPLITS:
+            labels = getattr(mnist, f"{split}_labels")
+            arrays[split] = encode_split(
+                iv, cv, getattr(mnist, f"{split}_images"), labels, _split_seed(seed, split)
+            )
+            # Written through `datasets` so the Parquet carries the features (ClassLabel, fixed-length lists).
+            table = _table(arrays[split], labels)
+            nbytes[f"bytes_{split}"] = table.nbytes
+            ds = datasets.Dataset(table, info=datasets.DatasetInfo(features=features(L)))
+            (tmp / "data").mkdir(exist_ok=True)
+            ds.to_parquet(str(tmp / "data" / f"{split}-00000-of-00001.parquet"))
+            if numpy_export:
+                np.save(tmp / f"{split}_x.npy", arrays[split]["x"])
+                np.save(tmp / f"{split}_y.npy", arrays[split]["y"])
+        meta = {
+            "latent_dim": L,
+            "seed": seed,
+            "n_train": len(mnist.train_labels),
+            "n_test": len(mnist.test_labels),
+            "mnist_source": mnist.source,
+            "version": __version__,
+            "load_name": output_dir.name,
+            "command": command or f"ldmnist build --seed {seed}",
+            **nbytes,
+        }
+        meta["image_vae"], meta["image_vae_card"] = _model_ref(iv, image_vae)
+        meta["class_vae"], meta["class_vae_card"] = _model_ref(cv, class_vae)
+        stats = latent_statistics(arrays["train"]["x"], arrays["train"]["y"])
+        (tmp / "README.md").write_text(render_card(meta, stats))
+        (tmp / "ldmnist_build.json").write_text(
+            json.dumps(
+                {
+                    **meta,
+                    "image_vae_config": iv.config.to_dict(),
+                    "class_vae_config": cv.config.to_dict(),
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        shutil.copy(Path(__file__).parent / "cards" / "gitattributes", tmp / ".gitattributes")
+    log(f"Built LD-MNIST ({L}-d, seed {seed}) in {time.perf_counter() - t0:.1f} s: {output_dir}")
+    return output_dir
+
+
+def load_latents(dataset, split: str = "train", columns=("x", "y")) -> tuple[np.ndarray, ...]:
+    """The fast way to whole-split numpy arrays: reads the memory-mapped Arrow columns directly.
+
+    Args:
+        dataset: a `DatasetDict`, a `Dataset`, or a path given to `load_dataset`.
+        split (`str`, defaults to `"train"`): used when `dataset` is a `DatasetDict` or a path.
+        columns (`tuple[str]`, defaults to `("x", "y")`): latent columns to return.
+
+    Returns:
+        One float32 array `(N, latent_dim)` per column (views of the Arrow buffers where possible).
+    """
+    if isinstance(dataset, str | Path):
+        dataset = datasets.load_dataset(str(dataset), split=split)
+    elif isinstance(dataset, datasets.DatasetDict):
+        dataset = dataset[split]
+    if dataset._indices is not None:  # a shuffled/selected view: let datasets gather the rows
+        return tuple(dataset.with_format("numpy")[:][c] for c in columns)
+    out = []
+    for c in columns:
+        col = dataset.data.column(c).combine_chunks()
+        out.append(col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), -1))
+    return tuple(out)

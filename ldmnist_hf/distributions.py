@@ -1,0 +1,46 @@
+"""The diagonal Gaussian posterior shared by both VAEs (in the spirit of diffusers' `vae.py`)."""
+
+from __future__ import annotations
+
+import torch
+
+
+class DiagonalGaussian:
+    """Posterior `q(z | x)` over 1-D latent vectors.
+
+    Args:
+        mean (`torch.Tensor` of shape `(batch, latent_dim)`): posterior mean.
+        log_var (`torch.Tensor` of shape `(batch, latent_dim)`): the encoder's "log-variance" head.
+        sampling (`str`, defaults to `"reference"`): how `log_var` turns into a standard deviation.
+            `"reference"`: `std = exp(log_var)`, what the 2020 code sampled with, while its KL term
+            treats `log_var` as a log-variance; `"standard"`: `std = exp(log_var / 2)`.
+
+    Example:
+
+    >>> import torch
+    >>> q = DiagonalGaussian(torch.zeros(2, 3), torch.zeros(2, 3))
+    >>> q.sample(torch.Generator().manual_seed(0)).shape
+    torch.Size([2, 3])
+    >>> q.kl().tolist()
+    [0.0, 0.0]
+    """
+
+    def __init__(self, mean: torch.Tensor, log_var: torch.Tensor, sampling: str = "reference"):
+        self.mean = mean
+        self.log_var = log_var
+        self.sampling = sampling
+        self.std = torch.exp(log_var) if sampling == "reference" else torch.exp(0.5 * log_var)
+
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        eps = torch.randn(
+            self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype
+        )
+        return self.mean + self.std * eps
+
+    def mode(self) -> torch.Tensor:
+        return self.mean
+
+    def kl(self) -> torch.Tensor:
+        """Per-example `-mean(1 + log_var - mean^2 - exp(log_var))` over components (the reference's
+        term: twice the KL divergence to N(0, I) per component). Shape `(batch,)`."""
+        return -(1 + self.log_var - self.mean.pow(2) - self.log_var.exp()).mean(dim=1)

@@ -1,0 +1,45 @@
+"""Publishing folders (a built dataset, a model) to the Hugging Face Hub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .utils import LDMNISTError
+
+
+def push_folder(
+    folder: str | Path,
+    repo_id: str,
+    repo_type: str = "dataset",
+    private: bool = False,
+    endpoint: str | None = None,
+    token: str | None = None,
+) -> str:
+    """Creates the repository if needed and uploads the folder in one commit; returns the commit URL.
+
+    Args:
+        folder: a folder written by `ldmnist build` (repo_type `"dataset"`) or a model folder (`"model"`).
+        repo_id (`str`): `"user/name"`.
+        endpoint (`str`, *optional*): another Hub endpoint (a local Hub server, for instance).
+    """
+    from huggingface_hub import HfApi
+
+    folder = Path(folder)
+    if not (folder / "README.md").exists():
+        raise LDMNISTError(
+            f"{folder} has no README.md card: push a folder written by `ldmnist build` "
+            f"or a model folder with its card."
+        )
+    if repo_type == "dataset" and not list(folder.glob("data/*.parquet")):
+        raise LDMNISTError(f"{folder} holds no data/*.parquet: is it a folder written by `ldmnist build`?")
+    if repo_type == "model" and not (folder / "model.safetensors").exists():
+        raise LDMNISTError(f"{folder} holds no model.safetensors: is it a model folder?")
+    api = HfApi(endpoint=endpoint, token=token)
+    api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
+    info = api.upload_folder(
+        folder_path=str(folder),
+        repo_id=repo_id,
+        repo_type=repo_type,
+        commit_message="Upload LD-MNIST with ldmnist-hf",
+    )
+    return str(info)

