@@ -32,6 +32,7 @@ _LAZY = {
     "LDMNISTError": "utils",
 }
 
+_LIGHT = {"load_mnist", "MNIST", "LDMNISTError"}  # need no torch
 METRIC_PATH = str(Path(__file__).parent / "metrics" / "ldmnist")
 __all__ = [*_LAZY, "METRIC_PATH", "register"]
 
@@ -44,8 +45,8 @@ def register() -> None:
 def __getattr__(name: str):
     if name in _LAZY:
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
-        if _LAZY[name] == "configuration_ldmnist":
-            register()  # configs alone would leave AutoModel unaware of the models
+        if name not in _LIGHT:
+            register()  # so that AutoModel knows the models whichever name brought them in
         value = getattr(module, name)
         globals()[name] = value
         return value

@@ -86,6 +86,14 @@ def cmd_build(args) -> None:
     )
 
 
+def cmd_release(args) -> None:
+    from .release import release
+
+    _quiet_hf()
+    metrics = release(args.run, dest=args.dest, cards_dir=args.cards_dir)
+    print(json.dumps({k: v for k, v in metrics.items() if not k.endswith("component_std")}, indent=2))
+
+
 def cmd_push(args) -> None:
     from .publish import push_folder
 
@@ -202,6 +210,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser(
+        "release",
+        help="evaluate a training run and write its models with model cards",
+        formatter_class=fmt,
+        description="Evaluate a run's models on the MNIST test set and write each model folder "
+        "(safetensors, config.json, README.md card).\n\n"
+        "example:\n  ldmnist release --run runs/ld16 --dest models16\n"
+        "  ldmnist release --run runs/fast32 --cards-dir model_cards   # the shipped 32-d models",
+    )
+    s.add_argument("--run", required=True, help="a folder written by `ldmnist train`")
+    s.add_argument("--dest", help="where the model folders go (default: the package's shipped models)")
+    s.add_argument("--cards-dir", help="also write the cards here")
+    s.set_defaults(func=cmd_release)
 
     s = sub.add_parser(
         "push",

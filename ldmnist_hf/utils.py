@@ -23,6 +23,12 @@ def cache_dir() -> Path:
     return Path(base) / "ldmnist"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def log(message: str) -> None:
     """Progress for people goes to stderr, so stdout stays clean for results."""
     print(message, file=sys.stderr, flush=True)
@@ -48,8 +54,12 @@ def atomic_dir(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
     try:
         yield tmp
+        for path in tmp.rglob("*"):  # some writers make private files; publishable outputs are ordinary ones
+            if path.is_file():
+                os.chmod(path, 0o666 & ~_umask())
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             os.replace(target, old)
@@ -69,6 +79,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

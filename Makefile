@@ -1,0 +1,34 @@
+# Two commands do everything on a fresh machine with Python 3.11 and pip:
+#   make dataset   set up .venv, fetch real MNIST, build ./ldmnist with the shipped 32-d VAEs
+#   make test      set up .venv if needed and run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup dataset test test-slow lint bench
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first, pinned: 2.13.0 is the CPU build this project is tested with
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+dataset: setup
+	$(BIN)/ldmnist fetch-mnist
+	$(BIN)/ldmnist build --output-dir ldmnist --format numpy --overwrite
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: setup
+	$(BIN)/python bench/train_step.py

@@ -1,0 +1,100 @@
+"""Seconds per epoch of the joint training step at batch 10000, next to the compute bound.
+
+An epoch is what the reference recipe does each epoch: 6 training steps over the 60000 training
+images at batch 10000 (forward + backward + two Adam updates), then a forward pass over the 10000
+test images. The bound is the epoch's multiply-adds at this machine's float32 matmul throughput,
+measured in the same run.
+
+    python bench/train_step.py [--epochs 5] [--compile] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from ldmnist_hf import load_mnist
+from ldmnist_hf.training import Models, TrainingArguments, _to_device, evaluate_models, joint_losses
+
+
+def matmul_gflops(n: int = 4096, repeats: int = 3) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+def epoch_flops(models: Models, n_train: int, n_test: int) -> float:
+    """Dense-layer FLOPs of one epoch: training = forward + backward (3x forward), test = forward."""
+    per_example = 0
+    for m in models.modules():
+        if isinstance(m, torch.nn.Linear):
+            per_example += m.in_features * m.out_features
+    # The class decoder runs twice per example (class VAE and the middle-layers path).
+    per_example += models.class_vae.decoder.in_features * models.class_vae.decoder.out_features
+    return 2 * per_example * (3 * n_train + n_test)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=10000)
+    p.add_argument("--compile", action="store_true")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = p.parse_args()
+
+    mnist = load_mnist()
+    targs = TrainingArguments(output_dir="/dev/null", recipe="reference", device=args.device)
+    torch.manual_seed(0)
+    models = Models.new(targs).to(args.device).eval()  # layers as the reference code ran them
+    vae_params = [*models.image_vae.parameters(), *models.class_vae.parameters()]
+    opts = [torch.optim.Adam(vae_params, 1e-3), torch.optim.Adam(models.middle_layers.parameters(), 1e-3)]
+    train_x, train_y, test_x, test_y = _to_device(mnist, args.device)
+    step = torch.compile(joint_losses, dynamic=False) if args.compile else joint_losses
+    gen = torch.Generator(args.device).manual_seed(0)
+
+    def epoch():
+        order = torch.randperm(len(train_x), device=args.device)
+        for i in range(0, len(train_x), args.batch_size):
+            idx = order[i : i + args.batch_size]
+            loss = step(models, train_x[idx], train_y[idx], gen)["loss"]
+            for o in opts:
+                o.zero_grad(set_to_none=True)
+            loss.backward()
+            for o in opts:
+                o.step()
+        evaluate_models(models, test_x, test_y)
+        if args.device.startswith("cuda"):
+            torch.cuda.synchronize()
+
+    t0 = time.perf_counter()
+    epoch()  # warm-up (and compilation)
+    warmup = time.perf_counter() - t0
+    times = []
+    for _ in range(args.epochs):
+        t0 = time.perf_counter()
+        epoch()
+        times.append(time.perf_counter() - t0)
+    gflops = matmul_gflops() if args.device == "cpu" else float("nan")
+    flops = epoch_flops(models, len(train_x), len(test_x))
+    bound = flops / (gflops * 1e9)
+    best, median = min(times), sorted(times)[len(times) // 2]
+    print(
+        f"device {args.device}, threads {torch.get_num_threads()}, batch {args.batch_size}, "
+        f"compile {args.compile} (first epoch {warmup:.2f} s)"
+    )
+    print(f"epoch: median {median:.3f} s, best {best:.3f} s over {args.epochs} epochs")
+    print(
+        f"work: {flops / 1e9:.1f} GFLOP per epoch; float32 matmul {gflops:.0f} GFLOP/s -> bound {bound:.3f} s"
+    )
+    print(f"ratio to bound: {median / bound:.2f}x (target: within 2.5x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Figures of LD-MNIST. Each takes an optional `ax`/`fig`, returns the figure and never calls `show()`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_histogram(values: np.ndarray, title: str, ax=None, bins: int = 120):
+    """Histogram of all components pooled, with the standard normal density drawn over it."""
+    plt = _plt()
+    fig = ax.figure if ax is not None else plt.figure(figsize=(6, 4))
+    ax = ax or fig.add_subplot()
+    v = np.asarray(values, np.float64).ravel()
+    ax.hist(v, bins=bins, range=(-5, 5), density=True, color="tab:blue", alpha=0.7, label="all components")
+    grid = np.linspace(-5, 5, 400)
+    ax.plot(grid, np.exp(-(grid**2) / 2) / math.sqrt(2 * math.pi), color="black", lw=1.5, label="N(0, 1)")
+    ax.set(title=title, xlabel="latent value", ylabel="density")
+    ax.text(
+        0.02, 0.95, f"mean {v.mean():.4f}\nstd {v.std():.4f}", transform=ax.transAxes, va="top", fontsize=9
+    )
+    ax.legend(loc="upper right")
+    return fig
+
+
+def plot_image_grid(rows: list[np.ndarray], row_titles: list[str], title: str, fig=None):
+    """Rows of 28x28 images, each row with a label on its left."""
+    plt = _plt()
+    n_rows, n_cols = len(rows), len(rows[0])
+    fig = fig or plt.figure(figsize=(n_cols * 0.9, n_rows * 1.0 + 0.5))
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    for r, (images, name) in enumerate(zip(rows, row_titles)):
+        for c in range(n_cols):
+            ax = axes[r][c]
+            ax.imshow(images[c], cmap="gray", vmin=0, vmax=1 if images[c].dtype != np.uint8 else 255)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(name, fontsize=9)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_manifold(images: np.ndarray, values: np.ndarray, components: tuple[int, int], fig=None):
+    """Decoded images on a grid over two latent components: `images` `(n, n, 28, 28)`, `values` `(n,)`."""
+    plt = _plt()
+    n = len(values)
+    fig = fig or plt.figure(figsize=(7, 7))
+    ax = fig.add_subplot()
+    canvas = np.ones((n * 28, n * 28))
+    for i in range(n):
+        for j in range(n):
+            canvas[i * 28 : (i + 1) * 28, j * 28 : (j + 1) * 28] = images[i, j]
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, extent=(0, n, n, 0))
+    ticks = np.arange(n) + 0.5
+    ax.set_xticks(ticks, [f"{v:.1f}" for v in values], fontsize=7)
+    ax.set_yticks(ticks, [f"{v:.1f}" for v in values], fontsize=7)
+    ax.set(
+        xlabel=f"component {components[1]} (normal quantiles)",
+        ylabel=f"component {components[0]} (normal quantiles)",
+        title=f"Decoded images over latent components {components[0]} and {components[1]} (others at 0)",
+    )
+    return fig
+
+
+def plot_importance(importance: np.ndarray, std: np.ndarray, threshold: float, ax=None):
+    """Bar plot of each component's effect on the decoded image, coloured by whether it counts."""
+    plt = _plt()
+    fig = ax.figure if ax is not None else plt.figure(figsize=(10, 4))
+    ax = ax or fig.add_subplot()
+    idx = np.arange(len(importance))
+    matters = importance >= threshold
+    ax.bar(idx[matters], importance[matters], color="tab:red", label="matters")
+    ax.bar(idx[~matters], importance[~matters], color="tab:gray", label="does not")
+    ax.axhline(threshold, color="black", ls="--", lw=1, label=f"threshold {threshold:.4f}")
+    for i, s in zip(idx, std):
+        ax.text(i, importance[i], f"{s:.2f}", ha="center", va="bottom", fontsize=6, rotation=90)
+    ax.set(
+        xlabel="latent component (label above bar: std over the train set)",
+        ylabel="mean |change| of decoded pixels",
+        title=f"Component importance: {int(matters.sum())} of {len(importance)} components change the decoded image",
+    )
+    ax.set_xticks(idx)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.legend(fontsize=8)
+    return fig

@@ -1,0 +1,88 @@
+import json
+
+import pytest
+import torch
+
+from ldmnist_hf.training import Models, TrainingArguments, train
+from ldmnist_hf.utils import LDMNISTError
+
+
+@pytest.fixture(scope="module")
+def subset(mnist):
+    from ldmnist_hf.mnist import MNIST
+
+    return MNIST(
+        mnist.train_images[:2048],
+        mnist.train_labels[:2048],
+        mnist.test_images[:512],
+        mnist.test_labels[:512],
+        source="subset",
+    )
+
+
+def _args(tmp_path, name, **kw):
+    kw = {"latent_dim": 8, "epochs": 4, "batch_size": 256, "device": "cpu", "checkpoint_every": 2, **kw}
+    return TrainingArguments(output_dir=str(tmp_path / name), **kw)
+
+
+def test_losses_fall_and_models_are_saved(tmp_path, subset):
+    summary = train(_args(tmp_path, "run"), mnist=subset, progress=False)
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2, 3, 4]
+    assert lines[-1]["train/loss"] < lines[0]["train/loss"]
+    assert lines[-1]["test/image_rec"] < lines[0]["test/image_rec"]
+    assert summary["final"]["epoch"] == 4
+    models = Models.from_dir(tmp_path / "run" / "models")
+    assert models.image_vae.config.latent_dim == 8
+    assert len(summary["image_latent_std"]) == 8
+
+
+def test_resume_gives_identical_weights(tmp_path, subset):
+    train(_args(tmp_path, "full"), mnist=subset, progress=False)
+    # A run stopped after epoch 3 (between checkpoints) and resumed ends where the uninterrupted run ends.
+    stopped = train(_args(tmp_path, "split"), mnist=subset, progress=False, stop_after=3)
+    assert stopped["stopped_after"] == 3 and not (tmp_path / "split" / "models").exists()
+    train(_args(tmp_path, "split"), mnist=subset, resume=True, progress=False)
+    a = Models.from_dir(tmp_path / "full" / "models").state_dict()
+    b = Models.from_dir(tmp_path / "split" / "models").state_dict()
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    log_a = (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()
+    log_b = (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()
+    strip = [{k: v for k, v in json.loads(x).items() if k != "epoch_seconds"} for x in log_a]
+    assert strip == [{k: v for k, v in json.loads(x).items() if k != "epoch_seconds"} for x in log_b]
+
+
+def test_classification_gradient_option(tmp_path, subset):
+    models = Models.new(_args(tmp_path, "g"))
+    from ldmnist_hf.training import _to_device, joint_losses
+
+    x, y, _, _ = _to_device(subset, "cpu", 64)
+    for flag in (True, False):
+        models.zero_grad()
+        joint_losses(models, x, y, torch.Generator().manual_seed(0), classification_to_vaes=flag)[
+            "classification"
+        ].backward()
+        reaches_vae = models.image_vae.mean_head.weight.grad is not None
+        assert reaches_vae == flag
+        assert models.middle_layers.layers[-1].weight.grad is not None
+
+
+def test_layers_mode_keeps_batchnorm_statistics(tmp_path, subset):
+    train(_args(tmp_path, "inf", epochs=1), mnist=subset, progress=False)
+    bn = Models.from_dir(tmp_path / "inf" / "models").image_vae.encoder[0][2]
+    assert torch.equal(bn.running_mean, torch.zeros_like(bn.running_mean))  # as the reference code ran
+    train(_args(tmp_path, "act", epochs=1, layers="active"), mnist=subset, progress=False)
+    bn = Models.from_dir(tmp_path / "act" / "models").image_vae.encoder[0][2]
+    assert not torch.equal(bn.running_mean, torch.zeros_like(bn.running_mean))
+
+
+def test_bad_arguments(tmp_path, subset):
+    with pytest.raises(LDMNISTError, match="Unknown recipe"):
+        TrainingArguments(recipe="slow")
+    with pytest.raises(LDMNISTError, match="no checkpoint"):
+        train(_args(tmp_path, "none"), mnist=subset, resume=True, progress=False)
+    train(_args(tmp_path, "done", epochs=1), mnist=subset, progress=False)
+    with pytest.raises(LDMNISTError, match="already holds a finished run"):
+        train(_args(tmp_path, "done", epochs=1), mnist=subset, progress=False)
