@@ -90,7 +90,7 @@ def cmd_release(args) -> None:
     from .release import release
 
     _quiet_hf()
-    metrics = release(args.run, dest=args.dest, cards_dir=args.cards_dir)
+    metrics = release(args.run, dest=args.dest, cards_dir=args.cards_dir, readme=args.readme)
     print(json.dumps({k: v for k, v in metrics.items() if not k.endswith("component_std")}, indent=2))
 
 
@@ -218,11 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate a run's models on the MNIST test set and write each model folder "
         "(safetensors, config.json, README.md card).\n\n"
         "example:\n  ldmnist release --run runs/ld16 --dest models16\n"
-        "  ldmnist release --run runs/fast32 --cards-dir model_cards   # the shipped 32-d models",
+        "  ldmnist release --run runs/fast32 --cards-dir model_cards --readme README.md  # shipped models",
     )
     s.add_argument("--run", required=True, help="a folder written by `ldmnist train`")
     s.add_argument("--dest", help="where the model folders go (default: the package's shipped models)")
     s.add_argument("--cards-dir", help="also write the cards here")
+    s.add_argument("--readme", help="also fill the results block of this README.md")
     s.set_defaults(func=cmd_release)
 
     s = sub.add_parser(

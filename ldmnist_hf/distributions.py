@@ -43,4 +43,4 @@ class DiagonalGaussian:
     def kl(self) -> torch.Tensor:
         """Per-example `-mean(1 + log_var - mean^2 - exp(log_var))` over components (the reference's
         term: twice the KL divergence to N(0, I) per component). Shape `(batch,)`."""
-        return -(1 + self.log_var - self.mean.pow(2) - self.log_var.exp()).mean(dim=1)
+        return (self.mean.pow(2) + self.log_var.exp() - 1 - self.log_var).mean(dim=1)

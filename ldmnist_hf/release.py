@@ -143,7 +143,11 @@ def render_model_card(kind: str, config: dict, metrics: dict, summary: dict) -> 
 
 
 def release(
-    run_dir: str | Path, dest: str | Path | None = None, cards_dir: str | Path | None = None, mnist=None
+    run_dir: str | Path,
+    dest: str | Path | None = None,
+    cards_dir: str | Path | None = None,
+    mnist=None,
+    readme: str | Path | None = None,
 ) -> dict:
     """Evaluates a run's models and writes them with model cards to `dest/<name>-<L>/`.
 
@@ -151,6 +155,7 @@ def release(
         run_dir: a folder written by `ldmnist train` (holding `models/` and `summary.json`).
         dest: where the model folders go (default: the package's `pretrained/` folder).
         cards_dir: also write the cards here as `<name>-<L>.md` (default: none).
+        readme: also fill the results block of this README.md.
     """
     from .mnist import load_mnist
     from .pretrained import PRETRAINED_DIR
@@ -171,8 +176,73 @@ def release(
         if cards_dir:
             atomic_write_text(Path(cards_dir) / f"{folder.name}.md", card)
         log(f"Wrote {folder}")
-    atomic_write_text(
-        dest / "evaluation.json", json.dumps({"metrics": metrics, "training": summary}, indent=2) + "\n"
-    )
+    evaluation = {"metrics": metrics, "training": summary}
+    atomic_write_text(dest / "evaluation.json", json.dumps(evaluation, indent=2) + "\n")
     shutil.copy(run_dir / "metrics.jsonl", dest / "training_metrics.jsonl")
+    if readme:
+        update_readme(readme, evaluation)
     return metrics
+
+
+README_MARKERS = ("<!-- results:start -->", "<!-- results:end -->")
+
+
+def results_markdown(evaluation: dict) -> str:
+    """The shipped models' figures for README.md, from `pretrained/evaluation.json`."""
+    m, t = evaluation["metrics"], evaluation["training"]
+    rows = [
+        (
+            "class VAE: class reconstructed from a sampled latent (one draw)",
+            f"{100 * m['class_vae_accuracy']:.2f} %",
+            "99.84 %",
+            ">= 99.75 %",
+        ),
+        (
+            f"class VAE: the same, mean of {m['class_vae_accuracy_draws']} draws",
+            f"{100 * m['class_vae_accuracy_mean']:.2f} %",
+            "",
+            "",
+        ),
+        (
+            "middle layers: image encoder -> middle layers -> class decoder accuracy",
+            f"{m['middle_layers_accuracy']:.4f}",
+            "0.9710",
+            ">= 0.97",
+        ),
+        (
+            "image VAE: test BCE (mean over pixels) / KL term",
+            f"{m['image_vae_test_bce']:.4f} / {m['image_vae_test_kl']:.4f}",
+            "",
+            "",
+        ),
+        (
+            "image latent components with std < 0.8 (train set)",
+            str(m["x_components_std_below_0.8"]),
+            "11",
+            ">= 8",
+        ),
+        ("class latent components with std < 0.8 (train set)", str(m["y_components_std_below_0.8"]), "6", ""),
+        (
+            "training time (fast recipe, this machine)",
+            f"{t['train_seconds_this_session']:.0f} s",
+            "about 6 h",
+            "<= 300 s",
+        ),
+    ]
+    lines = ["| shipped 32-d models, MNIST test set | ours | 2020 reference | bar |", "|---|---:|---:|---:|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return (
+        "\n".join(lines) + "\n\nGenerated from `ldmnist_hf/pretrained/evaluation.json` by `ldmnist release`."
+    )
+
+
+def update_readme(readme: str | Path, evaluation: dict) -> None:
+    """Replaces the block between the results markers of README.md."""
+    readme = Path(readme)
+    text = readme.read_text()
+    start, end = README_MARKERS
+    if start not in text or end not in text:
+        raise ValueError(f"{readme} has no {start} ... {end} block to fill.")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    atomic_write_text(readme, f"{head}{start}\n{results_markdown(evaluation)}\n{end}{tail}")

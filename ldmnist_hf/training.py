@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from .configuration_ldmnist import ClassVAEConfig, ImageVAEConfig, MiddleLayersConfig
+from .distributions import DiagonalGaussian
 from .modeling_ldmnist import ClassVAE, ImageVAE, MiddleLayers, keras_binary_crossentropy
 from .utils import LDMNISTError, atomic_dir, atomic_write_text, default_device, log
 
@@ -153,18 +154,16 @@ def joint_losses(
     """The reference's losses on one batch. `x`: float pixels `(B, 784)` in [0, 1]; `y`: int64 labels `(B,)`."""
     iv, cv, ml = models.image_vae, models.class_vae, models.middle_layers
     h = iv.encoder(x)
-    x_mean, x_log_var = iv.mean_head(h), iv.log_var_head(h)
-    x_std = x_log_var.exp() if iv.config.sampling == "reference" else (0.5 * x_log_var).exp()
-    z_x = x_mean + x_std * torch.randn(x_mean.shape, generator=generator, device=x.device)
-    image_rec = F.binary_cross_entropy_with_logits(iv.decoder(z_x), x)
-    image_kl = -(1 + x_log_var - x_mean.pow(2) - x_log_var.exp()).mean()
+    qx = DiagonalGaussian(iv.mean_head(h), iv.log_var_head(h), iv.config.sampling)
+    z_x = qx.sample(generator)
+    image_rec = F.binary_cross_entropy_with_logits(iv.decoder(z_x), x)  # (B, 784) logits: fused, stable
+    image_kl = qx.kl().mean()
 
     onehot = F.one_hot(y, cv.config.num_classes).to(x.dtype)
-    y_mean, y_log_var = cv.mean_head(onehot), cv.log_var_head(onehot)
-    y_std = y_log_var.exp() if cv.config.sampling == "reference" else (0.5 * y_log_var).exp()
-    z_y = y_mean + y_std * torch.randn(y_mean.shape, generator=generator, device=x.device)
+    qy = DiagonalGaussian(cv.mean_head(onehot), cv.log_var_head(onehot), cv.config.sampling)
+    z_y = qy.sample(generator)
     class_rec = keras_binary_crossentropy(cv.decoder(z_y).softmax(-1), onehot).mean()
-    class_kl = -(1 + y_log_var - y_mean.pow(2) - y_log_var.exp()).mean()
+    class_kl = qy.kl().mean()
 
     if classification_to_vaes:
         mid_logits = cv.decoder(ml.layers(z_x))

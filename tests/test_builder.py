@@ -1,0 +1,155 @@
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from ldmnist_hf import builder as B
+from ldmnist_hf.utils import LDMNISTError
+
+LATENTS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, mnist):
+    """`ldmnist build` run as a user runs it, in an empty directory, with the shipped weights."""
+    cwd = tmp_path_factory.mktemp("cwd")
+    proc = subprocess.run(
+        [sys.executable, "-m", "ldmnist_hf.cli", "build", "--format", "numpy"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "load_dataset('ldmnist')" in proc.stdout
+    return cwd
+
+
+@pytest.fixture(scope="module")
+def ds(built):
+    import datasets
+
+    old = os.getcwd()
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        os.chdir(built)
+        return datasets.load_dataset("ldmnist")
+    finally:
+        os.chdir(old)
+        del os.environ["HF_HUB_OFFLINE"]
+
+
+def test_layout_and_card(built):
+    folder = built / "ldmnist"
+    assert sorted(p.name for p in (folder / "data").iterdir()) == [
+        "test-00000-of-00001.parquet",
+        "train-00000-of-00001.parquet",
+    ]
+    card = (folder / "README.md").read_text()
+    assert card.startswith("---\n") and "config_name: default" in card and "num_examples: 60000" in card
+    assert "## Statistics" in card and "| 31 |" in card and "seed 0" in card
+    assert not [p for p in built.iterdir() if p.name.startswith(".")]  # no temporary folder left
+
+
+def test_load_dataset_offline(ds, mnist):
+    assert {k: len(v) for k, v in ds.items()} == {"train": 60000, "test": 10000}
+    for col in LATENTS:
+        assert ds["train"].features[col].length == 32 and ds["train"].features[col].feature.dtype == "float32"
+    assert ds["train"]["label"][:10] == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert np.array_equal(np.asarray(ds["test"]["label"][:]), mnist.test_labels)
+    assert ds["test"][:3]["index"] == [0, 1, 2]
+
+
+def test_class_decoder_recovers_labels(ds):
+    from ldmnist_hf import load_pretrained
+
+    (y,) = B.load_latents(ds, "test", columns=("y",))
+    pred = load_pretrained("class-vae-32").predict(torch.from_numpy(y)).numpy()
+    assert (pred == np.asarray(ds["test"]["label"][:])).mean() >= 0.995
+
+
+def test_formats_and_fast_helper(ds, built):
+    train = ds["train"].with_format("numpy")[:]
+    assert train["x"].shape == (60000, 32) and train["x"].dtype == np.float32
+    t = ds["test"].with_format("torch")[:]
+    assert t["y"].shape == (10000, 32) and t["y"].dtype == torch.float32
+    x, y = B.load_latents(ds)
+    assert np.array_equal(x, train["x"]) and np.array_equal(y, train["y"])
+    assert np.array_equal(np.load(built / "ldmnist" / "train_x.npy"), x)  # the reference's format
+    # a shuffled view goes through datasets' own indexing
+    (xs,) = B.load_latents(ds["train"].select([2, 0]), columns=("x",))
+    assert np.array_equal(xs, x[[2, 0]])
+
+
+def test_posterior_columns_are_consistent(ds):
+    x, x_mean, x_std = B.load_latents(ds, "test", columns=("x", "x_mean", "x_std"))
+    assert (x_std > 0).all()
+    z = (x - x_mean) / x_std  # the noise that was drawn: standard normal
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
+
+
+def test_same_seed_same_bytes_other_seed_other_draws(tmp_path, built, mnist):
+    a = B.build_dataset(tmp_path / "a", seed=0)
+    b = B.build_dataset(tmp_path / "b", seed=1)
+    for split in ("train", "test"):
+        name = f"data/{split}-00000-of-00001.parquet"
+        assert (a / name).read_bytes() == (built / "ldmnist" / name).read_bytes()
+    import datasets
+
+    da = datasets.load_dataset(str(a), split="test")
+    db = datasets.load_dataset(str(b), split="test")
+    xa, ma = B.load_latents(da, columns=("x", "x_mean"))
+    xb, mb = B.load_latents(db, columns=("x", "x_mean"))
+    assert not np.array_equal(xa, xb) and np.array_equal(ma, mb)
+
+
+def test_builder_class_matches_build(tmp_path, ds):
+    """The `datasets` builder (script form) writes the same rows as `ldmnist build`."""
+    builder = B.LDMNIST(cache_dir=str(tmp_path / "cache"))
+    builder.download_and_prepare()
+    test = builder.as_dataset("test")
+    assert test.features == ds["test"].features
+    assert np.array_equal(
+        B.load_latents(test, columns=("y",))[0], B.load_latents(ds, "test", columns=("y",))[0]
+    )
+
+
+def test_errors(tmp_path, built):
+    from ldmnist_hf import ClassVAE, ClassVAEConfig
+
+    with pytest.raises(LDMNISTError, match="already exists; pass --overwrite"):
+        B.build_dataset(built / "ldmnist")
+    small = tmp_path / "class16"
+    ClassVAE(ClassVAEConfig(latent_dim=16)).save_pretrained(small)
+    with pytest.raises(LDMNISTError, match="latent size 32 but the class VAE has 16"):
+        B.build_dataset(tmp_path / "out", class_vae=str(small))
+    with pytest.raises(LDMNISTError, match="Could not load a model"):
+        B.build_dataset(tmp_path / "out", image_vae=str(tmp_path / "missing"))
+    with pytest.raises(LDMNISTError, match="holds a ClassVAE, expected a ImageVAE"):
+        B.build_dataset(tmp_path / "out", image_vae=str(small))
+    with pytest.raises(ValueError, match="BuilderConfig 'other' not found"):
+        B.LDMNIST(config_name="other", cache_dir=str(tmp_path / "c"))
+    assert not (tmp_path / "out").exists()
+    proc = subprocess.run(
+        [sys.executable, "-m", "ldmnist_hf.cli", "build"], cwd=built, capture_output=True, text=True
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("ldmnist build: error: ldmnist already exists")
+
+
+def test_interrupted_build_leaves_nothing(tmp_path, monkeypatch):
+    calls = []
+
+    def encode_then_fail(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # after the train split was written
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    real = B.encode_split
+    monkeypatch.setattr(B, "encode_split", encode_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        B.build_dataset(tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []

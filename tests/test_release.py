@@ -1,0 +1,39 @@
+"""The shipped weights, their cards and README's figures agree with a fresh evaluation."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ldmnist_hf import load_pretrained
+from ldmnist_hf.pretrained import PRETRAINED, PRETRAINED_DIR
+from ldmnist_hf.release import CARD_NAMES, evaluate_run, render_model_card, results_markdown
+from ldmnist_hf.training import Models
+
+ROOT = Path(__file__).resolve().parents[1]
+EVALUATION = json.loads((PRETRAINED_DIR / "evaluation.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return Models(*(load_pretrained(n) for n in PRETRAINED))
+
+
+def test_shipped_models_meet_the_bars(shipped, mnist):
+    m = evaluate_run(shipped, mnist)
+    for key, value in EVALUATION["metrics"].items():
+        assert m[key] == pytest.approx(value, abs=1e-6), key  # the recorded figures are current
+    assert m["class_vae_accuracy"] >= 0.9975 and m["class_vae_accuracy_mean"] >= 0.9975
+    assert m["middle_layers_accuracy"] >= 0.97
+    assert m["x_components_std_below_0.8"] >= 8
+    assert EVALUATION["training"]["train_seconds_this_session"] <= 300
+
+
+def test_cards_and_readme_are_generated_from_the_evaluation(shipped):
+    for kind, name in CARD_NAMES.items():
+        model = getattr(shipped, kind)
+        folder = f"{name}-{model.config.latent_dim}"
+        card = render_model_card(kind, model.config.to_dict(), EVALUATION["metrics"], EVALUATION["training"])
+        assert (PRETRAINED_DIR / folder / "README.md").read_text() == card
+        assert (ROOT / "model_cards" / f"{folder}.md").read_text() == card
+    assert results_markdown(EVALUATION) in (ROOT / "README.md").read_text()
