@@ -328,6 +328,8 @@ def build_dataset(
         meta["class_vae"], meta["class_vae_card"] = _model_ref(cv, class_vae)
         stats = latent_statistics(arrays["train"]["x"], arrays["train"]["y"])
         (tmp / "README.md").write_text(render_card(meta, stats))
+        meta["image_vae_source"] = str(image_vae) if isinstance(image_vae, str | Path) else iv.name_or_path
+        meta["class_vae_source"] = str(class_vae) if isinstance(class_vae, str | Path) else cv.name_or_path
         (tmp / "ldmnist_build.json").write_text(
             json.dumps(
                 {

@@ -94,6 +94,21 @@ def cmd_release(args) -> None:
     print(json.dumps({k: v for k, v in metrics.items() if not k.endswith("component_std")}, indent=2))
 
 
+def cmd_benchmark(args) -> None:
+    from .benchmark import benchmark_markdown, run_benchmark, write_benchmark
+
+    _quiet_hf()
+    result = run_benchmark(
+        args.dataset,
+        class_vae=args.class_vae,
+        middle_layers=args.middle_layers,
+        seed=args.seed,
+        mlp_epochs=args.mlp_epochs,
+    )
+    write_benchmark(result, args.dataset, readme=args.readme)
+    print(benchmark_markdown(result))
+
+
 def cmd_push(args) -> None:
     from .publish import push_folder
 
@@ -225,6 +240,27 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cards-dir", help="also write the cards here")
     s.add_argument("--readme", help="also fill the results block of this README.md")
     s.set_defaults(func=cmd_release)
+
+    s = sub.add_parser(
+        "benchmark",
+        help="train and score the baselines on a built dataset; write the table into its card",
+        formatter_class=fmt,
+        description="Score the baselines and noise floors on the test split with the ldmnist metric, and\n"
+        "write the table to DATASET/benchmark.json, benchmark.md and the dataset card.\n\n"
+        "example:\n  ldmnist benchmark --dataset ldmnist\n"
+        "  ldmnist benchmark --dataset ldmnist --readme README.md   # the shipped dataset's table in README",
+    )
+    s.add_argument(
+        "--dataset", default="ldmnist", help="a folder written by `ldmnist build` (default: %(default)s)"
+    )
+    s.add_argument("--class-vae", help="class decoder (default: the one the dataset was built with)")
+    s.add_argument(
+        "--middle-layers", help="jointly trained middle layers (default: the shipped ones, if they fit)"
+    )
+    s.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    s.add_argument("--mlp-epochs", type=int, default=40, help="default: %(default)s")
+    s.add_argument("--readme", help="also fill the benchmark block of this README.md")
+    s.set_defaults(func=cmd_benchmark)
 
     s = sub.add_parser(
         "push",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .utils import atomic_dir, atomic_write_text, log
+from .utils import atomic_dir, atomic_write_text, log, replace_block
 
 CARD_NAMES = {"image_vae": "image-vae", "class_vae": "class-vae", "middle_layers": "middle-layers"}
 
@@ -180,11 +180,8 @@ def release(
     atomic_write_text(dest / "evaluation.json", json.dumps(evaluation, indent=2) + "\n")
     shutil.copy(run_dir / "metrics.jsonl", dest / "training_metrics.jsonl")
     if readme:
-        update_readme(readme, evaluation)
+        replace_block(readme, "results", results_markdown(evaluation))
     return metrics
-
-
-README_MARKERS = ("<!-- results:start -->", "<!-- results:end -->")
 
 
 def results_markdown(evaluation: dict) -> str:
@@ -234,15 +231,3 @@ def results_markdown(evaluation: dict) -> str:
     return (
         "\n".join(lines) + "\n\nGenerated from `ldmnist_hf/pretrained/evaluation.json` by `ldmnist release`."
     )
-
-
-def update_readme(readme: str | Path, evaluation: dict) -> None:
-    """Replaces the block between the results markers of README.md."""
-    readme = Path(readme)
-    text = readme.read_text()
-    start, end = README_MARKERS
-    if start not in text or end not in text:
-        raise ValueError(f"{readme} has no {start} ... {end} block to fill.")
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    atomic_write_text(readme, f"{head}{start}\n{results_markdown(evaluation)}\n{end}{tail}")

@@ -90,3 +90,15 @@ def default_device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def replace_block(path: str | Path, name: str, content: str) -> None:
+    """Replaces the text between `<!-- {name}:start -->` and `<!-- {name}:end -->` in a Markdown file."""
+    path = Path(path)
+    text = path.read_text()
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text or end not in text:
+        raise LDMNISTError(f"{path} has no {start} ... {end} block to fill.")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    atomic_write_text(path, f"{head}{start}\n{content}\n{end}{tail}")

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -25,3 +28,18 @@ def small_mnist():
 def empty_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("LDMNIST_CACHE", str(tmp_path / "cache"))
     return tmp_path / "cache"
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, mnist):
+    """`ldmnist build` run as a user runs it, in an empty directory, with the shipped weights."""
+    cwd = tmp_path_factory.mktemp("cwd")
+    proc = subprocess.run(
+        [sys.executable, "-m", "ldmnist_hf.cli", "build", "--format", "numpy"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "load_dataset('ldmnist')" in proc.stdout
+    return cwd

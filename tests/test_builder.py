@@ -13,21 +13,6 @@ LATENTS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, mnist):
-    """`ldmnist build` run as a user runs it, in an empty directory, with the shipped weights."""
-    cwd = tmp_path_factory.mktemp("cwd")
-    proc = subprocess.run(
-        [sys.executable, "-m", "ldmnist_hf.cli", "build", "--format", "numpy"],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "load_dataset('ldmnist')" in proc.stdout
-    return cwd
-
-
-@pytest.fixture(scope="module")
 def ds(built):
     import datasets
 
@@ -66,7 +51,7 @@ def test_class_decoder_recovers_labels(ds):
     from ldmnist_hf import load_pretrained
 
     (y,) = B.load_latents(ds, "test", columns=("y",))
-    pred = load_pretrained("class-vae-32").predict(torch.from_numpy(y)).numpy()
+    pred = load_pretrained("class-vae-32").predict(torch.tensor(y)).numpy()
     assert (pred == np.asarray(ds["test"]["label"][:])).mean() >= 0.995
 
 

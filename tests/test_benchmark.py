@@ -1,0 +1,65 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from ldmnist_hf.benchmark import linear_regression, run_benchmark, write_benchmark
+from ldmnist_hf.utils import LDMNISTError
+
+
+@pytest.fixture(scope="module")
+def result(built):
+    return run_benchmark(built / "ldmnist", mlp_epochs=2, progress=False)
+
+
+def test_rows_and_floors(result):
+    rows = {r["key"]: r for r in result["rows"]}
+    assert set(rows) == {
+        "floor_expected",
+        "floor_y_mean",
+        "zero",
+        "linear",
+        "mlp",
+        "middle",
+        "reference_mlp",
+        "reference_linear",
+        "reference_middle",
+    }
+    # The empirical floor is a sample of the expected one; no baseline beats it.
+    assert rows["floor_y_mean"]["mse"] == pytest.approx(rows["floor_expected"]["mse"], rel=0.01)
+    assert rows["floor_y_mean"]["reconstructed_accuracy"] > 0.999
+    for key in ("zero", "linear", "mlp"):
+        assert rows[key]["mse"] > rows["floor_expected"]["mse"]
+    assert rows["linear"]["mse"] < rows["zero"]["mse"]
+    assert rows["middle"]["reconstructed_accuracy"] > 0.97  # the jointly trained mapper classifies well
+    assert rows["reference_linear"]["mse"] == 0.8701  # published figures, marked as such
+    assert rows["reference_linear"]["model"].startswith("2020 reference (published)")
+
+
+def test_deterministic(result, built):
+    again = run_benchmark(built / "ldmnist", mlp_epochs=2, progress=False)
+    assert again == result
+
+
+def test_written_into_card(result, built, tmp_path):
+    folder = tmp_path / "ds"
+    shutil.copytree(built / "ldmnist", folder)
+    write_benchmark(result, folder)
+    card = (folder / "README.md").read_text()
+    assert "| linear regression (least squares, closed form) |" in card
+    assert "Run `ldmnist benchmark" not in card
+    assert json.loads((folder / "benchmark.json").read_text())["rows"] == result["rows"]
+
+
+def test_linear_regression_is_exact():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(500, 4)).astype(np.float32)
+    w = rng.normal(size=(4, 3))
+    predict = linear_regression(x, x @ w + 0.5)
+    assert np.allclose(predict(x), x @ w + 0.5, atol=1e-4)
+
+
+def test_not_a_dataset(tmp_path):
+    with pytest.raises(LDMNISTError, match="not a folder written by `ldmnist build`"):
+        run_benchmark(tmp_path)
