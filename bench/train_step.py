@@ -16,7 +16,14 @@ import time
 import torch
 
 from ldmnist_hf import load_mnist
-from ldmnist_hf.training import Models, TrainingArguments, _to_device, evaluate_models, joint_losses
+from ldmnist_hf.training import (
+    Models,
+    TrainingArguments,
+    _to_device,
+    draw_noise,
+    evaluate_models,
+    joint_losses,
+)
 
 
 def matmul_gflops(n: int = 4096, repeats: int = 3) -> float:
@@ -66,7 +73,7 @@ def main() -> None:
         order = torch.randperm(len(train_x), device=args.device)
         for i in range(0, len(train_x), args.batch_size):
             idx = order[i : i + args.batch_size]
-            loss = step(models, train_x[idx], train_y[idx], gen)["loss"]
+            loss = step(models, train_x[idx], train_y[idx], draw_noise(models, len(idx), gen))["loss"]
             for o in opts:
                 o.zero_grad(set_to_none=True)
             loss.backward()

@@ -31,11 +31,15 @@ class DiagonalGaussian:
         self.sampling = sampling
         self.std = torch.exp(log_var) if sampling == "reference" else torch.exp(0.5 * log_var)
 
-    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
-        eps = torch.randn(
-            self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype
-        )
-        return self.mean + self.std * eps
+    def sample(
+        self, generator: torch.Generator | None = None, noise: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """`mean + std * noise`; the noise is drawn from `generator` unless given (standard normal, same shape)."""
+        if noise is None:
+            noise = torch.randn(
+                self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype
+            )
+        return self.mean + self.std * noise
 
     def mode(self) -> torch.Tensor:
         return self.mean

@@ -144,24 +144,43 @@ class Models(torch.nn.Module):
             getattr(self, name).save_pretrained(path / sub)
 
 
+def draw_noise(
+    models: Models, batch_size: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The standard normal noise of one step: `(B, L_image)` for the image latents, `(B, L_class)` for the class ones.
+
+    Drawn outside `joint_losses`, so that the step itself is a pure function that `torch.compile` traces whole.
+    """
+    dev = generator.device
+    return (
+        torch.randn(batch_size, models.image_vae.config.latent_dim, generator=generator, device=dev),
+        torch.randn(batch_size, models.class_vae.config.latent_dim, generator=generator, device=dev),
+    )
+
+
 def joint_losses(
     models: Models,
     x: torch.Tensor,
     y: torch.Tensor,
-    generator: torch.Generator | None,
+    noise: tuple[torch.Tensor, torch.Tensor],
     classification_to_vaes: bool = True,
 ) -> dict[str, torch.Tensor]:
-    """The reference's losses on one batch. `x`: float pixels `(B, 784)` in [0, 1]; `y`: int64 labels `(B,)`."""
+    """The reference's losses on one batch.
+
+    Args:
+        x: float pixels `(B, 784)` in [0, 1]; y: int64 labels `(B,)`.
+        noise: from `draw_noise`, the sampling noise of the image and the class latents.
+    """
     iv, cv, ml = models.image_vae, models.class_vae, models.middle_layers
     h = iv.encoder(x)
     qx = DiagonalGaussian(iv.mean_head(h), iv.log_var_head(h), iv.config.sampling)
-    z_x = qx.sample(generator)
+    z_x = qx.sample(noise=noise[0])
     image_rec = F.binary_cross_entropy_with_logits(iv.decoder(z_x), x)  # (B, 784) logits: fused, stable
     image_kl = qx.kl().mean()
 
     onehot = F.one_hot(y, cv.config.num_classes).to(x.dtype)
     qy = DiagonalGaussian(cv.mean_head(onehot), cv.log_var_head(onehot), cv.config.sampling)
-    z_y = qy.sample(generator)
+    z_y = qy.sample(noise=noise[1])
     class_rec = keras_binary_crossentropy(cv.decoder(z_y).softmax(-1), onehot).mean()
     class_kl = qy.kl().mean()
 
@@ -203,7 +222,7 @@ def evaluate_models(
     class_correct = 0
     for i in range(0, len(images), batch_size):
         x, y = images[i : i + batch_size], labels[i : i + batch_size]
-        losses = joint_losses(models, x, y, gen)
+        losses = joint_losses(models, x, y, draw_noise(models, len(x), gen))
         for k, v in losses.items():
             sums[k] = sums.get(k, 0.0) + float(v) * (1 if k == "middle_correct" else len(x))
         z_y = models.class_vae.encode(y).latent_dist.sample(gen)
@@ -396,7 +415,8 @@ def train(
         sums = torch.zeros(7, device=args.device)
         for i in range(0, n, args.batch_size):
             idx = order[i : i + args.batch_size]
-            losses = step(models, train_x[idx], train_y[idx], gen, args.classification_to_vaes)
+            noise = draw_noise(models, len(idx), gen)
+            losses = step(models, train_x[idx], train_y[idx], noise, args.classification_to_vaes)
             for opt in optimizers.values():
                 opt.zero_grad(set_to_none=True)
             losses["loss"].backward()

@@ -56,14 +56,13 @@ def test_resume_gives_identical_weights(tmp_path, subset):
 
 def test_classification_gradient_option(tmp_path, subset):
     models = Models.new(_args(tmp_path, "g"))
-    from ldmnist_hf.training import _to_device, joint_losses
+    from ldmnist_hf.training import _to_device, draw_noise, joint_losses
 
     x, y, _, _ = _to_device(subset, "cpu", 64)
     for flag in (True, False):
         models.zero_grad()
-        joint_losses(models, x, y, torch.Generator().manual_seed(0), classification_to_vaes=flag)[
-            "classification"
-        ].backward()
+        noise = draw_noise(models, len(x), torch.Generator().manual_seed(0))
+        joint_losses(models, x, y, noise, classification_to_vaes=flag)["classification"].backward()
         reaches_vae = models.image_vae.mean_head.weight.grad is not None
         assert reaches_vae == flag
         assert models.middle_layers.layers[-1].weight.grad is not None
@@ -86,3 +85,18 @@ def test_bad_arguments(tmp_path, subset):
     train(_args(tmp_path, "done", epochs=1), mnist=subset, progress=False)
     with pytest.raises(LDMNISTError, match="already holds a finished run"):
         train(_args(tmp_path, "done", epochs=1), mnist=subset, progress=False)
+
+
+@pytest.mark.slow
+def test_fast_recipe_reaches_the_quality_bars(tmp_path, mnist):
+    """The default recipe from scratch on full MNIST (about 3 minutes on 2 cores)."""
+    from ldmnist_hf.release import evaluate_run
+
+    summary = train(
+        TrainingArguments(output_dir=str(tmp_path / "fast"), device="cpu"), mnist=mnist, progress=False
+    )
+    m = evaluate_run(Models.from_dir(tmp_path / "fast" / "models"), mnist)
+    assert m["class_vae_accuracy_mean"] >= 0.9975
+    assert m["middle_layers_accuracy"] >= 0.97
+    assert m["x_components_std_below_0.8"] >= 8
+    assert summary["train_seconds_this_session"] < 300
