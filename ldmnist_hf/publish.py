@@ -35,11 +35,18 @@ def push_folder(
     if repo_type == "model" and not (folder / "model.safetensors").exists():
         raise LDMNISTError(f"{folder} holds no model.safetensors: is it a model folder?")
     api = HfApi(endpoint=endpoint, token=token)
-    api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
-    info = api.upload_folder(
-        folder_path=str(folder),
-        repo_id=repo_id,
-        repo_type=repo_type,
-        commit_message="Upload LD-MNIST with ldmnist-hf",
-    )
+    try:
+        api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
+        info = api.upload_folder(
+            folder_path=str(folder),
+            repo_id=repo_id,
+            repo_type=repo_type,
+            commit_message="Upload LD-MNIST with ldmnist-hf",
+        )
+    except Exception as e:  # network and HTTP errors of several libraries: report them in one line
+        where = endpoint or "the Hugging Face Hub"
+        raise LDMNISTError(
+            f"Could not push {folder} to {repo_id} on {where}: {type(e).__name__}: {str(e).splitlines()[0]}. "
+            f"Check the network, the repo id and your token (`hf auth login`)."
+        ) from e
     return str(info)
