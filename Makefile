@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11 and pip:
-#   make dataset   set up .venv, fetch real MNIST, build ./ldmnist with the shipped 32-d VAEs
+#   make dataset   set up .venv, fetch real MNIST, build ./ldmnist with the shipped 32-d VAEs,
+#                  then add the benchmark table and the figures to its card
 #   make test      set up .venv if needed and run the test suite
 PYTHON ?= python3
 VENV := .venv
@@ -20,6 +21,8 @@ setup: $(VENV)/.installed
 dataset: setup
 	$(BIN)/ldmnist fetch-mnist
 	$(BIN)/ldmnist build --output-dir ldmnist --format numpy --overwrite
+	$(BIN)/ldmnist benchmark --dataset ldmnist
+	$(BIN)/ldmnist report --dataset ldmnist
 
 test: setup
 	$(BIN)/python -m pytest

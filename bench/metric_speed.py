@@ -1,6 +1,6 @@
 """Time of the ldmnist metric on 10000 x 32 predictions (after loading), next to plain numpy.
 
-    python bench/metric_speed.py [--repeats 5]
+python bench/metric_speed.py [--repeats 5]
 """
 
 import argparse
@@ -35,8 +35,10 @@ def main() -> None:
         (decoder.predict(torch.from_numpy(pred)).numpy() == labels).mean()
         direct.append(time.perf_counter() - t0)
     print(f"evaluate.load: {load:.2f} s")
-    print(f"compute on 10000 x 32 with labels: median {sorted(times)[len(times) // 2]:.3f} s, "
-          f"best {min(times):.3f} s   [target < 0.5 s]")
+    print(
+        f"compute on 10000 x 32 with labels: median {sorted(times)[len(times) // 2]:.3f} s, "
+        f"best {min(times):.3f} s   [target < 0.5 s]"
+    )
     print(f"the same figures computed directly (numpy + decoder): {min(direct) * 1e3:.1f} ms")
 
 

@@ -16,6 +16,10 @@ def _plt():
     return plt
 
 
+def _tick(v: float) -> str:
+    return f"{round(float(v), 1) + 0.0:.1f}"  # + 0.0 turns -0.0 into 0.0
+
+
 def plot_histogram(values: np.ndarray, title: str, ax=None, bins: int = 120):
     """Histogram of all components pooled, with the standard normal density drawn over it."""
     plt = _plt()
@@ -63,8 +67,8 @@ def plot_manifold(images: np.ndarray, values: np.ndarray, components: tuple[int,
             canvas[i * 28 : (i + 1) * 28, j * 28 : (j + 1) * 28] = images[i, j]
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, extent=(0, n, n, 0))
     ticks = np.arange(n) + 0.5
-    ax.set_xticks(ticks, [f"{v:.1f}" for v in values], fontsize=7)
-    ax.set_yticks(ticks, [f"{v:.1f}" for v in values], fontsize=7)
+    ax.set_xticks(ticks, [_tick(v) for v in values], fontsize=7)
+    ax.set_yticks(ticks, [_tick(v) for v in values], fontsize=7)
     ax.set(
         xlabel=f"component {components[1]} (normal quantiles)",
         ylabel=f"component {components[0]} (normal quantiles)",
@@ -93,4 +97,25 @@ def plot_importance(importance: np.ndarray, std: np.ndarray, threshold: float, a
     ax.set_xticks(idx)
     ax.tick_params(axis="x", labelsize=7)
     ax.legend(fontsize=8)
+    return fig
+
+
+def plot_component_sweep(images: np.ndarray, values: np.ndarray, std: np.ndarray, important=None, fig=None):
+    """Each component swept on its own: `images` `(L, n, 28, 28)`, one column per component, one row per value."""
+    plt = _plt()
+    n_comp, n = images.shape[:2]
+    fig = fig or plt.figure(figsize=(max(8, n_comp * 0.42), n * 0.42 + 1.6))
+    ax = fig.add_subplot()
+    canvas = images.transpose(1, 2, 0, 3).reshape(n * 28, n_comp * 28)  # rows: values, columns: components
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, extent=(0, n_comp, n, 0))
+    ax.set_xticks(np.arange(n_comp) + 0.5, [f"{i}\n{s:.2f}" for i, s in enumerate(std)], fontsize=6)
+    ax.set_yticks(np.arange(n) + 0.5, [_tick(v) for v in values], fontsize=7)
+    if important is not None:
+        for label, keep in zip(ax.get_xticklabels(), important):
+            label.set_color("tab:red" if keep else "black")
+    ax.set(
+        xlabel="latent component and its std over the train set (red: changes the decoded image)",
+        ylabel="value of that component (normal quantiles)",
+        title="Each latent component moved on its own, the others at 0",
+    )
     return fig
