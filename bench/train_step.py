@@ -19,10 +19,10 @@ from ldmnist_hf import load_mnist
 from ldmnist_hf.training import (
     Models,
     TrainingArguments,
-    _to_device,
     draw_noise,
     evaluate_models,
     joint_losses,
+    mnist_tensors,
 )
 
 
@@ -65,7 +65,7 @@ def main() -> None:
     models = Models.new(targs).to(args.device).eval()  # layers as the reference code ran them
     vae_params = [*models.image_vae.parameters(), *models.class_vae.parameters()]
     opts = [torch.optim.Adam(vae_params, 1e-3), torch.optim.Adam(models.middle_layers.parameters(), 1e-3)]
-    train_x, train_y, test_x, test_y = _to_device(mnist, args.device)
+    train_x, train_y, test_x, test_y = mnist_tensors(mnist, args.device)
     step = torch.compile(joint_losses, dynamic=False) if args.compile else joint_losses
     gen = torch.Generator(args.device).manual_seed(0)
 

@@ -1,8 +1,9 @@
 """The LD-MNIST dataset: MNIST encoded by a pair of VAEs, written as a Hub dataset repository.
 
-`encode_split` is the pure function that makes the data; `LDMNIST` is the `datasets` builder around it;
-`build_dataset` runs the builder and lays the result out as a Hub dataset repository
-(`data/*.parquet` + `README.md` card), so `load_dataset(folder)` works offline.
+`encode_split` is the pure function that makes the data. `LDMNIST` is the `datasets` builder around it
+(its script form, for `download_and_prepare`); `build_dataset` writes the same rows through `datasets`
+as Parquet and lays them out as a Hub dataset repository (`data/*.parquet` + `README.md` card), so
+`load_dataset(folder)` works offline.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from .utils import LDMNISTError, atomic_dir, log
 _CITATION = """\
 @misc{ldmnist2020,
   title  = {Low dimensional MNIST dataset},
-  author = {Dmitrii Rashchenko},
+  author = {dimitree54},
+  howpublished = {https://github.com/dimitree54/ld_mnist},
   year   = {2020},
   note   = {VAE latents of MNIST images and labels}
 }

@@ -27,10 +27,10 @@ def evaluate_run(models, mnist, seed: int = 0, draws: int = 10) -> dict:
     """
     import torch
 
-    from .training import _to_device, evaluate_models, latent_std
+    from .training import evaluate_models, latent_std, mnist_tensors
 
     device = models.image_vae.device
-    train_x, train_y, test_x, test_y = _to_device(mnist, str(device))
+    train_x, train_y, test_x, test_y = mnist_tensors(mnist, str(device))
     one = evaluate_models(models, test_x, test_y, seed=seed)
     accs = [
         evaluate_models(models, test_x, test_y, seed=seed + d)["class_vae_accuracy"] for d in range(draws)

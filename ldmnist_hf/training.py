@@ -22,7 +22,7 @@ import dataclasses
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +85,6 @@ class TrainingArguments:
     checkpoint_every: int = 10
     compile: bool = False
     limit_train: int | None = None
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.recipe not in RECIPES:
@@ -249,7 +248,9 @@ def latent_std(
     return torch.cat(zs).std(0).cpu().numpy()
 
 
-def _to_device(mnist, device: str, limit_train: int | None = None):
+def mnist_tensors(mnist, device: str, limit_train: int | None = None):
+    """MNIST on the device: train pixels `(N, 784)` float in [0, 1], train labels, test pixels, test labels."""
+
     def flat(a):
         return torch.from_numpy(a.reshape(len(a), -1)).to(device=device, dtype=torch.float32).div_(255.0)
 
@@ -372,7 +373,7 @@ def train(
         "vaes": torch.optim.Adam(vae_params, lr=args.learning_rate),
         "middle": torch.optim.Adam(models.middle_layers.parameters(), lr=args.learning_rate),
     }
-    train_x, train_y, test_x, test_y = _to_device(mnist, args.device, args.limit_train)
+    train_x, train_y, test_x, test_y = mnist_tensors(mnist, args.device, args.limit_train)
     n = len(train_x)
     steps_per_epoch = math.ceil(n / args.batch_size)
     schedulers = {k: _scheduler(o, args, steps_per_epoch) for k, o in optimizers.items()}

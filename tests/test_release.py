@@ -37,3 +37,11 @@ def test_cards_and_readme_are_generated_from_the_evaluation(shipped):
         assert (PRETRAINED_DIR / folder / "README.md").read_text() == card
         assert (ROOT / "model_cards" / f"{folder}.md").read_text() == card
     assert results_markdown(EVALUATION) in (ROOT / "README.md").read_text()
+
+
+def test_metric_card_copy_is_current():
+    from ldmnist_hf import METRIC_PATH
+
+    assert (ROOT / "model_cards" / "metric-ldmnist.md").read_text() == (
+        Path(METRIC_PATH) / "README.md"
+    ).read_text()

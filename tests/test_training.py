@@ -56,9 +56,9 @@ def test_resume_gives_identical_weights(tmp_path, subset):
 
 def test_classification_gradient_option(tmp_path, subset):
     models = Models.new(_args(tmp_path, "g"))
-    from ldmnist_hf.training import _to_device, draw_noise, joint_losses
+    from ldmnist_hf.training import draw_noise, joint_losses, mnist_tensors
 
-    x, y, _, _ = _to_device(subset, "cpu", 64)
+    x, y, _, _ = mnist_tensors(subset, "cpu", 64)
     for flag in (True, False):
         models.zero_grad()
         noise = draw_noise(models, len(x), torch.Generator().manual_seed(0))

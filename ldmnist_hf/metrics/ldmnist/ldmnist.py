@@ -9,7 +9,8 @@ import numpy as np
 _CITATION = """\
 @misc{ldmnist2020,
   title  = {Low dimensional MNIST dataset},
-  author = {Dmitrii Rashchenko},
+  author = {dimitree54},
+  howpublished = {https://github.com/dimitree54/ld_mnist},
   year   = {2020}
 }
 """
