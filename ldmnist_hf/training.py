@@ -326,6 +326,25 @@ def _scheduler(opt, args: TrainingArguments, steps_per_epoch: int):
     return torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
 
 
+# Settings that may change between a run and its resumption: they do not change the result.
+_RESUMABLE_CHANGES = {"output_dir", "device", "checkpoint_every", "compile"}
+
+
+def _check_same_run(args: TrainingArguments, saved: dict) -> None:
+    now = dataclasses.asdict(args)
+    diff = [
+        f"{k}: {saved.get(k)!r} -> {v!r}"
+        for k, v in now.items()
+        if k not in _RESUMABLE_CHANGES and saved.get(k) != v
+    ]
+    if diff:
+        raise LDMNISTError(
+            "--resume with other settings than the checkpoint's would not continue the same run ("
+            + "; ".join(diff)
+            + "). Resume with the original options, or start a new --output-dir."
+        )
+
+
 def _epoch_seed(seed: int, epoch: int, stream: int) -> int:
     # Every epoch draws from its own seeded generators, so a resumed run repeats the uninterrupted one.
     return (seed * 1_000_003 + epoch * 7919 + stream) % (2**63)
@@ -379,6 +398,7 @@ def train(
     schedulers = {k: _scheduler(o, args, steps_per_epoch) for k, o in optimizers.items()}
     start_epoch = 0
     if resume:
+        _check_same_run(args, json.loads((ckpt / "trainer_state.json").read_text())["args"])
         start_epoch = load_checkpoint(ckpt, models, optimizers, schedulers)
         log(f"Resuming from epoch {start_epoch} ({ckpt})")
     if start_epoch >= args.epochs:

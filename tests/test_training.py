@@ -42,6 +42,8 @@ def test_resume_gives_identical_weights(tmp_path, subset):
     # A run stopped after epoch 3 (between checkpoints) and resumed ends where the uninterrupted run ends.
     stopped = train(_args(tmp_path, "split"), mnist=subset, progress=False, stop_after=3)
     assert stopped["stopped_after"] == 3 and not (tmp_path / "split" / "models").exists()
+    with pytest.raises(LDMNISTError, match=r"other settings .*learning_rate: 0\.002 -> 0\.001"):
+        train(_args(tmp_path, "split", learning_rate=1e-3), mnist=subset, resume=True, progress=False)
     train(_args(tmp_path, "split"), mnist=subset, resume=True, progress=False)
     a = Models.from_dir(tmp_path / "full" / "models").state_dict()
     b = Models.from_dir(tmp_path / "split" / "models").state_dict()
