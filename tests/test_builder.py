@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,3 +139,13 @@ def test_interrupted_build_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         B.build_dataset(tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_loading_script_regenerates_the_same_files(tmp_path, built):
+    script = Path(__file__).resolve().parents[1] / "loading_script" / "ldmnist.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--output-dir", str(tmp_path / "ld")], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    name = "data/train-00000-of-00001.parquet"
+    assert (tmp_path / "ld" / name).read_bytes() == (built / "ldmnist" / name).read_bytes()
