@@ -32,8 +32,9 @@ def evaluate_run(models, mnist, seed: int = 0, draws: int = 10) -> dict:
     device = models.image_vae.device
     train_x, train_y, test_x, test_y = mnist_tensors(mnist, str(device))
     one = evaluate_models(models, test_x, test_y, seed=seed)
-    accs = [
-        evaluate_models(models, test_x, test_y, seed=seed + d)["class_vae_accuracy"] for d in range(draws)
+    # Draw 0 is `one`; the others repeat the evaluation with the next seeds.
+    accs = [one["class_vae_accuracy"]] + [
+        evaluate_models(models, test_x, test_y, seed=seed + d)["class_vae_accuracy"] for d in range(1, draws)
     ]
     with torch.no_grad():
         gen = torch.Generator(device).manual_seed(seed)
