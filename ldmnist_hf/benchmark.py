@@ -125,8 +125,9 @@ def run_benchmark(
         middle_layers = "middle-layers-32"
     ds = datasets.load_dataset(str(dataset_dir))
     x_tr, y_tr = load_latents(ds, "train")
-    x_te, y_te, y_mean, y_std = load_latents(ds, "test", columns=("x", "y", "y_mean", "y_std"))
-    labels = np.asarray(ds["test"].with_format("numpy")[:]["label"])
+    x_te, y_te, y_mean, y_std, labels = load_latents(
+        ds, "test", columns=("x", "y", "y_mean", "y_std", "label")
+    )
     metric = evaluate.load(METRIC_PATH, class_decoder=class_vae)
 
     rows = []

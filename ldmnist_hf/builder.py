@@ -365,10 +365,11 @@ def load_latents(dataset, split: str = "train", columns=("x", "y")) -> tuple[np.
     Args:
         dataset: a `DatasetDict`, a `Dataset`, or a path given to `load_dataset`.
         split (`str`, defaults to `"train"`): used when `dataset` is a `DatasetDict` or a path.
-        columns (`tuple[str]`, defaults to `("x", "y")`): latent columns to return.
+        columns (`tuple[str]`, defaults to `("x", "y")`): columns to return, latent ones or `label`/`index`.
 
     Returns:
-        One float32 array `(N, latent_dim)` per column (views of the Arrow buffers where possible).
+        Per column, float32 `(N, latent_dim)` for a latent column or `(N,)` for a scalar one (views of
+        the Arrow buffers where possible, so read-only).
     """
     if isinstance(dataset, str | Path):
         dataset = datasets.load_dataset(str(dataset), split=split)
@@ -379,5 +380,8 @@ def load_latents(dataset, split: str = "train", columns=("x", "y")) -> tuple[np.
     out = []
     for c in columns:
         col = dataset.data.column(c).combine_chunks()
-        out.append(col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), -1))
+        if pa.types.is_fixed_size_list(col.type):
+            out.append(col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), -1))
+        else:
+            out.append(col.to_numpy(zero_copy_only=False))
     return tuple(out)

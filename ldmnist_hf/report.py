@@ -169,15 +169,13 @@ def make_report(
             )
     out_dir = Path(out_dir) if out_dir else dataset_dir / "report"
     ds = datasets.load_dataset(str(dataset_dir))
-    x, y = load_latents(ds, "train")
-    x_test, y_test = load_latents(ds, "test")
-    test_labels = np.asarray(ds["test"].with_format("numpy")[:]["label"])
+    x, y, train_labels = load_latents(ds, "train", columns=("x", "y", "label"))
+    x_test, y_test, test_labels = load_latents(ds, "test", columns=("x", "y", "label"))
     stats = latent_statistics(x, y)
     reference = json.loads(REFERENCE_STATS.read_text())
 
     with torch.no_grad():
         class_acc = float((cv.predict(torch.tensor(y_test)).numpy() == test_labels).mean())
-        train_labels = np.asarray(ds["train"].with_format("numpy")[:]["label"])
         class_acc_train = float((cv.predict(torch.tensor(y)).numpy() == train_labels).mean())
     importance = component_importance(iv, x_test[:n_importance])
     n_important, threshold = count_important(importance)

@@ -61,8 +61,9 @@ def test_formats_and_fast_helper(ds, built):
     assert train["x"].shape == (60000, 32) and train["x"].dtype == np.float32
     t = ds["test"].with_format("torch")[:]
     assert t["y"].shape == (10000, 32) and t["y"].dtype == torch.float32
-    x, y = B.load_latents(ds)
+    x, y, label = B.load_latents(ds, columns=("x", "y", "label"))
     assert np.array_equal(x, train["x"]) and np.array_equal(y, train["y"])
+    assert label.shape == (60000,) and np.array_equal(label, train["label"])
     assert np.array_equal(np.load(built / "ldmnist" / "train_x.npy"), x)  # the reference's format
     # a shuffled view goes through datasets' own indexing
     (xs,) = B.load_latents(ds["train"].select([2, 0]), columns=("x",))
