@@ -25,8 +25,6 @@ def evaluate_run(models, mnist, seed: int = 0, draws: int = 10) -> dict:
     `seed`, and the mean over `draws` draws), the middle layers' accuracy, and the per-component std
     of sampled image and class latents over the train set.
     """
-    import torch
-
     from .training import evaluate_models, latent_std, mnist_tensors
 
     device = models.image_vae.device
@@ -36,10 +34,8 @@ def evaluate_run(models, mnist, seed: int = 0, draws: int = 10) -> dict:
     accs = [one["class_vae_accuracy"]] + [
         evaluate_models(models, test_x, test_y, seed=seed + d)["class_vae_accuracy"] for d in range(1, draws)
     ]
-    with torch.no_grad():
-        gen = torch.Generator(device).manual_seed(seed)
-        y_std = models.class_vae.encode(train_y).latent_dist.sample(gen).std(0).cpu().numpy()
     x_std = latent_std(models.image_vae, train_x, seed=seed)
+    y_std = latent_std(models.class_vae, train_y, seed=seed)
     return {
         "image_vae_test_bce": one["image_rec"],
         "image_vae_test_kl": one["image_kl"],

@@ -180,7 +180,8 @@ def joint_losses(
     onehot = F.one_hot(y, cv.config.num_classes).to(x.dtype)
     qy = DiagonalGaussian(cv.mean_head(onehot), cv.log_var_head(onehot), cv.config.sampling)
     z_y = qy.sample(noise=noise[1])
-    class_rec = keras_binary_crossentropy(cv.decoder(z_y).softmax(-1), onehot).mean()
+    class_logits = cv.decoder(z_y)
+    class_rec = keras_binary_crossentropy(class_logits.softmax(-1), onehot).mean()
     class_kl = qy.kl().mean()
 
     if classification_to_vaes:
@@ -202,8 +203,23 @@ def joint_losses(
         "class_rec": class_rec,
         "class_kl": class_kl,
         "classification": classification,
+        "class_correct": (class_logits.argmax(-1) == y).sum(),  # class from a SAMPLED latent
         "middle_correct": (mid_logits.argmax(-1) == y).sum(),
     }
+
+
+# Counts in the output of `joint_losses` (the rest are batch means) and the accuracies they become.
+_COUNTS = {"class_correct": "class_vae_accuracy", "middle_correct": "middle_layers_accuracy"}
+
+
+def _batch_sums(losses: dict[str, torch.Tensor], batch_size: int) -> torch.Tensor:
+    """Sums over the batch of each entry of `joint_losses`, stacked in its order."""
+    return torch.stack([v.detach().float() * (1 if k in _COUNTS else batch_size) for k, v in losses.items()])
+
+
+def _averages(keys, sums: torch.Tensor, n: int) -> dict[str, float]:
+    """Per-example means of the summed entries, counts renamed to accuracies."""
+    return {_COUNTS.get(k, k): v / n for k, v in zip(keys, sums.tolist())}
 
 
 @torch.no_grad()
@@ -217,33 +233,26 @@ def evaluate_models(
     was_training = models.training
     models.eval()
     gen = torch.Generator(images.device).manual_seed(seed)
-    sums: dict[str, float] = {}
-    class_correct = 0
+    sums = 0
     for i in range(0, len(images), batch_size):
         x, y = images[i : i + batch_size], labels[i : i + batch_size]
         losses = joint_losses(models, x, y, draw_noise(models, len(x), gen))
-        for k, v in losses.items():
-            sums[k] = sums.get(k, 0.0) + float(v) * (1 if k == "middle_correct" else len(x))
-        z_y = models.class_vae.encode(y).latent_dist.sample(gen)
-        class_correct += int((models.class_vae.predict(z_y) == y).sum())
+        sums = sums + _batch_sums(losses, len(x))
     models.train(was_training)
-    n = len(images)
-    out = {k: v / n for k, v in sums.items() if k != "middle_correct"}
-    out["class_vae_accuracy"] = class_correct / n
-    out["middle_layers_accuracy"] = sums["middle_correct"] / n
-    return out
+    return _averages(losses, sums, len(images))
 
 
 @torch.no_grad()
-def latent_std(
-    image_vae: ImageVAE, images: torch.Tensor, seed: int = 0, batch_size: int = 10000
-) -> np.ndarray:
-    """Per-component std of SAMPLED image latents over `images` (float `(N, 784)`), shape `(latent_dim,)`."""
-    image_vae.eval()
-    gen = torch.Generator(images.device).manual_seed(seed)
+def latent_std(vae, inputs: torch.Tensor, seed: int = 0, batch_size: int = 10000) -> np.ndarray:
+    """Per-component std of SAMPLED latents, shape `(latent_dim,)`.
+
+    `vae` is an `ImageVAE` (inputs: float pixels `(N, 784)`) or a `ClassVAE` (inputs: labels `(N,)`).
+    """
+    vae.eval()
+    gen = torch.Generator(inputs.device).manual_seed(seed)
     zs = [
-        image_vae.encode(images[i : i + batch_size]).latent_dist.sample(gen)
-        for i in range(0, len(images), batch_size)
+        vae.encode(inputs[i : i + batch_size]).latent_dist.sample(gen)
+        for i in range(0, len(inputs), batch_size)
     ]
     return torch.cat(zs).std(0).cpu().numpy()
 
@@ -433,7 +442,7 @@ def train(
         order = torch.randperm(n, generator=torch.Generator().manual_seed(_epoch_seed(args.seed, epoch, 0)))
         order = order.to(args.device)
         gen = torch.Generator(args.device).manual_seed(_epoch_seed(args.seed, epoch, 1))
-        sums = torch.zeros(7, device=args.device)
+        sums = 0
         for i in range(0, n, args.batch_size):
             idx = order[i : i + args.batch_size]
             noise = draw_noise(models, len(idx), gen)
@@ -446,11 +455,8 @@ def train(
             if args.schedule != "plateau":
                 for s in schedulers.values():
                     s.step()
-            sums += torch.stack(
-                [v.detach().float() * (1 if k == "middle_correct" else len(idx)) for k, v in losses.items()]
-            )
-        train_metrics = dict(zip(losses, (sums / n).tolist()))
-        train_metrics["middle_layers_accuracy"] = train_metrics.pop("middle_correct")
+            sums = sums + _batch_sums(losses, len(idx))
+        train_metrics = _averages(losses, sums, n)
         if args.schedule == "plateau":
             for s in schedulers.values():
                 s.step(train_metrics["loss"])
