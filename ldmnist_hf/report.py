@@ -82,19 +82,36 @@ def what_differs(stats: dict, reference: dict) -> str:
     )
 
 
-def decode_grid(image_vae, components: tuple[int, int], n: int = 9) -> tuple[np.ndarray, np.ndarray]:
-    """Decoded images over two components at standard-normal quantiles, others at 0: `(n, n, 28, 28)`."""
+def _quantiles(n: int) -> np.ndarray:
     from statistics import NormalDist
 
+    return np.array([NormalDist().inv_cdf(q) for q in np.linspace(0.05, 0.95, n)], np.float32)
+
+
+def decode_grid(image_vae, components: tuple[int, int], n: int = 9) -> tuple[np.ndarray, np.ndarray]:
+    """Decoded images over two components at standard-normal quantiles, others at 0: `(n, n, 28, 28)`."""
     import torch
 
-    values = np.array([NormalDist().inv_cdf(q) for q in np.linspace(0.05, 0.95, n)], np.float32)
+    values = _quantiles(n)
     L = image_vae.config.latent_dim
     z = torch.zeros(n, n, L)
     z[:, :, components[0]] = torch.from_numpy(values)[:, None]
     z[:, :, components[1]] = torch.from_numpy(values)[None, :]
     with torch.no_grad():
         images = image_vae.decode(z.reshape(-1, L)).sample.reshape(n, n, 28, 28).numpy()
+    return images, values
+
+
+def decode_sweep(image_vae, n: int = 9) -> tuple[np.ndarray, np.ndarray]:
+    """Each component alone at standard-normal quantiles, others at 0: `(latent_dim, n, 28, 28)`."""
+    import torch
+
+    values = _quantiles(n)
+    L = image_vae.config.latent_dim
+    z = torch.zeros(L, n, L)
+    z[torch.arange(L), :, torch.arange(L)] = torch.from_numpy(values)  # z[c, k, c] = values[k]
+    with torch.no_grad():
+        images = image_vae.decode(z.reshape(-1, L)).sample.reshape(L, n, 28, 28).numpy()
     return images, values
 
 
@@ -215,9 +232,7 @@ def make_report(
             )
         grid, values = decode_grid(iv, components)
         figures[f"manifold_{components[0]}_{components[1]}.png"] = plot_manifold(grid, values, components)
-        sweep = np.stack(
-            [np.stack([g[k, k] for k in range(9)]) for g in (decode_grid(iv, (c, c))[0] for c in range(L))]
-        )
+        sweep, _ = decode_sweep(iv)
         figures["manifold_overview.png"] = plot_component_sweep(sweep, values, std, importance >= threshold)
         figures["importance.png"] = plot_importance(importance, std, threshold)
         for name, fig in figures.items():
