@@ -19,10 +19,12 @@ from ldmnist_hf import load_mnist
 from ldmnist_hf.training import (
     Models,
     TrainingArguments,
-    draw_noise,
     evaluate_models,
     joint_losses,
+    make_optimizers,
+    make_schedulers,
     mnist_tensors,
+    train_epoch,
 )
 
 
@@ -60,28 +62,24 @@ def main() -> None:
     args = p.parse_args()
 
     mnist = load_mnist()
-    targs = TrainingArguments(output_dir="/dev/null", recipe="reference", device=args.device)
+    targs = TrainingArguments(
+        output_dir="/dev/null", recipe="reference", batch_size=args.batch_size, device=args.device
+    )
     torch.manual_seed(0)
-    models = Models.new(targs).to(args.device).eval()  # layers as the reference code ran them
-    vae_params = [*models.image_vae.parameters(), *models.class_vae.parameters()]
-    opts = [torch.optim.Adam(vae_params, 1e-3), torch.optim.Adam(models.middle_layers.parameters(), 1e-3)]
+    models = Models.new(targs).to(args.device)
+    optimizers = make_optimizers(models, targs)
     train_x, train_y, test_x, test_y = mnist_tensors(mnist, args.device)
+    schedulers = make_schedulers(optimizers, targs, len(train_x))
     step = torch.compile(joint_losses, dynamic=False) if args.compile else joint_losses
-    gen = torch.Generator(args.device).manual_seed(0)
+    done = 0
 
-    def epoch():
-        order = torch.randperm(len(train_x), device=args.device)
-        for i in range(0, len(train_x), args.batch_size):
-            idx = order[i : i + args.batch_size]
-            loss = step(models, train_x[idx], train_y[idx], draw_noise(models, len(idx), gen))["loss"]
-            for o in opts:
-                o.zero_grad(set_to_none=True)
-            loss.backward()
-            for o in opts:
-                o.step()
+    def epoch():  # what `ldmnist train` does per epoch, without logging and checkpoints
+        nonlocal done
+        train_epoch(models, optimizers, schedulers, train_x, train_y, targs, done, step)
         evaluate_models(models, test_x, test_y)
         if args.device.startswith("cuda"):
             torch.cuda.synchronize()
+        done += 1
 
     t0 = time.perf_counter()
     epoch()  # warm-up (and compilation)

@@ -359,6 +359,56 @@ def _epoch_seed(seed: int, epoch: int, stream: int) -> int:
     return (seed * 1_000_003 + epoch * 7919 + stream) % (2**63)
 
 
+def make_optimizers(models: Models, args: TrainingArguments) -> dict[str, torch.optim.Optimizer]:
+    """One Adam for both VAEs, one for the middle layers, as the reference had."""
+    vae_params = [*models.image_vae.parameters(), *models.class_vae.parameters()]
+    return {
+        "vaes": torch.optim.Adam(vae_params, lr=args.learning_rate),
+        "middle": torch.optim.Adam(models.middle_layers.parameters(), lr=args.learning_rate),
+    }
+
+
+def make_schedulers(optimizers, args: TrainingArguments, n_train: int) -> dict:
+    """The learning-rate schedule of each optimizer (cosine steps per batch, plateau per epoch)."""
+    steps_per_epoch = math.ceil(n_train / args.batch_size)
+    return {k: _scheduler(o, args, steps_per_epoch) for k, o in optimizers.items()}
+
+
+def train_epoch(
+    models, optimizers, schedulers, train_x, train_y, args: TrainingArguments, epoch: int, step=None
+):
+    """One pass over the training data; returns the per-example means of the losses and accuracies.
+
+    The order and the sampling noise come from generators seeded by (`args.seed`, `epoch`), so any epoch
+    can be replayed. `step` is `joint_losses` or a compiled version of it.
+    """
+    step = step or joint_losses
+    n = len(train_x)
+    models.train(args.layers == "active")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(_epoch_seed(args.seed, epoch, 0)))
+    order = order.to(args.device)
+    gen = torch.Generator(args.device).manual_seed(_epoch_seed(args.seed, epoch, 1))
+    sums = 0
+    for i in range(0, n, args.batch_size):
+        idx = order[i : i + args.batch_size]
+        noise = draw_noise(models, len(idx), gen)
+        losses = step(models, train_x[idx], train_y[idx], noise, args.classification_to_vaes)
+        for opt in optimizers.values():
+            opt.zero_grad(set_to_none=True)
+        losses["loss"].backward()
+        for opt in optimizers.values():
+            opt.step()
+        if args.schedule != "plateau":
+            for s in schedulers.values():
+                s.step()
+        sums = sums + _batch_sums(losses, len(idx))
+    metrics = _averages(losses, sums, n)
+    if args.schedule == "plateau":
+        for s in schedulers.values():
+            s.step(metrics["loss"])
+    return metrics
+
+
 def train(
     args: TrainingArguments,
     mnist=None,
@@ -396,15 +446,9 @@ def train(
 
     torch.manual_seed(args.seed)  # weight initialisation
     models = Models.new(args).to(args.device)
-    vae_params = [*models.image_vae.parameters(), *models.class_vae.parameters()]
-    optimizers = {
-        "vaes": torch.optim.Adam(vae_params, lr=args.learning_rate),
-        "middle": torch.optim.Adam(models.middle_layers.parameters(), lr=args.learning_rate),
-    }
+    optimizers = make_optimizers(models, args)
     train_x, train_y, test_x, test_y = mnist_tensors(mnist, args.device, args.limit_train)
-    n = len(train_x)
-    steps_per_epoch = math.ceil(n / args.batch_size)
-    schedulers = {k: _scheduler(o, args, steps_per_epoch) for k, o in optimizers.items()}
+    schedulers = make_schedulers(optimizers, args, len(train_x))
     start_epoch = 0
     if resume:
         _check_same_run(args, json.loads((ckpt / "trainer_state.json").read_text())["args"])
@@ -438,28 +482,7 @@ def train(
     last = {}
     for epoch in bar:
         t0 = time.perf_counter()
-        models.train(args.layers == "active")
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(_epoch_seed(args.seed, epoch, 0)))
-        order = order.to(args.device)
-        gen = torch.Generator(args.device).manual_seed(_epoch_seed(args.seed, epoch, 1))
-        sums = 0
-        for i in range(0, n, args.batch_size):
-            idx = order[i : i + args.batch_size]
-            noise = draw_noise(models, len(idx), gen)
-            losses = step(models, train_x[idx], train_y[idx], noise, args.classification_to_vaes)
-            for opt in optimizers.values():
-                opt.zero_grad(set_to_none=True)
-            losses["loss"].backward()
-            for opt in optimizers.values():
-                opt.step()
-            if args.schedule != "plateau":
-                for s in schedulers.values():
-                    s.step()
-            sums = sums + _batch_sums(losses, len(idx))
-        train_metrics = _averages(losses, sums, n)
-        if args.schedule == "plateau":
-            for s in schedulers.values():
-                s.step(train_metrics["loss"])
+        train_metrics = train_epoch(models, optimizers, schedulers, train_x, train_y, args, epoch, step)
         train_time += time.perf_counter() - t0
         test_metrics = evaluate_models(models, test_x, test_y, seed=args.seed)
         last = {
