@@ -193,16 +193,46 @@ class ImageVAE(LDMNISTPreTrainedModel):
         param = self.mean_head.weight
         return x.reshape(x.shape[0], s * s).to(device=param.device, dtype=param.dtype)
 
+    def posterior(self, pixels: torch.Tensor) -> DiagonalGaussian:
+        """Tensor-level encoder: float pixels `(batch, image_size**2)` in [0, 1], already checked -> posterior."""
+        h = self.encoder(pixels)  # (B, hidden)
+        return DiagonalGaussian(self.mean_head(h), self.log_var_head(h), self.config.sampling)
+
+    def forward_loss(self, pixels: torch.Tensor, noise: torch.Tensor | None = None) -> VAEOutput:
+        """Tensor-level loss, shared by `forward` and the joint training step.
+
+        Args:
+            pixels (`torch.FloatTensor` of shape `(batch, image_size**2)`): checked pixels in [0, 1]
+                (see `prepare_pixels`).
+            noise (`torch.FloatTensor` of shape `(batch, latent_dim)`, *optional*): standard normal noise
+                for the posterior sample; `None` decodes the posterior mean.
+
+        Returns:
+            `VAEOutput` with `loss`, `reconstruction_loss`, `kl_loss`, `latents`, `latent_dist` and the flat
+            `logits` `(batch, image_size**2)`; `reconstruction` is left `None` (no sigmoid pass in training).
+        """
+        posterior = self.posterior(pixels)
+        z = posterior.mode() if noise is None else posterior.sample(noise=noise)
+        logits = self.decoder(z)  # (B, S*S)
+        # Mean binary cross-entropy over pixels, computed from logits: one fused, stable pass.
+        rec = F.binary_cross_entropy_with_logits(logits, pixels)
+        kl = posterior.kl().mean()
+        return VAEOutput(
+            loss=rec + self.config.kl_weight * kl,
+            reconstruction_loss=rec,
+            kl_loss=kl,
+            latents=z,
+            logits=logits,
+            latent_dist=posterior,
+        )
+
     def encode(self, pixel_values) -> VAEEncoderOutput:
         """Encodes images into the posterior over latents.
 
         Args:
             pixel_values: uint8 `(batch, 28, 28)` in 0..255, or float in [0, 1] (also `(batch, 784)`).
         """
-        h = self.encoder(self.prepare_pixels(pixel_values))
-        return VAEEncoderOutput(
-            DiagonalGaussian(self.mean_head(h), self.log_var_head(h), self.config.sampling)
-        )
+        return VAEEncoderOutput(self.posterior(self.prepare_pixels(pixel_values)))
 
     def decode(self, latents: torch.Tensor) -> ImageVAEDecoderOutput:
         """Decodes latents `(batch, latent_dim)` into pixel probabilities `(batch, 28, 28)`."""
@@ -216,22 +246,16 @@ class ImageVAE(LDMNISTPreTrainedModel):
     ) -> VAEOutput:
         """Encodes, decodes (the posterior mean unless `sample_posterior`) and computes the VAE losses."""
         x = self.prepare_pixels(pixel_values)
-        posterior = self.encode(x).latent_dist
-        z = posterior.sample(generator) if sample_posterior else posterior.mode()
-        logits = self.decode(z).logits.reshape(x.shape)
-        # Mean binary cross-entropy over pixels, computed from logits (stable, fused).
-        rec = F.binary_cross_entropy_with_logits(logits, x)
-        kl = posterior.kl().mean()
+        noise = _draw_noise(len(x), self.config.latent_dim, x, generator) if sample_posterior else None
+        out = self.forward_loss(x, noise)
         s = self.config.image_size
-        return VAEOutput(
-            loss=rec + self.config.kl_weight * kl,
-            reconstruction_loss=rec,
-            kl_loss=kl,
-            latents=z,
-            reconstruction=torch.sigmoid(logits).reshape(-1, s, s),
-            logits=logits.reshape(-1, s, s),
-            latent_dist=posterior,
-        )
+        out.logits = out.logits.reshape(-1, s, s)
+        out.reconstruction = torch.sigmoid(out.logits)
+        return out
+
+
+def _draw_noise(batch: int, latent_dim: int, like: torch.Tensor, generator) -> torch.Tensor:
+    return torch.randn(batch, latent_dim, generator=generator, device=like.device, dtype=like.dtype)
 
 
 def _check_latents(latents, latent_dim: int, like: torch.Tensor) -> torch.Tensor:
@@ -291,16 +315,59 @@ class ClassVAE(LDMNISTPreTrainedModel):
         w = self.mean_head.weight
         return F.one_hot(y.to(device=w.device, dtype=torch.long), k).to(w.dtype)
 
+    def posterior(self, one_hot: torch.Tensor) -> DiagonalGaussian:
+        """Tensor-level encoder: float one-hot `(batch, num_classes)` -> posterior."""
+        return DiagonalGaussian(self.mean_head(one_hot), self.log_var_head(one_hot), self.config.sampling)
+
+    def class_logits(self, latents: torch.Tensor, detach_decoder: bool = False) -> torch.Tensor:
+        """Tensor-level decoder: latents `(batch, latent_dim)` -> class logits `(batch, num_classes)`.
+
+        `detach_decoder=True` lets gradients reach the latents but not the decoder's weights (the middle
+        layers' classification loss when it must not train the class VAE).
+        """
+        if detach_decoder:
+            return F.linear(latents, self.decoder.weight.detach(), self.decoder.bias.detach())
+        return self.decoder(latents)
+
+    @staticmethod
+    def reconstruction_loss(logits: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
+        """Keras' `binary_crossentropy` between the one-hot target and the softmax (the reference's class
+        loss, not categorical cross-entropy), averaged over the batch. Shape `()`."""
+        return keras_binary_crossentropy(logits.softmax(-1), one_hot).mean()
+
+    def forward_loss(self, one_hot: torch.Tensor, noise: torch.Tensor | None = None) -> VAEOutput:
+        """Tensor-level loss, shared by `forward` and the joint training step.
+
+        Args:
+            one_hot (`torch.FloatTensor` of shape `(batch, num_classes)`): the targets (see `one_hot`).
+            noise (`torch.FloatTensor` of shape `(batch, latent_dim)`, *optional*): standard normal noise
+                for the posterior sample; `None` decodes the posterior mean.
+
+        Returns:
+            `VAEOutput` with `loss`, `reconstruction_loss`, `kl_loss`, `latents`, `logits` and
+            `latent_dist`; `reconstruction` is left `None`.
+        """
+        posterior = self.posterior(one_hot)
+        z = posterior.mode() if noise is None else posterior.sample(noise=noise)
+        logits = self.class_logits(z)
+        rec = self.reconstruction_loss(logits, one_hot)
+        kl = posterior.kl().mean()
+        return VAEOutput(
+            loss=rec + self.config.kl_weight * kl,
+            reconstruction_loss=rec,
+            kl_loss=kl,
+            latents=z,
+            logits=logits,
+            latent_dist=posterior,
+        )
+
     def encode(self, labels) -> VAEEncoderOutput:
         """Encodes class indices `(batch,)` into the posterior over latents."""
-        y = self.one_hot(labels)
-        return VAEEncoderOutput(
-            DiagonalGaussian(self.mean_head(y), self.log_var_head(y), self.config.sampling)
-        )
+        return VAEEncoderOutput(self.posterior(self.one_hot(labels)))
 
     def decode(self, latents: torch.Tensor) -> ClassVAEDecoderOutput:
         """Decodes latents `(batch, latent_dim)` into class logits and probabilities `(batch, num_classes)`."""
-        logits = self.decoder(_check_latents(latents, self.config.latent_dim, self.decoder.weight))
+        logits = self.class_logits(_check_latents(latents, self.config.latent_dim, self.decoder.weight))
         return ClassVAEDecoderOutput(probs=logits.softmax(-1), logits=logits)
 
     @torch.no_grad()
@@ -317,20 +384,12 @@ class ClassVAE(LDMNISTPreTrainedModel):
         as in the reference (not categorical cross-entropy).
         """
         target = self.one_hot(labels)
-        posterior = DiagonalGaussian(self.mean_head(target), self.log_var_head(target), self.config.sampling)
-        z = posterior.sample(generator) if sample_posterior else posterior.mode()
-        decoded = self.decode(z)
-        rec = keras_binary_crossentropy(decoded.probs, target).mean()
-        kl = posterior.kl().mean()
-        return VAEOutput(
-            loss=rec + self.config.kl_weight * kl,
-            reconstruction_loss=rec,
-            kl_loss=kl,
-            latents=z,
-            reconstruction=decoded.probs,
-            logits=decoded.logits,
-            latent_dist=posterior,
+        noise = (
+            _draw_noise(len(target), self.config.latent_dim, target, generator) if sample_posterior else None
         )
+        out = self.forward_loss(target, noise)
+        out.reconstruction = out.logits.softmax(-1)
+        return out
 
 
 # ----------------------------------------------------------------------------- middle layers
@@ -360,10 +419,14 @@ class MiddleLayers(LDMNISTPreTrainedModel):
         )
         self.post_init()
 
+    def transform(self, latents: torch.Tensor) -> torch.Tensor:
+        """Tensor-level forward: image latents `(batch, latent_dim)`, already checked -> class latents."""
+        return self.layers(latents)
+
     def forward(self, inputs: torch.Tensor) -> MiddleLayersOutput:
         """Maps `(batch, latent_dim)` image latents to `(batch, latent_dim)` class latents."""
         x = _check_latents(inputs, self.config.latent_dim, self.layers[-1].weight)
-        return MiddleLayersOutput(outputs=self.layers(x))
+        return MiddleLayersOutput(outputs=self.transform(x))
 
 
 for _config, _model in (

@@ -31,8 +31,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from .configuration_ldmnist import ClassVAEConfig, ImageVAEConfig, MiddleLayersConfig
-from .distributions import DiagonalGaussian
-from .modeling_ldmnist import ClassVAE, ImageVAE, MiddleLayers, keras_binary_crossentropy
+from .modeling_ldmnist import ClassVAE, ImageVAE, MiddleLayers
 from .utils import LDMNISTError, atomic_dir, atomic_write_text, default_device, log
 
 RECIPES = {
@@ -171,39 +170,22 @@ def joint_losses(
         noise: from `draw_noise`, the sampling noise of the image and the class latents.
     """
     iv, cv, ml = models.image_vae, models.class_vae, models.middle_layers
-    h = iv.encoder(x)
-    qx = DiagonalGaussian(iv.mean_head(h), iv.log_var_head(h), iv.config.sampling)
-    z_x = qx.sample(noise=noise[0])
-    image_rec = F.binary_cross_entropy_with_logits(iv.decoder(z_x), x)  # (B, 784) logits: fused, stable
-    image_kl = qx.kl().mean()
-
+    image = iv.forward_loss(x, noise[0])
     onehot = F.one_hot(y, cv.config.num_classes).to(x.dtype)
-    qy = DiagonalGaussian(cv.mean_head(onehot), cv.log_var_head(onehot), cv.config.sampling)
-    z_y = qy.sample(noise=noise[1])
-    class_logits = cv.decoder(z_y)
-    class_rec = keras_binary_crossentropy(class_logits.softmax(-1), onehot).mean()
-    class_kl = qy.kl().mean()
-
-    if classification_to_vaes:
-        mid_logits = cv.decoder(ml.layers(z_x))
-    else:  # the classification gradient reaches the middle layers only
-        mid_logits = F.linear(ml.layers(z_x.detach()), cv.decoder.weight.detach(), cv.decoder.bias.detach())
-    classification = keras_binary_crossentropy(mid_logits.softmax(-1), onehot).mean()
-    total = (
-        image_rec
-        + iv.config.kl_weight * image_kl
-        + class_rec
-        + cv.config.kl_weight * class_kl
-        + classification
-    )
+    label = cv.forward_loss(onehot, noise[1])
+    # image encoder -> middle layers -> class decoder; without `classification_to_vaes` the classification
+    # gradient reaches the middle layers only.
+    z_x = image.latents if classification_to_vaes else image.latents.detach()
+    mid_logits = cv.class_logits(ml.transform(z_x), detach_decoder=not classification_to_vaes)
+    classification = cv.reconstruction_loss(mid_logits, onehot)
     return {
-        "loss": total,
-        "image_rec": image_rec,
-        "image_kl": image_kl,
-        "class_rec": class_rec,
-        "class_kl": class_kl,
+        "loss": image.loss + label.loss + classification,
+        "image_rec": image.reconstruction_loss,
+        "image_kl": image.kl_loss,
+        "class_rec": label.reconstruction_loss,
+        "class_kl": label.kl_loss,
         "classification": classification,
-        "class_correct": (class_logits.argmax(-1) == y).sum(),  # class from a SAMPLED latent
+        "class_correct": (label.logits.argmax(-1) == y).sum(),  # class from a SAMPLED latent
         "middle_correct": (mid_logits.argmax(-1) == y).sum(),
     }
 

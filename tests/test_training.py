@@ -70,6 +70,29 @@ def test_classification_gradient_option(tmp_path, subset):
         assert models.middle_layers.layers[-1].weight.grad is not None
 
 
+@pytest.mark.parametrize("layers", ["inference", "active"])
+def test_joint_step_uses_each_models_own_loss(tmp_path, subset, layers):
+    """The joint step's per-model losses are the models' own `forward(...)` losses for the same noise."""
+    from ldmnist_hf.training import joint_losses, mnist_tensors
+
+    models = Models.new(_args(tmp_path, "own"))
+    models.train(layers == "active")
+    x, y, _, _ = mnist_tensors(subset, "cpu", 64)
+    gx, gy = torch.Generator().manual_seed(1), torch.Generator().manual_seed(2)
+    noise = (torch.randn(64, 8, generator=gx), torch.randn(64, 8, generator=gy))
+    torch.manual_seed(0)  # the same dropout masks in both passes when layers are active
+    joint = joint_losses(models, x, y, noise)
+    torch.manual_seed(0)
+    image = models.image_vae(x, sample_posterior=True, generator=torch.Generator().manual_seed(1))
+    label = models.class_vae(y, sample_posterior=True, generator=torch.Generator().manual_seed(2))
+    torch.testing.assert_close(joint["image_rec"], image.reconstruction_loss)
+    torch.testing.assert_close(joint["image_kl"], image.kl_loss)
+    torch.testing.assert_close(joint["class_rec"], label.reconstruction_loss)
+    torch.testing.assert_close(joint["class_kl"], label.kl_loss)
+    torch.testing.assert_close(joint["loss"] - joint["classification"], image.loss + label.loss)
+    assert joint["class_correct"] == (label.logits.argmax(-1) == y).sum()
+
+
 def test_layers_mode_keeps_batchnorm_statistics(tmp_path, subset):
     train(_args(tmp_path, "inf", epochs=1), mnist=subset, progress=False)
     bn = Models.from_dir(tmp_path / "inf" / "models").image_vae.encoder[0][2]
