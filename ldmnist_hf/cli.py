@@ -42,6 +42,7 @@ def cmd_train(args) -> None:
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
+        class_vae_learning_rate=args.class_vae_learning_rate,
         schedule=args.schedule,
         layers=args.layers,
         classification_to_vaes=not args.no_classification_to_vaes,
@@ -211,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--epochs", type=int, help="override the recipe")
     s.add_argument("--batch-size", type=int, help="override the recipe")
     s.add_argument("--learning-rate", type=float, help="override the recipe")
+    s.add_argument(
+        "--class-vae-learning-rate", type=float, help="the class VAE's own Adam rate (default: the recipe's)"
+    )
     s.add_argument("--schedule", choices=["plateau", "cosine", "constant"], help="override the recipe")
     s.add_argument(
         "--layers",

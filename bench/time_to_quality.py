@@ -1,0 +1,94 @@
+"""Seconds of training until the default recipe reaches the quality bar, with this machine's matmul rate.
+
+Trains exactly as `ldmnist train` does (same arguments, same `train_epoch`) and, after each epoch,
+evaluates the bar on held-out data (not timed as training):
+
+- class VAE: class reconstructed from a sampled latent, mean over 20 posterior draws, MNIST test set;
+- joint: image encoder -> middle layers -> class decoder accuracy on the test set (sampled latents);
+- image VAE: components whose sampled train-set latents have std < 0.8.
+
+    python bench/time_to_quality.py                       # the default (fast) recipe
+    python bench/time_to_quality.py --epochs 40 --batch_size 512 --learning_rate 3e-3
+
+Any field of `TrainingArguments` can be given as `--field value`. Prints one line per epoch, then the
+training seconds (and wall seconds since the start) to the bar, next to the float32 matmul rate
+measured in the same run, so machines can be compared.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+T0 = time.perf_counter()
+
+import torch  # noqa: E402
+from transformers import HfArgumentParser  # noqa: E402
+
+from ldmnist_hf import load_mnist  # noqa: E402
+from ldmnist_hf.training import (  # noqa: E402
+    INFORMATIVE_STD,
+    QUALITY_BAR,
+    Models,
+    TrainingArguments,
+    class_accuracy_draws,
+    evaluate_models,
+    latent_std,
+    make_optimizers,
+    make_schedulers,
+    mnist_tensors,
+    train_epoch,
+)
+
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+from train_step import matmul_gflops  # noqa: E402
+
+
+def main() -> None:
+    (args,) = HfArgumentParser(TrainingArguments).parse_args_into_dataclasses(
+        args=["--output_dir", "/dev/null", *sys.argv[1:]]
+    )
+    mnist = load_mnist()
+    torch.manual_seed(args.seed)
+    models = Models.new(args).to(args.device)
+    optimizers = make_optimizers(models, args)
+    train_x, train_y, test_x, test_y = mnist_tensors(mnist, args.device)
+    schedulers = make_schedulers(optimizers, args, len(train_x))
+    print(
+        f"recipe {args.recipe}: {args.epochs} epochs, batch {args.batch_size}, lr {args.learning_rate} "
+        f"(class VAE {args.class_vae_learning_rate}), {args.schedule}; bar: {QUALITY_BAR}"
+    )
+    trained, reached = 0.0, None
+    for epoch in range(args.epochs):
+        t0 = time.perf_counter()
+        train_epoch(models, optimizers, schedulers, train_x, train_y, args, epoch)
+        trained += time.perf_counter() - t0
+        cls = class_accuracy_draws(models.class_vae, test_y, draws=20, seed=args.seed)
+        test = evaluate_models(models, test_x, test_y, seed=args.seed)
+        joint = test["middle_layers_accuracy"]
+        comps = int((latent_std(models.image_vae, train_x, seed=args.seed) < INFORMATIVE_STD).sum())
+        ok = (
+            cls.mean() >= QUALITY_BAR["class_vae_accuracy_mean"]
+            and joint >= QUALITY_BAR["middle_layers_accuracy"]
+            and comps >= QUALITY_BAR["informative_components"]
+        )
+        print(
+            f"epoch {epoch + 1:3d}  train {trained:6.1f} s  class {100 * cls.mean():.3f} +- "
+            f"{100 * cls.std():.3f} %  joint {joint:.4f}  components {comps:2d}  class KL {test['class_kl']:.4f} "
+            f"BCE {test['class_rec']:.5f}  image BCE {test['image_rec']:.4f}  {'BAR' if ok else ''}",
+            flush=True,
+        )
+        if ok and reached is None:
+            reached = (epoch + 1, trained, time.perf_counter() - T0)
+    gflops = matmul_gflops()
+    print(f"float32 matmul: {gflops:.0f} GFLOP/s ({torch.get_num_threads()} threads, {args.device})")
+    if reached is None:
+        print(f"bar not reached in {args.epochs} epochs ({trained:.1f} s of training)")
+    else:
+        e, t, w = reached
+        print(f"bar reached after epoch {e}: {t:.1f} s of training ({w:.1f} s wall since start)")
+    print(f"all {args.epochs} epochs: {trained:.1f} s of training")
+
+
+if __name__ == "__main__":
+    main()
