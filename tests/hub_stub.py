@@ -268,8 +268,9 @@ class HubStub:
         Args:
             home (`Path`): a scratch folder for the caches (HF_HOME, datasets, evaluate); created.
             token (`str` or `None`, *optional*): put in HF_TOKEN; `None` leaves the client without token.
-            xet (`bool`, *optional*, defaults to `False`): leave hf_xet enabled (upload_folder then takes
-                huggingface_hub's pipelined upload path; the stub still answers "regular").
+            xet (`bool`, *optional*, defaults to `False`): leave hf_xet enabled, as it is in a user's
+                Python where it is installed: upload_folder then takes huggingface_hub's pipelined upload
+                path instead of one create_commit (the stub answers "regular" either way).
 
         Returns:
             `dict[str, str]`: os.environ without Hub settings, plus HF_ENDPOINT and friends.
@@ -291,7 +292,6 @@ class HubStub:
             HF_HUB_DISABLE_UPDATE_CHECK="1",
             HF_UPDATE_DOWNLOAD_COUNTS="0",  # evaluate would HEAD an S3 bucket on every load
             DISABLE_TELEMETRY="1",
-            TOKENIZERS_PARALLELISM="false",
         )
         if not xet:
             env["HF_HUB_DISABLE_XET"] = "1"
@@ -307,20 +307,23 @@ class HubStub:
     def repo_files(self, repo_id: str, repo_type: str = "model", revision: str = "main") -> dict[str, bytes]:
         """The files of a repo at a revision, as {path: content}."""
         with self._lock:
-            repo = self._repo(repo_type, repo_id)
+            repo = self._repo(repo_type, repo_id, check_access=False)
             tree = repo["commits"][self._resolve(repo, revision)]["tree"]
             return {path: self._blob(oid) for path, oid in sorted(tree.items())}
 
     def commits(self, repo_id: str, repo_type: str = "model", branch: str = "main") -> list[dict]:
         """The commits of a branch, newest first: dicts with sha, title, description, parent, date."""
         with self._lock:
-            repo = self._repo(repo_type, repo_id)
+            repo = self._repo(repo_type, repo_id, check_access=False)
             return [{k: v for k, v in c.items() if k != "tree"} for c in self._history(repo, branch)]
 
     # ------------------------------------------------------------------ storage
 
     def _blob(self, oid: str) -> bytes:
         return (self.root / "blobs" / oid).read_bytes()
+
+    def _size(self, oid: str) -> int:
+        return (self.root / "blobs" / oid).stat().st_size
 
     def _put_blob(self, data: bytes) -> str:
         oid = git_blob_sha1(data)
@@ -339,9 +342,11 @@ class HubStub:
         tmp.write_text(json.dumps(repo, indent=1))
         tmp.replace(path)
 
-    def _repo(self, repo_type: str, repo_id: str, token: str | None = None) -> dict:
+    def _repo(
+        self, repo_type: str, repo_id: str, token: str | None = None, check_access: bool = True
+    ) -> dict:
         repo = self._repos.get((repo_type, repo_id))
-        if repo is None or (repo["private"] and not token):
+        if repo is None or (check_access and repo["private"] and not token):
             raise HubError(404, "Repository not found", "RepoNotFound")
         return repo
 
@@ -539,8 +544,7 @@ class HubStub:
             "likes": 0,
             "tags": [],
             "siblings": [
-                {"rfilename": p, "size": len(self._blob(oid)), "blobId": oid}
-                for p, oid in sorted(tree.items())
+                {"rfilename": p, "size": self._size(oid), "blobId": oid} for p, oid in sorted(tree.items())
             ],
         }
         if "README.md" in tree:
@@ -570,7 +574,7 @@ class HubStub:
         out = []
         for path in paths:
             if path in tree:
-                entry = {"type": "file", "oid": tree[path], "size": len(self._blob(tree[path])), "path": path}
+                entry = {"type": "file", "oid": tree[path], "size": self._size(tree[path]), "path": path}
             else:
                 below = sorted((p, o) for p, o in tree.items() if p.startswith(path + "/"))
                 if not below:
