@@ -4,6 +4,8 @@ import sys
 import numpy as np
 import pytest
 
+pytest_plugins = ["hub_stub"]  # the `hub` fixture: a local stand-in of the Hub's HTTP API
+
 
 @pytest.fixture(scope="session")
 def mnist():
