@@ -200,3 +200,22 @@ def test_a_flipped_byte_is_caught(tmp_path, tiny, capsys):
     assert len(err) == 1 and err[0].startswith(
         f"ldmnist verify: error: {out / TRAIN_FILE} has changed since the build"
     )
+
+
+def test_resume_after_a_half_written_metrics_line(tmp_path, tiny):
+    """A run killed while appending to metrics.jsonl resumes; the torn line is dropped, not a JSON traceback."""
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "run"),
+        latent_dim=4,
+        epochs=2,
+        batch_size=16,
+        device="cpu",
+        checkpoint_every=1,
+    )
+    train(args, mnist=tiny["mnist_source"], progress=False, stop_after=1)
+    with open(tmp_path / "run" / "metrics.jsonl", "a") as f:
+        f.write('{"epoch": 2, "lr": 0.00')
+    summary = train(args, mnist=tiny["mnist_source"], progress=False, resume=True)
+    assert summary["final"]["epoch"] == 2
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in lines] == [1, 2]
