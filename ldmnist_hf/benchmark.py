@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .utils import atomic_write_text, log, replace_block
+from .utils import LDMNISTError, atomic_write_text, log, replace_block
 
 # Published in the 2020 reference's README (its own 32-d dataset), quoted for comparison.
 REFERENCE_ROWS = [
@@ -137,21 +137,30 @@ def run_benchmark(
     Returns:
         `{"rows": [{"model", "mse", "reconstructed_accuracy", "kind"}...], ...}`.
     """
-    import datasets
     import evaluate
 
     from . import METRIC_PATH
-    from .builder import load_latents, read_build_info
+    from .builder import load_latents, read_build_info, verify_dataset
 
+    if mlp_recipe not in MLP_RECIPES:
+        raise LDMNISTError(f"Unknown --mlp-recipe {mlp_recipe!r}; choose one of {', '.join(MLP_RECIPES)}.")
+    for name, value in (("--mlp-epochs", mlp_epochs), ("--seed", seed)):
+        if name == "--mlp-epochs" and value is None:
+            continue  # the recipe's
+        if isinstance(value, bool) or not isinstance(value, int) or value < (name == "--mlp-epochs"):
+            raise LDMNISTError(
+                f"{name} must be an integer of at least {int(name == '--mlp-epochs')}, got {value!r}."
+            )
     dataset_dir = Path(dataset_dir)
     info = read_build_info(dataset_dir)
+    verify_dataset(dataset_dir)  # a changed byte would silently change the table
     class_vae = class_vae or info["class_vae_source"]
     if middle_layers is None and info["class_vae_source"] == "class-vae-32" and info["latent_dim"] == 32:
         middle_layers = "middle-layers-32"
-    ds = datasets.load_dataset(str(dataset_dir))
-    x_tr, y_tr = load_latents(ds, "train")
+    # Straight from the Parquet files: what is on disk now, not a datasets cache.
+    x_tr, y_tr = load_latents(dataset_dir, "train")
     x_te, y_te, y_mean, y_std, labels = load_latents(
-        ds, "test", columns=("x", "y", "y_mean", "y_std", "label")
+        dataset_dir, "test", columns=("x", "y", "y_mean", "y_std", "label")
     )
     metric = evaluate.load(METRIC_PATH, class_decoder=class_vae)
 
@@ -203,9 +212,10 @@ def run_benchmark(
         _predict(mlp, x_te),
     )
     if middle_layers:
+        from .modeling_ldmnist import MiddleLayers
         from .pretrained import load_pretrained
 
-        ml = load_pretrained(middle_layers, "MiddleLayers")
+        ml = load_pretrained(middle_layers, MiddleLayers)
         score(
             "middle",
             "middle layers trained with the VAEs on the classification loss",

@@ -8,7 +8,10 @@ as Parquet and lays them out as a Hub dataset repository (`data/*.parquet` + `RE
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -18,7 +21,7 @@ import datasets
 import numpy as np
 import pyarrow as pa
 
-from .utils import LDMNISTError, atomic_dir, log
+from .utils import LDMNISTError, atomic_dir, check_output_dir, log, sha256_file
 
 _CITATION = """\
 @misc{ldmnist2020,
@@ -36,6 +39,7 @@ with a class VAE: a regression task from one roughly standard normal vector to a
 _LICENSE = "mit"
 LATENT_COLUMNS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
 SPLITS = ("train", "test")
+BUILD_RECORD = "ldmnist_build.json"  # what `build` leaves in every folder it writes
 
 
 def features(latent_dim: int) -> datasets.Features:
@@ -162,10 +166,18 @@ class LDMNIST(datasets.ArrowBasedBuilder):
 
 def load_vaes(image_vae, class_vae, latent_dim: int | None = None):
     """Loads (or checks) the image and class VAEs: names of shipped models, folders, Hub ids or models."""
+    from .modeling_ldmnist import ClassVAE, ImageVAE
     from .pretrained import load_pretrained
 
-    iv = load_pretrained(image_vae, "ImageVAE") if isinstance(image_vae, str | Path) else image_vae.eval()
-    cv = load_pretrained(class_vae, "ClassVAE") if isinstance(class_vae, str | Path) else class_vae.eval()
+    iv = (
+        load_pretrained(image_vae, ImageVAE) if isinstance(image_vae, str | os.PathLike) else image_vae.eval()
+    )
+    cv = (
+        load_pretrained(class_vae, ClassVAE) if isinstance(class_vae, str | os.PathLike) else class_vae.eval()
+    )
+    for name, model, klass in (("image", iv, ImageVAE), ("class", cv, ClassVAE)):
+        if not isinstance(model, klass):
+            raise LDMNISTError(f"The {name} VAE is a {type(model).__name__}, expected a {klass.__name__}.")
     if iv.config.latent_dim != cv.config.latent_dim:
         raise LDMNISTError(
             f"The image VAE has latent size {iv.config.latent_dim} but the class VAE has "
@@ -240,6 +252,10 @@ def render_card(meta: dict, stats: dict, benchmark_md: str | None = None) -> str
             {
                 "config_name": "default",
                 "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in SPLITS],
+                # datasets caches a local folder under its base name and a hash of this YAML: the content's
+                # fingerprint here gives every distinct build its own cache entry (README, "Loading").
+                "description": f"LD-MNIST {meta['latent_dim']}-d, seed {meta['seed']}, "
+                f"data fingerprint {meta.get('fingerprint', 'unknown')}",
             }
         ],
         dataset_info={
@@ -280,7 +296,8 @@ def build_dataset(
         image_vae, class_vae: shipped model names, folders, Hub ids, or loaded models.
         seed (`int`, defaults to 0): seeds the sampling; same models and seed give identical files.
         mnist_source (`str` or `MNIST`, defaults to `"auto"`): see `load_mnist`, or the digits themselves.
-        overwrite (`bool`, defaults to `False`): replace an existing `output_dir`.
+        overwrite (`bool`, defaults to `False`): replace an existing `output_dir`, when it is empty or a
+            previous build (it holds `ldmnist_build.json`); any other folder is left alone.
         numpy_export (`bool`, defaults to `False`): also write `train_x.npy`, `train_y.npy`,
             `test_x.npy`, `test_y.npy` like the 2020 download.
 
@@ -290,31 +307,36 @@ def build_dataset(
     from . import __version__
     from .mnist import MNIST, load_mnist
 
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**62:
+        raise LDMNISTError(f"--seed must be an integer in 0..2**62-1, got {seed!r}.")
+    # Every check on the output path comes before the models, MNIST and the encoding.
+    check_output_dir(output_dir, overwrite, marker=BUILD_RECORD)
     output_dir = Path(output_dir)
-    if output_dir.exists() and not overwrite:
-        raise LDMNISTError(
-            f"{output_dir} already exists; pass --overwrite to replace it, or choose another path."
-        )
     t0 = time.perf_counter()
     iv, cv = load_vaes(image_vae, class_vae)
     mnist = mnist_source if isinstance(mnist_source, MNIST) else load_mnist(mnist_source)
     L = iv.config.latent_dim
-    with atomic_dir(output_dir, overwrite=overwrite) as tmp:
+    with atomic_dir(output_dir, overwrite=overwrite, marker=BUILD_RECORD) as tmp:
         arrays, nbytes = {}, {}
         for split in SPLITS:
             labels = getattr(mnist, f"{split}_labels")
             arrays[split] = encode_split(
                 iv, cv, getattr(mnist, f"{split}_images"), labels, _split_seed(seed, split)
             )
+            _check_finite(arrays[split], split)
             # Written through `datasets` so the Parquet carries the features (ClassLabel, fixed-length lists).
             table = _table(arrays[split], labels)
             nbytes[f"bytes_{split}"] = table.nbytes
             ds = datasets.Dataset(table, info=datasets.DatasetInfo(features=features(L)))
             (tmp / "data").mkdir(exist_ok=True)
-            ds.to_parquet(str(tmp / "data" / f"{split}-00000-of-00001.parquet"))
+            ds.to_parquet(str(tmp / _data_file(split)))
             if numpy_export:
                 np.save(tmp / f"{split}_x.npy", arrays[split]["x"])
                 np.save(tmp / f"{split}_y.npy", arrays[split]["y"])
+        files = {
+            str(p.relative_to(tmp)): {"sha256": sha256_file(p), "size": p.stat().st_size}
+            for p in sorted([*tmp.glob("data/*.parquet"), *tmp.glob("*.npy")])
+        }
         meta = {
             "latent_dim": L,
             "seed": seed,
@@ -325,20 +347,26 @@ def build_dataset(
             "version": __version__,
             "load_name": output_dir.name,
             "command": command or f"ldmnist build --seed {seed}",
+            "fingerprint": fingerprint(files),
             **nbytes,
         }
         meta["image_vae"], meta["image_vae_card"] = _model_ref(iv, image_vae)
         meta["class_vae"], meta["class_vae_card"] = _model_ref(cv, class_vae)
         stats = latent_statistics(arrays["train"]["x"], arrays["train"]["y"])
         (tmp / "README.md").write_text(render_card(meta, stats))
-        meta["image_vae_source"] = str(image_vae) if isinstance(image_vae, str | Path) else iv.name_or_path
-        meta["class_vae_source"] = str(class_vae) if isinstance(class_vae, str | Path) else cv.name_or_path
-        (tmp / "ldmnist_build.json").write_text(
+        meta["image_vae_source"] = (
+            str(image_vae) if isinstance(image_vae, str | os.PathLike) else iv.name_or_path
+        )
+        meta["class_vae_source"] = (
+            str(class_vae) if isinstance(class_vae, str | os.PathLike) else cv.name_or_path
+        )
+        (tmp / BUILD_RECORD).write_text(
             json.dumps(
                 {
                     **meta,
                     "image_vae_config": iv.config.to_dict(),
                     "class_vae_config": cv.config.to_dict(),
+                    "files": files,
                 },
                 indent=2,
             )
@@ -349,39 +377,269 @@ def build_dataset(
     return output_dir
 
 
-def read_build_info(dataset_dir: str | Path) -> dict:
-    """What `ldmnist build` recorded about a dataset folder (models, seed, sizes)."""
-    path = Path(dataset_dir) / "ldmnist_build.json"
-    if not path.exists():
+def _data_file(split: str) -> str:
+    return f"data/{split}-00000-of-00001.parquet"
+
+
+def _check_finite(arrays: dict[str, np.ndarray], split: str) -> None:
+    """Refuses latents with NaN or inf: they come from broken weights and would make a useless dataset."""
+    bad = {name: int((~np.isfinite(a)).any(axis=-1).sum()) for name, a in arrays.items()}
+    bad = {k: v for k, v in bad.items() if v}
+    if bad:
         raise LDMNISTError(
-            f"{dataset_dir} is not a folder written by `ldmnist build` (no ldmnist_build.json)."
+            f"The VAEs produced NaN or inf latents for the {split} split ("
+            + ", ".join(f"{k}: {v} rows" for k, v in bad.items())
+            + "); their weights are broken (a diverged training run?). Nothing was written; use other models."
         )
-    return json.loads(path.read_text())
+
+
+def fingerprint(files: dict) -> str:
+    """A short digest of the data files' SHA-256 sums: it changes whenever the data does."""
+    h = hashlib.sha256("".join(f"{k}:{v['sha256']}\n" for k, v in sorted(files.items())).encode())
+    return h.hexdigest()[:16]
+
+
+def read_build_info(dataset_dir: str | Path) -> dict:
+    """What `ldmnist build` recorded about a dataset folder (models, seed, sizes, file checksums)."""
+    folder = Path(dataset_dir)
+    if not folder.is_dir():
+        raise LDMNISTError(
+            f"{dataset_dir} is not a folder"
+            + (" (it is a file)" if folder.exists() else " (no such folder)")
+            + "; give a folder written by `ldmnist build`."
+        )
+    path = folder / BUILD_RECORD
+    if not path.exists():
+        raise LDMNISTError(f"{dataset_dir} is not a folder written by `ldmnist build` (no {BUILD_RECORD}).")
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise LDMNISTError(
+            f"{path} is damaged ({e}); rebuild the dataset with `ldmnist build --overwrite`."
+        ) from e
+    missing = [
+        k
+        for k in ("latent_dim", "image_vae_source", "class_vae_source")
+        if not isinstance(info, dict) or k not in info
+    ]
+    if missing:
+        raise LDMNISTError(
+            f"{path} lacks {', '.join(missing)}; rebuild the dataset with `ldmnist build --overwrite`."
+        )
+    return info
+
+
+def _recorded_files(folder: Path, info: dict) -> dict:
+    files = info.get("files")
+    if not isinstance(files, dict) or not files:
+        raise LDMNISTError(
+            f"{folder / BUILD_RECORD} records no file checksums (an older build); rebuild the dataset with "
+            f"`ldmnist build --overwrite` to make it verifiable."
+        )
+    for name, entry in files.items():
+        rel = Path(name)
+        if (
+            rel.is_absolute()
+            or ".." in rel.parts
+            or not isinstance(entry, dict)
+            or {"sha256", "size"} - set(entry)
+        ):
+            raise LDMNISTError(
+                f"{folder / BUILD_RECORD} has a malformed entry for {name!r}; rebuild the dataset."
+            )
+    return files
+
+
+def verify_dataset(dataset_dir: str | Path) -> dict:
+    """Checks every data file of a built dataset against the SHA-256 and size its build recorded.
+
+    Also refuses Parquet files under `data/` that the build did not write (`load_dataset` would read them)
+    and a card whose YAML header is broken or belongs to other data.
+
+    Args:
+        dataset_dir: a folder written by `ldmnist build`.
+
+    Returns:
+        `{"files": number of files checked, "fingerprint": the data's fingerprint}`.
+
+    Raises:
+        `LDMNISTError` naming the first file that is missing, truncated, changed or extra.
+    """
+    import yaml
+
+    folder = Path(dataset_dir)
+    info = read_build_info(folder)
+    files = _recorded_files(folder, info)
+    for name, entry in sorted(files.items()):
+        path = folder / name
+        if not path.is_file():
+            raise LDMNISTError(f"{path} is missing; rebuild the dataset with `ldmnist build --overwrite`.")
+        size = path.stat().st_size
+        if size != entry["size"]:
+            raise LDMNISTError(
+                f"{path} has {size} bytes but the build wrote {entry['size']}: truncated or replaced. "
+                f"Rebuild the dataset with `ldmnist build --overwrite`."
+            )
+        if sha256_file(path) != entry["sha256"]:
+            raise LDMNISTError(
+                f"{path} has changed since the build (its SHA-256 differs from {BUILD_RECORD}'s). "
+                f"Rebuild the dataset with `ldmnist build --overwrite`."
+            )
+    extra = sorted(
+        str(p.relative_to(folder)) for p in folder.glob("data/*") if str(p.relative_to(folder)) not in files
+    )
+    if extra:
+        raise LDMNISTError(
+            f"{folder / extra[0]} was not written by the build; `load_dataset` would read it as data. Remove it."
+        )
+    card = folder / "README.md"
+    try:
+        text = card.read_text()
+        header = yaml.safe_load(text.split("---\n", 2)[1]) if text.startswith("---\n") else None
+    except (OSError, UnicodeDecodeError, IndexError, yaml.YAMLError) as e:
+        raise LDMNISTError(
+            f"{card}: the card's YAML header cannot be read ({str(e).splitlines()[0]}); rebuild."
+        ) from e
+    configs = header.get("configs") if isinstance(header, dict) else None
+    if not isinstance(configs, list) or not configs or not isinstance(configs[0], dict):
+        raise LDMNISTError(f"{card} has no valid YAML header with `configs`; rebuild the dataset.")
+    fp = info.get("fingerprint")
+    found = re.search(r"data fingerprint (\w+)", str(configs[0].get("description", "")))
+    if fp and (found is None or found.group(1) != fp):
+        raise LDMNISTError(
+            f"{card}: its YAML header does not carry this data's fingerprint {fp}; it belongs to another build. "
+            f"Rebuild the dataset."
+        )
+    return {"files": len(files), "fingerprint": fp}
+
+
+def _column_to_numpy(name: str, col: pa.ChunkedArray | pa.Array, where: str) -> np.ndarray:
+    """A fixed-size list column as `(N, L)`, a numeric column as `(N,)`; anything else is an error."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    t = col.type
+    fixed = pa.types.is_fixed_size_list(t)
+    v = t.value_type if fixed else t
+    numeric = pa.types.is_integer(v) or pa.types.is_floating(v) or (not fixed and pa.types.is_boolean(v))
+    if numeric and col.null_count == 0 and (not fixed or col.flatten().null_count == 0):
+        if fixed:
+            return col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), t.list_size)
+        return col.to_numpy(zero_copy_only=False)
+    problem = "has missing values" if numeric else f"has type {t}"
+    raise LDMNISTError(
+        f"{where}: column {name!r} {problem}; load_latents returns whole numeric arrays only (fixed-size lists "
+        f"of numbers, or numbers). Use `ds.with_format('numpy')` for other columns."
+    )
+
+
+def _parquet_files(folder: Path, split: str) -> list[Path]:
+    """The Parquet files of one split: those the build recorded (sizes checked), else `data/SPLIT-*.parquet`."""
+    record = folder / BUILD_RECORD
+    if record.exists():
+        info = read_build_info(folder)
+        files = {
+            k: v
+            for k, v in _recorded_files(folder, info).items()
+            if k.startswith(f"data/{split}-") and k.endswith(".parquet")
+        }
+        for name, entry in files.items():
+            path = folder / name
+            if not path.is_file():
+                raise LDMNISTError(
+                    f"{path} is missing; rebuild the dataset with `ldmnist build --overwrite`."
+                )
+            if path.stat().st_size != entry["size"]:
+                raise LDMNISTError(
+                    f"{path} has {path.stat().st_size} bytes but the build wrote {entry['size']}: truncated or "
+                    f"replaced. Run `ldmnist verify {folder}`, or rebuild with `ldmnist build --overwrite`."
+                )
+        paths = [folder / k for k in sorted(files)]
+    else:
+        paths = sorted(folder.glob(f"data/{split}-*.parquet"))
+    if not paths:
+        found = sorted({p.name.split("-")[0] for p in folder.glob("data/*.parquet")})
+        raise LDMNISTError(
+            f"{folder} has no {split!r} split (data/{split}-*.parquet); splits found: {found or 'none'}."
+        )
+    return paths
+
+
+def _read_parquet_columns(folder: Path, split: str, columns) -> list[np.ndarray]:
+    import pyarrow.parquet as pq
+
+    tables = []
+    for path in _parquet_files(folder, split):
+        try:
+            names = pq.read_schema(path, memory_map=True).names
+            absent = [c for c in columns if c not in names]
+            if absent:
+                raise LDMNISTError(f"{path} has no column {absent[0]!r}; columns: {', '.join(names)}.")
+            tables.append(pq.read_table(path, columns=list(columns), memory_map=True))
+        except (pa.ArrowException, OSError) as e:
+            raise LDMNISTError(
+                f"{path} is not a readable Parquet file ({str(e).splitlines()[0]}): truncated or damaged. "
+                f"Run `ldmnist verify {folder}`, or rebuild with `ldmnist build --overwrite`."
+            ) from e
+    table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    return [_column_to_numpy(c, table.column(c), f"{folder} ({split})") for c in columns]
 
 
 def load_latents(dataset, split: str = "train", columns=("x", "y")) -> tuple[np.ndarray, ...]:
-    """The fast way to whole-split numpy arrays: reads the memory-mapped Arrow columns directly.
+    """The fast way to whole-split numpy arrays.
+
+    A folder is read straight from its Parquet files (memory-mapped, through pyarrow), so the arrays are
+    always what is on disk now, never a `datasets` cache of an earlier build.
 
     Args:
-        dataset: a `DatasetDict`, a `Dataset`, or a path given to `load_dataset`.
-        split (`str`, defaults to `"train"`): used when `dataset` is a `DatasetDict` or a path.
+        dataset: a folder written by `ldmnist build`, a `DatasetDict`, a `Dataset`, or a Hub dataset id
+            (`owner/name`, loaded through `datasets.load_dataset`).
+        split (`str`, defaults to `"train"`): used when `dataset` is a folder, Hub id or `DatasetDict`.
         columns (`tuple[str]`, defaults to `("x", "y")`): columns to return, latent ones or `label`/`index`.
 
     Returns:
-        Per column, float32 `(N, latent_dim)` for a latent column or `(N,)` for a scalar one (views of
-        the Arrow buffers where possible, so read-only).
+        Per column, `(N, latent_dim)` float32 for a latent column or `(N,)` for a scalar one (views of the
+        Arrow buffers where possible, so read-only: `.copy()` to write).
+
+    Raises:
+        `LDMNISTError`: no such folder, split or column; a damaged Parquet file; a column that is not a
+            fixed-size list of numbers or a number.
     """
-    if isinstance(dataset, str | Path):
-        dataset = datasets.load_dataset(str(dataset), split=split)
+    columns = (columns,) if isinstance(columns, str) else tuple(columns)
+    # os.PathLike, not Path: instantiating the `LDMNIST` builder makes datasets swap this module's `Path`
+    # for its streaming subclass, which a plain PosixPath is not an instance of.
+    if isinstance(dataset, str | os.PathLike):
+        folder = Path(dataset).expanduser()
+        if folder.is_dir():
+            return tuple(_read_parquet_columns(folder, split, columns))
+        from .pretrained import _REPO_ID
+
+        text = str(dataset)
+        if (
+            folder.exists()
+            or not _REPO_ID.fullmatch(text)
+            or ".." in text
+            or text.startswith((".", "/", "~"))
+        ):
+            raise LDMNISTError(
+                f"{text} is not a dataset folder (no such folder); give a folder written by `ldmnist build`."
+            )
+        try:
+            dataset = datasets.load_dataset(text, split=split)
+        except Exception as e:  # noqa: BLE001 - network, authentication or a missing repository
+            raise LDMNISTError(
+                f"No dataset {text!r}: no such local folder, and loading it from the Hub failed "
+                f"({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})."
+            ) from e
     elif isinstance(dataset, datasets.DatasetDict):
+        if split not in dataset:
+            raise LDMNISTError(f"The DatasetDict has no split {split!r}; splits: {', '.join(dataset)}.")
         dataset = dataset[split]
+    absent = [c for c in columns if c not in dataset.column_names]
+    if absent:
+        raise LDMNISTError(
+            f"The dataset has no column {absent[0]!r}; columns: {', '.join(dataset.column_names)}."
+        )
+    table = dataset.data
     if dataset._indices is not None:  # a shuffled/selected view: let datasets gather the rows
-        return tuple(dataset.with_format("numpy")[:][c] for c in columns)
-    out = []
-    for c in columns:
-        col = dataset.data.column(c).combine_chunks()
-        if pa.types.is_fixed_size_list(col.type):
-            out.append(col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), -1))
-        else:
-            out.append(col.to_numpy(zero_copy_only=False))
-    return tuple(out)
+        table = dataset.select_columns(list(columns)).with_format("arrow")[:]
+    return tuple(_column_to_numpy(c, table.column(c), "the dataset") for c in columns)

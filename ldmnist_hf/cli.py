@@ -57,7 +57,9 @@ def cmd_train(args) -> None:
         from .mnist import load_mnist
 
         mnist = load_mnist(args.mnist_source)
-    summary = train(targs, mnist=mnist, resume=args.resume, stop_after=args.stop_after)
+    summary = train(
+        targs, mnist=mnist, resume=args.resume, stop_after=args.stop_after, overwrite=args.overwrite
+    )
     print(
         json.dumps(
             {
@@ -101,8 +103,12 @@ def cmd_release(args) -> None:
 
 def cmd_benchmark(args) -> None:
     from .benchmark import benchmark_markdown, run_benchmark, write_benchmark
+    from .utils import check_block
 
     _quiet_hf()
+    # Where the table goes is checked before the minutes of training baselines.
+    for readme in filter(None, (os.path.join(args.dataset, "README.md"), args.readme)):
+        check_block(readme, "benchmark")
     result = run_benchmark(
         args.dataset,
         class_vae=args.class_vae,
@@ -125,6 +131,13 @@ def cmd_report(args) -> None:
         f"class VAE accuracy on the test y: {result['class_vae_accuracy_test']:.4f}; "
         f"components that matter: {imp['important_components']} ({imp['rule']})"
     )
+
+
+def cmd_verify(args) -> None:
+    from .builder import verify_dataset
+
+    result = verify_dataset(args.dataset)
+    print(f"{args.dataset}: {result['files']} data files match their recorded SHA-256 and size.")
 
 
 def cmd_push(args) -> None:
@@ -242,6 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--checkpoint-every", type=int, default=10, help=f"epochs ({default})")
     s.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint")
     s.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start over in an OUTPUT_DIR that holds a run (its checkpoint, models, metrics and summary "
+        "are replaced; other files stay)",
+    )
+    s.add_argument(
         "--stop-after",
         type=int,
         metavar="EPOCH",
@@ -289,7 +308,22 @@ def build_parser() -> argparse.ArgumentParser:
         default="parquet",
         help="numpy: also write train_x.npy, train_y.npy, test_x.npy, test_y.npy",
     )
-    s.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    s.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing output folder written by an earlier build (or an empty one)",
+    )
+
+    s = _command(
+        sub,
+        "verify",
+        cmd_verify,
+        "check a built dataset's files against the checksums its build recorded",
+        "Check every data file of a dataset folder against the SHA-256 and size recorded in its\n"
+        "ldmnist_build.json; exit 1 naming the first file that is missing, truncated or changed.",
+        ["ldmnist verify ldmnist"],
+    )
+    s.add_argument("dataset", help="a folder written by `ldmnist build`")
 
     s = _command(
         sub,
@@ -367,6 +401,10 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except LDMNISTError as e:
         print(f"ldmnist {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:  # the file system refused (permissions, full disk): say which file, no traceback
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"ldmnist {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"ldmnist {args.command}: interrupted", file=sys.stderr)

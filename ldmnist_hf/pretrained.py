@@ -6,6 +6,9 @@ model.safetensors, README.md model card), so `huggingface-cli upload` / `push_to
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from pathlib import Path
 
 from .utils import LDMNISTError
@@ -33,22 +36,154 @@ def pretrained_path(name: str) -> Path:
     return path
 
 
-def load_pretrained(name_or_path: str | Path, kind: str | None = None):
-    """Loads a shipped model by name (`"image-vae-32"`), or any saved model from a folder or Hub id.
+# A Hub repository id: "owner/name" (no "..", no spaces); anything else is a local path or a shipped name.
+_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
+
+
+def _model_classes() -> dict:
+    from . import modeling_ldmnist as M
+
+    return {klass.config_class.model_type: klass for klass in (M.ImageVAE, M.ClassVAE, M.MiddleLayers)}
+
+
+def _resolve_source(name_or_path) -> Path:
+    """The local folder to load: a shipped model, an existing folder, or a download of a Hub repository."""
+    text = os.fspath(name_or_path)
+    if text in PRETRAINED:
+        return pretrained_path(text)
+    path = Path(text).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise LDMNISTError(
+                f"{text} is a file; give the model's folder (with config.json and model.safetensors)."
+            )
+        return path
+    shipped = ", ".join(PRETRAINED)
+    if not _REPO_ID.fullmatch(text) or ".." in text or text.startswith((".", "/", "~")):
+        raise LDMNISTError(
+            f"No model {text!r}: not a shipped name ({shipped}) and no such folder. "
+            f"Give a shipped name, a folder written by `save_pretrained`/`ldmnist release`, or a Hub id owner/name."
+        )
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(text, allow_patterns=["config.json", "model.safetensors", "*.md"]))
+    except Exception as e:  # noqa: BLE001 - network, authentication or missing repository: all end here
+        raise LDMNISTError(
+            f"No model {text!r}: not a shipped name ({shipped}), no such local folder, and the Hub download "
+            f"failed ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}). Check the name, "
+            f"or the network (HF_HUB_OFFLINE), or use a local folder."
+        ) from e
+
+
+def _check_weights(folder: Path, klass, config) -> None:
+    """Refuses a weights file that is damaged, or whose tensors do not fit the model its config describes."""
+    from safetensors import SafetensorError, safe_open
+
+    file = folder / "model.safetensors"
+    if not file.is_file():
+        other = [p.name for p in folder.glob("*.bin")] + [p.name for p in folder.glob("*.pt*")]
+        raise LDMNISTError(
+            f"{folder} holds no model.safetensors"
+            + (
+                f" (found {', '.join(other)}: weights load from safetensors only, never from pickles)"
+                if other
+                else ""
+            )
+            + "; give a folder written by `save_pretrained`."
+        )
+    try:
+        with safe_open(str(file), "pt") as f:
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118 - safe_open is not iterable
+    except (SafetensorError, OSError, ValueError) as e:
+        raise LDMNISTError(f"{file} is damaged or truncated ({e}); save or download the model again.") from e
+    expected = {k: tuple(v.shape) for k, v in klass(config).state_dict().items()}
+    missing = sorted(set(expected) - set(shapes))
+    unexpected = sorted(set(shapes) - set(expected))
+    mismatched = [
+        f"{k} {shapes[k]} (config.json needs {expected[k]})"
+        for k in sorted(set(shapes) & set(expected))
+        if shapes[k] != expected[k]
+    ]
+    problems = [
+        f"{label}: {', '.join(keys)}"
+        for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", mismatched))
+        if keys
+    ]
+    if problems:
+        raise LDMNISTError(
+            f"{file} does not fit the {klass.__name__} that {folder / 'config.json'} describes ("
+            + "; ".join(problems)
+            + "). The weights and config.json must come from the same `save_pretrained`."
+        )
+
+
+def load_pretrained(name_or_path: str | Path, kind: type | str | None = None):
+    """Loads a shipped model by name (`"image-vae-32"`), or any saved LD-MNIST model from a folder or Hub id.
+
+    Loading is strict: the result is always an `ImageVAE`, `ClassVAE` or `MiddleLayers` whose every weight
+    comes from the file (no randomly initialised leftovers), read from safetensors only, and finite.
 
     Args:
-        name_or_path: a name in `PRETRAINED`, a local folder or a Hub repository id.
-        kind (`str`, *optional*): `"ImageVAE"`, `"ClassVAE"` or `"MiddleLayers"`: check the loaded class.
+        name_or_path: a name in `PRETRAINED`, a local folder or a Hub repository id (`owner/name`).
+        kind (`type`, *optional*): `ImageVAE`, `ClassVAE` or `MiddleLayers`: the class to require.
+            (Their names as strings are accepted too.)
+
+    Returns:
+        The model, in eval mode.
+
+    Raises:
+        `LDMNISTError`: no such model, not an LD-MNIST model, not the `kind` asked for, or weights that are
+            damaged, missing, unexpected, mis-shaped or not finite.
+
+    >>> from ldmnist_hf import ClassVAE, load_pretrained
+    >>> type(load_pretrained("class-vae-32", ClassVAE)).__name__
+    'ClassVAE'
     """
-    from transformers import AutoModel
+    import torch
 
-    from . import modeling_ldmnist
-
-    source = pretrained_path(name_or_path) if str(name_or_path) in PRETRAINED else name_or_path
+    classes = _model_classes()
+    if isinstance(kind, str):
+        by_name = {k.__name__: k for k in classes.values()}
+        if kind not in by_name:
+            raise LDMNISTError(f"Unknown model kind {kind!r}; use one of {', '.join(by_name)}.")
+        kind = by_name[kind]
+    folder = _resolve_source(name_or_path)
+    config_file = folder / "config.json"
     try:
-        model = AutoModel.from_pretrained(source)
-    except (OSError, ValueError) as e:
-        raise LDMNISTError(f"Could not load a model from {str(source)!r}: {str(e).splitlines()[0]}") from e
-    if kind is not None and not isinstance(model, getattr(modeling_ldmnist, kind)):
-        raise LDMNISTError(f"{str(source)!r} holds a {type(model).__name__}, expected a {kind}.")
+        config_dict = json.loads(config_file.read_text())
+    except FileNotFoundError as e:
+        raise LDMNISTError(
+            f"{folder} holds no config.json; give a folder written by `save_pretrained`."
+        ) from e
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise LDMNISTError(f"{config_file} is not valid JSON ({e}); save or download the model again.") from e
+    model_type = config_dict.get("model_type") if isinstance(config_dict, dict) else None
+    if model_type not in classes:
+        raise LDMNISTError(
+            f"{folder} holds a {model_type!r} model, not an LD-MNIST one (model_type one of "
+            f"{', '.join(classes)})."
+        )
+    klass = classes[model_type]
+    if kind is not None and klass is not kind:
+        raise LDMNISTError(f"{str(name_or_path)!r} holds a {klass.__name__}, expected a {kind.__name__}.")
+    try:
+        config = klass.config_class.from_pretrained(folder)
+    except (ValueError, TypeError, OSError) as e:
+        raise LDMNISTError(f"{config_file} holds an invalid configuration: {str(e).splitlines()[0]}") from e
+    _check_weights(folder, klass, config)
+    model, info = klass.from_pretrained(folder, output_loading_info=True, use_safetensors=True)
+    left = {k: sorted(v) for k, v in info.items() if k != "error_msgs" and v}
+    if left:  # _check_weights should have caught these; never return a partly random model
+        raise LDMNISTError(f"{folder}: weights did not load cleanly: {left}.")
+    bad = [
+        name
+        for name, t in model.state_dict().items()
+        if t.is_floating_point() and not torch.isfinite(t).all()
+    ]
+    if bad:
+        raise LDMNISTError(
+            f"{folder / 'model.safetensors'} holds NaN or inf values in {', '.join(bad)}: the model is broken "
+            f"(a diverged training run?). Use other weights."
+        )
     return model.eval()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .utils import atomic_dir, atomic_write_text, log, replace_block
+from .utils import LDMNISTError, atomic_dir, atomic_write_text, log, replace_block
 
 CARD_NAMES = {"image_vae": "image-vae", "class_vae": "class-vae", "middle_layers": "middle-layers"}
 
@@ -159,7 +159,14 @@ def release(
     from .training import Models
 
     run_dir = Path(run_dir)
-    summary = json.loads((run_dir / "summary.json").read_text())
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text())
+    except FileNotFoundError as e:
+        raise LDMNISTError(
+            f"{run_dir} holds no finished run (no summary.json); finish it with `ldmnist train --resume`."
+        ) from e
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise LDMNISTError(f"{run_dir / 'summary.json'} is damaged ({e}); train the run again.") from e
     models = Models.from_dir(run_dir / "models").eval()
     metrics = evaluate_run(models, mnist or load_mnist())
     dest = Path(dest) if dest else PRETRAINED_DIR
@@ -167,7 +174,7 @@ def release(
         model = getattr(models, kind)
         folder = dest / f"{name}-{model.config.latent_dim}"
         card = render_model_card(kind, model.config.to_dict(), metrics, summary)
-        with atomic_dir(folder, overwrite=True) as tmp:
+        with atomic_dir(folder, overwrite=True, marker="config.json") as tmp:
             model.save_pretrained(tmp)
             (tmp / "README.md").write_text(card)
         if cards_dir:

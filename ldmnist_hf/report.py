@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .utils import LDMNISTError, atomic_dir, log, replace_block
+from .utils import LDMNISTError, atomic_dir, check_block, check_output_dir, log, replace_block
 
 REFERENCE_STATS = Path(__file__).parent / "cards" / "reference_statistics.json"
 IMPORTANCE_DELTAS = (-2.0, -1.0, 1.0, 2.0)
+REPORT_RECORD = "report.json"  # what `report` leaves in every folder it writes
 IMPORTANCE_RULE = 0.1  # a component matters if its effect is at least this fraction of the largest one
 
 
@@ -168,15 +169,24 @@ def make_report(
         mnist (`MNIST`, *optional*): the digits the dataset was built from, for the reconstructions
             figure (default: `load_mnist()`, when the dataset was built from real MNIST).
     """
-    import datasets
     import torch
 
-    from .builder import latent_statistics, load_latents, load_vaes, read_build_info
+    from .builder import (
+        BUILD_RECORD,
+        latent_statistics,
+        load_latents,
+        load_vaes,
+        read_build_info,
+        verify_dataset,
+    )
     from .mnist import load_mnist
     from .plots import plot_component_sweep, plot_histogram, plot_image_grid, plot_importance, plot_manifold
 
     dataset_dir = Path(dataset_dir)
     info = read_build_info(dataset_dir)
+    verify_dataset(dataset_dir)  # figures of changed data would be wrong without a word
+    if readme:
+        check_block(readme, "report")
     iv, cv = load_vaes(image_vae or info["image_vae_source"], class_vae or info["class_vae_source"])
     L = iv.config.latent_dim
     for c in components:
@@ -185,9 +195,13 @@ def make_report(
                 f"--components {components[0]} {components[1]}: components must be in 0..{L - 1}."
             )
     out_dir = Path(out_dir) if out_dir else dataset_dir / "report"
-    ds = datasets.load_dataset(str(dataset_dir))
-    x, y, train_labels = load_latents(ds, "train", columns=("x", "y", "label"))
-    x_test, y_test, test_labels = load_latents(ds, "test", columns=("x", "y", "label"))
+    check_output_dir(out_dir, overwrite, marker=REPORT_RECORD)
+    if (out_dir / BUILD_RECORD).exists():
+        raise LDMNISTError(
+            f"--out {out_dir} is a dataset folder; give a folder for the report (default: DATASET/report)."
+        )
+    x, y, train_labels = load_latents(dataset_dir, "train", columns=("x", "y", "label"))
+    x_test, y_test, test_labels = load_latents(dataset_dir, "test", columns=("x", "y", "label"))
     stats = latent_statistics(x, y)
     reference = json.loads(REFERENCE_STATS.read_text())
 
@@ -213,7 +227,7 @@ def make_report(
         },
     }
 
-    with atomic_dir(out_dir, overwrite=overwrite) as tmp:
+    with atomic_dir(out_dir, overwrite=overwrite, marker=REPORT_RECORD) as tmp:
         import matplotlib.pyplot as plt
 
         figures = {
@@ -247,7 +261,7 @@ def make_report(
             f"2020 reference:\n\n```\n{printed_form(reference)}\n```\n"
         )
         (tmp / "importance.json").write_text(json.dumps(result["importance"], indent=1) + "\n")
-        (tmp / "report.json").write_text(
+        (tmp / REPORT_RECORD).write_text(
             json.dumps({k: v for k, v in result.items() if k != "statistics"}, indent=1) + "\n"
         )
         (tmp / "report.md").write_text(report_markdown(result, sorted(figures), components, prefix="") + "\n")

@@ -21,6 +21,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +30,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .configuration_ldmnist import ClassVAEConfig, ImageVAEConfig, MiddleLayersConfig
 from .modeling_ldmnist import ClassVAE, ImageVAE, MiddleLayers
-from .utils import LDMNISTError, atomic_dir, atomic_write_text, default_device, log
+from .utils import LDMNISTError, atomic_dir, atomic_write_text, check_output_dir, default_device, log
 
 RECIPES = {
     # The 2020 schedule: about 6 hours on a 2-core CPU.
@@ -51,6 +54,7 @@ INFORMATIVE_STD = 0.8
 # on the MNIST test set, joint accuracy on the test set, informative image components over the train set.
 QUALITY_BAR = {"class_vae_accuracy_mean": 0.998, "middle_layers_accuracy": 0.972, "informative_components": 8}
 MODEL_DIRS = {"image_vae": "image-vae", "class_vae": "class-vae", "middle_layers": "middle-layers"}
+MAX_LEARNING_RATE = 1.0
 
 
 @dataclass
@@ -108,17 +112,32 @@ class TrainingArguments:
             )
         if self.schedule not in SCHEDULES:
             raise LDMNISTError(f"Unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}.")
-        for name in ("epochs", "batch_size", "latent_dim", "checkpoint_every"):
-            if int(getattr(self, name)) < 1:
+        for name in ("epochs", "batch_size", "latent_dim", "checkpoint_every", "plateau_patience", "seed"):
+            value, least = getattr(self, name), 0 if name in ("plateau_patience", "seed") else 1
+            if isinstance(value, bool) or not isinstance(value, int) or not least <= value < 2**62:
                 raise LDMNISTError(
-                    f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}."
+                    f"--{name.replace('_', '-')} must be an integer of at least {least}, got {value!r}."
                 )
         if self.class_vae_learning_rate is None:
             self.class_vae_learning_rate = self.learning_rate
+        # Finite and bounded: Adam with a rate above 1 only diverges (to NaN weights, saved without a word).
         for name in ("learning_rate", "class_vae_learning_rate"):
-            if not getattr(self, name) > 0:
-                raise LDMNISTError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}.")
+            value, flag = getattr(self, name), f"--{name.replace('_', '-')}"
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise LDMNISTError(f"{flag} must be a number, got {value!r}.")
+            if not 0 < value <= MAX_LEARNING_RATE:
+                raise LDMNISTError(
+                    f"{flag} must be in (0, {MAX_LEARNING_RATE}], got {value}; the recipes use 1e-3 to 2e-2."
+                )
+        if not 0 < self.plateau_factor < 1:
+            raise LDMNISTError(f"plateau_factor must be in (0, 1), got {self.plateau_factor}.")
         self.device = self.device or default_device()
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError) as e:
+            raise LDMNISTError(f"Unknown --device {self.device!r}; use cpu, cuda or cuda:N.") from e
+        if device.type not in ("cpu", "cuda"):
+            raise LDMNISTError(f"--device {self.device!r} is not supported; use cpu, cuda or cuda:N.")
 
 
 class Models(torch.nn.Module):
@@ -139,10 +158,12 @@ class Models(torch.nn.Module):
 
     @classmethod
     def from_dir(cls, path: str | Path) -> Models:
+        from .pretrained import load_pretrained
+
         path = Path(path)
         return cls(
             *(
-                klass.from_pretrained(path / MODEL_DIRS[name])
+                load_pretrained(path / MODEL_DIRS[name], klass)  # strict: no randomly initialised weights
                 for name, klass in (
                     ("image_vae", ImageVAE),
                     ("class_vae", ClassVAE),
@@ -316,7 +337,7 @@ def save_checkpoint(
     path: Path, models: Models, optimizers, schedulers, epoch: int, args: TrainingArguments
 ) -> None:
     """Weights and optimizer moments in safetensors, the rest in JSON; written atomically."""
-    with atomic_dir(path, overwrite=True) as tmp:
+    with atomic_dir(path, overwrite=True, marker="trainer_state.json") as tmp:
         models.save(tmp)
         meta = {"epoch": epoch, "args": dataclasses.asdict(args), "optimizers": {}, "schedulers": {}}
         for name, opt in optimizers.items():
@@ -327,16 +348,41 @@ def save_checkpoint(
         (tmp / "trainer_state.json").write_text(json.dumps(meta, indent=1))
 
 
-def load_checkpoint(path: Path, models: Models, optimizers, schedulers) -> int:
-    meta = json.loads((path / "trainer_state.json").read_text())
-    loaded = Models.from_dir(path)
-    models.load_state_dict(loaded.state_dict())
-    for name, opt in optimizers.items():
-        _optimizer_from_files(
-            opt, load_file(str(path / f"optimizer-{name}.safetensors")), meta["optimizers"][name]
+def read_trainer_state(path: Path) -> dict:
+    """`trainer_state.json` of a checkpoint, with a clear error when it is damaged."""
+    file = Path(path) / "trainer_state.json"
+    try:
+        meta = json.loads(file.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        meta = e
+    if not isinstance(meta, dict) or {"epoch", "args", "optimizers", "schedulers"} - set(meta):
+        raise LDMNISTError(
+            f"{file} is damaged ({meta if isinstance(meta, Exception) else 'missing fields'}); this checkpoint "
+            f"cannot be resumed. Start over with --overwrite, or use another --output-dir."
         )
-        schedulers[name].load_state_dict(meta["schedulers"][name])
-    return int(meta["epoch"])
+    return meta
+
+
+def load_checkpoint(path: Path, models: Models, optimizers, schedulers) -> int:
+    meta = read_trainer_state(path)
+    try:
+        loaded = Models.from_dir(path)
+        models.load_state_dict(loaded.state_dict())
+        for name, opt in optimizers.items():
+            _optimizer_from_files(
+                opt, load_file(str(path / f"optimizer-{name}.safetensors")), meta["optimizers"][name]
+            )
+            schedulers[name].load_state_dict(meta["schedulers"][name])
+        return int(meta["epoch"])
+    except LDMNISTError as e:
+        raise LDMNISTError(
+            f"The checkpoint {path} cannot be resumed: {e} Start over with --overwrite."
+        ) from e
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as e:
+        raise LDMNISTError(
+            f"The checkpoint {path} is damaged ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+            f"it cannot be resumed. Start over with --overwrite."
+        ) from e
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -438,12 +484,85 @@ def train_epoch(
     return metrics
 
 
+RUN_FILES = ("checkpoint", "models", "metrics.jsonl", "summary.json")  # all that a run writes
+
+
+def _check_run_dir(out: Path, resume: bool, overwrite: bool, stop_after) -> list[str]:
+    """Refuses to start where it would lose a run or write nowhere; returns the earlier run's files."""
+    if stop_after is not None and (
+        isinstance(stop_after, bool) or not isinstance(stop_after, int) or stop_after < 1
+    ):
+        raise LDMNISTError(f"--stop-after must be an epoch number of at least 1, got {stop_after!r}.")
+    if resume and overwrite:
+        raise LDMNISTError(
+            "--resume continues the run in --output-dir and --overwrite starts it over: choose one."
+        )
+    if out.exists() and not out.is_dir():
+        raise LDMNISTError(f"--output-dir {out} is a file; give a folder.")
+    if not out.exists():
+        check_output_dir(out)  # its parent must be writable
+    elif not os.access(out, os.W_OK | os.X_OK):
+        raise LDMNISTError(f"--output-dir {out} is not writable; choose another folder.")
+    ckpt = out / "checkpoint"
+    if resume:
+        if not (ckpt / "trainer_state.json").exists():
+            raise LDMNISTError(f"--resume: no checkpoint in {ckpt}; start without --resume.")
+        return []
+    earlier = [name for name in RUN_FILES if (out / name).exists()]
+    if earlier and not overwrite:
+        if (out / "summary.json").exists():
+            raise LDMNISTError(
+                f"{out} already holds a finished run; start it over with --overwrite, or choose another --output-dir."
+            )
+        where = ""
+        if (ckpt / "trainer_state.json").exists():
+            epoch = read_trainer_state(ckpt).get("epoch")
+            where = f" (checkpoint at epoch {epoch})"
+        raise LDMNISTError(
+            f"{out} holds an unfinished run{where}; continue it with --resume, or start over with --overwrite."
+        )
+    return earlier
+
+
+def _metrics_lines(path: Path, last_epoch: int) -> list[str]:
+    """The lines of metrics.jsonl up to `last_epoch`; a half-written line (a killed run) is dropped."""
+    kept, dropped = [], 0
+    for line in path.read_text().splitlines():
+        try:
+            epoch = json.loads(line)["epoch"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            dropped += 1
+            continue
+        if isinstance(epoch, int) and epoch <= last_epoch:
+            kept.append(line)
+    if dropped:
+        log(f"{path}: dropped {dropped} unreadable line(s) (a run killed while writing?).")
+    return kept
+
+
+def _check_finite_losses(metrics: dict, epoch: int, ckpt: Path, args: TrainingArguments) -> None:
+    """Stops a diverged run before it logs, checkpoints or saves anything of the bad epoch."""
+    bad = [k for k, v in metrics.items() if not math.isfinite(v)]
+    if bad:
+        kept = (
+            f"the last good checkpoint ({ckpt}, epoch {read_trainer_state(ckpt)['epoch']}) is kept"
+            if (ckpt / "trainer_state.json").exists()
+            else "no checkpoint had been written yet"
+        )
+        raise LDMNISTError(
+            f"Training diverged in epoch {epoch + 1}: {', '.join(bad[:4])} became NaN or inf "
+            f"(learning rate {args.learning_rate}). Nothing of that epoch was saved; {kept}. "
+            f"Start over with a lower --learning-rate and --overwrite."
+        )
+
+
 def train(
     args: TrainingArguments,
     mnist=None,
     resume: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
+    overwrite: bool = False,
 ) -> dict:
     """Trains the three models and saves them with `save_pretrained` under `args.output_dir`.
 
@@ -454,24 +573,24 @@ def train(
         progress (`bool`, defaults to `True`): show a progress bar with the current losses.
         stop_after (`int`, *optional*): stop after this epoch, leaving a checkpoint to `resume` from
             (for machines with time limits); the models and summary are written only at the end.
+        overwrite (`bool`, defaults to `False`): start over in an `output_dir` that holds a run (finished or
+            not), replacing its checkpoint, models, metrics and summary. Without it, or `resume`, such a
+            folder is refused.
 
     Returns:
         `dict`: the summary also written to `output_dir/summary.json` (final test metrics, time).
     """
     from tqdm.auto import tqdm
 
+    out = Path(args.output_dir)
+    ckpt = out / "checkpoint"
+    earlier = _check_run_dir(out, resume, overwrite, stop_after)  # before any work
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise LDMNISTError("--device cuda was asked for but CUDA is not available here; use --device cpu.")
     if mnist is None:
         from .mnist import load_mnist
 
         mnist = load_mnist()
-    out = Path(args.output_dir)
-    ckpt = out / "checkpoint"
-    if resume and not (ckpt / "trainer_state.json").exists():
-        raise LDMNISTError(f"--resume: no checkpoint in {ckpt}; start without --resume.")
-    if not resume and (out / "summary.json").exists():
-        raise LDMNISTError(f"{out} already holds a finished run; choose another --output-dir or --resume.")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise LDMNISTError("--device cuda was asked for but CUDA is not available here; use --device cpu.")
 
     torch.manual_seed(args.seed)  # weight initialisation
     models = Models.new(args).to(args.device)
@@ -480,7 +599,7 @@ def train(
     schedulers = make_schedulers(optimizers, args, len(train_x))
     start_epoch = 0
     if resume:
-        _check_same_run(args, json.loads((ckpt / "trainer_state.json").read_text())["args"])
+        _check_same_run(args, read_trainer_state(ckpt)["args"])
         start_epoch = load_checkpoint(ckpt, models, optimizers, schedulers)
         log(f"Resuming from epoch {start_epoch} ({ckpt})")
     if start_epoch >= args.epochs:
@@ -491,11 +610,15 @@ def train(
         step = torch.compile(joint_losses, dynamic=False)
     out.mkdir(parents=True, exist_ok=True)
     metrics_path = out / "metrics.jsonl"
-    if not resume and metrics_path.exists():
-        metrics_path.unlink()
+    if not resume:  # --overwrite: only the files a run writes go; anything else in the folder stays
+        for name in earlier:
+            if (out / name).is_dir():
+                shutil.rmtree(out / name)
+            else:
+                (out / name).unlink()
     # A resumed run drops the lines logged after its checkpoint, so the log matches an uninterrupted run.
     if resume and metrics_path.exists():
-        kept = [ln for ln in metrics_path.read_text().splitlines() if json.loads(ln)["epoch"] <= start_epoch]
+        kept = _metrics_lines(metrics_path, start_epoch)
         atomic_write_text(metrics_path, "".join(ln + "\n" for ln in kept))
 
     train_time = 0.0
@@ -514,6 +637,9 @@ def train(
         train_metrics = train_epoch(models, optimizers, schedulers, train_x, train_y, args, epoch, step)
         train_time += time.perf_counter() - t0
         test_metrics = evaluate_models(models, test_x, test_y, seed=args.seed)
+        _check_finite_losses(
+            {**train_metrics, **{f"test/{k}": v for k, v in test_metrics.items()}}, epoch, ckpt, args
+        )
         last = {
             "epoch": epoch + 1,
             "lr": optimizers["vaes"].param_groups[0]["lr"],
@@ -522,7 +648,7 @@ def train(
             **{f"test/{k}": v for k, v in test_metrics.items()},
         }
         with open(metrics_path, "a") as f:
-            f.write(json.dumps(last) + "\n")
+            f.write(json.dumps(last, allow_nan=False) + "\n")
         bar.set_postfix(
             loss=f"{train_metrics['loss']:.4f}",
             cls_acc=f"{test_metrics['class_vae_accuracy']:.4f}",
@@ -538,7 +664,7 @@ def train(
     bar.close()
 
     stds = latent_std(models.image_vae, train_x, seed=args.seed)
-    with atomic_dir(out / "models", overwrite=True) as tmp:
+    with atomic_dir(out / "models", overwrite=True, marker=tuple(MODEL_DIRS.values())) as tmp:
         models.save(tmp)
     summary = {
         "args": dataclasses.asdict(args),
@@ -547,6 +673,6 @@ def train(
         "image_latent_std": [round(float(s), 4) for s in stds],
         "informative_components": int((stds < 0.8).sum()),
     }
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
     log(f"Saved models to {out / 'models'} and the summary to {out / 'summary.json'}")
     return summary

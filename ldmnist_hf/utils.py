@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -34,11 +36,106 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's live process (or not a PID we can judge): leave its folder alone
+    return True
+
+
+def remove_stale_temporaries(target: str | Path) -> list[Path]:
+    """Removes `.NAME.tmp-PID-*` / `.NAME.old-PID-*` folders beside `target` left by processes that died.
+
+    Killed writers leave these behind (`atomic_dir` puts its PID in the name); a folder of a live process,
+    or one whose name holds no PID, is left alone.
+
+    Returns:
+        The folders removed.
+    """
+    target = Path(target)
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(tmp|old)-(\d+)-")
+    removed = []
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for path in siblings:
+        m = pattern.match(path.name)
+        if m and path.is_dir() and not path.is_symlink() and not _pid_alive(int(m.group(2))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def check_output_dir(target: str | Path, overwrite: bool = False, marker: str | tuple[str, ...] = ()) -> Path:
+    """Checks that a command may write the folder `target`, before it does any work.
+
+    Args:
+        target: the folder to create or replace.
+        overwrite (`bool`, defaults to `False`): whether an existing folder may be replaced.
+        marker (`str` or `tuple[str]`): file(s) that a previous run of the same command leaves in the folder;
+            an existing folder is replaced only when it is empty or holds one of them, so that a command
+            never deletes what it did not write.
+
+    Returns:
+        `target` as an absolute path.
+
+    Raises:
+        `LDMNISTError`: the path is a file, the current folder (or one above it), a folder this command did
+            not write, exists without `overwrite`, or cannot be written.
+    """
+    given = target
+    target = Path(target).expanduser().absolute()
+    markers = (marker,) if isinstance(marker, str) else tuple(marker)
+    if target.exists() or target.is_symlink():
+        if not target.is_dir() or target.is_symlink():
+            raise LDMNISTError(
+                f"{given} exists and is not a folder (a file or a link); choose another output path."
+            )
+        if Path.cwd().resolve().is_relative_to(target.resolve()):
+            raise LDMNISTError(
+                f"{given} is the current folder or holds it; choose an output path below it, e.g. {given}/out."
+            )
+        if not overwrite:
+            raise LDMNISTError(
+                f"{given} already exists; pass --overwrite to replace it, or choose another path."
+            )
+        try:
+            empty = not any(target.iterdir())
+        except OSError as e:
+            raise LDMNISTError(f"{given} cannot be read ({e.strerror}); choose another output path.") from e
+        if not empty and not any((target / m).exists() for m in markers):
+            what = f"no {' or '.join(markers)} in it" if markers else "not empty"
+            raise LDMNISTError(
+                f"{given} holds files this command did not write ({what}); --overwrite replaces only "
+                f"an empty folder or one a previous run of it wrote. Remove it yourself or choose another path."
+            )
+    parent = target.parent
+    while not parent.exists():  # the nearest existing folder above must be writable
+        parent = parent.parent
+    if not parent.is_dir():
+        raise LDMNISTError(f"Cannot create {given}: {parent} is a file, not a folder.")
+    try:  # a real probe: permission bits say nothing to root, and nothing about read-only mounts
+        os.rmdir(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=parent))
+    except OSError as e:
+        raise LDMNISTError(
+            f"Cannot write {given}: {parent} is not writable ({e.strerror}); choose another output path."
+        ) from e
+    return target
+
+
 @contextlib.contextmanager
-def atomic_dir(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
+def atomic_dir(
+    target: str | Path, overwrite: bool = False, marker: str | tuple[str, ...] = ()
+) -> Iterator[Path]:
     """Yields a temporary folder beside ``target`` and renames it into place only on success.
 
     An interrupted write leaves ``target`` as it was (absent or old); nothing half-written is seen.
+    The temporary folder is named ``.NAME.tmp-PID-*``, so a later call removes those of dead processes.
+    See `check_output_dir` for which existing folders may be replaced (`marker`).
 
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "result"
@@ -47,13 +144,16 @@ def atomic_dir(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
     >>> (out / "a.txt").read_text()
     'done'
     """
-    target = Path(target)
-    if target.exists() and not overwrite:
+    given = target
+    target = check_output_dir(target, overwrite, marker)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
+    except OSError as e:
         raise LDMNISTError(
-            f"{target} already exists; pass --overwrite to replace it, or choose another path."
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+            f"Cannot write {given}: {e.strerror or e} ({e.filename or target.parent}); choose another path."
+        ) from e
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
     try:
         yield tmp
@@ -61,8 +161,8 @@ def atomic_dir(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
             if path.is_file():
                 os.chmod(path, 0o666 & ~_umask())
         if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, old)
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent))
+            os.replace(target, old)  # an empty folder from mkdtemp: replaced by the rename
             os.replace(tmp, target)
             shutil.rmtree(old, ignore_errors=True)
         else:
@@ -92,13 +192,38 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def replace_block(path: str | Path, name: str, content: str) -> None:
-    """Replaces the text between `<!-- {name}:start -->` and `<!-- {name}:end -->` in a Markdown file."""
-    path = Path(path)
-    text = path.read_text()
+def _read_block_file(path: Path, name: str) -> str:
+    try:
+        text = path.read_text()
+    except FileNotFoundError as e:
+        raise LDMNISTError(f"{path} does not exist; give an existing README.md to fill.") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise LDMNISTError(f"{path} cannot be read as text ({e}).") from e
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     if start not in text or end not in text:
         raise LDMNISTError(f"{path} has no {start} ... {end} block to fill.")
+    return text
+
+
+def check_block(path: str | Path, name: str) -> None:
+    """Checks, before any work, that `replace_block(path, name, ...)` will find its block."""
+    _read_block_file(Path(path), name)
+
+
+def replace_block(path: str | Path, name: str, content: str) -> None:
+    """Replaces the text between `<!-- {name}:start -->` and `<!-- {name}:end -->` in a Markdown file."""
+    path = Path(path)
+    text = _read_block_file(path, name)
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
     atomic_write_text(path, f"{head}{start}\n{content}\n{end}{tail}")
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
