@@ -43,6 +43,7 @@ def cmd_train(args) -> None:
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         class_vae_learning_rate=args.class_vae_learning_rate,
+        class_vae_draws=args.class_vae_draws,
         schedule=args.schedule,
         layers=args.layers,
         classification_to_vaes=not args.no_classification_to_vaes,
@@ -228,6 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--learning-rate", type=float, help="override the recipe")
     s.add_argument(
         "--class-vae-learning-rate", type=float, help="the class VAE's own Adam rate (default: the recipe's)"
+    )
+    s.add_argument(
+        "--class-vae-draws",
+        type=int,
+        help="posterior draws per label in the class VAE's loss (default: the recipe's; the reference used 1)",
     )
     s.add_argument("--schedule", choices=["plateau", "cosine", "constant"], help="override the recipe")
     s.add_argument(

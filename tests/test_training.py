@@ -114,14 +114,32 @@ def test_bad_arguments(tmp_path, subset):
 
 @pytest.mark.slow
 def test_fast_recipe_reaches_the_quality_bars(tmp_path, mnist):
-    """The default recipe from scratch on full MNIST (about 3 minutes on 2 cores)."""
+    """The default recipe from scratch on full MNIST reaches the bar (about a minute on 2 cores; the
+    time itself is measured by bench/time_to_quality.py, not here)."""
     from ldmnist_hf.release import evaluate_run
+    from ldmnist_hf.training import QUALITY_BAR
 
-    summary = train(
-        TrainingArguments(output_dir=str(tmp_path / "fast"), device="cpu"), mnist=mnist, progress=False
-    )
-    m = evaluate_run(Models.from_dir(tmp_path / "fast" / "models"), mnist)
-    assert m["class_vae_accuracy_mean"] >= 0.9975
-    assert m["middle_layers_accuracy"] >= 0.97
-    assert m["x_components_std_below_0.8"] >= 8
-    assert summary["train_seconds_this_session"] < 300
+    train(TrainingArguments(output_dir=str(tmp_path / "fast"), device="cpu"), mnist=mnist, progress=False)
+    m = evaluate_run(Models.from_dir(tmp_path / "fast" / "models"), mnist, draws=20)
+    assert m["class_vae_accuracy_mean"] >= QUALITY_BAR["class_vae_accuracy_mean"]
+    assert m["middle_layers_accuracy"] >= QUALITY_BAR["middle_layers_accuracy"]
+    assert m["x_components_std_below_0.8"] >= QUALITY_BAR["informative_components"]
+
+
+def test_class_draws_average_the_class_loss(tmp_path, subset):
+    """`class_vae_draws` scores the class VAE on several posterior draws per label: the loss is the mean
+    of the single-draw losses, and the image side is untouched."""
+    from ldmnist_hf.training import joint_losses, mnist_tensors
+
+    models = Models.new(_args(tmp_path, "draws")).eval()
+    x, y, _, _ = mnist_tensors(subset, "cpu", 32)
+    image_noise = torch.randn(32, 8, generator=torch.Generator().manual_seed(0))
+    class_noise = torch.randn(3 * 32, 8, generator=torch.Generator().manual_seed(1))
+    three = joint_losses(models, x, y, (image_noise, class_noise))
+    singles = [
+        joint_losses(models, x, y, (image_noise, class_noise[i * 32 : (i + 1) * 32])) for i in range(3)
+    ]
+    for key in ("class_rec", "class_kl", "class_correct"):
+        torch.testing.assert_close(three[key], torch.stack([s[key].float() for s in singles]).mean(0))
+    for key in ("image_rec", "image_kl", "classification", "middle_correct"):
+        torch.testing.assert_close(three[key], singles[0][key])
