@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         "train the image VAE, class VAE and middle layers together",
         "Train the three models jointly on real MNIST (see README, 'Training').",
         [
-            "ldmnist train --output-dir runs/ld32                  # fast recipe, about 3 minutes",
+            "ldmnist train --output-dir runs/ld32                  # fast recipe, about a minute",
             "ldmnist train --recipe reference --output-dir runs/ref  # the 2020 schedule (~1 h on 2 cores)",
             "ldmnist train --output-dir runs/ref --resume            # continue a stopped run",
         ],

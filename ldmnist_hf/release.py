@@ -225,7 +225,7 @@ def results_markdown(evaluation: dict) -> str:
         ),
         ("class latent components with std < 0.8 (train set)", str(m["y_components_std_below_0.8"]), "6", ""),
         (
-            f"training loop time ({t['args']['recipe']} recipe, {t['args']['device']})",
+            f"training loop time ({t['args']['epochs']} epochs at batch {t['args']['batch_size']}, {t['args']['device']})",
             f"{t['train_seconds_this_session']:.0f} s",
             "about 6 h",
             "",
