@@ -60,8 +60,8 @@ def train_mlp(
     import torch
     from tqdm.auto import tqdm
 
-    from .configuration_ldmnist import MiddleLayersConfig
-    from .modeling_ldmnist import MiddleLayers
+    from .configuration_middle_layers import MiddleLayersConfig
+    from .modeling_middle_layers import MiddleLayers
 
     torch.manual_seed(seed)
     model = MiddleLayers(MiddleLayersConfig(latent_dim=x_train.shape[1], dropout=dropout)).to(device)
