@@ -36,12 +36,32 @@ _LAZY = {
 }
 
 METRIC_PATH = str(Path(__file__).parent / "metrics" / "ldmnist")
-__all__ = [*_LAZY, "METRIC_PATH", "register"]
+__all__ = [*_LAZY, "METRIC_PATH", "load_metric", "register"]
 
 
 def register() -> None:
     """Registers the models with `AutoConfig`/`AutoModel` now (importing the package arranges it anyway)."""
     auto_registration.register_models()
+
+
+def load_metric(class_vae: str = "class-vae-32", **kwargs):
+    """The `ldmnist` evaluate metric (`METRIC_PATH`), its class decoder taken from a shipped class VAE.
+
+    Args:
+        class_vae (`str`, defaults to `"class-vae-32"`): a shipped model name, a folder or a Hub model id.
+        kwargs: passed to `evaluate.load`.
+
+    >>> import ldmnist_hf
+    >>> metric = ldmnist_hf.load_metric()
+    >>> metric.compute(predictions=[[0.0] * 32], references=[[1.0] * 32])
+    {'mse': 1.0}
+    """
+    import evaluate
+
+    from .pretrained import PRETRAINED, pretrained_path
+
+    source = str(pretrained_path(class_vae)) if class_vae in PRETRAINED else str(class_vae)
+    return evaluate.load(METRIC_PATH, class_vae=source, **kwargs)
 
 
 def __getattr__(name: str):

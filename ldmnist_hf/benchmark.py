@@ -113,9 +113,8 @@ def run_benchmark(
         `{"rows": [{"model", "mse", "reconstructed_accuracy", "kind"}...], ...}`.
     """
     import datasets
-    import evaluate
 
-    from . import METRIC_PATH
+    from . import load_metric
     from .builder import load_latents, read_build_info
 
     dataset_dir = Path(dataset_dir)
@@ -128,7 +127,7 @@ def run_benchmark(
     x_te, y_te, y_mean, y_std, labels = load_latents(
         ds, "test", columns=("x", "y", "y_mean", "y_std", "label")
     )
-    metric = evaluate.load(METRIC_PATH, class_decoder=class_vae)
+    metric = load_metric(class_vae)
 
     rows = []
 
