@@ -250,13 +250,15 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_release,
         "evaluate a training run and write its models with model cards",
         "Evaluate a run's models on the MNIST test set and write each model folder\n"
-        "(safetensors, config.json, README.md model card).",
+        "(safetensors, config.json, README.md model card with model-index results).\n"
+        "Without --run: re-evaluate the models already in DEST and rewrite their cards.",
         [
             "ldmnist release --run runs/ld16 --dest models16",
             "ldmnist release --run runs/fast32 --cards-dir model_cards --readme README.md  # shipped models",
+            "ldmnist release --cards-dir model_cards --readme README.md  # re-evaluate the shipped models",
         ],
     )
-    s.add_argument("--run", required=True, help="a folder written by `ldmnist train`")
+    s.add_argument("--run", help="a folder written by `ldmnist train` (default: re-evaluate DEST's models)")
     s.add_argument("--dest", help="where the model folders go (default: the package's shipped models)")
     s.add_argument("--cards-dir", help="also write the cards here")
     s.add_argument("--readme", help="also fill the results block of this README.md")
