@@ -196,6 +196,35 @@ def _hub_cache(cache: Path, repo_id: str, folder: Path) -> None:
     shutil.copytree(folder, repo / "snapshots" / ("0" * 40))
 
 
+def _local(code: str, folders: dict) -> str:
+    """The dataset and metric ids of a snippet pointed at the exported folders (literal or f-string ids)."""
+    for ref in (f'"{IDS["dataset"]}"', 'f"{NS}/ldmnist"'):
+        code = code.replace(f"load_dataset({ref}", f"load_dataset({str(folders['dataset'])!r}")
+        code = code.replace(f"evaluate.load({ref}", f"evaluate.load({str(folders['metric'])!r}")
+    return code
+
+
+def test_readme_hub_example_runs_without_the_package(exported, isolated_python, tmp_path):
+    _, folders = exported
+    cache = tmp_path / "hub-cache"
+    for kind in CODE:
+        _hub_cache(cache, IDS[kind], folders[kind])
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (code,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if 'NS = "your-namespace"' in b]
+    code = _local(code.replace('NS = "your-namespace"', f'NS = "{NS}"'), folders)
+    out = isolated_python(code, env={"HF_HUB_CACHE": str(cache)})
+    assert "'reconstructed_accuracy': 1.0" in out
+
+
+def test_export_command_prints_what_it_wrote(tmp_path, built, capsys):
+    out = tmp_path / "hub"
+    assert (
+        main(["export", "--namespace", NS, "--output-dir", str(out), "--dataset", str(built / "ldmnist")])
+        == 0
+    )
+    assert capsys.readouterr().out.strip() == plan_text(out, read_export(out, NS))
+
+
 def test_card_snippets_run_without_the_package(exported, isolated_python, tmp_path):
     """Every ```python block of every exported card, as written, in a Python without ldmnist_hf.
 
