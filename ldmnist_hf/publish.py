@@ -166,7 +166,7 @@ def _export_dataset(dataset_dir: Path, out: Path, repos: dict, weights_sha: dict
             f"{dataset_dir} holds no data/*.parquet: is it a folder written by `ldmnist build`?"
         )
     _copy_tree(dataset_dir, out, skip=("README.md", ".gitattributes"))
-    x, y = load_latents(dataset_dir, "train")
+    x, y = load_latents(str(dataset_dir), "train")  # a str: datasets may patch `Path` in builder.py
     info["download_size"] = sum(p.stat().st_size for p in (out / "data").glob("*.parquet"))
     built_card = (dataset_dir / "README.md").read_text()
     card = render_card(info, latent_statistics(x, y), _block(built_card, "benchmark"), repos=repos)
@@ -214,7 +214,7 @@ def _export_metric(out: Path, repos: dict) -> None:
         f'module = evaluate.load("{repos["metric"]}")\nlaunch_gradio_widget(module)\n'
     )
     (out / "requirements.txt").write_text(
-        "evaluate>=0.4.3\ndatasets>=4.0\nnumpy>=1.26\nsafetensors>=0.4.3\nhuggingface_hub>=0.34\n"
+        "evaluate>=0.4.3\ndatasets>=4.0\nnumpy>=1.26\nsafetensors>=0.4.3\nhuggingface_hub>=0.26\n"
     )
     (out / "README.md").write_text(render_metric_card(repos))
 

@@ -156,8 +156,8 @@ def test_same_scores_as_the_torch_class_decoder_on_the_test_split(built, metric)
     from ldmnist_hf.benchmark import linear_regression
     from ldmnist_hf.builder import load_latents
 
-    x_tr, y_tr = load_latents(built / "ldmnist", "train")
-    x, y, y_mean, labels = load_latents(built / "ldmnist", "test", columns=("x", "y", "y_mean", "label"))
+    x_tr, y_tr = load_latents(str(built / "ldmnist"), "train")
+    x, y, y_mean, labels = load_latents(str(built / "ldmnist"), "test", columns=("x", "y", "y_mean", "label"))
     decoder = load_pretrained("class-vae-32")
     predictors = {
         "linear regression": linear_regression(x_tr, y_tr)(x),
