@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -450,8 +451,9 @@ def load_latents(dataset, split: str = "train", columns=("x", "y")) -> tuple[np.
         Per column, float32 `(N, latent_dim)` for a latent column or `(N,)` for a scalar one (views of
         the Arrow buffers where possible, so read-only).
     """
-    if isinstance(dataset, str | Path):
-        dataset = datasets.load_dataset(str(dataset), split=split)
+    # `os.fspath`, not `Path`: datasets swaps this module's `Path` for its own once `LDMNIST` is instantiated.
+    if isinstance(dataset, str | os.PathLike):
+        dataset = datasets.load_dataset(os.fspath(dataset), split=split)
     elif isinstance(dataset, datasets.DatasetDict):
         dataset = dataset[split]
     if dataset._indices is not None:  # a shuffled/selected view: let datasets gather the rows
