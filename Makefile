@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup dataset test test-slow lint bench
+.PHONY: setup dataset test test-slow test-floor lint bench
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,18 @@ test: setup
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow
+
+# The suite on the lowest versions setup.cfg allows (torch stays 2.13.0, the CPU build on this machine),
+# in its own venv: shows that the lower bounds are true.
+FLOOR := numpy==1.26.4 transformers==4.46.0 huggingface-hub==0.26.0 datasets==4.0.0 evaluate==0.4.3 \
+	safetensors==0.4.3 pyarrow==15.0.0 tqdm==4.66.3 Pillow==10.0.0 matplotlib==3.8.0
+test-floor:
+	$(PYTHON) -m venv .venv-floor
+	.venv-floor/bin/pip install --quiet --upgrade pip
+	.venv-floor/bin/pip install --quiet torch==2.13.0
+	.venv-floor/bin/pip install --quiet -e ".[test]" $(FLOOR)
+	.venv-floor/bin/pip check
+	.venv-floor/bin/python -m pytest
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -6,7 +6,6 @@ python bench/metric_speed.py [--repeats 5]
 import argparse
 import time
 
-import evaluate
 import numpy as np
 import torch
 
@@ -18,7 +17,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=5)
     args = p.parse_args()
     t0 = time.perf_counter()
-    metric = evaluate.load(ldmnist_hf.METRIC_PATH)
+    metric = ldmnist_hf.load_metric()
     load = time.perf_counter() - t0
     rng = np.random.default_rng(0)
     pred = rng.normal(size=(10000, 32)).astype(np.float32)

@@ -72,8 +72,8 @@ def train_mlp(
     import torch
     from tqdm.auto import tqdm
 
-    from .configuration_ldmnist import MiddleLayersConfig
-    from .modeling_ldmnist import MiddleLayers
+    from .configuration_middle_layers import MiddleLayersConfig
+    from .modeling_middle_layers import MiddleLayers
 
     r = {**MLP_RECIPES[recipe], **({} if epochs is None else {"epochs": epochs})}
     torch.manual_seed(seed)
@@ -137,9 +137,7 @@ def run_benchmark(
     Returns:
         `{"rows": [{"model", "mse", "reconstructed_accuracy", "kind"}...], ...}`.
     """
-    import evaluate
-
-    from . import METRIC_PATH
+    from . import load_metric
     from .builder import load_latents, read_build_info, verify_dataset
 
     if mlp_recipe not in MLP_RECIPES:
@@ -162,7 +160,7 @@ def run_benchmark(
     x_te, y_te, y_mean, y_std, labels = load_latents(
         dataset_dir, "test", columns=("x", "y", "y_mean", "y_std", "label")
     )
-    metric = evaluate.load(METRIC_PATH, class_decoder=class_vae)
+    metric = load_metric(class_vae)
 
     rows = []
 

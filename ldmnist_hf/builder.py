@@ -236,8 +236,77 @@ def _model_ref(model, name) -> tuple[str, str]:
     return f"`{path}`", "model card beside its weights"
 
 
-def render_card(meta: dict, stats: dict, benchmark_md: str | None = None) -> str:
-    """The dataset card: YAML (configs, dataset_info) + body from `cards/dataset_card.md`."""
+def weights_sha256(model, source=None) -> str | None:
+    """SHA-256 of the `model.safetensors` a model was loaded from (what its Hub repo will hold), if known.
+
+    Args:
+        model: the loaded model (its `name_or_path` is used when `source` is not a shipped name or folder).
+        source: what it was loaded from: a shipped name, a folder or a Hub id.
+    """
+    from .pretrained import PRETRAINED, pretrained_path
+
+    if isinstance(source, str) and source in PRETRAINED:
+        folder = pretrained_path(source)
+    else:
+        folder = Path(str(source if isinstance(source, str | Path) else getattr(model, "name_or_path", "")))
+    path = folder / "model.safetensors"
+    return file_sha256(path) if path.is_file() else None
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _hub_refs(repos: dict) -> dict:
+    """The card's model references and snippets for a dataset published with its models and metric."""
+    url = "https://huggingface.co"
+    ds, metric, iv, cv = repos["dataset"], repos["metric"], repos["image_vae"], repos["class_vae"]
+    use = (
+        f"## Decode and score\n\nThe class VAE [{cv}]({url}/{cv}) turns a predicted `y` back into a class; the "
+        f"metric Space [{metric}]({url}/spaces/{metric}) scores predictions with it (MSE and reconstructed "
+        f"accuracy); the image VAE [{iv}]({url}/{iv}) turns `x` back into a digit. The models load with "
+        f"transformers alone (their code is in their repositories), the metric with evaluate alone.\n\n"
+        f"```python\nimport evaluate\nimport numpy as np\nimport torch\nfrom datasets import load_dataset\n"
+        f"from transformers import AutoModel\n\n"
+        f'ds = load_dataset("{ds}").with_format("numpy")\n'
+        f'train, test = ds["train"][:], ds["test"][:]\n'
+        f"# your model here; this one is linear least squares\n"
+        f'w, *_ = np.linalg.lstsq(np.c_[train["x"], np.ones(len(train["x"]))], train["y"], rcond=None)\n'
+        f'predictions = np.c_[test["x"], np.ones(len(test["x"]))] @ w\n\n'
+        f'metric = evaluate.load("{metric}")\n'
+        f'print(metric.compute(predictions=predictions, references=test["y"], labels=test["label"]))\n\n'
+        f'class_vae = AutoModel.from_pretrained("{cv}", trust_remote_code=True)\n'
+        f'image_vae = AutoModel.from_pretrained("{iv}", trust_remote_code=True)\n'
+        f"with torch.no_grad():\n"
+        f"    classes = class_vae.predict(torch.from_numpy(predictions).float())  # (10000,) predicted digits\n"
+        f'    digits = image_vae.decode(torch.from_numpy(test["x"][:8])).sample  # (8, 28, 28) pixels\n'
+        f"```"
+    )
+    return {
+        "image_vae": f"[{iv}]({url}/{iv})",
+        "image_vae_card": "model card, weights and code in that repository",
+        "class_vae": f"[{cv}]({url}/{cv})",
+        "class_vae_card": "model card, weights and code in that repository; it is also the metric's class decoder",
+        "load_name": ds,
+        "use": use,
+    }
+
+
+def render_card(meta: dict, stats: dict, benchmark_md: str | None = None, repos: dict | None = None) -> str:
+    """The dataset card: YAML (configs, dataset_info) + body from `cards/dataset_card.md`.
+
+    Args:
+        meta (`dict`): the build record (`ldmnist_build.json`), with `download_size` (bytes of the Parquet files).
+        stats (`dict`): `latent_statistics` of the train split.
+        benchmark_md (`str`, *optional*): the benchmark block's content.
+        repos (`dict`, *optional*): Hub repository ids (`dataset`, `metric`, `image_vae`, `class_vae`,
+            `middle_layers`): the card of the published dataset, whose snippets and links use them.
+    """
     from huggingface_hub import DatasetCard, DatasetCardData
 
     feats = features(meta["latent_dim"])
@@ -264,11 +333,16 @@ def render_card(meta: dict, stats: dict, benchmark_md: str | None = None) -> str
                 {"name": s, "num_bytes": meta[f"bytes_{s}"], "num_examples": meta[f"n_{s}"]} for s in SPLITS
             ],
             "dataset_size": sum(meta[f"bytes_{s}"] for s in SPLITS),
+            "download_size": meta["download_size"],
         },
     )
     template = (Path(__file__).parent / "cards" / "dataset_card.md").read_text()
+    use = (
+        "Score predictions with the `ldmnist` evaluate metric (`ldmnist_hf.load_metric()`), which decodes them "
+        "with the class VAE above."
+    )
     body = template.format(
-        **meta,
+        **{**meta, "use": use, **(_hub_refs(repos) if repos else {})},
         statistics=statistics_markdown(stats),
         citation=_CITATION,
         benchmark=benchmark_md or "Run `ldmnist benchmark --dataset DIR` to add the benchmark table here.",
@@ -350,6 +424,7 @@ def build_dataset(
             "fingerprint": fingerprint(files),
             **nbytes,
         }
+        meta["download_size"] = sum(p.stat().st_size for p in (tmp / "data").glob("*.parquet"))
         meta["image_vae"], meta["image_vae_card"] = _model_ref(iv, image_vae)
         meta["class_vae"], meta["class_vae_card"] = _model_ref(cv, class_vae)
         stats = latent_statistics(arrays["train"]["x"], arrays["train"]["y"])
@@ -360,6 +435,9 @@ def build_dataset(
         meta["class_vae_source"] = (
             str(class_vae) if isinstance(class_vae, str | os.PathLike) else cv.name_or_path
         )
+        # Which weights made the data: `ldmnist push` refuses a dataset whose models are not the ones it uploads.
+        meta["image_vae_sha256"] = weights_sha256(iv, image_vae)
+        meta["class_vae_sha256"] = weights_sha256(cv, class_vae)
         (tmp / BUILD_RECORD).write_text(
             json.dumps(
                 {

@@ -141,18 +141,44 @@ def cmd_verify(args) -> None:
     print(f"{args.dataset}: {result['files']} data files match their recorded SHA-256 and size.")
 
 
-def cmd_push(args) -> None:
-    from .publish import push_folder
+def _model_sources(args) -> dict:
+    """The models to publish: a shipped set (--models), each overridable by a name or folder."""
+    from .publish import model_set
 
-    url = push_folder(
-        args.folder,
-        args.repo_id,
-        repo_type=args.repo_type,
-        private=args.private,
-        endpoint=args.endpoint,
-        token=args.token,
+    names = model_set(args.models)
+    return {kind: getattr(args, kind) or names[kind] for kind in names}
+
+
+def cmd_export(args) -> None:
+    from .publish import export, plan_text, read_export
+
+    _quiet_hf()
+    export(
+        args.namespace,
+        args.output_dir,
+        dataset=args.dataset,
+        overwrite=args.overwrite,
+        mnist_source=args.mnist_source,
+        **_model_sources(args),
     )
-    print(url)
+    print(plan_text(args.output_dir, read_export(args.output_dir, args.namespace)))
+
+
+def cmd_push(args) -> None:
+    from .publish import push
+
+    _quiet_hf()
+    print(
+        push(
+            args.namespace,
+            export_dir=args.export_dir,
+            endpoint=args.endpoint,
+            token=args.token,
+            dry_run=args.dry_run,
+            private=args.private,
+            **({} if args.export_dir else {"dataset": args.dataset, **_model_sources(args)}),
+        )
+    )
 
 
 def _command(
@@ -280,13 +306,15 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_release,
         "evaluate a training run and write its models with model cards",
         "Evaluate a run's models on the MNIST test set and write each model folder\n"
-        "(safetensors, config.json, README.md model card).",
+        "(safetensors, config.json, README.md model card with model-index results).\n"
+        "Without --run: re-evaluate the models already in DEST and rewrite their cards.",
         [
             "ldmnist release --run runs/ld16 --dest models16",
             "ldmnist release --run runs/fast32 --cards-dir model_cards --readme README.md  # shipped models",
+            "ldmnist release --cards-dir model_cards --readme README.md  # re-evaluate the shipped models",
         ],
     )
-    s.add_argument("--run", required=True, help="a folder written by `ldmnist train`")
+    s.add_argument("--run", help="a folder written by `ldmnist train` (default: re-evaluate DEST's models)")
     s.add_argument("--dest", help="where the model folders go (default: the package's shipped models)")
     s.add_argument("--cards-dir", help="also write the cards here")
     s.add_argument("--readme", help="also fill the results block of this README.md")
@@ -381,23 +409,61 @@ def build_parser() -> argparse.ArgumentParser:
         help="the two components of the manifold plot (default: 8 9, the reference's)",
     )
 
+    def publish_args(s: argparse.ArgumentParser) -> None:
+        s.add_argument("--namespace", required=True, help="your Hub user or organisation name")
+        s.add_argument(
+            "--dataset", help="a folder written by `ldmnist build` from these VAEs (default: build it)"
+        )
+        s.add_argument(
+            "--models",
+            default="fast",
+            help="the shipped model set: fast (image-vae-32, class-vae-32, middle-layers-32; default) or "
+            "another set shipped as image-vae-32-SET, ...",
+        )
+        for kind in ("image-vae", "class-vae", "middle-layers"):
+            s.add_argument(
+                f"--{kind}",
+                dest=kind.replace("-", "_"),
+                help="a shipped name or a folder (overrides --models)",
+            )
+        s.add_argument("--mnist-source", default="auto", help="see fetch-mnist --source (when building)")
+
+    s = _command(
+        sub,
+        "export",
+        cmd_export,
+        "write the Hub repositories (dataset, models, metric Space) as folders",
+        "Write one folder per Hub repository under OUTPUT_DIR: datasets/ldmnist, models/ldmnist-*, "
+        "spaces/ldmnist\n(see README, 'Publishing'). `ldmnist push --export-dir` uploads them as written.",
+        [
+            "ldmnist export --namespace you --output-dir hub --dataset ldmnist",
+            "ldmnist export --namespace you --output-dir hub16 --image-vae models16/image-vae-16 \\",
+            "               --class-vae models16/class-vae-16 --middle-layers models16/middle-layers-16",
+        ],
+    )
+    s.add_argument("--output-dir", required=True, help="the export folder to create")
+    s.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    publish_args(s)
+
     s = _command(
         sub,
         "push",
         cmd_push,
-        "upload a dataset or model folder to the Hub",
-        "Upload a folder (from `ldmnist build`, or a model folder) to the Hub.",
+        "upload the dataset, the models and the metric Space to the Hub",
+        "Upload every repository of an export (or export first, into a temporary folder) through\n"
+        "huggingface_hub's client. Everything is checked before the first upload.",
         [
-            "ldmnist push ldmnist --repo-id you/ldmnist",
-            "ldmnist push models16/image-vae-16 --repo-id you/ldmnist-image-vae-16 --repo-type model",
+            "ldmnist push --namespace you --export-dir hub --dry-run   # what would be uploaded, and where",
+            "ldmnist push --namespace you --export-dir hub",
+            "ldmnist push --namespace you --dataset ldmnist            # export and push in one go",
         ],
     )
-    s.add_argument("folder")
-    s.add_argument("--repo-id", required=True)
-    s.add_argument("--repo-type", choices=["dataset", "model"], default="dataset", help=default)
-    s.add_argument("--private", action="store_true")
-    s.add_argument("--endpoint", help="Hub endpoint (default: huggingface_hub's)")
-    s.add_argument("--token", help="default: the token from `hf auth login`")
+    s.add_argument("--export-dir", help="a folder written by `ldmnist export` (default: export now)")
+    s.add_argument("--dry-run", action="store_true", help="check and print the plan; upload nothing")
+    s.add_argument("--private", action="store_true", help="create the repositories private")
+    s.add_argument("--endpoint", help="Hub endpoint (default: $HF_ENDPOINT, else huggingface.co)")
+    s.add_argument("--token", help="default: $HF_TOKEN or the token from `hf auth login`")
+    publish_args(s)
     return p
 
 

@@ -1,8 +1,14 @@
-"""The diagonal Gaussian posterior shared by both VAEs (in the spirit of diffusers' `vae.py`)."""
+"""The diagonal Gaussian posterior shared by both VAEs, and the outputs that carry it (as diffusers' `vae.py`).
+
+Saved beside the exported VAEs' code, so it imports nothing from `ldmnist_hf`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
+from transformers.utils import ModelOutput
 
 
 class DiagonalGaussian:
@@ -48,3 +54,35 @@ class DiagonalGaussian:
         """Per-example `-mean(1 + log_var - mean^2 - exp(log_var))` over components (the reference's
         term: twice the KL divergence to N(0, I) per component). Shape `(batch,)`."""
         return (self.mean.pow(2) + self.log_var.exp() - 1 - self.log_var).mean(dim=1)
+
+
+@dataclass
+class VAEEncoderOutput(ModelOutput):
+    """
+    Args:
+        latent_dist (`DiagonalGaussian`): the posterior; `.mean`, `.std`, `.sample(generator)`, `.mode()`.
+    """
+
+    latent_dist: DiagonalGaussian | None = None
+
+
+@dataclass
+class VAEOutput(ModelOutput):
+    """
+    Args:
+        loss (`torch.FloatTensor` of shape `()`): `reconstruction_loss + kl_weight * kl_loss`.
+        reconstruction_loss (`torch.FloatTensor` of shape `()`): mean binary cross-entropy.
+        kl_loss (`torch.FloatTensor` of shape `()`): the reference's KL term, averaged over the batch.
+        latents (`torch.FloatTensor` of shape `(batch, latent_dim)`): the decoded latents.
+        reconstruction (`torch.FloatTensor`): images `(batch, 28, 28)` or class probabilities `(batch, 10)`.
+        logits (`torch.FloatTensor`): the reconstruction before its sigmoid or softmax.
+        latent_dist (`DiagonalGaussian`): the posterior.
+    """
+
+    loss: torch.FloatTensor | None = None
+    reconstruction_loss: torch.FloatTensor | None = None
+    kl_loss: torch.FloatTensor | None = None
+    latents: torch.FloatTensor | None = None
+    reconstruction: torch.FloatTensor | None = None
+    logits: torch.FloatTensor | None = None
+    latent_dist: DiagonalGaussian | None = None

@@ -33,8 +33,12 @@ import torch.nn.functional as F
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .configuration_ldmnist import ClassVAEConfig, ImageVAEConfig, MiddleLayersConfig
-from .modeling_ldmnist import ClassVAE, ImageVAE, MiddleLayers
+from .configuration_class_vae import ClassVAEConfig
+from .configuration_image_vae import ImageVAEConfig
+from .configuration_middle_layers import MiddleLayersConfig
+from .modeling_class_vae import ClassVAE
+from .modeling_image_vae import ImageVAE
+from .modeling_middle_layers import MiddleLayers
 from .utils import LDMNISTError, atomic_dir, atomic_write_text, check_output_dir, default_device, log
 
 RECIPES = {

@@ -45,3 +45,46 @@ def built(tmp_path_factory, mnist):
     assert proc.returncode == 0, proc.stderr
     assert "load_dataset('ldmnist')" in proc.stdout
     return cwd
+
+
+# Run first in a child Python: makes the named top-level packages impossible to import, as for a user
+# who never installed them (a spec whose loader refuses, so `find_spec` still answers and nothing loads).
+_BLOCK = """\
+import importlib.abc, importlib.machinery, sys
+class _Refuse(importlib.abc.Loader):
+    def create_module(self, spec):
+        raise ModuleNotFoundError(f"No module named {{spec.name!r}} (blocked by the test)", name=spec.name)
+    def exec_module(self, module):
+        pass
+class _Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in {blocked!r}:
+            return importlib.machinery.ModuleSpec(name, _Refuse())
+sys.meta_path.insert(0, _Block())
+"""
+
+
+@pytest.fixture
+def isolated_python(tmp_path):
+    """`run(code, blocked=("ldmnist_hf",), env=None)`: runs `code` in a fresh Python where `blocked` cannot be
+    imported, from an empty folder, with its own transformers/evaluate module caches; returns stdout."""
+    import os
+
+    def run(code: str, blocked=("ldmnist_hf",), env: dict | None = None, cwd=None) -> str:
+        full_env = {
+            **os.environ,
+            "HF_MODULES_CACHE": str(tmp_path / "hf_modules"),
+            "HF_HUB_OFFLINE": "1",
+            **(env or {}),
+        }
+        proc = subprocess.run(
+            [sys.executable, "-c", _BLOCK.format(blocked=tuple(blocked)) + code],
+            cwd=cwd or tmp_path,
+            env=full_env,
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return proc.stdout
+
+    return run

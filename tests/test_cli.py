@@ -5,7 +5,7 @@ import pytest
 
 from ldmnist_hf.cli import build_parser, main
 
-COMMANDS = ["fetch-mnist", "train", "release", "build", "verify", "benchmark", "report", "push"]
+COMMANDS = ["fetch-mnist", "train", "release", "build", "verify", "benchmark", "report", "export", "push"]
 
 
 def test_help_is_light():

@@ -1,15 +1,19 @@
+import json
+import shutil
+
 import evaluate
 import numpy as np
 import pytest
 import torch
+from safetensors.numpy import save_file
 
 import ldmnist_hf
-from ldmnist_hf import ClassVAE, ClassVAEConfig, load_pretrained
+from ldmnist_hf import ClassVAE, ClassVAEConfig, load_pretrained, pretrained_path
 
 
 @pytest.fixture(scope="module")
 def metric():
-    return evaluate.load(ldmnist_hf.METRIC_PATH)
+    return ldmnist_hf.load_metric()
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +80,122 @@ def test_perfect_class_means_decode_to_their_class(metric):
         (dict(predictions=np.zeros((3, 32)), references=np.zeros((3, 32)), labels=[1, 2, 2.5]), r"0\.\.9"),
         (dict(predictions=np.zeros((0, 32)), references=np.zeros((0, 32))), "empty"),
         (dict(predictions=np.zeros(32), references=np.zeros(32)), r"expected \(N, latent_dim\)"),
+        # non-real inputs are refused, not cast (a cast would drop the imaginary part or count booleans)
+        (dict(predictions=np.full((3, 32), 1 + 2j), references=np.zeros((3, 32))), "complex128.*refused"),
+        (
+            dict(predictions=torch.zeros(3, 32, dtype=torch.complex64), references=np.zeros((3, 32))),
+            "complex64",
+        ),
+        (
+            dict(predictions=np.zeros((3, 32)), references=np.zeros((3, 32), bool)),
+            "dtype bool; expected real",
+        ),
+        (dict(predictions=[["a"] * 32] * 3, references=np.zeros((3, 32))), "dtype <U1; expected real"),
+        (dict(predictions=[[None] * 32] * 3, references=np.zeros((3, 32))), "dtype object; expected real"),
+        (dict(predictions=[[0.0] * 32, [0.0]], references=np.zeros((2, 32))), "could not be read"),
+        (dict(predictions=np.zeros((3, 32)), references=np.zeros((3, 32)), labels=[1j, 2, 3]), "complex"),
+        (dict(predictions=np.zeros((3, 32)), references=np.zeros((3, 32)), labels=[True] * 3), "bool"),
     ],
 )
 def test_bad_input(metric, kwargs, match):
     with pytest.raises(ValueError, match=match):
         metric.compute(**kwargs)
+
+
+def test_half_precision_tensors_are_read(metric):
+    p = torch.ones(2, 32, dtype=torch.bfloat16)
+    assert metric.compute(predictions=p, references=torch.zeros(2, 32, dtype=torch.float16)) == {"mse": 1.0}
+
+
+def _class_vae_folder(
+    folder, weight_shape=(10, 32), bias_shape=(10,), config=None, drop=(), dtype=np.float32
+):
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(config or {"latent_dim": 32, "num_classes": 10}))
+    tensors = {"decoder.weight": np.zeros(weight_shape, dtype), "decoder.bias": np.zeros(bias_shape, dtype)}
+    save_file({k: v for k, v in tensors.items() if k not in drop}, str(folder / "model.safetensors"))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda d: d, "does not exist|not a directory|Could not get the class VAE"),
+        (lambda d: (_class_vae_folder(d), (d / "config.json").unlink())[0], "has no config.json"),
+        (lambda d: (_class_vae_folder(d), (d / "model.safetensors").unlink())[0], "has no model.safetensors"),
+        (lambda d: _class_vae_folder(d, drop=("decoder.weight",)), "holds no 'decoder.weight'"),
+        (lambda d: _class_vae_folder(d, drop=("decoder.bias",)), "holds no 'decoder.bias'"),
+        (
+            lambda d: _class_vae_folder(d, weight_shape=(32, 10)),
+            r"has shape \(32, 10\).*expected finite floats",
+        ),
+        (lambda d: _class_vae_folder(d, bias_shape=(9,)), r"'decoder.bias' has shape \(9,\)"),
+        (lambda d: _class_vae_folder(d, dtype=np.int32), "dtype int32"),
+        (lambda d: _class_vae_folder(d, config={"num_classes": 10}), "latent_dim=None"),
+        (
+            lambda d: (_class_vae_folder(d), (d / "model.safetensors").write_bytes(b"not safetensors"))[0],
+            "safetensors",
+        ),
+    ],
+)
+def test_bad_class_vae(tmp_path, make, match):
+    folder = make(tmp_path / "cv")
+    with pytest.raises(ValueError, match=match):
+        evaluate.load(ldmnist_hf.METRIC_PATH, class_vae=str(folder))
+
+
+def test_accuracy_needs_a_class_vae():
+    metric = evaluate.load(ldmnist_hf.METRIC_PATH)  # the package file has no default class VAE
+    assert metric.compute(predictions=np.zeros((2, 32)), references=np.ones((2, 32))) == {"mse": 1.0}
+    with pytest.raises(ValueError, match="load the metric with class_vae="):
+        metric.compute(predictions=np.zeros((2, 32)), references=np.ones((2, 32)), labels=[1, 2])
+
+
+def test_same_scores_as_the_torch_class_decoder_on_the_test_split(built, metric):
+    """The numpy metric scores the real test split as the package's ClassVAE (torch) does, to 1e-7."""
+    from ldmnist_hf.benchmark import linear_regression
+    from ldmnist_hf.builder import load_latents
+
+    x_tr, y_tr = load_latents(str(built / "ldmnist"), "train")
+    x, y, y_mean, labels = load_latents(str(built / "ldmnist"), "test", columns=("x", "y", "y_mean", "label"))
+    decoder = load_pretrained("class-vae-32")
+    predictors = {
+        "linear regression": linear_regression(x_tr, y_tr)(x),
+        "posterior mean": y_mean,
+        "the targets": y,
+        "noise": np.random.default_rng(0).normal(size=y.shape).astype(np.float32),
+    }
+    for name, p in predictors.items():
+        out = metric.compute(predictions=p, references=y, labels=labels)
+        with torch.no_grad():
+            accuracy = (decoder.predict(torch.from_numpy(np.array(p))).numpy() == labels).mean()
+        assert out["mse"] == pytest.approx(np.mean((p.astype(np.float64) - y) ** 2), abs=1e-7), name
+        assert out["reconstructed_accuracy"] == pytest.approx(accuracy, abs=1e-7), name
+    assert (
+        0.7
+        < metric.compute(predictions=predictors["linear regression"], references=y, labels=labels)[
+            "reconstructed_accuracy"
+        ]
+        < 0.8
+    )  # the linear baseline of the benchmark table, so the comparison above is not vacuous
+
+
+def test_runs_without_torch_transformers_or_this_package(tmp_path, isolated_python):
+    """The metric is what the Hub Space serves: numpy, safetensors, huggingface_hub and evaluate only."""
+    shutil.copytree(ldmnist_hf.METRIC_PATH, tmp_path / "ldmnist")
+    cv = pretrained_path("class-vae-32")
+    out = isolated_python(
+        "import json, sys, evaluate\n"
+        f"metric = evaluate.load({str(tmp_path / 'ldmnist')!r}, class_vae={str(cv)!r})\n"
+        "out = metric.compute(predictions=[[0.0] * 32] * 2, references=[[1.0] * 32] * 2, labels=[0, 1])\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'ldmnist_hf')]\n"
+        "print(json.dumps([out, loaded]))\n",
+        blocked=("torch", "transformers", "ldmnist_hf"),
+    )
+    out, loaded = json.loads(out.strip().splitlines()[-1])
+    assert loaded == []
+    bias = load_pretrained("class-vae-32").decoder.bias.detach().numpy()
+    assert out == {"mse": 1.0, "reconstructed_accuracy": float(np.mean(bias.argmax() == np.array([0, 1])))}
 
 
 def test_nothing_added(metric):
@@ -92,7 +207,7 @@ def test_other_class_decoder(tmp_path):
     torch.manual_seed(0)
     vae = ClassVAE(ClassVAEConfig(latent_dim=16)).eval()
     vae.save_pretrained(tmp_path / "cv16")
-    metric = evaluate.load(ldmnist_hf.METRIC_PATH, class_decoder=str(tmp_path / "cv16"))
+    metric = evaluate.load(ldmnist_hf.METRIC_PATH, class_vae=str(tmp_path / "cv16"))
     z = vae.encode(torch.tensor([4, 2])).latent_dist.mean
     out = metric.compute(predictions=z, references=np.zeros((2, 16)), labels=vae.predict(z))
     assert out["reconstructed_accuracy"] == 1.0

@@ -9,6 +9,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def test_readme_python_examples_run(built, monkeypatch):
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    # the Hub example runs in test_publish.py, against an export
+    blocks = [b for b in blocks if 'NS = "your-namespace"' not in b]
     assert len(blocks) >= 4
     monkeypatch.chdir(built)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

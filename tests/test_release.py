@@ -44,3 +44,40 @@ def test_metric_card_copy_is_current():
     assert (ROOT / "model_cards" / "metric-ldmnist.md").read_text() == (
         Path(METRIC_PATH) / "README.md"
     ).read_text()
+
+
+def test_model_index_parses_back_to_the_evaluation():
+    """The Hub reads `model-index` from the card: each figure there is the evaluation's, not a typed one."""
+    from huggingface_hub import ModelCard
+
+    m = EVALUATION["metrics"]
+    expected = {
+        "image-vae-32": {"bce": m["image_vae_test_bce"]},
+        "class-vae-32": {
+            "accuracy": m["class_vae_accuracy_mean"],
+            "accuracy_std": m["class_vae_accuracy_std"],
+        },
+        "middle-layers-32": {"mse": m["middle_layers_test_mse"], "accuracy": m["middle_layers_accuracy"]},
+    }
+    assert m["class_vae_accuracy_draws"] >= 20
+    for folder, metrics in expected.items():
+        results = ModelCard.load(PRETRAINED_DIR / folder / "README.md").data.eval_results
+        assert {r.metric_type: r.metric_value for r in results} == metrics
+        assert {(r.dataset_type, r.dataset_split) for r in results} == {("ylecun/mnist", "test")}
+
+
+def test_release_of_a_run_writes_folders_without_code(tmp_path, small_mnist):
+    """Released folders hold weights, config and card; only `ldmnist export` adds the modeling code."""
+    from ldmnist_hf.release import release
+    from ldmnist_hf.training import TrainingArguments, train
+
+    train(TrainingArguments(output_dir=str(tmp_path / "run"), epochs=1, device="cpu"), mnist=small_mnist)
+    release(tmp_path / "run", dest=tmp_path / "models", mnist=small_mnist)
+    for name in ("image-vae-32", "class-vae-32", "middle-layers-32"):
+        folder = tmp_path / "models" / name
+        assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+        assert "auto_map" not in json.loads((folder / "config.json").read_text())
+        assert type(load_pretrained(folder)).__name__ == PRETRAINED[name]
+    from ldmnist_hf import ClassVAE
+
+    assert ClassVAE._auto_class == "AutoModel"  # restored after the save

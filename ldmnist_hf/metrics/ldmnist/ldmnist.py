@@ -1,10 +1,25 @@
-"""LD-MNIST metric: MSE of predicted vs target class latents, and reconstructed accuracy."""
+"""LD-MNIST metric: MSE of predicted vs target class latents, and reconstructed accuracy.
+
+Self-contained on purpose (numpy, safetensors, huggingface_hub, evaluate): the same file is the metric
+Space on the Hub, loaded by people who never install ldmnist-hf. The class decoder (the class VAE's
+latent -> 10 linear layer) is read from a class VAE repository's `config.json` + `model.safetensors`.
+"""
 
 from __future__ import annotations
+
+import json
+import os
 
 import datasets
 import evaluate
 import numpy as np
+from huggingface_hub import hf_hub_download
+from huggingface_hub.errors import EntryNotFoundError
+from safetensors.numpy import load_file
+
+# The class VAE whose decoder scores the predictions: a Hub model repository id or a local folder.
+# `ldmnist export` writes the namespace's class VAE repo here in the Space's copy (the only line that differs).
+DEFAULT_CLASS_VAE = None
 
 _CITATION = """\
 @misc{ldmnist2020,
@@ -28,10 +43,15 @@ the original MNIST labels, from 0 to 1; higher is better. It is given when `labe
 
 _KWARGS_DESCRIPTION = """
 Args:
-    predictions (`list`, `np.ndarray` or `torch.Tensor` of shape `(N, latent_dim)`): predicted `y`.
+    predictions (`list`, `np.ndarray` or `torch.Tensor` of shape `(N, latent_dim)`): predicted `y`, real numbers.
     references (same type and shape): the dataset's `y`.
     labels (`list`, `np.ndarray` or `torch.Tensor` of shape `(N,)`, *optional*): the original labels
         (the dataset's `label` column), integers in 0..9. Without them only `mse` is returned.
+
+Load options (`evaluate.load(..., class_vae=...)`):
+    class_vae (`str`): the class VAE the dataset was built with, as a Hub model repository id or a local
+        folder holding its `config.json` and `model.safetensors` (`decoder.weight` `(10, latent_dim)`,
+        `decoder.bias` `(10,)`). Needed for `reconstructed_accuracy` only.
 
 Returns:
     `mse` (`float`): mean squared error, 0 or more, lower is better.
@@ -39,48 +59,127 @@ Returns:
 
 Examples:
 
-    >>> import evaluate, ldmnist_hf
-    >>> metric = evaluate.load(ldmnist_hf.METRIC_PATH)
-    >>> y = [[0.0] * 32, [1.0] * 32]
-    >>> metric.compute(predictions=y, references=[[0.0] * 32, [0.0] * 32])
+    >>> import evaluate
+    >>> metric = evaluate.load(os.path.dirname(__file__))  # this folder; from the Hub: "<namespace>/ldmnist"
+    >>> metric.compute(predictions=[[0.0] * 32, [1.0] * 32], references=[[0.0] * 32, [0.0] * 32])
     {'mse': 0.5}
-    >>> from ldmnist_hf import load_pretrained
-    >>> import torch
-    >>> class_vae = load_pretrained("class-vae-32")
-    >>> means = class_vae.encode(torch.tensor([3, 7])).latent_dist.mean
-    >>> metric.compute(predictions=means, references=means, labels=[3, 7])
+
+    A class VAE is a folder (or Hub repository) with `config.json` and `model.safetensors`; here a toy one
+    whose decoder reads the class off the first 10 components:
+
+    >>> import json, tempfile
+    >>> from safetensors.numpy import save_file
+    >>> class_vae = tempfile.mkdtemp()
+    >>> _ = open(os.path.join(class_vae, "config.json"), "w").write(json.dumps({"latent_dim": 32, "num_classes": 10}))
+    >>> save_file({"decoder.weight": np.eye(10, 32, dtype=np.float32), "decoder.bias": np.zeros(10, np.float32)},
+    ...           os.path.join(class_vae, "model.safetensors"))
+    >>> metric = evaluate.load(os.path.dirname(__file__), class_vae=class_vae)
+    >>> z = np.eye(10, 32)[[3, 7]]  # latents that decode to classes 3 and 7
+    >>> metric.compute(predictions=z, references=z, labels=[3, 7])
     {'mse': 0.0, 'reconstructed_accuracy': 1.0}
     >>> metric.compute(predictions=[[0.0] * 32], references=[[0.0] * 31])
     Traceback (most recent call last):
     ...
     ValueError: `references` has shape (1, 31) but `predictions` has shape (1, 32); both must be (N, latent_dim) with the same N and latent_dim.
+    >>> metric.compute(predictions=[[1j] * 32], references=[[0.0] * 32])
+    Traceback (most recent call last):
+    ...
+    ValueError: `predictions` has dtype complex128; expected real numbers (integers or floats): complex values are refused, not cut to their real part.
 """
 
 _NO_LABEL = -1
 
 
 def _as_array(name: str, value, ndim: int, dtype) -> np.ndarray:
+    """`value` (list, numpy array or torch tensor) as a `dtype` array of `ndim` dimensions, or a clear error."""
     if value is None:
         raise ValueError(f"`{name}` is missing.")
-    if hasattr(value, "detach"):  # torch tensors, on any device
-        value = value.detach().cpu().numpy()
+    if hasattr(value, "detach"):  # torch tensors, on any device; float16/bfloat16 go through float32
+        value = value.detach().cpu()
+        value = (value.float() if value.is_floating_point() else value).numpy()
     try:
-        array = np.asarray(value, dtype=dtype)
+        array = np.asarray(value)
     except (TypeError, ValueError) as e:
         raise ValueError(f"`{name}` could not be read as a {ndim}-d array of numbers ({e}).") from e
+    # Only real numbers: a cast would silently drop an imaginary part, turn booleans or strings into numbers.
+    if array.dtype.kind not in "fiu":
+        extra = ": complex values are refused, not cut to their real part" if array.dtype.kind == "c" else ""
+        raise ValueError(
+            f"`{name}` has dtype {array.dtype}; expected real numbers (integers or floats){extra}."
+        )
     if array.ndim != ndim:
         want = "(N, latent_dim)" if ndim == 2 else "(N,)"
         raise ValueError(f"`{name}` has shape {array.shape}; expected {want}.")
-    return array
+    return array.astype(dtype, copy=False)
+
+
+def _class_vae_files(class_vae: str) -> tuple[str, str]:
+    """Local paths of a class VAE's `config.json` and `model.safetensors` (downloaded for a Hub id)."""
+    names = ("config.json", "model.safetensors")
+    if os.path.isdir(class_vae):
+        paths = tuple(os.path.join(class_vae, n) for n in names)
+        for path in paths:
+            if not os.path.isfile(path):
+                raise ValueError(
+                    f"The class VAE folder {class_vae} has no {os.path.basename(path)}; give a folder written "
+                    f"by `save_pretrained` (config.json + model.safetensors) or a Hub model repository id."
+                )
+        return paths
+    try:
+        return tuple(hf_hub_download(class_vae, n) for n in names)
+    except (OSError, ValueError, EntryNotFoundError) as e:
+        raise ValueError(
+            f"Could not get the class VAE {class_vae!r} (config.json + model.safetensors) from the Hub: "
+            f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}. Pass class_vae= a local folder "
+            f"or the id of a class VAE model repository."
+        ) from e
+
+
+def load_class_decoder(class_vae: str) -> tuple[np.ndarray, np.ndarray]:
+    """The class VAE's decoder, read with numpy from `config.json` + `model.safetensors`.
+
+    Args:
+        class_vae (`str`): a Hub model repository id or a local folder.
+
+    Returns:
+        `(weight, bias)`: float64 arrays of shapes `(num_classes, latent_dim)` and `(num_classes,)`.
+    """
+    config_path, weights_path = _class_vae_files(class_vae)
+    with open(config_path, encoding="utf-8") as f:
+        config = json.load(f)
+    latent_dim, num_classes = config.get("latent_dim"), config.get("num_classes", 10)
+    if not isinstance(latent_dim, int) or not isinstance(num_classes, int):
+        raise ValueError(
+            f"{config_path} gives latent_dim={latent_dim!r}, num_classes={num_classes!r}; a class VAE's "
+            f"config.json names both as integers."
+        )
+    try:
+        tensors = load_file(weights_path)
+    except Exception as e:  # safetensors reports a bad header or an unsupported dtype in several types
+        raise ValueError(f"{weights_path} could not be read as safetensors: {e}") from e
+    expected = {"decoder.weight": (num_classes, latent_dim), "decoder.bias": (num_classes,)}
+    for key, shape in expected.items():
+        if key not in tensors:
+            raise ValueError(
+                f"{weights_path} holds no {key!r} (has: {', '.join(sorted(tensors)) or 'nothing'}); the metric "
+                f"needs the class VAE's decoder, {key} of shape {shape}."
+            )
+        t = tensors[key]
+        if t.shape != shape or t.dtype.kind != "f" or not np.isfinite(t).all():
+            raise ValueError(
+                f"{weights_path}: {key!r} has shape {t.shape} and dtype {t.dtype}; expected finite floats of "
+                f"shape {shape} (latent_dim {latent_dim}, num_classes {num_classes} from config.json)."
+            )
+    return tensors["decoder.weight"].astype(np.float64), tensors["decoder.bias"].astype(np.float64)
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class Ldmnist(evaluate.Metric):
-    """`evaluate.load(ldmnist_hf.METRIC_PATH, class_decoder=...)`: the class decoder is the shipped 32-d
-    class VAE by default, or any ClassVAE given by a local folder or Hub id."""
+    """`evaluate.load(..., class_vae=...)`: the class decoder comes from `class_vae` (a Hub id or a folder),
+    by default `DEFAULT_CLASS_VAE`."""
 
-    def __init__(self, class_decoder: str = "class-vae-32", **kwargs):
-        self.class_decoder = class_decoder
+    def __init__(self, class_vae: str | None = DEFAULT_CLASS_VAE, **kwargs):
+        self.class_vae = None if class_vae is None else str(class_vae)
         super().__init__(**kwargs)
 
     def _info(self):
@@ -99,9 +198,7 @@ class Ldmnist(evaluate.Metric):
         )
 
     def _download_and_prepare(self, dl_manager):
-        from ldmnist_hf import load_pretrained
-
-        self.decoder = load_pretrained(self.class_decoder, "ClassVAE")
+        self.decoder = None if self.class_vae is None else load_class_decoder(self.class_vae)
 
     def _validate(self, predictions, references, labels):
         p = _as_array("predictions", predictions, 2, np.float32)
@@ -130,7 +227,7 @@ class Ldmnist(evaluate.Metric):
         return p, r, y.astype(np.int64)
 
     def add_batch(self, *, predictions=None, references=None, labels=None):
-        """Adds a batch after checking it (shapes, finite values, labels in 0..9)."""
+        """Adds a batch after checking it (real numbers, shapes, finite values, labels in 0..9)."""
         p, r, y = self._validate(predictions, references, labels)
         super().add_batch(predictions=p, references=r, labels=y)
 
@@ -153,15 +250,18 @@ class Ldmnist(evaluate.Metric):
                 raise ValueError(
                     "`labels` were given for some batches but not others: give them for all or none."
                 )
-            import torch
-
-            latent_dim = self.decoder.config.latent_dim
-            if predictions.shape[1] != latent_dim:
+            if self.decoder is None:
+                raise ValueError(
+                    "`reconstructed_accuracy` needs the class VAE's decoder: load the metric with "
+                    "class_vae= the Hub id or folder of the class VAE the dataset was built with."
+                )
+            weight, bias = self.decoder
+            if predictions.shape[1] != weight.shape[1]:
                 raise ValueError(
                     f"Predictions have {predictions.shape[1]} components but the class decoder "
-                    f"({self.class_decoder}) expects {latent_dim}; load the metric with the matching "
-                    f"class_decoder=... ."
+                    f"({self.class_vae}) expects {weight.shape[1]}; load the metric with the matching "
+                    f"class_vae=... ."
                 )
-            classes = self.decoder.predict(torch.from_numpy(predictions)).numpy()
+            classes = (predictions.astype(np.float64) @ weight.T + bias).argmax(axis=1)
             result["reconstructed_accuracy"] = float((classes == labels).mean())
         return result
