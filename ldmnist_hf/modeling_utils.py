@@ -109,7 +109,8 @@ def _check_latents(latents, latent_dim: int, like: torch.Tensor) -> torch.Tensor
     if not z.is_floating_point():
         raise ValueError(f"`latents` has dtype {z.dtype}; expected a floating-point tensor.")
     z = z.to(device=like.device, dtype=like.dtype)
-    if not torch.isfinite(z).all():  # argmax of NaN logits is class 0: a wrong answer, not an error, otherwise
+    # argmax of NaN logits is class 0: a wrong answer, not an error, unless refused here
+    if not torch.isfinite(z).all():
         bad = int((~torch.isfinite(z)).any(-1).sum())
         raise ValueError(
             f"`latents` holds NaN or inf values in {bad} of {len(z)} rows; expected finite values."
