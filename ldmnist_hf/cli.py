@@ -7,6 +7,7 @@ Heavy libraries (torch, transformers, datasets) are imported inside the subcomma
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -32,27 +33,10 @@ def cmd_fetch_mnist(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from .training import TrainingArguments, train
+    from .training import train
 
     _quiet_hf()
-    targs = TrainingArguments(
-        output_dir=args.output_dir,
-        recipe=args.recipe,
-        latent_dim=args.latent_dim,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        class_vae_learning_rate=args.class_vae_learning_rate,
-        class_vae_draws=args.class_vae_draws,
-        schedule=args.schedule,
-        layers=args.layers,
-        classification_to_vaes=not args.no_classification_to_vaes,
-        sampling=args.sampling,
-        seed=args.seed,
-        device=args.device,
-        compile=args.compile,
-        checkpoint_every=args.checkpoint_every,
-    )
+    targs = _dataclass_from_args(_training_args_class(), args)
     mnist = None
     if args.mnist_source != "auto":
         from .mnist import load_mnist
@@ -181,6 +165,40 @@ def cmd_push(args) -> None:
     )
 
 
+def _training_args_class():
+    from .training_args import TrainingArguments  # torch-free: the options come from its fields
+
+    return TrainingArguments
+
+
+def _add_dataclass_arguments(parser: argparse.ArgumentParser, cls) -> None:
+    """One option per dataclass field (`--field-name`), with the field's help, choices and default.
+
+    A `bool` field that defaults to `True` becomes `--no-field-name`, one that defaults to `False` a flag.
+    """
+    for f in dataclasses.fields(cls):
+        flag, meta = "--" + f.name.replace("_", "-"), f.metadata
+        kind = f.type if isinstance(f.type, str) else f.type.__name__
+        if kind == "bool":
+            flag = f"--no-{f.name.replace('_', '-')}" if f.default else flag
+            action = "store_false" if f.default else "store_true"
+            parser.add_argument(flag, dest=f.name, action=action, default=f.default, help=meta["help"])
+            continue
+        default = "" if f.default is None else f" (default: {f.default})"
+        parser.add_argument(
+            flag,
+            dest=f.name,
+            type={"int": int, "float": float}.get(kind.split(" |")[0], str),
+            choices=meta.get("choices"),
+            default=f.default,
+            help=meta["help"] + default,
+        )
+
+
+def _dataclass_from_args(cls, args):
+    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
+
+
 def _command(
     sub, name: str, func, help: str, description: str, examples: list[str]
 ) -> argparse.ArgumentParser:
@@ -247,44 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
             "ldmnist train --output-dir runs/ref --resume            # continue a stopped run",
         ],
     )
-    s.add_argument("--output-dir", default="runs/ldmnist-32", help=default)
-    s.add_argument("--recipe", choices=["fast", "reference"], default="fast", help=default)
-    s.add_argument("--latent-dim", type=int, default=32, help=default)
-    s.add_argument("--epochs", type=int, help="override the recipe")
-    s.add_argument("--batch-size", type=int, help="override the recipe")
-    s.add_argument("--learning-rate", type=float, help="override the recipe")
-    s.add_argument(
-        "--class-vae-learning-rate", type=float, help="the class VAE's own Adam rate (default: the recipe's)"
-    )
-    s.add_argument(
-        "--class-vae-draws",
-        type=int,
-        help="posterior draws per label in the class VAE's loss (default: the recipe's; the reference used 1)",
-    )
-    s.add_argument("--schedule", choices=["plateau", "cosine", "constant"], help="override the recipe")
-    s.add_argument(
-        "--layers",
-        choices=["inference", "active"],
-        default="inference",
-        help="inference: dropout off and BatchNorm on fixed statistics during training, as the "
-        "reference code ran (default); active: both active, as the reference text describes",
-    )
-    s.add_argument(
-        "--no-classification-to-vaes",
-        action="store_true",
-        help="keep the classification loss's gradient away from the VAEs (the reference code "
-        "let it reach them)",
-    )
-    s.add_argument(
-        "--sampling",
-        choices=["reference", "standard"],
-        default="reference",
-        help="std = exp(log_var) (reference, default) or exp(log_var / 2) (standard)",
-    )
-    s.add_argument("--seed", type=int, default=0, help=default)
-    s.add_argument("--device", help="cuda or cpu (default: cuda when available)")
-    s.add_argument("--compile", action="store_true", help="torch.compile the training step")
-    s.add_argument("--checkpoint-every", type=int, default=10, help=f"epochs ({default})")
+    _add_dataclass_arguments(s, _training_args_class())
     s.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint")
     s.add_argument(
         "--overwrite",

@@ -24,7 +24,6 @@ import math
 import os
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,135 +38,17 @@ from .configuration_middle_layers import MiddleLayersConfig
 from .modeling_class_vae import ClassVAE
 from .modeling_image_vae import ImageVAE
 from .modeling_middle_layers import MiddleLayers
-from .utils import LDMNISTError, atomic_dir, atomic_write_text, check_output_dir, default_device, log
-
-RECIPES = {
-    # The 2020 schedule: about 6 hours on a 2-core CPU.
-    "reference": dict(
-        epochs=5000,
-        batch_size=10000,
-        learning_rate=1e-3,
-        class_vae_learning_rate=1e-3,
-        class_vae_draws=1,
-        schedule="plateau",
-    ),
-    # Reaches the quality bar in under a minute on a 2-core CPU (README, "Training"). The class VAE is what
-    # lags in short runs: its own, higher rate and 8 posterior draws per label get it there in 22 epochs.
-    "fast": dict(
-        epochs=22,
-        batch_size=256,
-        learning_rate=2e-3,
-        class_vae_learning_rate=5e-2,
-        class_vae_draws=8,
-        schedule="cosine",
-    ),
-}
-LAYER_MODES = ("inference", "active")
-SCHEDULES = ("plateau", "cosine", "constant")
-# A latent component is "informative" when its sampled values vary less than this across the data set:
-# the KL term pushes unused components to std 1, used ones end near 0.67 (reference sampling).
-INFORMATIVE_STD = 0.8
-# What a recipe must reach (README, "Training"): class reconstruction as the mean over 20 posterior draws
-# on the MNIST test set, joint accuracy on the test set, informative image components over the train set.
-QUALITY_BAR = {"class_vae_accuracy_mean": 0.998, "middle_layers_accuracy": 0.972, "informative_components": 8}
-MODEL_DIRS = {"image_vae": "image-vae", "class_vae": "class-vae", "middle_layers": "middle-layers"}
-MAX_LEARNING_RATE = 1.0
-
-
-@dataclass
-class TrainingArguments:
-    """What `train` does. Fields left `None` take the recipe's value.
-
-    Args:
-        output_dir (`str`): where the models, `metrics.jsonl`, `summary.json` and checkpoints go.
-        recipe (`str`, defaults to `"fast"`): `"fast"` or `"reference"` (see `RECIPES`).
-        latent_dim (`int`, defaults to 32): latent size of both VAEs and the middle layers.
-        epochs, batch_size, learning_rate, schedule: override the recipe.
-        class_vae_learning_rate (`float`, *optional*): the class VAE's own Adam rate (the recipe's; the
-            reference trained it at the shared rate). The tiny class VAE converges slower than the rest.
-        class_vae_draws (`int`, *optional*): posterior draws per label in the class VAE's loss (the recipe's;
-            the reference used 1). More draws = less gradient noise for the class VAE, at almost no cost.
-        plateau_patience (`int`, defaults to 50), plateau_factor (`float`, defaults to 0.9): the
-            reduce-on-plateau schedule on the training loss (the reference's).
-        layers (`str`, defaults to `"inference"`): `"inference"` = Dropout off and BatchNorm with fixed
-            statistics during training (what the reference code ran); `"active"` = both active.
-        classification_to_vaes (`bool`, defaults to `True`): the classification loss's gradient also
-            updates the VAEs (the reference code); `False` keeps it to the middle layers (the text).
-        sampling (`str`, defaults to `"reference"`): the VAEs' sampling parameterisation.
-        seed (`int`, defaults to 0), device (`str`, defaults to CUDA when present, else CPU).
-        checkpoint_every (`int`, defaults to 10): epochs between checkpoints (the last epoch always).
-        compile (`bool`, defaults to `False`): `torch.compile` the training step.
-        limit_train (`int`, *optional*): train on the first N training images only (tests, trials).
-    """
-
-    output_dir: str = "runs/ldmnist-32"
-    recipe: str = "fast"
-    latent_dim: int = 32
-    epochs: int | None = None
-    batch_size: int | None = None
-    learning_rate: float | None = None
-    class_vae_learning_rate: float | None = None
-    class_vae_draws: int | None = None
-    schedule: str | None = None
-    plateau_patience: int = 50
-    plateau_factor: float = 0.9
-    layers: str = "inference"
-    classification_to_vaes: bool = True
-    sampling: str = "reference"
-    seed: int = 0
-    device: str | None = None
-    checkpoint_every: int = 10
-    compile: bool = False
-    limit_train: int | None = None
-
-    def __post_init__(self):
-        if self.recipe not in RECIPES:
-            raise LDMNISTError(f"Unknown recipe {self.recipe!r}; choose one of {', '.join(RECIPES)}.")
-        for key, value in RECIPES[self.recipe].items():
-            if getattr(self, key) is None:
-                setattr(self, key, value)
-        if self.layers not in LAYER_MODES:
-            raise LDMNISTError(
-                f"Unknown layers mode {self.layers!r}; choose one of {', '.join(LAYER_MODES)}."
-            )
-        if self.schedule not in SCHEDULES:
-            raise LDMNISTError(f"Unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}.")
-        if self.class_vae_draws is None:
-            self.class_vae_draws = 1
-        for name in (
-            "epochs",
-            "batch_size",
-            "latent_dim",
-            "checkpoint_every",
-            "plateau_patience",
-            "seed",
-            "class_vae_draws",
-        ):
-            value, least = getattr(self, name), 0 if name in ("plateau_patience", "seed") else 1
-            if isinstance(value, bool) or not isinstance(value, int) or not least <= value < 2**62:
-                raise LDMNISTError(
-                    f"--{name.replace('_', '-')} must be an integer of at least {least}, got {value!r}."
-                )
-        if self.class_vae_learning_rate is None:
-            self.class_vae_learning_rate = self.learning_rate
-        # Finite and bounded: Adam with a rate above 1 only diverges (to NaN weights, saved without a word).
-        for name in ("learning_rate", "class_vae_learning_rate"):
-            value, flag = getattr(self, name), f"--{name.replace('_', '-')}"
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise LDMNISTError(f"{flag} must be a number, got {value!r}.")
-            if not 0 < value <= MAX_LEARNING_RATE:
-                raise LDMNISTError(
-                    f"{flag} must be in (0, {MAX_LEARNING_RATE}], got {value}; the recipes use 1e-3 to 2e-2."
-                )
-        if not 0 < self.plateau_factor < 1:
-            raise LDMNISTError(f"plateau_factor must be in (0, 1), got {self.plateau_factor}.")
-        self.device = self.device or default_device()
-        try:
-            device = torch.device(self.device)
-        except (RuntimeError, TypeError) as e:
-            raise LDMNISTError(f"Unknown --device {self.device!r}; use cpu, cuda or cuda:N.") from e
-        if device.type not in ("cpu", "cuda"):
-            raise LDMNISTError(f"--device {self.device!r} is not supported; use cpu, cuda or cuda:N.")
+from .training_args import (  # noqa: F401 - re-exported: the settings live in a torch-free module for the CLI
+    INFORMATIVE_STD,
+    LAYER_MODES,
+    MAX_LEARNING_RATE,
+    MODEL_DIRS,
+    QUALITY_BAR,
+    RECIPES,
+    SCHEDULES,
+    TrainingArguments,
+)
+from .utils import LDMNISTError, atomic_dir, atomic_write_text, check_output_dir, log
 
 
 class Models(torch.nn.Module):
@@ -634,7 +515,7 @@ def train(
     torch.manual_seed(args.seed)  # weight initialisation
     models = Models.new(args).to(args.device)
     optimizers = make_optimizers(models, args)
-    train_x, train_y, test_x, test_y = mnist_tensors(mnist, args.device, args.limit_train)
+    train_x, train_y, test_x, test_y = mnist_tensors(mnist, args.device)
     schedulers = make_schedulers(optimizers, args, len(train_x))
     start_epoch = 0
     if resume:
