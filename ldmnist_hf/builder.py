@@ -21,6 +21,8 @@ import datasets
 import numpy as np
 import pyarrow as pa
 
+from .reference_2020 import reference_2020
+from .training_args import INFORMATIVE_STD
 from .utils import LDMNISTError, atomic_dir, check_output_dir, log, sha256_file
 
 _CITATION = """\
@@ -204,17 +206,18 @@ def latent_statistics(x: np.ndarray, y: np.ndarray) -> dict:
             "std": float(a.std()),
             "component_mean": a.mean(0).tolist(),
             "component_std": std.tolist(),
-            "components_std_below_0.8": int((std < 0.8).sum()),
+            "components_std_below_0.8": int((std < INFORMATIVE_STD).sum()),
         }
     return out
 
 
 def statistics_markdown(stats: dict) -> str:
-    x, y = stats["x"], stats["y"]
+    x, y, ref = stats["x"], stats["y"], reference_2020()
     lines = [
         f"Global: `x` mean {x['mean']:.4f}, std {x['std']:.4f}; `y` mean {y['mean']:.4f}, std {y['std']:.4f}.",
         f"Components with std below 0.8: {x['components_std_below_0.8']} in `x`, "
-        f"{y['components_std_below_0.8']} in `y` (in the 2020 reference dataset: 11 and 6).",
+        f"{y['components_std_below_0.8']} in `y` (in the 2020 reference dataset: "
+        f"{ref['x_informative_components']} and {ref['y_informative_components']}).",
         "",
         "| component | x mean | x std | y mean | y std |",
         "|---:|---:|---:|---:|---:|",

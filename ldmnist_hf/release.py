@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .reference_2020 import reference_2020
+from .training_args import INFORMATIVE_STD, QUALITY_BAR
 from .utils import LDMNISTError, atomic_dir, atomic_write_text, log, replace_block
 
 CARD_NAMES = {"image_vae": "image-vae", "class_vae": "class-vae", "middle_layers": "middle-layers"}
@@ -65,8 +67,8 @@ def evaluate_run(models, mnist, seed: int = 0, draws: int = 20) -> dict:
         "middle_layers_test_mse": middle_layers_mse(models, test_x, test_y, seed=seed),
         "x_component_std": [round(float(s), 4) for s in x_std],
         "y_component_std": [round(float(s), 4) for s in y_std],
-        "x_components_std_below_0.8": int((x_std < 0.8).sum()),
-        "y_components_std_below_0.8": int((y_std < 0.8).sum()),
+        "x_components_std_below_0.8": int((x_std < INFORMATIVE_STD).sum()),
+        "y_components_std_below_0.8": int((y_std < INFORMATIVE_STD).sum()),
     }
 
 
@@ -202,6 +204,8 @@ def render_model_card(
     """
     from huggingface_hub import ModelCard, ModelCardData
 
+    ref = reference_2020()
+    pub = ref["published"]
     L = config["latent_dim"]
     data = ModelCardData(
         model_name=repos[kind].split("/")[-1] if repos else f"ldmnist-{CARD_NAMES[kind]}-{L}",
@@ -225,7 +229,7 @@ def render_model_card(
             f"| reconstruction BCE (mean over pixels, sampled latents) | {metrics['image_vae_test_bce']:.4f} |\n"
             f"| KL term (reference form, mean over components) | {metrics['image_vae_test_kl']:.4f} |\n"
             f"| latent components with std < 0.8 over the train set (informative ones) | "
-            f"{metrics['x_components_std_below_0.8']} of {L} (2020 reference: 11) |\n\n"
+            f"{metrics['x_components_std_below_0.8']} of {L} (2020 reference: {ref['x_informative_components']}) |\n\n"
             f"Per-component std of sampled train latents: {metrics['x_component_std']}"
         )
     elif kind == "class_vae":
@@ -238,13 +242,13 @@ def render_model_card(
             f"the softmax + {config['kl_weight']} x KL.\n\n"
             f"| measured on the MNIST test set | value |\n|---|---:|\n"
             f"| class reconstructed from a SAMPLED latent (one draw, seed 0) | "
-            f"{100 * metrics['class_vae_accuracy']:.2f} % (2020 reference: 99.84 %) |\n"
+            f"{100 * metrics['class_vae_accuracy']:.2f} % (2020 reference: {100 * pub['class_vae_accuracy']:.2f} %) |\n"
             f"| the same, mean +- std over {metrics['class_vae_accuracy_draws']} draws | "
             f"{100 * metrics['class_vae_accuracy_mean']:.3f} % +- {100 * metrics['class_vae_accuracy_std']:.3f} % |\n"
             f"| reconstruction BCE | {metrics['class_vae_test_bce']:.5f} |\n"
             f"| KL term | {metrics['class_vae_test_kl']:.4f} |\n"
             f"| latent components with std < 0.8 over the train set | "
-            f"{metrics['y_components_std_below_0.8']} of {L} (2020 reference: 6) |"
+            f"{metrics['y_components_std_below_0.8']} of {L} (2020 reference: {ref['y_informative_components']}) |"
         )
     else:
         title = f"LD-MNIST middle layers ({L}-d)"
@@ -254,7 +258,7 @@ def render_model_card(
             f"Dense {config['hidden_sizes']} (LeakyReLU, BatchNorm, Dropout {config['dropout']}) -> Dense {L}.\n\n"
             f"| measured on the MNIST test set | value |\n|---|---:|\n"
             f"| accuracy of image encoder -> middle layers -> class decoder (sampled image latents) | "
-            f"{metrics['middle_layers_accuracy']:.4f} (2020 reference: 0.9710) |\n"
+            f"{metrics['middle_layers_accuracy']:.4f} (2020 reference: {pub['middle_layers_accuracy']:.4f}) |\n"
             f"| MSE of its output vs sampled class latents (what the benchmark scores) | "
             f"{metrics['middle_layers_test_mse']:.4f} |"
         )
@@ -371,32 +375,34 @@ def release(
 
 def results_markdown(evaluation: dict) -> str:
     """The shipped models' figures for README.md, from `pretrained/evaluation.json`."""
-    from .training import QUALITY_BAR as bar
 
     m, t = evaluation["metrics"], evaluation["training"]
+    ref = reference_2020()
+    pub = ref["published"]
+    joint_2020 = next(r for r in pub["benchmark"] if r["key"] == "reference_middle")
     rows = [
         (
             "class VAE: class reconstructed from a sampled latent (one draw)",
             f"{100 * m['class_vae_accuracy']:.2f} %",
-            "99.84 %",
+            f"{100 * pub['class_vae_accuracy']:.2f} %",
             "",
         ),
         (
             f"class VAE: the same, mean +- std of {m['class_vae_accuracy_draws']} draws",
             f"{100 * m['class_vae_accuracy_mean']:.2f} % +- {100 * m['class_vae_accuracy_std']:.2f} %",
             "",
-            f">= {100 * bar['class_vae_accuracy_mean']:.2f} %",
+            f">= {100 * QUALITY_BAR['class_vae_accuracy_mean']:.2f} %",
         ),
         (
             "middle layers: image encoder -> middle layers -> class decoder accuracy",
             f"{m['middle_layers_accuracy']:.4f}",
-            "0.9710",
-            f">= {bar['middle_layers_accuracy']}",
+            f"{pub['middle_layers_accuracy']:.4f}",
+            f">= {QUALITY_BAR['middle_layers_accuracy']}",
         ),
         (
             "middle layers: MSE of its output vs sampled class latents",
             f"{m['middle_layers_test_mse']:.4f}",
-            "44.7705 (on its dataset)",
+            f"{joint_2020['mse']:.4f} (on its dataset)",
             "",
         ),
         (
@@ -408,10 +414,15 @@ def results_markdown(evaluation: dict) -> str:
         (
             "image latent components with std < 0.8 (train set)",
             str(m["x_components_std_below_0.8"]),
-            "11",
-            f">= {bar['informative_components']}",
+            str(ref["x_informative_components"]),
+            f">= {QUALITY_BAR['informative_components']}",
         ),
-        ("class latent components with std < 0.8 (train set)", str(m["y_components_std_below_0.8"]), "6", ""),
+        (
+            "class latent components with std < 0.8 (train set)",
+            str(m["y_components_std_below_0.8"]),
+            str(ref["y_informative_components"]),
+            "",
+        ),
         (
             f"training loop time ({t['args']['epochs']} epochs at batch {t['args']['batch_size']}, {t['args']['device']})",
             f"{t['train_seconds_this_session']:.0f} s",

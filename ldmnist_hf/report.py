@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .reference_2020 import reference_2020
+from .training_args import INFORMATIVE_STD
 from .utils import LDMNISTError, atomic_dir, check_block, check_output_dir, log, replace_block
 
-REFERENCE_STATS = Path(__file__).parent / "cards" / "reference_statistics.json"
 IMPORTANCE_DELTAS = (-2.0, -1.0, 1.0, 2.0)
 REPORT_RECORD = "report.json"  # what `report` leaves in every folder it writes
 IMPORTANCE_RULE = 0.1  # a component matters if its effect is at least this fraction of the largest one
@@ -38,7 +39,7 @@ def statistics_comparison(stats: dict, reference: dict) -> str:
     """Markdown: global figures and the per-component std side by side with the reference's."""
     x, y, rx, ry = stats["x"], stats["y"], reference["x"], reference["y"]
     below = {
-        k: int((np.asarray(v["component_std"]) < 0.8).sum())
+        k: int((np.asarray(v["component_std"]) < INFORMATIVE_STD).sum())
         for k, v in (("x", x), ("y", y), ("rx", rx), ("ry", ry))
     }
     lines = [
@@ -71,7 +72,7 @@ def what_differs(stats: dict, reference: dict) -> str:
 
     def informative(d):
         std = np.asarray(d["component_std"])
-        return std[std < 0.8]
+        return std[std < INFORMATIVE_STD]
 
     x, rx, y, ry = (informative(d) for d in (stats["x"], reference["x"], stats["y"], reference["y"]))
     return (
@@ -203,7 +204,7 @@ def make_report(
     x, y, train_labels = load_latents(dataset_dir, "train", columns=("x", "y", "label"))
     x_test, y_test, test_labels = load_latents(dataset_dir, "test", columns=("x", "y", "label"))
     stats = latent_statistics(x, y)
-    reference = json.loads(REFERENCE_STATS.read_text())
+    reference = reference_2020()
 
     with torch.no_grad():
         class_acc = float((cv.predict(torch.tensor(y_test)).numpy() == test_labels).mean())
@@ -223,7 +224,7 @@ def make_report(
             "rule": f"mean |pixel change| >= {IMPORTANCE_RULE} x the largest component's, "
             f"moving each component by {list(IMPORTANCE_DELTAS)} from {min(n_importance, len(x_test))} test latents",
             "spearman_importance_vs_std": corr,
-            "important_with_std_below_0.8": int(((importance >= threshold) & (std < 0.8)).sum()),
+            "important_with_std_below_0.8": int(((importance >= threshold) & (std < INFORMATIVE_STD)).sum()),
         },
     }
 
@@ -279,12 +280,13 @@ def make_report(
 def report_markdown(result: dict, figures: list[str], components: tuple[int, int], prefix: str) -> str:
     imp = result["importance"]
     stats = result["statistics"]
-    reference = json.loads(REFERENCE_STATS.read_text())
+    reference = reference_2020()
     i, j = components
     lines = [
         f"Class VAE: the class decoded from the dataset's sampled `y` matches the label in "
         f"{100 * result['class_vae_accuracy_test']:.2f} % of test rows and "
-        f"{100 * result['class_vae_accuracy_train']:.2f} % of train rows (2020 reference: 99.84 %).",
+        f"{100 * result['class_vae_accuracy_train']:.2f} % of train rows (2020 reference: "
+        f"{100 * reference['published']['class_vae_accuracy']:.2f} %).",
         "",
         statistics_comparison(stats, reference).split("\n\n| component")[0],
         "",
@@ -299,7 +301,7 @@ def report_markdown(result: dict, figures: list[str], components: tuple[int, int
     lines += [
         f"**Component importance.** {imp['important_components']} of {len(imp['per_component'])} components "
         f"change the decoded image noticeably (rule: {imp['rule']}); the 2020 reference estimated "
-        f'"around 12 of 32". {imp["important_with_std_below_0.8"]} of them have std below 0.8; the rank '
+        f'"{reference["published"]["important_components"]}". {imp["important_with_std_below_0.8"]} of them have std below 0.8; the rank '
         f"correlation between importance and std is {imp['spearman_importance_vs_std']:.2f} (informative "
         f"components have lower std).",
         "",
