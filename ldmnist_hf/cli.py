@@ -69,7 +69,7 @@ def cmd_build(args) -> None:
         mnist_source=args.mnist_source,
         overwrite=args.overwrite,
         numpy_export=args.format == "numpy",
-        command="ldmnist " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["build"] else None,
+        command="ldmnist " + " ".join(args.argv),
     )
     parent = os.path.dirname(os.path.abspath(out))
     print(
@@ -449,7 +449,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # the command as typed, recorded in what `ldmnist build` writes
     try:
         args.func(args)
     except LDMNISTError as e:

@@ -23,7 +23,6 @@ import math
 import os
 import pickle
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -485,7 +484,3 @@ def load_mnist(
         path = write_cache(mnist)
         log(f"MNIST: cached in {path}")
     return mnist
-
-
-def clear_cache() -> None:
-    shutil.rmtree(cache_dir() / "mnist", ignore_errors=True)

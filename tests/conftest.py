@@ -17,7 +17,8 @@ def mnist():
 
 @pytest.fixture
 def small_mnist():
-    """A few hundred real digits as an unverified MNIST object, for quick tests."""
+    """40 random 28x28 images (not digits) with labels 0..9 as an unverified MNIST object: for tests of
+    shapes, formats and plumbing, where real digits are not needed."""
     from ldmnist_hf.mnist import MNIST
 
     rng = np.random.default_rng(0)

@@ -1,4 +1,3 @@
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,14 +16,12 @@ LATENTS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
 def ds(built):
     import datasets
 
-    old = os.getcwd()
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    try:
-        os.chdir(built)
+    with (
+        pytest.MonkeyPatch.context() as mp
+    ):  # module scope: no `monkeypatch` fixture; restores what was there
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.chdir(built)
         return datasets.load_dataset("ldmnist")
-    finally:
-        os.chdir(old)
-        del os.environ["HF_HUB_OFFLINE"]
 
 
 def test_layout_and_card(built):
