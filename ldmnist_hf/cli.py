@@ -82,7 +82,9 @@ def cmd_release(args) -> None:
     from .release import release
 
     _quiet_hf()
-    metrics = release(args.run, dest=args.dest, cards_dir=args.cards_dir, readme=args.readme)
+    metrics = release(
+        args.run, dest=args.dest, cards_dir=args.cards_dir, readme=args.readme, model_set=args.model_set
+    )
     print(json.dumps({k: v for k, v in metrics.items() if not k.endswith("component_std")}, indent=2))
 
 
@@ -293,12 +295,18 @@ def build_parser() -> argparse.ArgumentParser:
             "ldmnist release --run runs/ld16 --dest models16",
             "ldmnist release --run runs/fast32 --cards-dir model_cards --readme README.md  # shipped models",
             "ldmnist release --cards-dir model_cards --readme README.md  # re-evaluate the shipped models",
+            "ldmnist release --run runs/ref32 --model-set reference --cards-dir model_cards  # *-32-reference",
         ],
     )
     s.add_argument("--run", help="a folder written by `ldmnist train` (default: re-evaluate DEST's models)")
     s.add_argument("--dest", help="where the model folders go (default: the package's shipped models)")
     s.add_argument("--cards-dir", help="also write the cards here")
     s.add_argument("--readme", help="also fill the results block of this README.md")
+    s.add_argument(
+        "--model-set",
+        help="release as a named set beside the default: folders <name>-<L>-SET, evaluation-SET.json "
+        "(e.g. reference, for the 2020 recipe's rerun)",
+    )
 
     s = _command(
         sub,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -302,6 +303,7 @@ def release(
     mnist=None,
     readme: str | Path | None = None,
     latent_dim: int = 32,
+    model_set: str | None = None,
 ) -> dict:
     """Evaluates a run's models and writes them with model cards to `dest/<name>-<L>/`.
 
@@ -313,6 +315,10 @@ def release(
         cards_dir: also write the cards here as `<name>-<L>.md` (default: none).
         readme: also fill the results block of this README.md.
         latent_dim (`int`, defaults to 32): which folders of `dest` to re-evaluate when `run_dir` is `None`.
+        model_set (`str`, *optional*): write a named set beside the default one: folders
+            `<name>-<L>-<set>`, `evaluation-<set>.json` and `training_metrics-<set>.jsonl` (the 2020
+            recipe's rerun ships as set `reference`). README's results block describes the default set
+            only, so `readme` is refused with a set.
 
     Returns:
         The figures of `evaluate_run`.
@@ -322,6 +328,12 @@ def release(
     from .pretrained import PRETRAINED_DIR, load_pretrained
     from .training import Models
 
+    if model_set is not None and (readme or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,30}", model_set)):
+        raise LDMNISTError(
+            f"--model-set {model_set!r}: give a short lowercase name (letters, digits, '-'), without --readme "
+            "(README's results describe the default set)."
+        )
+    suffix = f"-{model_set}" if model_set else ""
     dest = Path(dest) if dest else PRETRAINED_DIR
     if run_dir is not None:
         run_dir = Path(run_dir)
@@ -335,16 +347,18 @@ def release(
             raise LDMNISTError(f"{run_dir / 'summary.json'} is damaged ({e}); train the run again.") from e
         models = Models.from_dir(run_dir / "models").eval()
     else:
-        if not (dest / "evaluation.json").exists():
+        if not (dest / f"evaluation{suffix}.json").exists():
             raise LDMNISTError(
-                f"{dest} holds no evaluation.json: give --run, a folder written by `ldmnist train`."
+                f"{dest} holds no evaluation{suffix}.json: give --run, a folder written by `ldmnist train`."
             )
-        summary = json.loads((dest / "evaluation.json").read_text())["training"]
-        models = Models(*(load_pretrained(dest / f"{name}-{latent_dim}") for name in CARD_NAMES.values()))
+        summary = json.loads((dest / f"evaluation{suffix}.json").read_text())["training"]
+        models = Models(
+            *(load_pretrained(dest / f"{name}-{latent_dim}{suffix}") for name in CARD_NAMES.values())
+        )
     metrics = evaluate_run(models, mnist or load_mnist())
     for kind, name in CARD_NAMES.items():
         model = getattr(models, kind)
-        folder = dest / f"{name}-{model.config.latent_dim}"
+        folder = dest / f"{name}-{model.config.latent_dim}{suffix}"
         card = render_model_card(kind, model.config.to_dict(), metrics, summary)
         if run_dir is not None:
             with atomic_dir(folder, overwrite=True, marker="config.json") as tmp, without_code(model):
@@ -359,15 +373,16 @@ def release(
     weights = {
         kind: {
             "folder": f"{name}-{latent_dim if run_dir is None else getattr(models, kind).config.latent_dim}"
+            + suffix
         }
         for kind, name in CARD_NAMES.items()
     }
     for entry in weights.values():
         entry["sha256"] = file_sha256(dest / entry["folder"] / "model.safetensors")
     evaluation = {"metrics": metrics, "training": summary, "models": weights}
-    atomic_write_text(dest / "evaluation.json", json.dumps(evaluation, indent=2) + "\n")
+    atomic_write_text(dest / f"evaluation{suffix}.json", json.dumps(evaluation, indent=2) + "\n")
     if run_dir is not None:
-        shutil.copy(run_dir / "metrics.jsonl", dest / "training_metrics.jsonl")
+        shutil.copy(run_dir / "metrics.jsonl", dest / f"training_metrics{suffix}.jsonl")
     if readme:
         replace_block(readme, "results", results_markdown(evaluation))
     return metrics

@@ -81,3 +81,29 @@ def test_release_of_a_run_writes_folders_without_code(tmp_path, small_mnist):
     from ldmnist_hf import ClassVAE
 
     assert ClassVAE._auto_class == "AutoModel"  # restored after the save
+
+
+def test_release_of_a_named_set_sits_beside_the_default(tmp_path, small_mnist):
+    """`--model-set reference` writes `<name>-32-reference` folders and `evaluation-reference.json`, leaves
+    the default set alone, and re-evaluates the set from its own files."""
+    from ldmnist_hf.release import release
+    from ldmnist_hf.training import TrainingArguments, train
+    from ldmnist_hf.utils import LDMNISTError
+
+    train(TrainingArguments(output_dir=str(tmp_path / "run"), epochs=1, device="cpu"), mnist=small_mnist)
+    dest = tmp_path / "models"
+    release(tmp_path / "run", dest=dest, mnist=small_mnist, model_set="reference")
+    assert sorted(p.name for p in dest.iterdir()) == [
+        "class-vae-32-reference",
+        "evaluation-reference.json",
+        "image-vae-32-reference",
+        "middle-layers-32-reference",
+        "training_metrics-reference.jsonl",
+    ]
+    recorded = json.loads((dest / "evaluation-reference.json").read_text())
+    assert recorded["models"]["class_vae"]["folder"] == "class-vae-32-reference"
+    again = release(dest=dest, mnist=small_mnist, model_set="reference")  # re-evaluate, weights untouched
+    assert again["class_vae_accuracy_mean"] == recorded["metrics"]["class_vae_accuracy_mean"]
+    for bad in ("Reference!", "../x"):
+        with pytest.raises(LDMNISTError, match="short lowercase name"):
+            release(tmp_path / "run", dest=dest, mnist=small_mnist, model_set=bad)
