@@ -149,12 +149,14 @@ def _front_matter(text: str) -> tuple[dict | None, str | None]:
 
 @dataclass
 class Request:
-    """One request the stub answered: `known` is False when no endpoint of the stub matched it."""
+    """One request the stub answered: `known` is False when no endpoint of the stub matched it;
+    `authorized` is True when it carried an `Authorization: Bearer` token."""
 
     method: str
     path: str
     status: int
     known: bool
+    authorized: bool = False
 
 
 class HubError(Exception):
@@ -303,6 +305,11 @@ class HubStub:
             env[name] = env[name.upper()] = self.endpoint
         env["no_proxy"] = env["NO_PROXY"] = "127.0.0.1,localhost"
         return env
+
+    def repos(self) -> list[tuple[str, str]]:
+        """Every repository on the stub, as sorted `(repo_type, repo_id)` pairs."""
+        with self._lock:
+            return sorted(self._repos)
 
     def repo_files(self, repo_id: str, repo_type: str = "model", revision: str = "main") -> dict[str, bytes]:
         """The files of a repo at a revision, as {path: content}."""
@@ -734,7 +741,8 @@ class _Handler(BaseHTTPRequestHandler):
             known = False
             status, headers, payload = _json({"error": f"Hub stand-in crashed: {err!r}"}, status=500)
         with self.stub._lock:
-            self.stub.log.append(Request(self.command, self.path, status, known))
+            authorized = _bearer(self.headers) is not None
+            self.stub.log.append(Request(self.command, self.path, status, known, authorized))
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)

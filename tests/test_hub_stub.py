@@ -375,6 +375,12 @@ def test_writes_without_a_token_get_401(hub, tmp_path):
     with pytest.raises(HfHubHTTPError, match="401"):
         anonymous.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="ns/yes")
     assert sorted(hub.repo_files("ns/yes")) == [".gitattributes"]
+    assert hub.repos() == [("model", "ns/yes")]
+    # the log says which requests carried a token
+    assert [(r.path, r.authorized) for r in hub.requests("POST", "/api/repos/create")] == [
+        ("/api/repos/create", False),
+        ("/api/repos/create", True),
+    ]
 
     # a user without HF_TOKEN, in a subprocess
     code = 'from huggingface_hub import create_repo\ncreate_repo("ns/sub", repo_type="dataset")'
