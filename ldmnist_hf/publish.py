@@ -24,10 +24,11 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .training_args import MODEL_DIRS
 from .utils import LDMNISTError, atomic_dir, log, sha256_file
 
 KINDS = ("image_vae", "class_vae", "middle_layers")
-KIND_NAMES = {"image_vae": "image-vae", "class_vae": "class-vae", "middle_layers": "middle-layers"}
+KIND_NAMES = MODEL_DIRS
 MODEL_CLASSES = {"image_vae": "ImageVAE", "class_vae": "ClassVAE", "middle_layers": "MiddleLayers"}
 MANIFEST = "ldmnist_export.json"
 DATASET_NAME = METRIC_NAME = "ldmnist"

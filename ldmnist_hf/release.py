@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from .reference_2020 import reference_2020
-from .training_args import INFORMATIVE_STD, QUALITY_BAR
+from .training_args import INFORMATIVE_STD, MODEL_DIRS, QUALITY_BAR
 from .utils import LDMNISTError, atomic_dir, atomic_write_text, log, replace_block, sha256_file
 
-CARD_NAMES = {"image_vae": "image-vae", "class_vae": "class-vae", "middle_layers": "middle-layers"}
+CARD_NAMES = MODEL_DIRS
 
 
 def middle_layers_mse(models, images, labels, seed: int = 0) -> float:

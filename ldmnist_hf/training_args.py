@@ -40,6 +40,7 @@ INFORMATIVE_STD = 0.8
 # What a recipe must reach (README, "Training"): class reconstruction as the mean over 20 posterior draws
 # on the MNIST test set, joint accuracy on the test set, informative image components over the train set.
 QUALITY_BAR = {"class_vae_accuracy_mean": 0.998, "middle_layers_accuracy": 0.972, "informative_components": 8}
+# The three models by attribute name and by folder/repo name stem (run folders, shipped folders, Hub repos).
 MODEL_DIRS = {"image_vae": "image-vae", "class_vae": "class-vae", "middle_layers": "middle-layers"}
 MAX_LEARNING_RATE = 1.0
 
