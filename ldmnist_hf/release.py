@@ -74,10 +74,17 @@ def evaluate_run(models, mnist, seed: int = 0, draws: int = 20) -> dict:
 
 
 def _recipe_text(summary: dict) -> str:
-    a = summary["args"]
+    # Runs from before these options trained the class VAE at the shared rate with one draw.
+    a = {"class_vae_learning_rate": summary["args"]["learning_rate"], "class_vae_draws": 1, **summary["args"]}
+    command = (
+        f"ldmnist train --recipe {a['recipe']} --epochs {a['epochs']} --batch-size {a['batch_size']} "
+        f"--learning-rate {a['learning_rate']} --class-vae-learning-rate {a['class_vae_learning_rate']} "
+        f"--class-vae-draws {a['class_vae_draws']} --schedule {a['schedule']} --seed {a['seed']}"
+    )
     return (
-        f"`ldmnist train --recipe {a['recipe']}` on real MNIST (60000 training images): {a['epochs']} epochs, "
-        f"batch {a['batch_size']}, Adam lr {a['learning_rate']} with a {a['schedule']} schedule, seed {a['seed']}, "
+        f"`{command}` on real MNIST (60000 training images): {a['epochs']} epochs, "
+        f"batch {a['batch_size']}, Adam lr {a['learning_rate']} (class VAE {a['class_vae_learning_rate']}, "
+        f"{a['class_vae_draws']} posterior draw(s) per label) with a {a['schedule']} schedule, seed {a['seed']}, "
         f"layers `{a['layers']}` (Dropout off and BatchNorm on fixed statistics during training, as the "
         f"2020 reference code ran them), classification gradient reaching the VAEs: "
         f"{a['classification_to_vaes']}, sampling `{a['sampling']}`. Training took "
