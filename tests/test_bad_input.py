@@ -91,7 +91,7 @@ def c(world, tmp_path, monkeypatch):
         folder = copy(name)
         sd = load_file(folder / "model.safetensors")
         change(sd)
-        save_file(sd, str(folder / "model.safetensors"))
+        save_file(sd, str(folder / "model.safetensors"), metadata={"format": "pt"})  # as save_pretrained
         return folder
 
     return SimpleNamespace(
