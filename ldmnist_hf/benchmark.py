@@ -240,7 +240,8 @@ def benchmark_markdown(result: dict) -> str:
             f"`{result['class_decoder']}`). `y` is a random draw from the class VAE's posterior, so even a "
             f"perfect classifier has an expected MSE of {mse['floor_expected']:.4f}: compare models with that floor in mind. "
             f"The 2020 rows were measured on the 2020 dataset, made by other VAEs. Regenerate with "
-            f"`ldmnist benchmark --dataset DIR` (seed {result['seed']})."
+            f"`ldmnist benchmark --dataset DIR{'' if result.get('mlp_recipe', 'fast') == 'fast' else ' --mlp-recipe ' + result['mlp_recipe']}` "
+            f"(seed {result['seed']})."
         )
     )
 
