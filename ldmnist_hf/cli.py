@@ -108,6 +108,27 @@ def cmd_benchmark(args) -> None:
     print(benchmark_markdown(result))
 
 
+def cmd_fidelity(args) -> None:
+    from .fidelity import fidelity_markdown, fidelity_table
+    from .pretrained import PRETRAINED_DIR
+    from .utils import check_block, replace_block
+
+    targets = [t for t in (args.card, args.readme) if t]
+    for target in targets:  # before any work: every block must be there
+        check_block(target, "fidelity")
+    md = fidelity_markdown(
+        fidelity_table(
+            args.rerun_evaluation or PRETRAINED_DIR / "evaluation-reference.json",
+            args.rerun_dataset,
+            args.fast_evaluation or PRETRAINED_DIR / "evaluation.json",
+            args.fast_dataset,
+        )
+    )
+    for target in targets:
+        replace_block(target, "fidelity", md)
+    print(md)
+
+
 def cmd_report(args) -> None:
     from .report import make_report
 
@@ -374,6 +395,26 @@ def build_parser() -> argparse.ArgumentParser:
         "(the 2020 schedule: 5000 epochs at batch 10000, Adam 1e-3, reduce-on-plateau; minutes)",
     )
     s.add_argument("--mlp-epochs", type=int, help="override the MLP recipe's epochs")
+
+    s = _command(
+        sub,
+        "fidelity",
+        cmd_fidelity,
+        "the 2020 recipe rerun here beside the 2020 publication and the fast recipe",
+        "Set the figures of the 2020 publication, of the 2020 recipe rerun with this package (model set\n"
+        "`reference`) and of the fast recipe side by side: class reconstruction, joint accuracy,\n"
+        "informative components, dataset statistics and benchmark rows, each from its evaluation and\n"
+        "its benchmarked dataset.",
+        [
+            "ldmnist fidelity --rerun-dataset ldmnist-reference --fast-dataset ldmnist --card ldmnist/README.md",
+        ],
+    )
+    s.add_argument("--rerun-dataset", required=True, help="a benchmarked dataset built with the rerun's VAEs")
+    s.add_argument("--fast-dataset", required=True, help="a benchmarked dataset built with the shipped VAEs")
+    s.add_argument("--rerun-evaluation", help="default: the shipped evaluation-reference.json")
+    s.add_argument("--fast-evaluation", help="default: the shipped evaluation.json")
+    s.add_argument("--card", help="fill the fidelity block of this dataset card")
+    s.add_argument("--readme", help="also fill the fidelity block of this README.md")
 
     s = _command(
         sub,

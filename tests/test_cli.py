@@ -5,7 +5,18 @@ import pytest
 
 from ldmnist_hf.cli import build_parser, main
 
-COMMANDS = ["fetch-mnist", "train", "release", "build", "verify", "benchmark", "report", "export", "push"]
+COMMANDS = [
+    "fetch-mnist",
+    "train",
+    "release",
+    "build",
+    "verify",
+    "benchmark",
+    "fidelity",
+    "report",
+    "export",
+    "push",
+]
 
 
 def test_help_is_light():

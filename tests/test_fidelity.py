@@ -1,0 +1,53 @@
+"""The fidelity table: 2020 publication, the 2020 recipe rerun, the fast recipe, side by side."""
+
+import json
+import shutil
+
+import pytest
+
+from ldmnist_hf.benchmark import run_benchmark, write_benchmark
+from ldmnist_hf.cli import main
+from ldmnist_hf.fidelity import fidelity_markdown, fidelity_table
+from ldmnist_hf.pretrained import PRETRAINED_DIR
+from ldmnist_hf.reference_2020 import reference_2020
+from ldmnist_hf.utils import LDMNISTError
+
+
+@pytest.fixture(scope="module")
+def benchmarked(built, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fidelity") / "ldmnist"
+    shutil.copytree(built / "ldmnist", folder)
+    write_benchmark(run_benchmark(folder, mlp_epochs=1, progress=False), folder)
+    return folder
+
+
+def test_columns_come_from_their_files(benchmarked):
+    evaluation = PRETRAINED_DIR / "evaluation.json"
+    table = fidelity_table(evaluation, benchmarked, evaluation, benchmarked)
+    metrics = json.loads(evaluation.read_text())["metrics"]
+    bench = {r["key"]: r for r in json.loads((benchmarked / "benchmark.json").read_text())["rows"]}
+    for column in ("rerun", "fast"):
+        c = table[column]
+        assert c["class_mean"] == metrics["class_vae_accuracy_mean"]
+        assert c["joint"] == metrics["middle_layers_accuracy"]
+        assert c["benchmark"]["linear"]["mse"] == bench["linear"]["mse"]
+        assert -0.05 < c["x_mean"] < 0.05 and 0.8 < c["x_std"] < 1.0
+    ref = reference_2020()
+    assert table["published"]["class_mean"] == ref["published"]["class_vae_accuracy"]
+    assert table["published"]["x_components"] == 11 and table["published"]["y_components"] == 6
+    md = fidelity_markdown(table)
+    assert md.count("\n| ") == 9  # the 9 rows below the header
+    assert "| 99.84 % |" in md and "44.7705 / 0.9710" in md and "- Class VAE:" in md
+
+
+def test_cli_fills_the_card_block_and_refuses_missing_inputs(benchmarked, tmp_path, capsys):
+    card = benchmarked / "README.md"
+    evaluation = str(PRETRAINED_DIR / "evaluation.json")
+    args = ["fidelity", "--rerun-dataset", str(benchmarked), "--fast-dataset", str(benchmarked)]
+    assert main([*args, "--rerun-evaluation", evaluation, "--card", str(card)]) == 0
+    text = card.read_text()
+    assert "| 2020 publication | 2020 recipe rerun here | fast recipe (shipped) |" in text
+    assert main([*args, "--rerun-evaluation", str(tmp_path / "none.json")]) == 1
+    assert "none.json is missing" in capsys.readouterr().err
+    with pytest.raises(LDMNISTError, match="is missing"):
+        fidelity_table(tmp_path / "none.json", benchmarked, evaluation, benchmarked)
