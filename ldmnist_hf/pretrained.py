@@ -18,6 +18,10 @@ PRETRAINED = {
     "image-vae-32": "ImageVAE",
     "class-vae-32": "ClassVAE",
     "middle-layers-32": "MiddleLayers",
+    # The 2020 recipe rerun to epoch 5000 (README, "Fidelity to the 2020 publication").
+    "image-vae-32-reference": "ImageVAE",
+    "class-vae-32-reference": "ClassVAE",
+    "middle-layers-32-reference": "MiddleLayers",
 }
 
 
