@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11 and pip:
 #   make dataset   set up .venv, fetch real MNIST, build ./ldmnist with the shipped 32-d VAEs,
-#                  then add the benchmark table and the figures to its card
+#                  then add the benchmark table, the figures and the fidelity table to its card
 #   make test      set up .venv if needed and run the test suite
 PYTHON ?= python3
 VENV := .venv
