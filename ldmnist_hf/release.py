@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .reference_2020 import reference_2020
-from .training_args import INFORMATIVE_STD, MODEL_DIRS, QUALITY_BAR
+from .training_args import INFORMATIVE_STD, MODEL_DIRS, QUALITY_BAR, with_older_defaults
 from .utils import LDMNISTError, atomic_dir, atomic_write_text, log, replace_block, sha256_file
 
 CARD_NAMES = MODEL_DIRS
@@ -74,8 +74,7 @@ def evaluate_run(models, mnist, seed: int = 0, draws: int = 20) -> dict:
 
 
 def _recipe_text(summary: dict) -> str:
-    # Runs from before these options trained the class VAE at the shared rate with one draw.
-    a = {"class_vae_learning_rate": summary["args"]["learning_rate"], "class_vae_draws": 1, **summary["args"]}
+    a = with_older_defaults(summary["args"])
     command = (
         f"ldmnist train --recipe {a['recipe']} --epochs {a['epochs']} --batch-size {a['batch_size']} "
         f"--learning-rate {a['learning_rate']} --class-vae-learning-rate {a['class_vae_learning_rate']} "

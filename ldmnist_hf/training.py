@@ -47,6 +47,7 @@ from .training_args import (  # noqa: F401 - re-exported: the settings live in a
     RECIPES,
     SCHEDULES,
     TrainingArguments,
+    with_older_defaults,
 )
 from .utils import LDMNISTError, atomic_dir, atomic_write_text, check_output_dir, log
 
@@ -323,7 +324,7 @@ _RESUMABLE_CHANGES = {"output_dir", "device", "checkpoint_every", "compile"}
 def _check_same_run(args: TrainingArguments, saved: dict) -> None:
     now = dataclasses.asdict(args)
     # Checkpoints from before these options existed trained the class VAE at the shared rate, one draw.
-    saved = {"class_vae_learning_rate": saved.get("learning_rate"), "class_vae_draws": 1, **saved}
+    saved = with_older_defaults(saved)
     diff = [
         f"{k}: {saved.get(k)!r} -> {v!r}"
         for k, v in now.items()

@@ -45,6 +45,12 @@ MODEL_DIRS = {"image_vae": "image-vae", "class_vae": "class-vae", "middle_layers
 MAX_LEARNING_RATE = 1.0
 
 
+def with_older_defaults(saved_args: dict) -> dict:
+    """Arguments recorded by a run, completed with what runs made before the class-VAE options used:
+    the class VAE at the shared learning rate, one posterior draw per label."""
+    return {"class_vae_learning_rate": saved_args.get("learning_rate"), "class_vae_draws": 1, **saved_args}
+
+
 @dataclass
 class TrainingArguments:
     """What `train` does. Fields left `None` take the recipe's value.
