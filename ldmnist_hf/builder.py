@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from .reference_2020 import reference_2020
 from .training_args import INFORMATIVE_STD
-from .utils import LDMNISTError, atomic_dir, check_output_dir, log, sha256_file
+from .utils import LDMNISTError, atomic_dir, check_output_dir, log, read_json, sha256_file
 
 _CITATION = """\
 @misc{ldmnist2020,
@@ -483,12 +483,7 @@ def read_build_info(dataset_dir: str | Path) -> dict:
     path = folder / BUILD_RECORD
     if not path.exists():
         raise LDMNISTError(f"{dataset_dir} is not a folder written by `ldmnist build` (no {BUILD_RECORD}).")
-    try:
-        info = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise LDMNISTError(
-            f"{path} is damaged ({e}); rebuild the dataset with `ldmnist build --overwrite`."
-        ) from e
+    info = read_json(path, fix="rebuild the dataset with `ldmnist build --overwrite`.")
     missing = [
         k
         for k in ("latent_dim", "image_vae_source", "class_vae_source")

@@ -6,12 +6,11 @@ model.safetensors, README.md model card), so `huggingface-cli upload` / `push_to
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 
-from .utils import LDMNISTError
+from .utils import LDMNISTError, read_json
 
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 PRETRAINED = {
@@ -154,14 +153,11 @@ def load_pretrained(name_or_path: str | Path, kind: type | str | None = None):
         kind = by_name[kind]
     folder = _resolve_source(name_or_path)
     config_file = folder / "config.json"
-    try:
-        config_dict = json.loads(config_file.read_text())
-    except FileNotFoundError as e:
-        raise LDMNISTError(
-            f"{folder} holds no config.json; give a folder written by `save_pretrained`."
-        ) from e
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise LDMNISTError(f"{config_file} is not valid JSON ({e}); save or download the model again.") from e
+    config_dict = read_json(
+        config_file,
+        fix="save or download the model again.",
+        missing=f"{folder} holds no config.json; give a folder written by `save_pretrained`.",
+    )
     model_type = config_dict.get("model_type") if isinstance(config_dict, dict) else None
     if model_type not in classes:
         raise LDMNISTError(

@@ -18,7 +18,7 @@ import numpy as np
 
 from .reference_2020 import reference_2020
 from .training_args import INFORMATIVE_STD, MODEL_DIRS, QUALITY_BAR, with_older_defaults
-from .utils import LDMNISTError, atomic_dir, atomic_write_text, log, replace_block, sha256_file
+from .utils import LDMNISTError, atomic_dir, atomic_write_text, log, read_json, replace_block, sha256_file
 
 CARD_NAMES = MODEL_DIRS
 
@@ -342,14 +342,11 @@ def release(
     dest = Path(dest) if dest else PRETRAINED_DIR
     if run_dir is not None:
         run_dir = Path(run_dir)
-        try:
-            summary = json.loads((run_dir / "summary.json").read_text())
-        except FileNotFoundError as e:
-            raise LDMNISTError(
-                f"{run_dir} holds no finished run (no summary.json); finish it with `ldmnist train --resume`."
-            ) from e
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise LDMNISTError(f"{run_dir / 'summary.json'} is damaged ({e}); train the run again.") from e
+        summary = read_json(
+            run_dir / "summary.json",
+            fix="train the run again.",
+            missing=f"{run_dir} holds no finished run (no summary.json); finish it with `ldmnist train --resume`.",
+        )
         models = Models.from_dir(run_dir / "models").eval()
     else:
         if not (dest / f"evaluation{suffix}.json").exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -227,3 +228,24 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def read_json(path: str | Path, fix: str, missing: str | None = None):
+    """A JSON file we wrote, or one `LDMNISTError` that names it and says what to do.
+
+    Args:
+        path: the file.
+        fix (`str`): what the user should do when the file is damaged (unreadable or not JSON).
+        missing (`str`, *optional*): the whole message when the file does not exist; `None` treats a
+            missing file as damaged.
+
+    Returns:
+        The parsed JSON value (callers check its shape).
+    """
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as e:
+        raise LDMNISTError(missing or f"{path} is missing; {fix}") from e
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise LDMNISTError(f"{path} is damaged ({e}); {fix}") from e

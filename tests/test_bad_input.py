@@ -310,7 +310,7 @@ ROWS = [
         "model-config-not-json",
         lambda c: ((c.copy("iv") / "config.json").write_text("{oops"), load_pretrained(c.tmp / "iv")),
         LDMNISTError,
-        "is not valid JSON",
+        "config.json is damaged",
     ),
     (
         "model-config-bad-value",
