@@ -19,6 +19,7 @@ from .modeling_utils import (
     _Block,
     _check_batch,
     _check_latents,
+    _dense,
     _draw_noise,
     bce_with_logits_mean,
 )
@@ -94,12 +95,20 @@ class ImageVAE(LDMNISTPreTrainedModel):
         param = self.mean_head.weight
         return x.reshape(x.shape[0], s * s).to(device=param.device, dtype=param.dtype)
 
-    def posterior(self, pixels: torch.Tensor) -> DiagonalGaussian:
-        """Tensor-level encoder: float pixels `(batch, image_size**2)` in [0, 1], already checked -> posterior."""
-        h = self.encoder(pixels)  # (B, hidden)
-        return DiagonalGaussian(self.mean_head(h), self.log_var_head(h), self.config.sampling)
+    def posterior(self, pixels: torch.Tensor, fold_batch_norm: bool = False) -> DiagonalGaussian:
+        """Tensor-level encoder: float pixels `(batch, image_size**2)` in [0, 1], already checked -> posterior.
 
-    def forward_loss(self, pixels: torch.Tensor, noise: torch.Tensor | None = None) -> VAEOutput:
+        `fold_batch_norm`: see `forward_loss`.
+        """
+        h, norm = self._run(
+            self.encoder, pixels, fold_batch_norm
+        )  # (B, hidden) before the last BatchNorm `norm`, if folded
+        mean, log_var = _dense(self.mean_head, h, norm), _dense(self.log_var_head, h, norm)
+        return DiagonalGaussian(mean, log_var, self.config.sampling)
+
+    def forward_loss(
+        self, pixels: torch.Tensor, noise: torch.Tensor | None = None, fold_batch_norm: bool = False
+    ) -> VAEOutput:
         """Tensor-level loss, shared by `forward` and the joint training step.
 
         Args:
@@ -107,14 +116,17 @@ class ImageVAE(LDMNISTPreTrainedModel):
                 (see `prepare_pixels`).
             noise (`torch.FloatTensor` of shape `(batch, latent_dim)`, *optional*): standard normal noise
                 for the posterior sample; `None` decodes the posterior mean.
+            fold_batch_norm (`bool`, defaults to `False`): in inference mode, fold each BatchNorm into the next
+                Linear (fewer passes over the activations; equal up to float rounding). The training step
+                uses it.
 
         Returns:
             `VAEOutput` with `loss`, `reconstruction_loss`, `kl_loss`, `latents`, `latent_dist` and the flat
             `logits` `(batch, image_size**2)`; `reconstruction` is left `None` (no sigmoid pass in training).
         """
-        posterior = self.posterior(pixels)
+        posterior = self.posterior(pixels, fold_batch_norm)
         z = posterior.mode() if noise is None else posterior.sample(noise=noise)
-        logits = self.decoder(z)  # (B, S*S)
+        logits, _ = self._run(self.decoder, z, fold_batch_norm)  # (B, S*S)
         # Mean binary cross-entropy over pixels, computed from logits (stable, few passes over (B, S*S)).
         rec = bce_with_logits_mean(logits, pixels)
         kl = posterior.kl().mean()

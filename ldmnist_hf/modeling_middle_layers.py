@@ -50,9 +50,13 @@ class MiddleLayers(LDMNISTPreTrainedModel):
         )
         self.post_init()
 
-    def transform(self, latents: torch.Tensor) -> torch.Tensor:
-        """Tensor-level forward: image latents `(batch, latent_dim)`, already checked -> class latents."""
-        return self.layers(latents)
+    def transform(self, latents: torch.Tensor, fold_batch_norm: bool = False) -> torch.Tensor:
+        """Tensor-level forward: image latents `(batch, latent_dim)`, already checked -> class latents.
+
+        `fold_batch_norm`: in inference mode, fold each BatchNorm into the next Linear (fewer passes over the
+        activations; equal up to float rounding). The training step uses it.
+        """
+        return self._run(self.layers, latents, fold_batch_norm)[0]
 
     def forward(self, inputs: torch.Tensor) -> MiddleLayersOutput:
         """Maps `(batch, latent_dim)` image latents to `(batch, latent_dim)` class latents."""

@@ -28,20 +28,35 @@ class _BCEWithLogitsMean(torch.autograd.Function):
     with a buffer, `1 - target`, products, the mean, then sigmoid, subtraction and scaling backward). On the
     image VAE's `(batch, 784)` output at batch 10000 those passes cost about as much as the matmuls. Here:
     forward = softplus + sum + one dot product (`BCE = softplus(l) - t * l`), backward = sigmoid + two
-    in-place passes (`d/dl = sigmoid(l) - t`).
+    in-place passes (`d/dl = sigmoid(l) - t`), each over blocks of rows small enough to stay in the CPU's
+    cache, into one reused buffer: memory is read once per direction and no large temporary is allocated.
     """
 
     @staticmethod
     def forward(ctx, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(logits, target)
-        flat_l, flat_t = logits.reshape(-1), target.reshape(-1)
-        return (F.softplus(flat_l).sum() - torch.dot(flat_l, flat_t)) / flat_l.numel()
+        rows = _row_blocks(logits)
+        buffer = logits.new_empty((min(rows, logits.shape[0]), *logits.shape[1:]))
+        parts = []
+        for lg, tg in zip(logits.split(rows), target.split(rows)):
+            softplus = torch._C._nn.softplus(lg, 1, 20, out=buffer[: len(lg)])  # = F.softplus(lg)
+            parts.append(softplus.sum() - torch.dot(lg.reshape(-1), tg.reshape(-1)))
+        return torch.stack(parts).sum() / logits.numel()
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         logits, target = ctx.saved_tensors
-        grad_logits = torch.sigmoid(logits).sub_(target).mul_(grad / logits.numel())
+        grad_logits = torch.empty_like(logits)
+        scale = grad / logits.numel()
+        for lg, tg, g in zip(*(x.split(_row_blocks(logits)) for x in (logits, target, grad_logits))):
+            torch.sigmoid(lg, out=g).sub_(tg).mul_(scale)
         return grad_logits, None
+
+
+def _row_blocks(x: torch.Tensor, block_bytes: int = 1 << 22) -> int:
+    """Rows of `x` per block of about 4 MiB (blocks of 1000-2000 rows of 784 floats measured fastest)."""
+    row_bytes = max(1, x[0].numel() * x.element_size()) if len(x) else 1
+    return max(1, block_bytes // row_bytes)
 
 
 def bce_with_logits_mean(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -66,7 +81,11 @@ def _check_batch(name: str, tensor: torch.Tensor, expected: str) -> None:
 
 
 class _Block(nn.Sequential):
-    """Dense -> activation -> BatchNorm -> Dropout, or Dropout -> Dense -> activation -> BatchNorm."""
+    """Dense -> activation -> BatchNorm -> Dropout, or Dropout -> Dense -> activation -> BatchNorm.
+
+    A `Sequential` (the state-dict keys are `<block>.<position>.*`, as in the shipped weights); the
+    properties name its layers.
+    """
 
     def __init__(self, n_in, n_out, activation, config, dropout_first=False):
         layers = [
@@ -77,11 +96,64 @@ class _Block(nn.Sequential):
         dropout = nn.Dropout(config.dropout)
         super().__init__(*([dropout, *layers] if dropout_first else [*layers, dropout]))
 
+    def _layer(self, kind: type) -> nn.Module:
+        return next(m for m in self if isinstance(m, kind))
+
+    dense = property(lambda self: self._layer(nn.Linear))
+    norm = property(lambda self: self._layer(nn.BatchNorm1d))
+    dropout = property(lambda self: self._layer(nn.Dropout))
+    activation = property(lambda self: self[2 if isinstance(self[0], nn.Dropout) else 1])
+
+
+# An inference-mode BatchNorm is the affine map `x * scale + shift`; carried forward until the next Linear.
+_Affine = tuple[torch.Tensor, torch.Tensor]
+
+
+def _dense(linear: nn.Linear, x: torch.Tensor, affine: _Affine | None = None) -> torch.Tensor:
+    """`linear(x * scale + shift)` as one Linear: the affine map folded into the (small) weight and bias."""
+    if affine is None:
+        return linear(x)
+    scale, shift = affine
+    return F.linear(x, linear.weight * scale, torch.addmv(linear.bias, linear.weight, shift))
+
+
+def _run_folded(layers: nn.Sequential, x: torch.Tensor) -> tuple[torch.Tensor, _Affine | None]:
+    """`layers(x)` in inference mode with every BatchNorm folded into the Linear after it.
+
+    The same function as the modules' own forward, without the BatchNorm's passes over the `(batch, width)`
+    activations (forward and backward): it only rescales the next Linear's weights. Returns the output and
+    the affine map of a trailing BatchNorm, which the caller folds into its heads (`_dense`).
+    """
+    affine = None
+    for layer in (m for block in layers for m in (block if isinstance(block, _Block) else (block,))):
+        if isinstance(layer, nn.BatchNorm1d):
+            scale = layer.weight * torch.rsqrt(layer.running_var + layer.eps)
+            affine = (scale, layer.bias - layer.running_mean * scale)
+        elif isinstance(layer, nn.Linear):
+            x, affine = _dense(layer, x, affine), None
+        elif not isinstance(layer, nn.Dropout):  # an activation (Dropout is the identity here)
+            x = layer(x)
+    return x, affine
+
 
 class LDMNISTPreTrainedModel(PreTrainedModel):
     """Weight initialisation as Keras does it: Glorot-uniform kernels, zero biases, BatchNorm at 1/0."""
 
     base_model_prefix = "ldmnist"
+
+    def _run(
+        self, layers: nn.Sequential, x: torch.Tensor, fold_batch_norm: bool = False
+    ) -> tuple[torch.Tensor, _Affine | None]:
+        """`layers(x)`, and the affine map of a trailing BatchNorm still to apply (see `_dense`).
+
+        With `fold_batch_norm` and the layers in inference mode, each BatchNorm is folded into the next
+        Linear: the same function with fewer passes over the activations (the joint training step's default,
+        `--layers inference`), equal to the modules' own forward up to float rounding. Otherwise the modules
+        run as they are (bit-exact, whatever the weights' memory alignment).
+        """
+        if self.training or not fold_batch_norm:
+            return layers(x), None
+        return _run_folded(layers, x)
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:

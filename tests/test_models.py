@@ -144,3 +144,64 @@ def test_reference_architecture_sizes():
     ]
     dropouts = [m.p for m in vae.modules() if isinstance(m, torch.nn.Dropout)]
     assert dropouts == [0.9] * 5
+
+
+@pytest.mark.parametrize("shape", [(5, 7), (1, 784), (3000, 784)])  # 3000 rows: three blocks of rows
+def test_bce_with_logits_matches_pytorch(shape):
+    from ldmnist_hf.modeling_utils import bce_with_logits_mean
+
+    gen = torch.Generator().manual_seed(0)
+    logits = (torch.randn(shape, generator=gen) * 6).requires_grad_()  # large |logits| too
+    target = torch.rand(shape, generator=gen)
+    ours = bce_with_logits_mean(logits, target)
+    (grad,) = torch.autograd.grad(2 * ours, logits)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+    (expected_grad,) = torch.autograd.grad(2 * expected, logits)
+    torch.testing.assert_close(ours, expected)
+    torch.testing.assert_close(grad, expected_grad)
+
+
+def _with_batch_norm_statistics(model):
+    """Non-trivial BatchNorm weights and statistics, so that folding them is really tested."""
+    gen = torch.Generator().manual_seed(2)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm1d):
+                m.weight.uniform_(0.5, 1.5, generator=gen)
+                m.bias.normal_(generator=gen)
+                m.running_mean.normal_(generator=gen)
+                m.running_var.uniform_(0.5, 2, generator=gen)
+    return model
+
+
+def test_folded_batch_norm_is_the_same_function():
+    """The training step's folded BatchNorm: same losses and gradients as the modules, up to rounding."""
+    vae = _with_batch_norm_statistics(_tiny_image_vae()).eval()
+    mlp = _with_batch_norm_statistics(
+        MiddleLayers(MiddleLayersConfig(latent_dim=4, hidden_sizes=[16, 8]))
+    ).eval()
+    pixels = _images().float().div(255).reshape(6, 784)
+    noise = torch.randn(6, 4, generator=torch.Generator().manual_seed(3))
+    results = []
+    for fold in (False, True):
+        out = vae.forward_loss(pixels, noise, fold_batch_norm=fold)
+        mapped = mlp.transform(out.latents, fold_batch_norm=fold)
+        loss = out.loss + mapped.square().mean()
+        params = [*vae.parameters(), *mlp.parameters()]
+        results.append((loss, out.logits, mapped, *torch.autograd.grad(loss, params)))
+    for plain, folded in zip(*results):
+        torch.testing.assert_close(folded, plain, rtol=1e-5, atol=1e-6)
+    # in training mode BatchNorm uses batch statistics: nothing is folded
+    vae.train()
+    torch.manual_seed(0)
+    a = vae.forward_loss(pixels, noise, fold_batch_norm=True).loss
+    torch.manual_seed(0)
+    assert torch.equal(a, vae.forward_loss(pixels, noise).loss)
+
+
+def test_block_layers_have_names():
+    vae = _tiny_image_vae()
+    enc, dec = vae.encoder[0], vae.decoder[0]  # Dense first; Dropout first
+    assert enc.dense is enc[0] and enc.activation is enc[1] and enc.norm is enc[2] and enc.dropout is enc[3]
+    assert dec.dropout is dec[0] and dec.dense is dec[1] and dec.activation is dec[2] and dec.norm is dec[3]
+    assert isinstance(enc.activation, torch.nn.ReLU) and isinstance(dec.activation, torch.nn.LeakyReLU)

@@ -27,7 +27,7 @@ def small_models(tmp_path_factory):
         ImageVAEConfig(latent_dim=6, encoder_hidden_sizes=[16, 8], decoder_hidden_sizes=[8, 16])
     ).eval()
     with torch.no_grad():
-        first = iv.decoder[0][1]  # Dropout, then the first Dense of the decoder
+        first = iv.decoder[0].dense  # the first Dense of the decoder
         mask = torch.zeros(6)
         mask[[1, 4]] = 1
         first.weight.mul_(mask)  # (out, in): only inputs 1 and 4 reach the image

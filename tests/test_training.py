@@ -95,10 +95,10 @@ def test_joint_step_uses_each_models_own_loss(tmp_path, subset, layers):
 
 def test_layers_mode_keeps_batchnorm_statistics(tmp_path, subset):
     train(_args(tmp_path, "inf", epochs=1), mnist=subset, progress=False)
-    bn = Models.from_dir(tmp_path / "inf" / "models").image_vae.encoder[0][2]
+    bn = Models.from_dir(tmp_path / "inf" / "models").image_vae.encoder[0].norm
     assert torch.equal(bn.running_mean, torch.zeros_like(bn.running_mean))  # as the reference code ran
     train(_args(tmp_path, "act", epochs=1, layers="active"), mnist=subset, progress=False)
-    bn = Models.from_dir(tmp_path / "act" / "models").image_vae.encoder[0][2]
+    bn = Models.from_dir(tmp_path / "act" / "models").image_vae.encoder[0].norm
     assert not torch.equal(bn.running_mean, torch.zeros_like(bn.running_mean))
 
 
