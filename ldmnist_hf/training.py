@@ -49,7 +49,7 @@ from .training_args import (  # noqa: F401 - re-exported: the settings live in a
     TrainingArguments,
     with_older_defaults,
 )
-from .utils import LDMNISTError, atomic_dir, atomic_write_text, check_output_dir, log
+from .utils import LDMNISTError, atomic_dir, atomic_write_text, check_output_dir, log, retain_freed_memory
 
 
 class Models(torch.nn.Module):
@@ -112,6 +112,7 @@ def joint_losses(
     y: torch.Tensor,
     noise: tuple[torch.Tensor, torch.Tensor],
     classification_to_vaes: bool = True,
+    fold_batch_norm: bool = False,
 ) -> dict[str, torch.Tensor]:
     """The reference's losses on one batch.
 
@@ -120,16 +121,22 @@ def joint_losses(
         noise: from `draw_noise`, the sampling noise of the image and the class latents. Class noise of
             `D * B` rows scores the class VAE on `D` posterior draws per label: the same loss, with less
             sampling noise in its gradient (the tiny class VAE converges faster; the cost is negligible).
+        classification_to_vaes: whether the classification loss also trains the image encoder and the
+            class decoder (the reference: yes).
+        fold_batch_norm: inference-mode BatchNorm folded into the next Linear (see `ImageVAE.forward_loss`);
+            the training loop sets it, evaluation keeps the models' exact forward.
     """
     iv, cv, ml = models.image_vae, models.class_vae, models.middle_layers
-    image = iv.forward_loss(x, noise[0])
+    image = iv.forward_loss(x, noise[0], fold_batch_norm)
     onehot = F.one_hot(y, cv.config.num_classes).to(x.dtype)
     draws = noise[1].shape[0] // len(y)
     label = cv.forward_loss(onehot.repeat(draws, 1), noise[1])
     # image encoder -> middle layers -> class decoder; without `classification_to_vaes` the classification
     # gradient reaches the middle layers only.
     z_x = image.latents if classification_to_vaes else image.latents.detach()
-    mid_logits = cv.class_logits(ml.transform(z_x), detach_decoder=not classification_to_vaes)
+    mid_logits = cv.class_logits(
+        ml.transform(z_x, fold_batch_norm), detach_decoder=not classification_to_vaes
+    )
     classification = cv.reconstruction_loss(mid_logits, onehot)
     return {
         "loss": image.loss + label.loss + classification,
@@ -377,18 +384,23 @@ def train_epoch(
     can be replayed. `step` is `joint_losses` or a compiled version of it.
     """
     step = step or joint_losses
+    if args.device == "cpu":
+        retain_freed_memory()  # large step tensors reuse memory instead of faulting in fresh pages
     n = len(train_x)
     models.train(args.layers == "active")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(_epoch_seed(args.seed, epoch, 0)))
     order = order.to(args.device)
     gen = torch.Generator(args.device).manual_seed(_epoch_seed(args.seed, epoch, 1))
     sums = 0
+    # The batch is gathered into one buffer reused by every step (index_select: one pass; a new (B, 784)
+    # tensor per step would cost the allocator fresh pages each time).
+    x_buffer = train_x.new_empty((min(args.batch_size, n), *train_x.shape[1:]))
     for i in range(0, n, args.batch_size):
         idx = order[i : i + args.batch_size]
         noise = draw_noise(models, len(idx), gen, args.class_vae_draws)
-        # index_select: one gather pass (advanced indexing makes a second copy of the (B, 784) batch)
-        x, y = train_x.index_select(0, idx), train_y.index_select(0, idx)
-        losses = step(models, x, y, noise, args.classification_to_vaes)
+        x = torch.index_select(train_x, 0, idx, out=x_buffer[: len(idx)])
+        y = train_y.index_select(0, idx)
+        losses = step(models, x, y, noise, args.classification_to_vaes, True)
         for opt in optimizers.values():
             opt.zero_grad(set_to_none=True)
         losses["loss"].backward()
