@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from ldmnist_hf import builder as B
+from ldmnist_hf import datasets_builder as DB
+from ldmnist_hf import readers as R
 from ldmnist_hf.utils import LDMNISTError
 
 LATENTS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
@@ -48,7 +50,7 @@ def test_load_dataset_offline(ds, mnist):
 def test_class_decoder_recovers_labels(ds):
     from ldmnist_hf import load_pretrained
 
-    (y,) = B.load_latents(ds, "test", columns=("y",))
+    (y,) = R.load_latents(ds, "test", columns=("y",))
     pred = load_pretrained("class-vae-32").predict(torch.tensor(y)).numpy()
     assert (pred == np.asarray(ds["test"]["label"][:])).mean() >= 0.995
 
@@ -58,17 +60,17 @@ def test_formats_and_fast_helper(ds, built):
     assert train["x"].shape == (60000, 32) and train["x"].dtype == np.float32
     t = ds["test"].with_format("torch")[:]
     assert t["y"].shape == (10000, 32) and t["y"].dtype == torch.float32
-    x, y, label = B.load_latents(ds, columns=("x", "y", "label"))
+    x, y, label = R.load_latents(ds, columns=("x", "y", "label"))
     assert np.array_equal(x, train["x"]) and np.array_equal(y, train["y"])
     assert label.shape == (60000,) and np.array_equal(label, train["label"])
     assert np.array_equal(np.load(built / "ldmnist" / "train_x.npy"), x)  # the reference's format
     # a shuffled view goes through datasets' own indexing
-    (xs,) = B.load_latents(ds["train"].select([2, 0]), columns=("x",))
+    (xs,) = R.load_latents(ds["train"].select([2, 0]), columns=("x",))
     assert np.array_equal(xs, x[[2, 0]])
 
 
 def test_posterior_columns_are_consistent(ds):
-    x, x_mean, x_std = B.load_latents(ds, "test", columns=("x", "x_mean", "x_std"))
+    x, x_mean, x_std = R.load_latents(ds, "test", columns=("x", "x_mean", "x_std"))
     assert (x_std > 0).all()
     z = (x - x_mean) / x_std  # the noise that was drawn: standard normal
     assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
@@ -84,19 +86,19 @@ def test_same_seed_same_bytes_other_seed_other_draws(tmp_path, built, mnist):
 
     da = datasets.load_dataset(str(a), split="test")
     db = datasets.load_dataset(str(b), split="test")
-    xa, ma = B.load_latents(da, columns=("x", "x_mean"))
-    xb, mb = B.load_latents(db, columns=("x", "x_mean"))
+    xa, ma = R.load_latents(da, columns=("x", "x_mean"))
+    xb, mb = R.load_latents(db, columns=("x", "x_mean"))
     assert not np.array_equal(xa, xb) and np.array_equal(ma, mb)
 
 
 def test_builder_class_matches_build(tmp_path, ds):
     """The `datasets` builder (script form) writes the same rows as `ldmnist build`."""
-    builder = B.LDMNIST(cache_dir=str(tmp_path / "cache"))
+    builder = DB.LDMNIST(cache_dir=str(tmp_path / "cache"))
     builder.download_and_prepare()
     test = builder.as_dataset("test")
     assert test.features == ds["test"].features
     assert np.array_equal(
-        B.load_latents(test, columns=("y",))[0], B.load_latents(ds, "test", columns=("y",))[0]
+        R.load_latents(test, columns=("y",))[0], R.load_latents(ds, "test", columns=("y",))[0]
     )
 
 
@@ -114,7 +116,7 @@ def test_errors(tmp_path, built):
     with pytest.raises(LDMNISTError, match="holds a ClassVAE, expected a ImageVAE"):
         B.build_dataset(tmp_path / "out", image_vae=str(small))
     with pytest.raises(ValueError, match="BuilderConfig 'other' not found"):
-        B.LDMNIST(config_name="other", cache_dir=str(tmp_path / "c"))
+        DB.LDMNIST(config_name="other", cache_dir=str(tmp_path / "c"))
     assert not (tmp_path / "out").exists()
     proc = subprocess.run(
         [sys.executable, "-m", "ldmnist_hf.cli", "build"], cwd=built, capture_output=True, text=True
