@@ -281,6 +281,21 @@ def _write_split(folder: Path, split: str, arrays: dict, labels: np.ndarray, num
     return table.nbytes
 
 
+def _build_meta(latent_dim: int, mnist: MNIST, seed: int, load_name: str, command: str | None) -> dict:
+    """The first fields of the build record: what was encoded, with what, by which command."""
+    return {
+        "latent_dim": latent_dim,
+        "seed": seed,
+        "n_train": len(mnist.train_labels),
+        "n_test": len(mnist.test_labels),
+        "mnist_source": mnist.source,
+        "mnist_verified": mnist.verified,
+        "version": __version__,
+        "load_name": load_name,
+        "command": command or f"ldmnist build --seed {seed}",
+    }
+
+
 def _build_record(folder: Path, meta: dict, nbytes: dict, iv, cv, image_vae, class_vae) -> dict:
     """What `build` records beside the data: `meta`, the models, their weights' SHA-256, file checksums."""
     files = {
@@ -343,17 +358,7 @@ def build_dataset(
     t0 = time.perf_counter()
     iv, cv = load_vaes(image_vae, class_vae)
     mnist = mnist_source if isinstance(mnist_source, MNIST) else load_mnist(mnist_source)
-    meta = {
-        "latent_dim": iv.config.latent_dim,
-        "seed": seed,
-        "n_train": len(mnist.train_labels),
-        "n_test": len(mnist.test_labels),
-        "mnist_source": mnist.source,
-        "mnist_verified": mnist.verified,
-        "version": __version__,
-        "load_name": output_dir.name,
-        "command": command or f"ldmnist build --seed {seed}",
-    }
+    meta = _build_meta(iv.config.latent_dim, mnist, seed, output_dir.name, command)
     with atomic_dir(output_dir, overwrite=overwrite, marker=BUILD_RECORD) as tmp:
         arrays, nbytes = {}, {}
         for split in SPLITS:

@@ -1,3 +1,5 @@
+import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +11,7 @@ import torch
 from ldmnist_hf import builder as B
 from ldmnist_hf import datasets_builder as DB
 from ldmnist_hf import readers as R
+from ldmnist_hf.training_args import INFORMATIVE_STD
 from ldmnist_hf.utils import LDMNISTError
 
 LATENTS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
@@ -100,6 +103,50 @@ def test_builder_class_matches_build(tmp_path, ds):
     assert np.array_equal(
         R.load_latents(test, columns=("y",))[0], R.load_latents(ds, "test", columns=("y",))[0]
     )
+
+
+def test_builder_code_works_after_the_builder_class_was_used(tmp_path, built, mnist):
+    """Instantiating `LDMNIST` makes datasets patch the module that defines it for streaming (its `Path`,
+    `open`, `os.path`...). That module holds the class alone, so the build and the readers keep plain
+    pathlib: a `PosixPath` still reads, verifies and builds."""
+    DB.LDMNIST(cache_dir=str(tmp_path / "cache"))
+    assert getattr(DB, "_patched_for_streaming", None)  # what makes the separate module necessary
+    for module in (B, R):
+        assert module.Path is Path and not getattr(module, "_patched_for_streaming", None)
+    folder = Path(built / "ldmnist")
+    assert R.verify_dataset(folder)["files"] == 6
+    assert R.load_latents(folder, "test", columns=("x",))[0].shape == (10000, 32)
+    out = B.build_dataset(tmp_path / "again", mnist_source=mnist)
+    name = "data/test-00000-of-00001.parquet"
+    assert (out / name).read_bytes() == (folder / name).read_bytes()
+
+
+def _bibtex(text: str) -> tuple[str, dict]:
+    head, *fields, end = text.strip().splitlines()
+    assert end == "}"
+    return head, dict(re.fullmatch(r"\s*(\w+)\s*=\s*\{(.*)\},?", f).groups() for f in fields)
+
+
+def test_metric_cites_the_dataset_entry():
+    """The metric file keeps its own `_CITATION` (it is uploaded alone as a Space): the dataset's entry
+    without the dataset's `note`."""
+    from ldmnist_hf import METRIC_PATH
+
+    tree = ast.parse((Path(METRIC_PATH) / "ldmnist.py").read_text())
+    (metric,) = [
+        ast.literal_eval(n.value)
+        for n in tree.body
+        if isinstance(n, ast.Assign) and [t.id for t in n.targets] == ["_CITATION"]
+    ]
+    head, fields = _bibtex(B.CITATION)
+    assert fields["note"] and _bibtex(metric) == (head, {k: v for k, v in fields.items() if k != "note"})
+
+
+def test_statistics_count_informative_components():
+    x = np.array([[0.0, 0.0], [1.0, 2.0]])  # component std 0.5 and 1.0
+    stats = B.latent_statistics(x, x + 1)
+    assert stats["x"]["informative_components"] == 1 and stats["y"]["informative_std"] == INFORMATIVE_STD
+    assert stats["x"]["component_std"] == [0.5, 1.0] and stats["y"]["mean"] == 1.75
 
 
 def test_errors(tmp_path, built):
