@@ -227,6 +227,7 @@ def render_card(meta: dict, stats: dict, benchmark_md: str | None = None, repos:
     x, y = stats["x"], stats["y"]
     context = {
         **meta,
+        "load_name": repos["dataset"] if repos else meta["load_name"],  # what the snippets load
         "repos": repos,
         "stats": stats,
         # one row per component: index, x mean, x std, y mean, y std
