@@ -35,7 +35,8 @@ def main() -> None:
     from transformers.utils import logging
 
     from ldmnist_hf import load_mnist
-    from ldmnist_hf.builder import build_dataset, encode_split, load_latents, load_vaes
+    from ldmnist_hf.builder import build_dataset, encode_split, load_vaes
+    from ldmnist_hf.readers import load_latents
 
     logging.disable_progress_bar()
     datasets.disable_progress_bars()

@@ -31,7 +31,7 @@ _LAZY = {
     "train": "training",
     "TrainingArguments": "training",
     "build_dataset": "builder",
-    "load_latents": "builder",
+    "load_latents": "readers",
     "LDMNISTError": "utils",
 }
 

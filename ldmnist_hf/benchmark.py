@@ -120,7 +120,7 @@ def run_benchmark(
         `{"rows": [{"model", "mse", "reconstructed_accuracy", "kind"}...], ...}`.
     """
     from . import load_metric
-    from .builder import load_latents, read_build_info, verify_dataset
+    from .readers import load_latents, read_build_info, verify_dataset
 
     if mlp_recipe not in MLP_RECIPES:
         raise LDMNISTError(f"Unknown --mlp-recipe {mlp_recipe!r}; choose one of {', '.join(MLP_RECIPES)}.")

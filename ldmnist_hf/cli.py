@@ -142,7 +142,7 @@ def cmd_report(args) -> None:
 
 
 def cmd_verify(args) -> None:
-    from .builder import verify_dataset
+    from .readers import verify_dataset
 
     result = verify_dataset(args.dataset)
     print(f"{args.dataset}: {result['files']} data files match their recorded SHA-256 and size.")

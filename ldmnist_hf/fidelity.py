@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .builder import load_latents, verify_dataset
+from .readers import load_latents, verify_dataset
 from .reference_2020 import reference_2020
 from .utils import LDMNISTError
 

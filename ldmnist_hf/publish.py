@@ -149,7 +149,8 @@ def _block(text: str, name: str) -> str | None:
 
 def _export_dataset(dataset_dir: Path, out: Path, repos: dict, weights_sha: dict) -> None:
     """The dataset repo: the built folder's files, a card with the Hub ids, the Hub's `.gitattributes`."""
-    from .builder import latent_statistics, load_latents, read_build_info, render_card
+    from .builder import latent_statistics, render_card
+    from .readers import load_latents, read_build_info
     from .utils import replace_block
 
     info = read_build_info(dataset_dir)

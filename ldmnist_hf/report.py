@@ -172,16 +172,10 @@ def make_report(
     """
     import torch
 
-    from .builder import (
-        BUILD_RECORD,
-        latent_statistics,
-        load_latents,
-        load_vaes,
-        read_build_info,
-        verify_dataset,
-    )
+    from .builder import latent_statistics, load_vaes
     from .mnist import load_mnist
     from .plots import plot_component_sweep, plot_histogram, plot_image_grid, plot_importance, plot_manifold
+    from .readers import BUILD_RECORD, load_latents, read_build_info, verify_dataset
 
     dataset_dir = Path(dataset_dir)
     info = read_build_info(dataset_dir)

@@ -6,14 +6,15 @@ and card that `ldmnist build` writes; this script is how that data is (re)genera
     python loading_script/ldmnist.py --output-dir ldmnist --seed 0
 
 or, through `datasets` itself, `LDMNIST(cache_dir=...).download_and_prepare()`. The builder's code lives
-in `ldmnist_hf.builder` so the command line, the tests and this script share one implementation.
+in `ldmnist_hf.datasets_builder` (rows from `ldmnist_hf.builder.encode_split`) so the command line, the tests and this script share one implementation.
 """
 
 import argparse
 
-from ldmnist_hf.builder import _CITATION, _DESCRIPTION, _LICENSE, LDMNIST, LDMNISTConfig, build_dataset
+from ldmnist_hf.builder import build_dataset
+from ldmnist_hf.datasets_builder import LDMNIST, LDMNISTConfig
 
-__all__ = ["LDMNIST", "LDMNISTConfig", "_CITATION", "_DESCRIPTION", "_LICENSE"]
+__all__ = ["LDMNIST", "LDMNISTConfig"]
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description="Regenerate LD-MNIST as a Hub dataset repository folder.")

@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, ImageVAEConfig, MiddleLayers, MiddleLayersConfig
 from ldmnist_hf import builder as B
 from ldmnist_hf import mnist as M
+from ldmnist_hf import readers as R
 from ldmnist_hf.benchmark import run_benchmark
 from ldmnist_hf.cli import main
 from ldmnist_hf.mnist import MNIST
@@ -404,19 +405,19 @@ ROWS = [
     # --- built datasets: verify names the file
     (
         "verify-flipped-byte",
-        lambda c: B.verify_dataset(c.flip_byte(c.copy("ds") / TRAIN_FILE).parents[1]),
+        lambda c: R.verify_dataset(c.flip_byte(c.copy("ds") / TRAIN_FILE).parents[1]),
         LDMNISTError,
         "train-00000-of-00001.parquet has changed since the build",
     ),
     (
         "verify-truncated",
-        lambda c: B.verify_dataset(c.truncate(c.copy("ds") / TRAIN_FILE).parents[1]),
+        lambda c: R.verify_dataset(c.truncate(c.copy("ds") / TRAIN_FILE).parents[1]),
         LDMNISTError,
         "truncated or replaced",
     ),
     (
         "verify-deleted",
-        lambda c: ((c.copy("ds") / TRAIN_FILE).unlink(), B.verify_dataset(c.tmp / "ds")),
+        lambda c: ((c.copy("ds") / TRAIN_FILE).unlink(), R.verify_dataset(c.tmp / "ds")),
         LDMNISTError,
         "train-00000-of-00001.parquet is missing",
     ),
@@ -424,20 +425,20 @@ ROWS = [
         "verify-extra-parquet",
         lambda c: (
             shutil.copy(c.copy("ds") / TRAIN_FILE, c.tmp / "ds" / "data" / "train-extra.parquet"),
-            B.verify_dataset(c.tmp / "ds"),
+            R.verify_dataset(c.tmp / "ds"),
         ),
         LDMNISTError,
         "train-extra.parquet was not written by the build",
     ),
     (
         "verify-record-not-json",
-        lambda c: ((c.copy("ds") / "ldmnist_build.json").write_text("{"), B.verify_dataset(c.tmp / "ds")),
+        lambda c: ((c.copy("ds") / "ldmnist_build.json").write_text("{"), R.verify_dataset(c.tmp / "ds")),
         LDMNISTError,
         "ldmnist_build.json is damaged",
     ),
     (
         "verify-record-without-files",
-        lambda c: B.verify_dataset(
+        lambda c: R.verify_dataset(
             c.edit_json(c.copy("ds") / "ldmnist_build.json", lambda d: d.pop("files")).parent
         ),
         LDMNISTError,
@@ -445,7 +446,7 @@ ROWS = [
     ),
     (
         "verify-record-path-escape",
-        lambda c: B.verify_dataset(
+        lambda c: R.verify_dataset(
             c.edit_json(
                 c.copy("ds") / "ldmnist_build.json",
                 lambda d: d["files"].update({"../x": {"sha256": "", "size": 0}}),
@@ -458,7 +459,7 @@ ROWS = [
         "verify-card-yaml-broken",
         lambda c: (
             (c.copy("ds") / "README.md").write_text("---\nconfigs: [unclosed\n---\n"),
-            B.verify_dataset(c.tmp / "ds"),
+            R.verify_dataset(c.tmp / "ds"),
         ),
         LDMNISTError,
         "YAML header cannot be read",
@@ -469,39 +470,39 @@ ROWS = [
             (c.copy("ds") / "README.md").write_text(
                 (c.ds / "README.md").read_text().replace("data fingerprint ", "data fingerprint 0")
             ),
-            B.verify_dataset(c.tmp / "ds"),
+            R.verify_dataset(c.tmp / "ds"),
         ),
         LDMNISTError,
         "does not carry this data's fingerprint",
     ),
     (
         "verify-not-a-folder",
-        lambda c: B.verify_dataset(_file(c)),
+        lambda c: R.verify_dataset(_file(c)),
         LDMNISTError,
         "is not a folder (it is a file)",
     ),
     (
         "verify-no-such-folder",
-        lambda c: B.verify_dataset(c.tmp / "nothing"),
+        lambda c: R.verify_dataset(c.tmp / "nothing"),
         LDMNISTError,
         "(no such folder)",
     ),
     (
         "verify-not-a-build",
-        lambda c: B.verify_dataset(c.tmp),
+        lambda c: R.verify_dataset(c.tmp),
         LDMNISTError,
         "not a folder written by `ldmnist build`",
     ),
     # --- load_latents: what is on disk, numeric arrays only
     (
         "latents-truncated",
-        lambda c: B.load_latents(c.truncate(c.copy("ds") / TRAIN_FILE).parents[1]),
+        lambda c: R.load_latents(c.truncate(c.copy("ds") / TRAIN_FILE).parents[1]),
         LDMNISTError,
         "truncated or replaced",
     ),
     (
         "latents-deleted",
-        lambda c: ((c.copy("ds") / TRAIN_FILE).unlink(), B.load_latents(c.tmp / "ds")),
+        lambda c: ((c.copy("ds") / TRAIN_FILE).unlink(), R.load_latents(c.tmp / "ds")),
         LDMNISTError,
         "is missing",
     ),
@@ -509,50 +510,50 @@ ROWS = [
         "latents-garbage-same-size",
         lambda c: (
             (c.copy("ds") / TRAIN_FILE).write_bytes(bytes((c.ds / TRAIN_FILE).stat().st_size)),
-            B.load_latents(c.tmp / "ds"),
+            R.load_latents(c.tmp / "ds"),
         ),
         LDMNISTError,
         "is not a readable Parquet file",
     ),
     (
         "latents-unknown-column",
-        lambda c: B.load_latents(c.ds, columns=("z",)),
+        lambda c: R.load_latents(c.ds, columns=("z",)),
         LDMNISTError,
         "has no column 'z'",
     ),
     (
         "latents-unknown-split",
-        lambda c: B.load_latents(c.ds, "validation"),
+        lambda c: R.load_latents(c.ds, "validation"),
         LDMNISTError,
         "has no 'validation' split",
     ),
     (
         "latents-no-such-folder",
-        lambda c: B.load_latents(c.tmp / "nothing"),
+        lambda c: R.load_latents(c.tmp / "nothing"),
         LDMNISTError,
         "is not a dataset folder",
     ),
     (
         "latents-variable-list",
-        lambda c: B.load_latents(_dataset_with({"x": [[1.0], [2.0, 3.0]]}), columns=("x",)),
+        lambda c: R.load_latents(_dataset_with({"x": [[1.0], [2.0, 3.0]]}), columns=("x",)),
         LDMNISTError,
         "column 'x' has type list",
     ),
     (
         "latents-string-column",
-        lambda c: B.load_latents(_dataset_with({"x": ["a", "b"]}), columns=("x",)),
+        lambda c: R.load_latents(_dataset_with({"x": ["a", "b"]}), columns=("x",)),
         LDMNISTError,
         "column 'x' has type string",
     ),
     (
         "latents-null-row",
-        lambda c: B.load_latents(_fixed_list_with_null(), columns=("x",)),
+        lambda c: R.load_latents(_fixed_list_with_null(), columns=("x",)),
         LDMNISTError,
         "has missing values",
     ),
     (
         "latents-split-of-dict",
-        lambda c: B.load_latents(__import__("datasets").DatasetDict(train=_dataset_with({"x": [1]})), "test"),
+        lambda c: R.load_latents(__import__("datasets").DatasetDict(train=_dataset_with({"x": [1]})), "test"),
         LDMNISTError,
         "has no split 'test'",
     ),

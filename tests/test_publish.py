@@ -112,7 +112,7 @@ def test_dataset_card_and_gitattributes(exported):
 
 
 def test_built_dataset_records_the_weights_it_was_made_from(built):
-    from ldmnist_hf.builder import read_build_info
+    from ldmnist_hf.readers import read_build_info
     from ldmnist_hf.utils import sha256_file
 
     info = read_build_info(built / "ldmnist")

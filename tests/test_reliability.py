@@ -10,6 +10,7 @@ from safetensors.torch import load_file, save_file
 
 from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, ImageVAEConfig
 from ldmnist_hf import builder as B
+from ldmnist_hf import readers as R
 from ldmnist_hf.cli import main
 from ldmnist_hf.mnist import MNIST
 from ldmnist_hf.training import TrainingArguments, train
@@ -48,14 +49,14 @@ def test_load_dataset_and_load_latents_return_what_is_on_disk(tmp_path, tiny):
     path = tmp_path / "a" / "ldmnist"
     B.build_dataset(path, seed=0, **tiny)
     seed0 = datasets.load_dataset(str(path), split="train", cache_dir=cache).with_format("numpy")[:]["x"]
-    assert np.array_equal(seed0, B.load_latents(path)[0])
+    assert np.array_equal(seed0, R.load_latents(path)[0])
 
     B.build_dataset(path, seed=1, overwrite=True, **tiny)
     on_disk = _parquet_x(path)
     assert not np.array_equal(on_disk, seed0)
     again = datasets.load_dataset(str(path), split="train", cache_dir=cache).with_format("numpy")[:]["x"]
     assert np.array_equal(again, on_disk)  # was the seed-0 rows from the cache
-    assert np.array_equal(B.load_latents(path)[0], on_disk)
+    assert np.array_equal(R.load_latents(path)[0], on_disk)
 
     other = tmp_path / "b" / "ldmnist"  # same base name, other parent, other content
     B.build_dataset(other, seed=2, **tiny)
@@ -119,7 +120,7 @@ def test_build_overwrite_never_deletes_what_it_did_not_write(tmp_path, tiny):
     B.build_dataset(tmp_path / "out", **tiny)
     assert not stale.exists() and live.exists()
     B.build_dataset(tmp_path / "out", overwrite=True, seed=1, **tiny)  # a previous build: replaced
-    assert B.read_build_info(tmp_path / "out")["seed"] == 1
+    assert R.read_build_info(tmp_path / "out")["seed"] == 1
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")) == [live.name]
 
 

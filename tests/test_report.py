@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, ImageVAEConfig
-from ldmnist_hf.builder import build_dataset, latent_statistics, load_latents
+from ldmnist_hf.builder import build_dataset, latent_statistics
+from ldmnist_hf.readers import load_latents
 from ldmnist_hf.report import component_importance, count_important, make_report, printed_form
 from ldmnist_hf.utils import LDMNISTError
 
