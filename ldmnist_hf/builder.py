@@ -168,8 +168,8 @@ class LDMNIST(datasets.ArrowBasedBuilder):
 
 def load_vaes(image_vae, class_vae, latent_dim: int | None = None):
     """Loads (or checks) the image and class VAEs: names of shipped models, folders, Hub ids or models."""
+    from .loading import load_pretrained
     from .modeling_ldmnist import ClassVAE, ImageVAE
-    from .pretrained import load_pretrained
 
     iv = (
         load_pretrained(image_vae, ImageVAE) if isinstance(image_vae, str | os.PathLike) else image_vae.eval()
@@ -231,7 +231,7 @@ def statistics_markdown(stats: dict) -> str:
 
 def _model_ref(model, name) -> tuple[str, str]:
     """How the card names a model and where its card is."""
-    from .pretrained import PRETRAINED
+    from .loading import PRETRAINED
 
     if isinstance(name, str) and name in PRETRAINED:
         return f"`{name}` (shipped with ldmnist-hf)", f"model card: `ldmnist_hf/pretrained/{name}/README.md`"
@@ -246,7 +246,7 @@ def weights_sha256(model, source=None) -> str | None:
         model: the loaded model (its `name_or_path` is used when `source` is not a shipped name or folder).
         source: what it was loaded from: a shipped name, a folder or a Hub id.
     """
-    from .pretrained import PRETRAINED, pretrained_path
+    from .loading import PRETRAINED, pretrained_path
 
     if isinstance(source, str) and source in PRETRAINED:
         folder = pretrained_path(source)
@@ -678,7 +678,7 @@ def load_latents(dataset, split: str = "train", columns=("x", "y")) -> tuple[np.
         folder = Path(dataset).expanduser()
         if folder.is_dir():
             return tuple(_read_parquet_columns(folder, split, columns))
-        from .pretrained import _REPO_ID
+        from .loading import _REPO_ID
 
         text = str(dataset)
         if (

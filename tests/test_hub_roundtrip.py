@@ -23,7 +23,7 @@ from huggingface_hub import HfApi, hf_hub_download
 
 import ldmnist_hf
 from ldmnist_hf.builder import load_latents
-from ldmnist_hf.pretrained import load_pretrained
+from ldmnist_hf.loading import load_pretrained
 from ldmnist_hf.publish import export, read_export, upload_files
 
 NS = "ldmnist-e2e"
