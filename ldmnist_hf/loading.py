@@ -124,6 +124,20 @@ def _check_weights(folder: Path, klass, config) -> None:
         )
 
 
+def _check_finite(model, folder: Path) -> None:
+    """Refuses a model with NaN or inf weights (what a diverged run saves)."""
+    bad = [
+        name
+        for name, t in model.state_dict().items()
+        if t.is_floating_point() and not torch.isfinite(t).all()
+    ]
+    if bad:
+        raise LDMNISTError(
+            f"{folder / 'model.safetensors'} holds NaN or inf values in {', '.join(bad)}: the model is broken "
+            f"(a diverged training run?). Use other weights."
+        )
+
+
 def load_pretrained(name_or_path: str | Path, kind: type | None = None):
     """Loads a shipped model by name (`"image-vae-32"`), or any saved LD-MNIST model from a folder or Hub id.
 
@@ -174,14 +188,5 @@ def load_pretrained(name_or_path: str | Path, kind: type | None = None):
     left = {k: sorted(v) for k, v in info.items() if k != "error_msgs" and v}
     if left:  # _check_weights should have caught these; never return a partly random model
         raise LDMNISTError(f"{folder}: weights did not load cleanly: {left}.")
-    bad = [
-        name
-        for name, t in model.state_dict().items()
-        if t.is_floating_point() and not torch.isfinite(t).all()
-    ]
-    if bad:
-        raise LDMNISTError(
-            f"{folder / 'model.safetensors'} holds NaN or inf values in {', '.join(bad)}: the model is broken "
-            f"(a diverged training run?). Use other weights."
-        )
+    _check_finite(model, folder)
     return model.eval()
