@@ -115,3 +115,26 @@ def test_release_of_a_named_set_sits_beside_the_default(tmp_path, small_mnist):
     for bad in ("Reference!", "../x"):
         with pytest.raises(LDMNISTError, match="short lowercase name"):
             release(tmp_path / "run", dest=dest, mnist=small_mnist, model_set=bad)
+
+
+@pytest.mark.parametrize(
+    "recorded, text",
+    [
+        (
+            {"layers": "inference"},
+            "in `eval` mode during training (Dropout off, BatchNorm on fixed statistics",
+        ),
+        ({"layers": "active"}, "in `train` mode during training (as the 2020 reference text describes)"),
+        (
+            {"dropout_batchnorm": "train"},
+            "in `train` mode during training (as the 2020 reference text describes)",
+        ),
+    ],
+)
+def test_card_states_the_dropout_batchnorm_mode_of_old_and_new_runs(recorded, text):
+    """The template names the mode the run trained with, from today's field or an older run's `layers`."""
+    args = {k: v for k, v in EVALUATION["training"]["args"].items() if k != "layers"}
+    summary = {**EVALUATION["training"], "args": {**args, **recorded}}
+    config = json.loads((PRETRAINED_DIR / "class-vae-32" / "config.json").read_text())
+    card = render_model_card("class_vae", config, EVALUATION["metrics"], summary)
+    assert f"Dropout and BatchNorm {text}" in card
