@@ -10,7 +10,7 @@ evaluates the bar on held-out data (not timed as training):
     python bench/time_to_quality.py                       # the default (fast) recipe
     python bench/time_to_quality.py --epochs 40 --batch_size 512 --learning_rate 3e-3
 
-Any field of `TrainingArguments` can be given as `--field value`. Prints one line per epoch, then the
+Any field of `LDMNISTTrainingArguments` can be given as `--field value`. Prints one line per epoch, then the
 training seconds (and wall seconds since the start) to the bar, next to the float32 matmul rate
 measured in the same run, so machines can be compared.
 """
@@ -26,31 +26,32 @@ import torch  # noqa: E402
 from transformers import HfArgumentParser  # noqa: E402
 
 from ldmnist_hf import load_mnist  # noqa: E402
-from ldmnist_hf.training import (  # noqa: E402
-    INFORMATIVE_STD,
-    QUALITY_BAR,
-    Models,
-    TrainingArguments,
+from ldmnist_hf.evaluation import (  # noqa: E402
     class_accuracy_draws,
     evaluate_models,
+    informative_components,
     latent_std,
+)
+from ldmnist_hf.training import (  # noqa: E402
+    JointModels,
     make_optimizers,
     make_schedulers,
     mnist_tensors,
     train_epoch,
 )
+from ldmnist_hf.training_args import QUALITY_BAR, LDMNISTTrainingArguments  # noqa: E402
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
 from train_step import matmul_gflops  # noqa: E402
 
 
 def main() -> None:
-    (args,) = HfArgumentParser(TrainingArguments).parse_args_into_dataclasses(
+    (args,) = HfArgumentParser(LDMNISTTrainingArguments).parse_args_into_dataclasses(
         args=["--output_dir", "/dev/null", *sys.argv[1:]]
     )
     mnist = load_mnist()
     torch.manual_seed(args.seed)
-    models = Models.new(args).to(args.device)
+    models = JointModels.new(args).to(args.device)
     optimizers = make_optimizers(models, args)
     train_x, train_y, test_x, test_y = mnist_tensors(mnist, args.device)
     schedulers = make_schedulers(optimizers, args, len(train_x))
@@ -66,7 +67,7 @@ def main() -> None:
         cls = class_accuracy_draws(models.class_vae, test_y, draws=20, seed=args.seed)
         test = evaluate_models(models, test_x, test_y, seed=args.seed)
         joint = test["middle_layers_accuracy"]
-        comps = int((latent_std(models.image_vae, train_x, seed=args.seed) < INFORMATIVE_STD).sum())
+        comps = informative_components(latent_std(models.image_vae, train_x, seed=args.seed))
         ok = (
             cls.mean() >= QUALITY_BAR["class_vae_accuracy_mean"]
             and joint >= QUALITY_BAR["middle_layers_accuracy"]

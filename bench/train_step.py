@@ -16,16 +16,16 @@ import time
 import torch
 
 from ldmnist_hf import load_mnist
+from ldmnist_hf.evaluation import evaluate_models
 from ldmnist_hf.training import (
-    Models,
-    TrainingArguments,
-    evaluate_models,
+    JointModels,
     joint_losses,
     make_optimizers,
     make_schedulers,
     mnist_tensors,
     train_epoch,
 )
+from ldmnist_hf.training_args import LDMNISTTrainingArguments
 
 
 def matmul_gflops(n: int = 4096, repeats: int = 3) -> float:
@@ -39,7 +39,7 @@ def matmul_gflops(n: int = 4096, repeats: int = 3) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def epoch_flops(models: Models, n_train: int, n_test: int) -> float:
+def epoch_flops(models: JointModels, n_train: int, n_test: int) -> float:
     """Dense-layer FLOPs of one epoch: training = forward + backward (3x forward), test = forward.
 
     The backward pass of a layer fed by data (the first image layer, the one-hot class heads) needs no
@@ -62,11 +62,11 @@ def main() -> None:
     args = p.parse_args()
 
     mnist = load_mnist()
-    targs = TrainingArguments(
+    targs = LDMNISTTrainingArguments(
         output_dir="/dev/null", recipe="reference", batch_size=args.batch_size, device=args.device
     )
     torch.manual_seed(0)
-    models = Models.new(targs).to(args.device)
+    models = JointModels.new(targs).to(args.device)
     optimizers = make_optimizers(models, targs)
     train_x, train_y, test_x, test_y = mnist_tensors(mnist, args.device)
     schedulers = make_schedulers(optimizers, targs, len(train_x))

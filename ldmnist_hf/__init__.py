@@ -25,11 +25,11 @@ _LAZY = {
     "DiagonalGaussian": "distributions",
     "load_mnist": "mnist",
     "MNIST": "mnist",
-    "pretrained_path": "pretrained",
-    "load_pretrained": "pretrained",
-    "PRETRAINED": "pretrained",
-    "train": "training",
-    "TrainingArguments": "training",
+    "pretrained_path": "loading",
+    "load_pretrained": "loading",
+    "PRETRAINED": "loading",
+    "train": "trainer",
+    "LDMNISTTrainingArguments": "training_args",
     "build_dataset": "builder",
     "load_latents": "readers",
     "LDMNISTError": "utils",
@@ -58,7 +58,7 @@ def load_metric(class_vae: str = "class-vae-32", **kwargs):
     """
     import evaluate
 
-    from .pretrained import PRETRAINED, pretrained_path
+    from .loading import PRETRAINED, pretrained_path
 
     source = str(pretrained_path(class_vae)) if class_vae in PRETRAINED else str(class_vae)
     return evaluate.load(METRIC_PATH, class_vae=source, **kwargs)

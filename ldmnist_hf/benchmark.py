@@ -192,8 +192,8 @@ def run_benchmark(
         _predict(mlp, x_te),
     )
     if middle_layers:
+        from .loading import load_pretrained
         from .modeling_ldmnist import MiddleLayers
-        from .pretrained import load_pretrained
 
         ml = load_pretrained(middle_layers, MiddleLayers)
         score(

@@ -21,9 +21,9 @@ import torch
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from . import __version__
+from .loading import PRETRAINED, load_pretrained, pretrained_path
 from .mnist import MNIST, load_mnist
 from .modeling_ldmnist import ClassVAE, ImageVAE
-from .pretrained import PRETRAINED, load_pretrained, pretrained_path
 from .readers import BUILD_RECORD, LATENT_COLUMNS, SPLITS, fingerprint
 from .reference_2020 import reference_2020
 from .training_args import INFORMATIVE_STD

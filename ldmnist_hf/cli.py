@@ -33,7 +33,7 @@ def cmd_fetch_mnist(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from .training import train
+    from .trainer import train
 
     _quiet_hf()
     targs = _dataclass_from_args(_training_args_class(), args)
@@ -110,7 +110,7 @@ def cmd_benchmark(args) -> None:
 
 def cmd_fidelity(args) -> None:
     from .fidelity import fidelity_markdown, fidelity_table
-    from .pretrained import PRETRAINED_DIR
+    from .loading import PRETRAINED_DIR
     from .utils import check_block, replace_block
 
     targets = [t for t in (args.card, args.readme) if t]
@@ -189,9 +189,9 @@ def cmd_push(args) -> None:
 
 
 def _training_args_class():
-    from .training_args import TrainingArguments  # torch-free: the options come from its fields
+    from .training_args import LDMNISTTrainingArguments  # torch-free: the options come from its fields
 
-    return TrainingArguments
+    return LDMNISTTrainingArguments
 
 
 def _add_dataclass_arguments(parser: argparse.ArgumentParser, cls) -> None:

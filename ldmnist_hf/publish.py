@@ -29,7 +29,6 @@ from .utils import LDMNISTError, atomic_dir, log, sha256_file
 
 KINDS = ("image_vae", "class_vae", "middle_layers")
 KIND_NAMES = MODEL_DIRS
-MODEL_CLASSES = {"image_vae": "ImageVAE", "class_vae": "ClassVAE", "middle_layers": "MiddleLayers"}
 MANIFEST = "ldmnist_export.json"
 DATASET_NAME = METRIC_NAME = "ldmnist"
 # What each repo must hold for `push` to accept it (beyond what the manifest lists).
@@ -92,7 +91,7 @@ def repo_ids(namespace: str, model_names: dict[str, str]) -> dict[str, str]:
 def model_set(name: str) -> dict[str, str]:
     """The shipped names of a model set: `"fast"` (the default: `image-vae-32`, ...) or `"<set>"`, whose
     models are shipped as `image-vae-32-<set>`, ... (adding them to `PRETRAINED` is all it takes)."""
-    from .pretrained import PRETRAINED
+    from .loading import PRETRAINED
 
     suffix = "" if name == "fast" else f"-{name}"
     names = {kind: f"{KIND_NAMES[kind]}-32{suffix}" for kind in KINDS}
@@ -108,7 +107,7 @@ def model_set(name: str) -> dict[str, str]:
 
 def _weights_file(source) -> Path:
     """The `model.safetensors` behind a shipped name, a folder or a Hub id (downloaded to the cache)."""
-    from .pretrained import PRETRAINED, pretrained_path
+    from .loading import PRETRAINED, pretrained_path
 
     if str(source) in PRETRAINED:
         return pretrained_path(str(source)) / "model.safetensors"
@@ -245,8 +244,8 @@ def export(
         The repositories, in upload order (models, dataset, metric).
     """
     from .builder import build_dataset
-    from .pretrained import PRETRAINED, load_pretrained
-    from .release import CARD_NAMES, render_model_card
+    from .loading import MODEL_CLASSES, PRETRAINED, load_pretrained  # the classes, by kind
+    from .release import render_model_card
 
     check_namespace(namespace)
     sources = {"image_vae": image_vae, "class_vae": class_vae, "middle_layers": middle_layers}
@@ -256,7 +255,7 @@ def export(
         raise LDMNISTError(f"The models have different latent sizes {dims}; export a set trained together.")
     L = dims["image_vae"]
     names = {
-        kind: str(src) if str(src) in PRETRAINED else f"{CARD_NAMES[kind]}-{L}"
+        kind: str(src) if str(src) in PRETRAINED else f"{MODEL_DIRS[kind]}-{L}"
         for kind, src in sources.items()
     }
     ids = repo_ids(namespace, names)

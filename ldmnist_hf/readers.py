@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from .pretrained import _REPO_ID
+from .loading import _REPO_ID
 from .utils import LDMNISTError, read_json, sha256_file
 
 LATENT_COLUMNS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")

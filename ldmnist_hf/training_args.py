@@ -1,4 +1,4 @@
-"""The training settings: recipes, the quality bar and `TrainingArguments`.
+"""The training settings: recipes, the quality bar and `LDMNISTTrainingArguments`.
 
 Free of torch at import, so that the command line builds `ldmnist train`'s options from the dataclass
 fields without loading torch (`ldmnist --help` stays fast).
@@ -32,7 +32,8 @@ RECIPES = {
         schedule="cosine",
     ),
 }
-LAYER_MODES = ("inference", "active")
+# How Dropout and BatchNorm run during training, in torch's terms (`module.eval()` / `module.train()`).
+DROPOUT_BATCHNORM_MODES = ("eval", "train")
 SCHEDULES = ("plateau", "cosine", "constant")
 # A latent component is "informative" when its sampled values vary less than this across the data set:
 # the KL term pushes unused components to std 1, used ones end near 0.67 (reference sampling).
@@ -45,14 +46,26 @@ MODEL_DIRS = {"image_vae": "image-vae", "class_vae": "class-vae", "middle_layers
 MAX_LEARNING_RATE = 1.0
 
 
+# The option `dropout_batchnorm` was recorded as `layers` by older runs, with these values.
+_OLD_LAYERS = {"inference": "eval", "active": "train"}
+
+
 def with_older_defaults(saved_args: dict) -> dict:
-    """Arguments recorded by a run, completed with what runs made before the class-VAE options used:
-    the class VAE at the shared learning rate, one posterior draw per label."""
-    return {"class_vae_learning_rate": saved_args.get("learning_rate"), "class_vae_draws": 1, **saved_args}
+    """Arguments recorded by a run, in today's names, completed with what older runs used.
+
+    Runs made before the class-VAE options trained the class VAE at the shared learning rate with one
+    posterior draw per label; runs made before `dropout_batchnorm` recorded it as `layers`
+    (`"inference"` = `"eval"`, `"active"` = `"train"`).
+    """
+    args = {"class_vae_learning_rate": saved_args.get("learning_rate"), "class_vae_draws": 1, **saved_args}
+    if "layers" in args and "dropout_batchnorm" not in args:
+        layers = args.pop("layers")
+        args["dropout_batchnorm"] = _OLD_LAYERS.get(layers, layers)
+    return args
 
 
 @dataclass
-class TrainingArguments:
+class LDMNISTTrainingArguments:
     """What `train` does. Fields left `None` take the recipe's value.
 
     Args:
@@ -66,8 +79,9 @@ class TrainingArguments:
             the reference used 1). More draws = less gradient noise for the class VAE, at almost no cost.
         plateau_patience (`int`, defaults to 50), plateau_factor (`float`, defaults to 0.9): the
             reduce-on-plateau schedule on the training loss (the reference's).
-        layers (`str`, defaults to `"inference"`): `"inference"` = Dropout off and BatchNorm with fixed
-            statistics during training (what the reference code ran); `"active"` = both active.
+        dropout_batchnorm (`str`, defaults to `"eval"`): the mode of Dropout and BatchNorm during
+            training. `"eval"` = Dropout off and BatchNorm on fixed statistics (what the reference code
+            ran); `"train"` = both in train mode (what the reference text describes).
         classification_to_vaes (`bool`, defaults to `True`): the classification loss's gradient also
             updates the VAEs (the reference code); `False` keeps it to the middle layers (the text).
         sampling (`str`, defaults to `"reference"`): the VAEs' sampling parameterisation.
@@ -105,12 +119,13 @@ class TrainingArguments:
         default=50, metadata={"help": "epochs without improvement (plateau schedule)"}
     )
     plateau_factor: float = field(default=0.9, metadata={"help": "rate factor on a plateau"})
-    layers: str = field(
-        default="inference",
+    dropout_batchnorm: str = field(
+        default="eval",
         metadata={
-            "help": "inference: dropout off and BatchNorm on fixed statistics during training, as the "
-            "reference code ran; active: both active, as the reference text describes",
-            "choices": LAYER_MODES,
+            "help": "mode of Dropout and BatchNorm during training. eval: dropout off and BatchNorm on "
+            "fixed statistics, as the reference code ran; train: both in train mode, as the reference "
+            "text describes",
+            "choices": DROPOUT_BATCHNORM_MODES,
         },
     )
     classification_to_vaes: bool = field(
@@ -138,9 +153,10 @@ class TrainingArguments:
         for key, value in RECIPES[self.recipe].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
-        if self.layers not in LAYER_MODES:
+        if self.dropout_batchnorm not in DROPOUT_BATCHNORM_MODES:
             raise LDMNISTError(
-                f"Unknown layers mode {self.layers!r}; choose one of {', '.join(LAYER_MODES)}."
+                f"Unknown --dropout-batchnorm mode {self.dropout_batchnorm!r}; choose one of "
+                f"{', '.join(DROPOUT_BATCHNORM_MODES)}."
             )
         if self.schedule not in SCHEDULES:
             raise LDMNISTError(f"Unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}.")

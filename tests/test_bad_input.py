@@ -22,11 +22,12 @@ from ldmnist_hf import mnist as M
 from ldmnist_hf import readers as R
 from ldmnist_hf.benchmark import run_benchmark
 from ldmnist_hf.cli import main
+from ldmnist_hf.loading import load_pretrained
 from ldmnist_hf.mnist import MNIST
-from ldmnist_hf.pretrained import load_pretrained
 from ldmnist_hf.release import release
 from ldmnist_hf.report import make_report
-from ldmnist_hf.training import TrainingArguments, train
+from ldmnist_hf.trainer import train
+from ldmnist_hf.training_args import LDMNISTTrainingArguments
 from ldmnist_hf.utils import LDMNISTError
 
 TRAIN_FILE = "data/train-00000-of-00001.parquet"
@@ -41,7 +42,7 @@ def _tiny_mnist() -> MNIST:
 
 def _targs(output_dir, **kw):
     kw = {"latent_dim": 4, "epochs": 2, "batch_size": 16, "device": "cpu", "checkpoint_every": 1, **kw}
-    return TrainingArguments(output_dir=str(output_dir), **kw)
+    return LDMNISTTrainingArguments(output_dir=str(output_dir), **kw)
 
 
 @pytest.fixture(scope="module")
@@ -301,6 +302,8 @@ ROWS = [
         "holds a ImageVAE, expected a ClassVAE",
     ),
     ("model-unknown-kind", lambda c: load_pretrained(c.iv, "BertModel"), LDMNISTError, "Unknown model kind"),
+    # The class itself, not its name: a string is refused with the classes to pass.
+    ("model-kind-as-name", lambda c: load_pretrained(c.iv, "ImageVAE"), LDMNISTError, "(not its name)"),
     (
         "model-no-config",
         lambda c: ((c.copy("iv") / "config.json").unlink(), load_pretrained(c.tmp / "iv")),
@@ -572,7 +575,7 @@ ROWS = [
     ),
     (
         "train-class-vae-learning-rate",
-        lambda c: TrainingArguments(class_vae_learning_rate=float("inf")),
+        lambda c: LDMNISTTrainingArguments(class_vae_learning_rate=float("inf")),
         LDMNISTError,
         "--class-vae-learning-rate must be in (0, 1.0]",
     ),

@@ -53,11 +53,11 @@ def test_train_options_come_from_the_dataclass():
     import dataclasses
 
     from ldmnist_hf.cli import build_parser
-    from ldmnist_hf.training_args import TrainingArguments
+    from ldmnist_hf.training_args import LDMNISTTrainingArguments
 
     parser = build_parser()
     args = parser.parse_args(["train"])
-    for f in dataclasses.fields(TrainingArguments):
+    for f in dataclasses.fields(LDMNISTTrainingArguments):
         assert getattr(args, f.name) == f.default, f.name
     args = parser.parse_args(["train", "--class-vae-draws", "3", "--no-classification-to-vaes", "--compile"])
     assert (args.class_vae_draws, args.classification_to_vaes, args.compile) == (3, False, True)

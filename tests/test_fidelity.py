@@ -8,7 +8,7 @@ import pytest
 from ldmnist_hf.benchmark import run_benchmark, write_benchmark
 from ldmnist_hf.cli import main
 from ldmnist_hf.fidelity import fidelity_markdown, fidelity_table
-from ldmnist_hf.pretrained import PRETRAINED_DIR
+from ldmnist_hf.loading import PRETRAINED_DIR
 from ldmnist_hf.reference_2020 import reference_2020
 from ldmnist_hf.utils import LDMNISTError
 

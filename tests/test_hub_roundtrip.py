@@ -22,7 +22,7 @@ from hub_stub import DEFAULT_GITATTRIBUTES, FAKE_TOKEN, HubStub, run_python
 from huggingface_hub import HfApi, hf_hub_download
 
 import ldmnist_hf
-from ldmnist_hf.pretrained import load_pretrained
+from ldmnist_hf.loading import load_pretrained
 from ldmnist_hf.publish import export, read_export, upload_files
 from ldmnist_hf.readers import load_latents
 

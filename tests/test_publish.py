@@ -17,7 +17,7 @@ import torch
 
 import ldmnist_hf
 from ldmnist_hf.cli import main
-from ldmnist_hf.pretrained import PRETRAINED_DIR, load_pretrained
+from ldmnist_hf.loading import PRETRAINED_DIR, load_pretrained
 from ldmnist_hf.publish import (
     MANIFEST,
     check_endpoint,

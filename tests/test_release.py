@@ -6,9 +6,11 @@ from pathlib import Path
 import pytest
 
 from ldmnist_hf import load_pretrained
-from ldmnist_hf.pretrained import PRETRAINED, PRETRAINED_DIR
-from ldmnist_hf.release import CARD_NAMES, evaluate_run, render_model_card, results_markdown
-from ldmnist_hf.training import QUALITY_BAR, Models
+from ldmnist_hf.evaluation import evaluate_run
+from ldmnist_hf.loading import PRETRAINED, PRETRAINED_DIR
+from ldmnist_hf.release import render_model_card, results_markdown
+from ldmnist_hf.training import JointModels
+from ldmnist_hf.training_args import MODEL_DIRS, QUALITY_BAR
 
 ROOT = Path(__file__).resolve().parents[1]
 EVALUATION = json.loads((PRETRAINED_DIR / "evaluation.json").read_text())
@@ -16,7 +18,7 @@ EVALUATION = json.loads((PRETRAINED_DIR / "evaluation.json").read_text())
 
 @pytest.fixture(scope="module")
 def shipped():
-    return Models(*(load_pretrained(n) for n in ("image-vae-32", "class-vae-32", "middle-layers-32")))
+    return JointModels(*(load_pretrained(n) for n in ("image-vae-32", "class-vae-32", "middle-layers-32")))
 
 
 def test_shipped_models_meet_the_bars(shipped, mnist):
@@ -25,11 +27,11 @@ def test_shipped_models_meet_the_bars(shipped, mnist):
         assert m[key] == pytest.approx(value, abs=1e-6), key  # the recorded figures are current
     assert m["class_vae_accuracy_mean"] >= QUALITY_BAR["class_vae_accuracy_mean"]
     assert m["middle_layers_accuracy"] >= QUALITY_BAR["middle_layers_accuracy"]
-    assert m["x_components_std_below_0.8"] >= QUALITY_BAR["informative_components"]
+    assert m["x_informative_components"] >= QUALITY_BAR["informative_components"]
 
 
 def test_cards_and_readme_are_generated_from_the_evaluation(shipped):
-    for kind, name in CARD_NAMES.items():
+    for kind, name in MODEL_DIRS.items():
         model = getattr(shipped, kind)
         folder = f"{name}-{model.config.latent_dim}"
         card = render_model_card(kind, model.config.to_dict(), EVALUATION["metrics"], EVALUATION["training"])
@@ -69,15 +71,18 @@ def test_model_index_parses_back_to_the_evaluation():
 def test_release_of_a_run_writes_folders_without_code(tmp_path, small_mnist):
     """Released folders hold weights, config and card; only `ldmnist export` adds the modeling code."""
     from ldmnist_hf.release import release
-    from ldmnist_hf.training import TrainingArguments, train
+    from ldmnist_hf.trainer import train
+    from ldmnist_hf.training_args import LDMNISTTrainingArguments
 
-    train(TrainingArguments(output_dir=str(tmp_path / "run"), epochs=1, device="cpu"), mnist=small_mnist)
+    train(
+        LDMNISTTrainingArguments(output_dir=str(tmp_path / "run"), epochs=1, device="cpu"), mnist=small_mnist
+    )
     release(tmp_path / "run", dest=tmp_path / "models", mnist=small_mnist)
     for name in ("image-vae-32", "class-vae-32", "middle-layers-32"):
         folder = tmp_path / "models" / name
         assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
         assert "auto_map" not in json.loads((folder / "config.json").read_text())
-        assert type(load_pretrained(folder)).__name__ == PRETRAINED[name]
+        assert type(load_pretrained(folder)) is PRETRAINED[name]
     from ldmnist_hf import ClassVAE
 
     assert ClassVAE._auto_class == "AutoModel"  # restored after the save
@@ -87,10 +92,13 @@ def test_release_of_a_named_set_sits_beside_the_default(tmp_path, small_mnist):
     """`--model-set reference` writes `<name>-32-reference` folders and `evaluation-reference.json`, leaves
     the default set alone, and re-evaluates the set from its own files."""
     from ldmnist_hf.release import release
-    from ldmnist_hf.training import TrainingArguments, train
+    from ldmnist_hf.trainer import train
+    from ldmnist_hf.training_args import LDMNISTTrainingArguments
     from ldmnist_hf.utils import LDMNISTError
 
-    train(TrainingArguments(output_dir=str(tmp_path / "run"), epochs=1, device="cpu"), mnist=small_mnist)
+    train(
+        LDMNISTTrainingArguments(output_dir=str(tmp_path / "run"), epochs=1, device="cpu"), mnist=small_mnist
+    )
     dest = tmp_path / "models"
     release(tmp_path / "run", dest=dest, mnist=small_mnist, model_set="reference")
     assert sorted(p.name for p in dest.iterdir()) == [
@@ -107,3 +115,26 @@ def test_release_of_a_named_set_sits_beside_the_default(tmp_path, small_mnist):
     for bad in ("Reference!", "../x"):
         with pytest.raises(LDMNISTError, match="short lowercase name"):
             release(tmp_path / "run", dest=dest, mnist=small_mnist, model_set=bad)
+
+
+@pytest.mark.parametrize(
+    "recorded, text",
+    [
+        (
+            {"layers": "inference"},
+            "in `eval` mode during training (Dropout off, BatchNorm on fixed statistics",
+        ),
+        ({"layers": "active"}, "in `train` mode during training (as the 2020 reference text describes)"),
+        (
+            {"dropout_batchnorm": "train"},
+            "in `train` mode during training (as the 2020 reference text describes)",
+        ),
+    ],
+)
+def test_card_states_the_dropout_batchnorm_mode_of_old_and_new_runs(recorded, text):
+    """The template names the mode the run trained with, from today's field or an older run's `layers`."""
+    args = {k: v for k, v in EVALUATION["training"]["args"].items() if k != "layers"}
+    summary = {**EVALUATION["training"], "args": {**args, **recorded}}
+    config = json.loads((PRETRAINED_DIR / "class-vae-32" / "config.json").read_text())
+    card = render_model_card("class_vae", config, EVALUATION["metrics"], summary)
+    assert f"Dropout and BatchNorm {text}" in card

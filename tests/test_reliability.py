@@ -13,7 +13,8 @@ from ldmnist_hf import builder as B
 from ldmnist_hf import readers as R
 from ldmnist_hf.cli import main
 from ldmnist_hf.mnist import MNIST
-from ldmnist_hf.training import TrainingArguments, train
+from ldmnist_hf.trainer import train
+from ldmnist_hf.training_args import LDMNISTTrainingArguments
 from ldmnist_hf.utils import LDMNISTError
 
 TRAIN_FILE = "data/train-00000-of-00001.parquet"
@@ -76,7 +77,7 @@ def test_train_without_resume_keeps_an_unfinished_run(tmp_path, tiny):
 
     def args(**kw):
         kw = {"latent_dim": 4, "epochs": 3, "batch_size": 16, "device": "cpu", "checkpoint_every": 1, **kw}
-        return TrainingArguments(output_dir=str(tmp_path / "run"), **kw)
+        return LDMNISTTrainingArguments(output_dir=str(tmp_path / "run"), **kw)
 
     train(args(), mnist=mnist, progress=False, stop_after=2)
     (tmp_path / "run" / "notes.txt").write_text("mine")
@@ -135,7 +136,7 @@ def test_output_path_is_checked_before_the_work(tmp_path, tiny, monkeypatch):
 def test_training_stops_on_a_non_finite_loss_and_keeps_the_last_good_checkpoint(tmp_path, tiny):
     """Item 4: a diverging run logged NaN, wrote NaN into summary.json (invalid JSON) and saved the models."""
     mnist = tiny["mnist_source"]
-    args = TrainingArguments(
+    args = LDMNISTTrainingArguments(
         output_dir=str(tmp_path / "run"),
         latent_dim=4,
         epochs=3,
@@ -205,7 +206,7 @@ def test_a_flipped_byte_is_caught(tmp_path, tiny, capsys):
 
 def test_resume_after_a_half_written_metrics_line(tmp_path, tiny):
     """A run killed while appending to metrics.jsonl resumes; the torn line is dropped, not a JSON traceback."""
-    args = TrainingArguments(
+    args = LDMNISTTrainingArguments(
         output_dir=str(tmp_path / "run"),
         latent_dim=4,
         epochs=2,

@@ -1,4 +1,5 @@
-"""The 32-d models shipped inside the package, loadable offline by name.
+"""Loading LD-MNIST models: the 32-d models shipped inside the package (offline, by name), saved
+folders and Hub repositories, strictly (safetensors only, every weight from the file, all finite).
 
 Each folder under `ldmnist_hf/pretrained/` is laid out as a Hub model repository (config.json,
 model.safetensors, README.md model card), so `huggingface-cli upload` / `push_to_hub` can publish it as is.
@@ -10,17 +11,29 @@ import os
 import re
 from pathlib import Path
 
+import torch
+from huggingface_hub import snapshot_download
+from safetensors import SafetensorError, safe_open
+
+from .modeling_class_vae import ClassVAE
+from .modeling_image_vae import ImageVAE
+from .modeling_middle_layers import MiddleLayers
 from .utils import LDMNISTError, read_json
+
+# The three models by attribute name (`JointModels`, `evaluation.json`, `MODEL_DIRS`).
+MODEL_CLASSES = {"image_vae": ImageVAE, "class_vae": ClassVAE, "middle_layers": MiddleLayers}
+# Every LD-MNIST model class by its config's `model_type`.
+_BY_MODEL_TYPE = {klass.config_class.model_type: klass for klass in MODEL_CLASSES.values()}
 
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 PRETRAINED = {
-    "image-vae-32": "ImageVAE",
-    "class-vae-32": "ClassVAE",
-    "middle-layers-32": "MiddleLayers",
+    "image-vae-32": ImageVAE,
+    "class-vae-32": ClassVAE,
+    "middle-layers-32": MiddleLayers,
     # The 2020 recipe rerun to epoch 5000 (README, "Fidelity to the 2020 publication").
-    "image-vae-32-reference": "ImageVAE",
-    "class-vae-32-reference": "ClassVAE",
-    "middle-layers-32-reference": "MiddleLayers",
+    "image-vae-32-reference": ImageVAE,
+    "class-vae-32-reference": ClassVAE,
+    "middle-layers-32-reference": MiddleLayers,
 }
 
 
@@ -43,12 +56,6 @@ def pretrained_path(name: str) -> Path:
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 
 
-def _model_classes() -> dict:
-    from . import modeling_ldmnist as M
-
-    return {klass.config_class.model_type: klass for klass in (M.ImageVAE, M.ClassVAE, M.MiddleLayers)}
-
-
 def _resolve_source(name_or_path) -> Path:
     """The local folder to load: a shipped model, an existing folder, or a download of a Hub repository."""
     text = os.fspath(name_or_path)
@@ -67,8 +74,6 @@ def _resolve_source(name_or_path) -> Path:
             f"No model {text!r}: not a shipped name ({shipped}) and no such folder. "
             f"Give a shipped name, a folder written by `save_pretrained`/`ldmnist release`, or a Hub id owner/name."
         )
-    from huggingface_hub import snapshot_download
-
     try:
         return Path(snapshot_download(text, allow_patterns=["config.json", "model.safetensors", "*.md"]))
     except Exception as e:  # noqa: BLE001 - network, authentication or missing repository: all end here
@@ -81,8 +86,6 @@ def _resolve_source(name_or_path) -> Path:
 
 def _check_weights(folder: Path, klass, config) -> None:
     """Refuses a weights file that is damaged, or whose tensors do not fit the model its config describes."""
-    from safetensors import SafetensorError, safe_open
-
     file = folder / "model.safetensors"
     if not file.is_file():
         other = [p.name for p in folder.glob("*.bin")] + [p.name for p in folder.glob("*.pt*")]
@@ -121,7 +124,21 @@ def _check_weights(folder: Path, klass, config) -> None:
         )
 
 
-def load_pretrained(name_or_path: str | Path, kind: type | str | None = None):
+def _check_finite(model, folder: Path) -> None:
+    """Refuses a model with NaN or inf weights (what a diverged run saves)."""
+    bad = [
+        name
+        for name, t in model.state_dict().items()
+        if t.is_floating_point() and not torch.isfinite(t).all()
+    ]
+    if bad:
+        raise LDMNISTError(
+            f"{folder / 'model.safetensors'} holds NaN or inf values in {', '.join(bad)}: the model is broken "
+            f"(a diverged training run?). Use other weights."
+        )
+
+
+def load_pretrained(name_or_path: str | Path, kind: type | None = None):
     """Loads a shipped model by name (`"image-vae-32"`), or any saved LD-MNIST model from a folder or Hub id.
 
     Loading is strict: the result is always an `ImageVAE`, `ClassVAE` or `MiddleLayers` whose every weight
@@ -130,7 +147,6 @@ def load_pretrained(name_or_path: str | Path, kind: type | str | None = None):
     Args:
         name_or_path: a name in `PRETRAINED`, a local folder or a Hub repository id (`owner/name`).
         kind (`type`, *optional*): `ImageVAE`, `ClassVAE` or `MiddleLayers`: the class to require.
-            (Their names as strings are accepted too.)
 
     Returns:
         The model, in eval mode.
@@ -143,14 +159,10 @@ def load_pretrained(name_or_path: str | Path, kind: type | str | None = None):
     >>> type(load_pretrained("class-vae-32", ClassVAE)).__name__
     'ClassVAE'
     """
-    import torch
-
-    classes = _model_classes()
-    if isinstance(kind, str):
-        by_name = {k.__name__: k for k in classes.values()}
-        if kind not in by_name:
-            raise LDMNISTError(f"Unknown model kind {kind!r}; use one of {', '.join(by_name)}.")
-        kind = by_name[kind]
+    classes = _BY_MODEL_TYPE
+    if kind is not None and kind not in classes.values():
+        names = ", ".join(k.__name__ for k in classes.values())
+        raise LDMNISTError(f"Unknown model kind {kind!r}; pass one of the classes {names} (not its name).")
     folder = _resolve_source(name_or_path)
     config_file = folder / "config.json"
     config_dict = read_json(
@@ -176,14 +188,5 @@ def load_pretrained(name_or_path: str | Path, kind: type | str | None = None):
     left = {k: sorted(v) for k, v in info.items() if k != "error_msgs" and v}
     if left:  # _check_weights should have caught these; never return a partly random model
         raise LDMNISTError(f"{folder}: weights did not load cleanly: {left}.")
-    bad = [
-        name
-        for name, t in model.state_dict().items()
-        if t.is_floating_point() and not torch.isfinite(t).all()
-    ]
-    if bad:
-        raise LDMNISTError(
-            f"{folder / 'model.safetensors'} holds NaN or inf values in {', '.join(bad)}: the model is broken "
-            f"(a diverged training run?). Use other weights."
-        )
+    _check_finite(model, folder)
     return model.eval()
