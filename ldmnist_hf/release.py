@@ -75,7 +75,7 @@ def _eval_results(kind: str, metrics: dict) -> list[EvalResult]:
 
 
 def render_model_card(
-    kind: str, config: dict, metrics: dict, summary: dict, repos: dict | None = None
+    kind: str, config: dict, metrics: dict, summary: dict, repos: dict | None = None, suffix: str = ""
 ) -> str:
     """A model card from `evaluate_run`'s figures, with `model-index` results (template `cards/model_card.md`).
 
@@ -85,12 +85,14 @@ def render_model_card(
             and the training run's summary.
         repos (`dict`, *optional*): Hub repository ids (keys `dataset`, `metric`, `image_vae`,
             `class_vae`, `middle_layers`) for a card published on the Hub; `None` for the shipped folders.
+        suffix (`str`, defaults to `""`): the shipped folder's model-set suffix (`"-reference"`), so that
+            the card's snippet loads this folder.
 
     Returns:
         The card's text (YAML front matter + Markdown).
     """
     L = config["latent_dim"]
-    shipped_name = f"{MODEL_DIRS[kind]}-{L}"
+    shipped_name = f"{MODEL_DIRS[kind]}-{L}{suffix}"
     data = ModelCardData(
         model_name=repos[kind].split("/")[-1] if repos else f"ldmnist-{shipped_name}",
         license="mit",
@@ -111,6 +113,7 @@ def render_model_card(
         pub=ref["published"],
         run=with_older_defaults(summary["args"]),
         train_seconds=summary["train_seconds_this_session"],
+        first_epoch=summary.get("first_epoch_this_session", 1),  # runs before it was recorded: not resumed
         shipped_name=shipped_name,
         repos=repos,
     )
@@ -169,7 +172,7 @@ def _write_models(
     for kind, name in MODEL_DIRS.items():
         model = getattr(models, kind)
         folder = dest / f"{name}-{model.config.latent_dim}{suffix}"
-        card = render_model_card(kind, model.config.to_dict(), metrics, summary)
+        card = render_model_card(kind, model.config.to_dict(), metrics, summary, suffix=suffix)
         if with_weights:
             with atomic_dir(folder, overwrite=True, marker="config.json") as tmp, without_code(model):
                 model.save_pretrained(tmp)

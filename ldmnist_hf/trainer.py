@@ -234,7 +234,7 @@ def _run_epochs(
     return last, train_time, None
 
 
-def _finish(s: _Session, out: Path, last: dict, train_time: float) -> dict:
+def _finish(s: _Session, out: Path, last: dict, train_time: float, start_epoch: int) -> dict:
     """Saves the trained models and writes `summary.json`; returns the summary."""
     stds = latent_std(s.models.image_vae, s.data[0], seed=s.args.seed)
     with atomic_dir(out / "models", overwrite=True, marker=tuple(MODEL_DIRS.values())) as tmp:
@@ -242,6 +242,7 @@ def _finish(s: _Session, out: Path, last: dict, train_time: float) -> dict:
     summary = {
         "args": dataclasses.asdict(s.args),
         "train_seconds_this_session": round(train_time, 1),
+        "first_epoch_this_session": start_epoch + 1,  # > 1 after --resume: the seconds cover this session only
         "final": last,
         "image_latent_std": [round(float(v), 4) for v in stds],
         "informative_components": informative_components(stds),
@@ -286,4 +287,4 @@ def train(
     if stopped is not None:
         log(f"Stopped after epoch {stopped}; continue with --resume.")
         return {"final": last, "stopped_after": stopped}
-    return _finish(session, out, last, train_time)
+    return _finish(session, out, last, train_time, start_epoch)

@@ -138,3 +138,13 @@ def test_card_states_the_dropout_batchnorm_mode_of_old_and_new_runs(recorded, te
     config = json.loads((PRETRAINED_DIR / "class-vae-32" / "config.json").read_text())
     card = render_model_card("class_vae", config, EVALUATION["metrics"], summary)
     assert f"Dropout and BatchNorm {text}" in card
+
+
+def test_shipped_cards_load_their_own_folder():
+    """Each shipped card's snippet names its own folder (the reference set's cards once named the default's)."""
+    from ldmnist_hf.loading import PRETRAINED_DIR
+
+    cards = sorted(PRETRAINED_DIR.glob("*/README.md"))
+    assert len(cards) == 6
+    for card in cards:
+        assert f'pretrained_path("{card.parent.name}")' in card.read_text(), card
