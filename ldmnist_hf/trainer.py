@@ -242,7 +242,8 @@ def _finish(s: _Session, out: Path, last: dict, train_time: float, start_epoch: 
     summary = {
         "args": dataclasses.asdict(s.args),
         "train_seconds_this_session": round(train_time, 1),
-        "first_epoch_this_session": start_epoch + 1,  # > 1 after --resume: the seconds cover this session only
+        "first_epoch_this_session": start_epoch
+        + 1,  # > 1 after --resume: the seconds cover this session only
         "final": last,
         "image_latent_std": [round(float(v), 4) for v in stds],
         "informative_components": informative_components(stds),
