@@ -274,7 +274,7 @@ def plan_repos(ids: dict[str, str]) -> list[Repo]:
     ]
 
 
-def _export_model(folder: Path, model, weights: Path, evaluation: dict, kind: str, ids: dict) -> None:
+def _export_model(folder: Path, kind: str, model, weights: Path, evaluation: dict, ids: dict) -> None:
     """A model repo: config.json with auto_map and the modeling code, the weights, the card."""
     model.save_pretrained(folder)
     # The weights byte for byte as they were loaded: the file the dataset's build record names.
@@ -317,14 +317,8 @@ def export(
     output_dir = Path(output_dir)
     with atomic_dir(output_dir, overwrite=overwrite) as tmp:
         for repo in repos[:3]:
-            _export_model(
-                tmp / repo.folder,
-                models[repo.role],
-                weights[repo.role],
-                evaluations[repo.role],
-                repo.role,
-                ids,
-            )
+            k = repo.role
+            _export_model(tmp / repo.folder, k, models[k], weights[k], evaluations[k], ids)
         if dataset is None:
             dataset = build_dataset(
                 tmp / ".build", image_vae=str(image_vae), class_vae=str(class_vae), mnist_source=mnist_source
