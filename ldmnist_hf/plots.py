@@ -1,19 +1,11 @@
-"""Figures of LD-MNIST. Each takes an optional `ax`/`fig`, returns the figure and never calls `show()`."""
+"""Figures of LD-MNIST. Each takes an optional `ax`/`fig`, returns a matplotlib `Figure`, no `show()`."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
+from matplotlib.figure import Figure  # not pyplot: no global figure state, no GUI backend to pick
 
 
 def _tick(v: float) -> str:
@@ -22,8 +14,7 @@ def _tick(v: float) -> str:
 
 def plot_histogram(values: np.ndarray, title: str, ax=None, bins: int = 120):
     """Histogram of all components pooled, with the standard normal density drawn over it."""
-    plt = _plt()
-    fig = ax.figure if ax is not None else plt.figure(figsize=(6, 4))
+    fig = ax.figure if ax is not None else Figure(figsize=(6, 4))
     ax = ax or fig.add_subplot()
     v = np.asarray(values, np.float64).ravel()
     ax.hist(v, bins=bins, range=(-5, 5), density=True, color="tab:blue", alpha=0.7, label="all components")
@@ -39,9 +30,8 @@ def plot_histogram(values: np.ndarray, title: str, ax=None, bins: int = 120):
 
 def plot_image_grid(rows: list[np.ndarray], row_titles: list[str], title: str, fig=None):
     """Rows of 28x28 images, each row with a label on its left."""
-    plt = _plt()
     n_rows, n_cols = len(rows), len(rows[0])
-    fig = fig or plt.figure(figsize=(n_cols * 0.9, n_rows * 1.0 + 0.5))
+    fig = fig or Figure(figsize=(n_cols * 0.9, n_rows * 1.0 + 0.5))
     axes = fig.subplots(n_rows, n_cols, squeeze=False)
     for r, (images, name) in enumerate(zip(rows, row_titles)):
         for c in range(n_cols):
@@ -57,9 +47,8 @@ def plot_image_grid(rows: list[np.ndarray], row_titles: list[str], title: str, f
 
 def plot_manifold(images: np.ndarray, values: np.ndarray, components: tuple[int, int], fig=None):
     """Decoded images on a grid over two latent components: `images` `(n, n, 28, 28)`, `values` `(n,)`."""
-    plt = _plt()
     n = len(values)
-    fig = fig or plt.figure(figsize=(7, 7))
+    fig = fig or Figure(figsize=(7, 7))
     ax = fig.add_subplot()
     canvas = np.ones((n * 28, n * 28))
     for i in range(n):
@@ -79,8 +68,7 @@ def plot_manifold(images: np.ndarray, values: np.ndarray, components: tuple[int,
 
 def plot_importance(importance: np.ndarray, std: np.ndarray, threshold: float, ax=None):
     """Bar plot of each component's effect on the decoded image, coloured by whether it counts."""
-    plt = _plt()
-    fig = ax.figure if ax is not None else plt.figure(figsize=(10, 4))
+    fig = ax.figure if ax is not None else Figure(figsize=(10, 4))
     ax = ax or fig.add_subplot()
     idx = np.arange(len(importance))
     matters = importance >= threshold
@@ -102,9 +90,8 @@ def plot_importance(importance: np.ndarray, std: np.ndarray, threshold: float, a
 
 def plot_component_sweep(images: np.ndarray, values: np.ndarray, std: np.ndarray, important=None, fig=None):
     """Each component swept on its own: `images` `(L, n, 28, 28)`, one column per component, one row per value."""
-    plt = _plt()
     n_comp, n = images.shape[:2]
-    fig = fig or plt.figure(figsize=(max(8, n_comp * 0.42), n * 0.42 + 1.6))
+    fig = fig or Figure(figsize=(max(8, n_comp * 0.42), n * 0.42 + 1.6))
     ax = fig.add_subplot()
     canvas = images.transpose(1, 2, 0, 3).reshape(n * 28, n_comp * 28)  # rows: values, columns: components
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, extent=(0, n_comp, n, 0))

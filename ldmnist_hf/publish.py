@@ -24,11 +24,23 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
+from huggingface_hub import HfApi, SpaceCard, SpaceCardData, constants, get_token, hf_hub_download
+from huggingface_hub.utils import (
+    DEFAULT_IGNORE_PATTERNS,
+    HFValidationError,
+    filter_repo_objects,
+    validate_repo_id,
+)
+
+from . import METRIC_PATH
+from .builder import build_dataset, latent_statistics, render_card
+from .loading import MODEL_CLASSES, PRETRAINED, load_pretrained, pretrained_path
+from .readers import load_latents, read_build_info
+from .release import render_model_card
 from .training_args import MODEL_DIRS
-from .utils import LDMNISTError, atomic_dir, log, sha256_file
+from .utils import LDMNISTError, atomic_dir, log, replace_block, sha256_file
 
 KINDS = ("image_vae", "class_vae", "middle_layers")
-KIND_NAMES = MODEL_DIRS
 MANIFEST = "ldmnist_export.json"
 DATASET_NAME = METRIC_NAME = "ldmnist"
 # What each repo must hold for `push` to accept it (beyond what the manifest lists).
@@ -60,8 +72,6 @@ class Repo:
 
 def check_namespace(namespace: str) -> str:
     """The namespace, if it can own Hub repositories (a user or organisation name); else a clear error."""
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
-
     ok = isinstance(namespace, str) and bool(_NAMESPACE.match(namespace)) and "--" not in namespace
     if ok:
         try:
@@ -91,10 +101,8 @@ def repo_ids(namespace: str, model_names: dict[str, str]) -> dict[str, str]:
 def model_set(name: str) -> dict[str, str]:
     """The shipped names of a model set: `"fast"` (the default: `image-vae-32`, ...) or `"<set>"`, whose
     models are shipped as `image-vae-32-<set>`, ... (adding them to `PRETRAINED` is all it takes)."""
-    from .loading import PRETRAINED
-
     suffix = "" if name == "fast" else f"-{name}"
-    names = {kind: f"{KIND_NAMES[kind]}-32{suffix}" for kind in KINDS}
+    names = {kind: f"{MODEL_DIRS[kind]}-32{suffix}" for kind in KINDS}
     if not all(n in PRETRAINED for n in names.values()):
         sets = ["fast"] + sorted(
             {k[len("image-vae-32-") :] for k in PRETRAINED if k.startswith("image-vae-32-")}
@@ -107,14 +115,10 @@ def model_set(name: str) -> dict[str, str]:
 
 def _weights_file(source) -> Path:
     """The `model.safetensors` behind a shipped name, a folder or a Hub id (downloaded to the cache)."""
-    from .loading import PRETRAINED, pretrained_path
-
     if str(source) in PRETRAINED:
         return pretrained_path(str(source)) / "model.safetensors"
     if Path(source).is_dir():
         return Path(source) / "model.safetensors"
-    from huggingface_hub import hf_hub_download
-
     return Path(hf_hub_download(str(source), "model.safetensors"))
 
 
@@ -148,10 +152,6 @@ def _block(text: str, name: str) -> str | None:
 
 def _export_dataset(dataset_dir: Path, out: Path, repos: dict, weights_sha: dict) -> None:
     """The dataset repo: the built folder's files, a card with the Hub ids, the Hub's `.gitattributes`."""
-    from .builder import latent_statistics, render_card
-    from .readers import load_latents, read_build_info
-    from .utils import replace_block
-
     info = read_build_info(dataset_dir)
     for kind in ("image_vae", "class_vae"):
         built_from = info.get(f"{kind}_sha256")
@@ -167,7 +167,7 @@ def _export_dataset(dataset_dir: Path, out: Path, repos: dict, weights_sha: dict
             f"{dataset_dir} holds no data/*.parquet: is it a folder written by `ldmnist build`?"
         )
     _copy_tree(dataset_dir, out, skip=("README.md", ".gitattributes"))
-    x, y = load_latents(str(dataset_dir), "train")  # a str: datasets may patch `Path` in builder.py
+    x, y = load_latents(dataset_dir, "train")
     info["download_size"] = sum(p.stat().st_size for p in (out / "data").glob("*.parquet"))
     built_card = (dataset_dir / "README.md").read_text()
     card = render_card(info, latent_statistics(x, y), _block(built_card, "benchmark"), repos=repos)
@@ -178,30 +178,62 @@ def _export_dataset(dataset_dir: Path, out: Path, repos: dict, weights_sha: dict
     shutil.copy(Path(__file__).parent / "cards" / "gitattributes", out / ".gitattributes")
 
 
-def render_metric_card(repos: dict | None = None) -> str:
-    """The metric card (evaluate's template) for the Space (`repos` given) or the package's copy."""
-    template = (Path(__file__).parent / "cards" / "metric_card.md").read_text()
+class MetricCard(SpaceCard):
+    """The metric Space's card, as its template renders it.
+
+    `SpaceCard` re-dumps the YAML header when turned into text, which would refold the description that
+    evaluate's metric-card layout writes as a folded block (`>-`); the parsed `data` is the same either way.
+    """
+
+    def __init__(self, content: str, ignore_metadata_errors: bool = False):
+        super().__init__(content, ignore_metadata_errors=ignore_metadata_errors)
+        self.rendered = content
+
+    def __str__(self) -> str:
+        return self.rendered
+
+
+def _metric_card_context(repos: dict | None) -> dict:
+    """What differs between the Space's card (`repos` given: Hub ids) and the package's copy."""
     if repos is None:
-        return template.format(
-            dataset="ldmnist",
-            class_vae_note="here the shipped class VAE, through `ldmnist_hf.load_metric()`",
-            imports="import ldmnist_hf\n",
-            load="metric = ldmnist_hf.load_metric()  # class decoder: the shipped 32-d class VAE",
-            other='ldmnist_hf.load_metric(class_vae="path/or/hub-id")',
-        )
-    return template.format(
-        dataset=repos["dataset"],
-        class_vae_note=f"by default the class VAE [{repos['class_vae']}](https://huggingface.co/{repos['class_vae']})",
-        imports="import evaluate\n",
-        load=f'metric = evaluate.load("{repos["metric"]}")  # class decoder: {repos["class_vae"]}',
-        other=f'evaluate.load("{repos["metric"]}", class_vae="path/or/hub-id")',
+        return {
+            "dataset": DATASET_NAME,
+            "class_vae_note": "here the shipped class VAE, through `ldmnist_hf.load_metric()`",
+            "imports": "import ldmnist_hf",
+            "load": "metric = ldmnist_hf.load_metric()  # class decoder: the shipped 32-d class VAE",
+            "other": 'ldmnist_hf.load_metric(class_vae="path/or/hub-id")',
+        }
+    class_vae, metric = repos["class_vae"], repos["metric"]
+    return {
+        "dataset": repos["dataset"],
+        "class_vae_note": f"by default the class VAE [{class_vae}](https://huggingface.co/{class_vae})",
+        "imports": "import evaluate",
+        "load": f'metric = evaluate.load("{metric}")  # class decoder: {class_vae}',
+        "other": f'evaluate.load("{metric}", class_vae="path/or/hub-id")',
+    }
+
+
+def render_metric_card(repos: dict | None = None) -> str:
+    """The metric card (evaluate's template) for the Space (`repos` given) or the package's copy.
+
+    Args:
+        repos (`dict`, *optional*): the Hub ids by role (`repo_ids`); without them, the card of the
+            package's metric (`ldmnist_hf/metrics/ldmnist/README.md`).
+
+    Returns:
+        `str`: the card, front matter and body, rendered from `cards/metric_card.md` by `SpaceCard`.
+    """
+    context = _metric_card_context(repos)
+    card = MetricCard.from_template(
+        SpaceCardData(sdk="gradio", app_file="app.py", datasets=[context["dataset"]]),
+        template_path=str(Path(__file__).parent / "cards" / "metric_card.md"),
+        **context,
     )
+    return str(card)
 
 
 def _export_metric(out: Path, repos: dict) -> None:
     """The metric Space: the package's metric script with the namespace's class VAE as its default."""
-    from . import METRIC_PATH
-
     script = (Path(METRIC_PATH) / f"{METRIC_NAME}.py").read_text()
     if script.count(_DEFAULT_LINE) != 1:  # the one line that differs; a test keeps it there
         raise LDMNISTError(
@@ -218,6 +250,36 @@ def _export_metric(out: Path, repos: dict) -> None:
         "evaluate>=0.4.3\ndatasets>=4.0\nnumpy>=1.26\nsafetensors>=0.4.3\nhuggingface_hub>=0.26\n"
     )
     (out / "README.md").write_text(render_metric_card(repos))
+
+
+def _model_names(sources: dict, models: dict) -> dict[str, str]:
+    """Each model's repo name: its shipped name, or `<kind name>-<L>` for a folder; one latent size for all."""
+    dims = {kind: m.config.latent_dim for kind, m in models.items()}
+    if len(set(dims.values())) != 1:
+        raise LDMNISTError(f"The models have different latent sizes {dims}; export a set trained together.")
+    L = dims["image_vae"]
+    return {
+        kind: str(src) if str(src) in PRETRAINED else f"{MODEL_DIRS[kind]}-{L}"
+        for kind, src in sources.items()
+    }
+
+
+def plan_repos(ids: dict[str, str]) -> list[Repo]:
+    """The repositories of an export in upload order (models, dataset, metric), from `repo_ids`."""
+    return [
+        *(Repo(kind, ids[kind], "model", f"models/{ids[kind].split('/')[1]}") for kind in KINDS),
+        Repo("dataset", ids["dataset"], "dataset", f"datasets/{DATASET_NAME}"),
+        Repo("metric", ids["metric"], "space", f"spaces/{METRIC_NAME}"),
+    ]
+
+
+def _export_model(folder: Path, kind: str, model, weights: Path, evaluation: dict, ids: dict) -> None:
+    """A model repo: config.json with auto_map and the modeling code, the weights, the card."""
+    model.save_pretrained(folder)
+    # The weights byte for byte as they were loaded: the file the dataset's build record names.
+    shutil.copyfile(weights, folder / "model.safetensors")
+    card = render_model_card(kind, model.config.to_dict(), evaluation["metrics"], evaluation["training"], ids)
+    (folder / "README.md").write_text(card)
 
 
 def export(
@@ -243,40 +305,19 @@ def export(
     Returns:
         The repositories, in upload order (models, dataset, metric).
     """
-    from .builder import build_dataset
-    from .loading import MODEL_CLASSES, PRETRAINED, load_pretrained  # the classes, by kind
-    from .release import render_model_card
-
     check_namespace(namespace)
     sources = {"image_vae": image_vae, "class_vae": class_vae, "middle_layers": middle_layers}
     models = {kind: load_pretrained(src, MODEL_CLASSES[kind]) for kind, src in sources.items()}
-    dims = {kind: m.config.latent_dim for kind, m in models.items()}
-    if len(set(dims.values())) != 1:
-        raise LDMNISTError(f"The models have different latent sizes {dims}; export a set trained together.")
-    L = dims["image_vae"]
-    names = {
-        kind: str(src) if str(src) in PRETRAINED else f"{MODEL_DIRS[kind]}-{L}"
-        for kind, src in sources.items()
-    }
-    ids = repo_ids(namespace, names)
-    repos = [
-        *(Repo(kind, ids[kind], "model", f"models/{ids[kind].split('/')[1]}") for kind in KINDS),
-        Repo("dataset", ids["dataset"], "dataset", f"datasets/{DATASET_NAME}"),
-        Repo("metric", ids["metric"], "space", f"spaces/{METRIC_NAME}"),
-    ]
+    ids = repo_ids(namespace, _model_names(sources, models))
+    repos = plan_repos(ids)
     weights = {kind: _weights_file(src) for kind, src in sources.items()}
     sha = {kind: sha256_file(path) for kind, path in weights.items()}
     evaluations = {kind: _evaluation_for(weights[kind], kind, sha[kind]) for kind in KINDS}
     output_dir = Path(output_dir)
     with atomic_dir(output_dir, overwrite=overwrite) as tmp:
         for repo in repos[:3]:
-            folder, model = tmp / repo.folder, models[repo.role]
-            model.save_pretrained(folder)  # config.json with auto_map, and the modeling code beside it
-            # The weights byte for byte as they were loaded: the file the dataset's build record names.
-            shutil.copyfile(weights[repo.role], folder / "model.safetensors")
-            ev = evaluations[repo.role]
-            card = render_model_card(repo.role, model.config.to_dict(), ev["metrics"], ev["training"], ids)
-            (folder / "README.md").write_text(card)
+            k = repo.role
+            _export_model(tmp / repo.folder, k, models[k], weights[k], evaluations[k], ids)
         if dataset is None:
             dataset = build_dataset(
                 tmp / ".build", image_vae=str(image_vae), class_vae=str(class_vae), mnist_source=mnist_source
@@ -296,10 +337,7 @@ def export(
     return repos
 
 
-def read_export(export_dir: str | Path, namespace: str) -> list[Repo]:
-    """The repositories of an export, after checking it is complete, for `namespace` and not stale."""
-
-    export_dir = Path(export_dir)
+def _read_manifest(export_dir: Path, namespace: str) -> dict:
     path = export_dir / MANIFEST
     if not path.is_file():
         raise LDMNISTError(f"{export_dir} is not an export (no {MANIFEST}): write one with `ldmnist export`.")
@@ -309,31 +347,27 @@ def read_export(export_dir: str | Path, namespace: str) -> list[Repo]:
             f"{export_dir} was exported for namespace {manifest['namespace']!r}, not {namespace!r}: its cards "
             f"name those repositories. Export again with --namespace {namespace}."
         )
-    repos = [Repo(**r) for r in manifest["repos"]]
-    by_role = {r.role: r for r in repos}
-    missing = []
-    for repo in repos:
-        folder = export_dir / repo.folder
-        missing += [
-            f"{repo.folder}/{name}" for name in REQUIRED[repo.repo_type] if not (folder / name).is_file()
-        ]
-        if repo.repo_type == "dataset" and not list(folder.glob("data/*.parquet")):
-            missing.append(f"{repo.folder}/data/*.parquet")
-        if repo.repo_type == "model" and (folder / "config.json").is_file():
-            auto_map = json.loads((folder / "config.json").read_text()).get("auto_map", {})
-            if set(auto_map) != {"AutoConfig", "AutoModel"}:
-                missing.append(f"{repo.folder}/config.json auto_map (AutoConfig, AutoModel)")
-            missing += [
-                f"{repo.folder}/{ref.split('.')[0]}.py"
-                for ref in auto_map.values()
-                if not (folder / f"{ref.split('.')[0]}.py").is_file()
-            ]
-    if set(by_role) != {"dataset", "metric", *KINDS}:
-        missing.append(f"repositories {sorted({'dataset', 'metric', *KINDS} - set(by_role))}")
-    if missing:
-        raise LDMNISTError(
-            f"The export in {export_dir} is incomplete (missing: {', '.join(missing)}); run `ldmnist export` again."
-        )
+    return manifest
+
+
+def _missing_files(export_dir: Path, repo: Repo) -> list[str]:
+    """What one repo's folder lacks for `push` to accept it (relative paths, or what is wrong)."""
+    folder = export_dir / repo.folder
+    missing = [f"{repo.folder}/{name}" for name in REQUIRED[repo.repo_type] if not (folder / name).is_file()]
+    if repo.repo_type == "dataset" and not list(folder.glob("data/*.parquet")):
+        missing.append(f"{repo.folder}/data/*.parquet")
+    if repo.repo_type == "model" and (folder / "config.json").is_file():
+        auto_map = json.loads((folder / "config.json").read_text()).get("auto_map", {})
+        if set(auto_map) != {"AutoConfig", "AutoModel"}:
+            missing.append(f"{repo.folder}/config.json auto_map (AutoConfig, AutoModel)")
+        modules = [ref.split(".")[0] for ref in auto_map.values()]
+        missing += [f"{repo.folder}/{m}.py" for m in modules if not (folder / f"{m}.py").is_file()]
+    return missing
+
+
+def _check_fresh(export_dir: Path, by_role: dict, manifest: dict) -> None:
+    """Each model's weights are those the dataset was built from (middle layers: the manifest's), and the
+    metric defaults to the exported class VAE."""
     record = json.loads((export_dir / by_role["dataset"].folder / "ldmnist_build.json").read_text())
     for kind in KINDS:
         published = sha256_file(export_dir / by_role[kind].folder / "model.safetensors")
@@ -353,13 +387,35 @@ def read_export(export_dir: str | Path, namespace: str) -> list[Repo]:
             f"The metric in {export_dir}/{by_role['metric'].folder} does not default to the class VAE "
             f"{by_role['class_vae'].repo_id}; run `ldmnist export` again."
         )
+
+
+def read_export(export_dir: str | Path, namespace: str) -> list[Repo]:
+    """The repositories of an export, after checking it is complete, for `namespace` and not stale.
+
+    Args:
+        export_dir: a folder written by `ldmnist export`.
+        namespace (`str`): the namespace it must have been exported for.
+
+    Returns:
+        `list[Repo]`: in upload order.
+    """
+    export_dir = Path(export_dir)
+    manifest = _read_manifest(export_dir, namespace)
+    repos = [Repo(**r) for r in manifest["repos"]]
+    by_role = {r.role: r for r in repos}
+    missing = [name for repo in repos for name in _missing_files(export_dir, repo)]
+    if set(by_role) != {"dataset", "metric", *KINDS}:
+        missing.append(f"repositories {sorted({'dataset', 'metric', *KINDS} - set(by_role))}")
+    if missing:
+        raise LDMNISTError(
+            f"The export in {export_dir} is incomplete (missing: {', '.join(missing)}); run `ldmnist export` again."
+        )
+    _check_fresh(export_dir, by_role, manifest)
     return repos
 
 
 def upload_files(folder: str | Path) -> list[tuple[str, int]]:
     """`(path in repo, size in bytes)` of what `upload_folder` sends from `folder`, sorted."""
-    from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
-
     folder = Path(folder)
     paths = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     kept = filter_repo_objects(paths, ignore_patterns=DEFAULT_IGNORE_PATTERNS)
@@ -421,8 +477,6 @@ def push(
     Returns:
         The plan (dry run) or one line per uploaded repository.
     """
-    from huggingface_hub import constants, get_token
-
     check_namespace(namespace)
     endpoint = endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT
     token = None if dry_run else (token or get_token())
@@ -439,8 +493,6 @@ def push(
 
 
 def _push(namespace, export_dir: Path, endpoint: str, token, dry_run: bool, private: bool) -> str:
-    from huggingface_hub import HfApi
-
     repos = read_export(export_dir, namespace)
     if dry_run:
         return plan_text(export_dir, repos)

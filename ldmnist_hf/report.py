@@ -11,9 +11,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
+import torch
 
+from .builder import latent_statistics, load_vaes
+from .mnist import load_mnist
+from .plots import plot_component_sweep, plot_histogram, plot_image_grid, plot_importance, plot_manifold
+from .readers import BUILD_RECORD, load_latents, read_build_info, verify_dataset
 from .reference_2020 import reference_2020
 from .training_args import INFORMATIVE_STD
 from .utils import LDMNISTError, atomic_dir, check_block, check_output_dir, log, replace_block
@@ -35,49 +41,62 @@ def printed_form(stats: dict) -> str:
     return "\n".join(lines)
 
 
+def informative(component_std) -> np.ndarray:
+    """The component stds below `INFORMATIVE_STD`: the components a VAE uses to carry information."""
+    std = np.asarray(component_std)
+    return std[std < INFORMATIVE_STD]
+
+
+def statistics_summary(stats: dict, reference: dict) -> str:
+    """Markdown: the global figures of the train split beside the reference's."""
+    x, y, rx, ry = stats["x"], stats["y"], reference["x"], reference["y"]
+    n = {k: len(informative(v["component_std"])) for k, v in (("x", x), ("y", y), ("rx", rx), ("ry", ry))}
+    return "\n".join(
+        [
+            "| train split | ours | 2020 reference |",
+            "|---|---:|---:|",
+            f"| `x` mean / std | {x['mean']:.4f} / {x['std']:.4f} | {rx['mean']:.4f} / {rx['std']:.4f} |",
+            f"| `y` mean / std | {y['mean']:.4f} / {y['std']:.4f} | {ry['mean']:.4f} / {ry['std']:.4f} |",
+            f"| components of `x` with std < {INFORMATIVE_STD:g} | {n['x']} | {n['rx']} |",
+            f"| components of `y` with std < {INFORMATIVE_STD:g} | {n['y']} | {n['ry']} |",
+            f"| smallest component std of `x` | {min(x['component_std']):.4f} | {min(rx['component_std']):.4f} |",
+        ]
+    )
+
+
+def component_std_table(stats: dict, reference: dict) -> str:
+    """Markdown: the std of every component beside the reference's (same latent size only, else `""`)."""
+    x, y, rx, ry = stats["x"], stats["y"], reference["x"], reference["y"]
+    if len(x["component_std"]) != len(rx["component_std"]):
+        return ""
+    lines = ["| component | x std | x std (2020) | y std | y std (2020) |", "|---:|---:|---:|---:|---:|"]
+    for i in range(len(x["component_std"])):
+        lines.append(
+            f"| {i} | {x['component_std'][i]:.4f} | {rx['component_std'][i]:.4f} | "
+            f"{y['component_std'][i]:.4f} | {ry['component_std'][i]:.4f} |"
+        )
+    lines += [
+        "",
+        "Component numbers are arbitrary in each VAE: compare the distributions of std (how many "
+        "components are informative and how small their std gets), not component by component.",
+    ]
+    return "\n".join(lines)
+
+
 def statistics_comparison(stats: dict, reference: dict) -> str:
     """Markdown: global figures and the per-component std side by side with the reference's."""
-    x, y, rx, ry = stats["x"], stats["y"], reference["x"], reference["y"]
-    below = {
-        k: int((np.asarray(v["component_std"]) < INFORMATIVE_STD).sum())
-        for k, v in (("x", x), ("y", y), ("rx", rx), ("ry", ry))
-    }
-    lines = [
-        "| train split | ours | 2020 reference |",
-        "|---|---:|---:|",
-        f"| `x` mean / std | {x['mean']:.4f} / {x['std']:.4f} | {rx['mean']:.4f} / {rx['std']:.4f} |",
-        f"| `y` mean / std | {y['mean']:.4f} / {y['std']:.4f} | {ry['mean']:.4f} / {ry['std']:.4f} |",
-        f"| components of `x` with std < 0.8 | {below['x']} | {below['rx']} |",
-        f"| components of `y` with std < 0.8 | {below['y']} | {below['ry']} |",
-        f"| smallest component std of `x` | {min(x['component_std']):.4f} | {min(rx['component_std']):.4f} |",
-        "",
-    ]
-    if len(x["component_std"]) == len(rx["component_std"]):
-        lines += ["| component | x std | x std (2020) | y std | y std (2020) |", "|---:|---:|---:|---:|---:|"]
-        for i in range(len(x["component_std"])):
-            lines.append(
-                f"| {i} | {x['component_std'][i]:.4f} | {rx['component_std'][i]:.4f} | "
-                f"{y['component_std'][i]:.4f} | {ry['component_std'][i]:.4f} |"
-            )
-        lines += [
-            "",
-            "Component numbers are arbitrary in each VAE: compare the distributions of std (how many "
-            "components are informative and how small their std gets), not component by component.",
-        ]
-    return "\n".join(lines)
+    summary, table = statistics_summary(stats, reference), component_std_table(stats, reference)
+    return f"{summary}\n\n{table}" if table else summary + "\n"
 
 
 def what_differs(stats: dict, reference: dict) -> str:
     """One paragraph on how the informative components compare with the 2020 dataset's."""
-
-    def informative(d):
-        std = np.asarray(d["component_std"])
-        return std[std < INFORMATIVE_STD]
-
-    x, rx, y, ry = (informative(d) for d in (stats["x"], reference["x"], stats["y"], reference["y"]))
+    x, rx, y, ry = (
+        informative(d["component_std"]) for d in (stats["x"], reference["x"], stats["y"], reference["y"])
+    )
     return (
-        f"What differs: our image VAE uses {len(x)} informative components (std < 0.8) where the 2020 one used "
-        f"{len(rx)}, at the same std level ({x.min():.2f}-{x.max():.2f} here, {rx.min():.2f}-{rx.max():.2f} in 2020: "
+        f"What differs: our image VAE uses {len(x)} informative components (std < {INFORMATIVE_STD:g}) "
+        f"where the 2020 one used {len(rx)}, at the same std level ({x.min():.2f}-{x.max():.2f} here, {rx.min():.2f}-{rx.max():.2f} in 2020: "
         f"the reference sampling parameterisation at work); our class VAE spreads the classes over {len(y)} "
         f"components (2020: {len(ry)}). These counts are properties of the trained VAEs: other runs of the "
         f"fast recipe gave 9 to 11 informative image components (README, Training)."
@@ -85,15 +104,11 @@ def what_differs(stats: dict, reference: dict) -> str:
 
 
 def _quantiles(n: int) -> np.ndarray:
-    from statistics import NormalDist
-
     return np.array([NormalDist().inv_cdf(q) for q in np.linspace(0.05, 0.95, n)], np.float32)
 
 
 def decode_grid(image_vae, components: tuple[int, int], n: int = 9) -> tuple[np.ndarray, np.ndarray]:
     """Decoded images over two components at standard-normal quantiles, others at 0: `(n, n, 28, 28)`."""
-    import torch
-
     values = _quantiles(n)
     L = image_vae.config.latent_dim
     z = torch.zeros(n, n, L)
@@ -106,8 +121,6 @@ def decode_grid(image_vae, components: tuple[int, int], n: int = 9) -> tuple[np.
 
 def decode_sweep(image_vae, n: int = 9) -> tuple[np.ndarray, np.ndarray]:
     """Each component alone at standard-normal quantiles, others at 0: `(latent_dim, n, 28, 28)`."""
-    import torch
-
     values = _quantiles(n)
     L = image_vae.config.latent_dim
     z = torch.zeros(L, n, L)
@@ -126,8 +139,6 @@ def component_importance(image_vae, latents: np.ndarray, deltas=IMPORTANCE_DELTA
     Returns:
         `(L,)` mean absolute pixel change, averaged over the starting points and the deltas.
     """
-    import torch
-
     image_vae.eval()
     z = torch.tensor(latents, dtype=torch.float32)
     out = np.zeros(z.shape[1])
@@ -142,8 +153,127 @@ def component_importance(image_vae, latents: np.ndarray, deltas=IMPORTANCE_DELTA
 
 
 def count_important(importance: np.ndarray, rule: float = IMPORTANCE_RULE) -> tuple[int, float]:
+    """How many components matter (effect >= `rule` x the largest one's), and that threshold."""
     threshold = rule * float(importance.max())
     return int((importance >= threshold).sum()), threshold
+
+
+def _check_components(components: tuple[int, int], latent_dim: int) -> None:
+    for c in components:
+        if not 0 <= c < latent_dim:
+            raise LDMNISTError(
+                f"--components {components[0]} {components[1]}: components must be in 0..{latent_dim - 1}."
+            )
+
+
+def _check_out_dir(out_dir: Path, overwrite: bool) -> None:
+    check_output_dir(out_dir, overwrite, marker=REPORT_RECORD)
+    if (out_dir / BUILD_RECORD).exists():
+        raise LDMNISTError(
+            f"--out {out_dir} is a dataset folder; give a folder for the report (default: DATASET/report)."
+        )
+
+
+def _class_accuracy(class_vae, y: np.ndarray, labels: np.ndarray) -> float:
+    """The share of rows whose latent `y` the class VAE decodes to the row's label."""
+    with torch.no_grad():
+        return float((class_vae.predict(torch.tensor(y)).numpy() == labels).mean())
+
+
+def importance_summary(importance: np.ndarray, std: np.ndarray, n_latents: int) -> dict:
+    """What `importance.json` holds: per-component effects, how many matter, and how that relates to std.
+
+    Args:
+        importance (`np.ndarray` `(L,)`): `component_importance` of each component.
+        std (`np.ndarray` `(L,)`): each component's std over the train split.
+        n_latents (`int`): how many test latents the importance was averaged over.
+    """
+    n_important, threshold = count_important(importance)
+    ranks = np.argsort(np.argsort(importance)), np.argsort(np.argsort(std))
+    return {
+        "per_component": importance.round(6).tolist(),
+        "important_components": n_important,
+        "threshold": threshold,
+        "rule": f"mean |pixel change| >= {IMPORTANCE_RULE} x the largest component's, "
+        f"moving each component by {list(IMPORTANCE_DELTAS)} from {n_latents} test latents",
+        "spearman_importance_vs_std": float(np.corrcoef(*ranks)[0, 1]),
+        "important_and_informative": int(((importance >= threshold) & (std < INFORMATIVE_STD)).sum()),
+        "informative_std": INFORMATIVE_STD,
+    }
+
+
+def analyse_dataset(dataset_dir: Path, image_vae, class_vae, n_importance: int = 1000) -> tuple[dict, dict]:
+    """Computes the report of a dataset folder; writes nothing.
+
+    Args:
+        dataset_dir (`Path`): a folder written by `ldmnist build`.
+        image_vae, class_vae (`ImageVAE`, `ClassVAE`): the models the dataset was built with.
+        n_importance (`int`, defaults to 1000): test latents the importance is averaged over.
+
+    Returns:
+        `(result, arrays)`: `result` is what `make_report` returns (statistics, class VAE accuracies,
+        importance); `arrays` holds the latents and per-component figures the plots are drawn from.
+    """
+    x, y, train_labels = load_latents(dataset_dir, "train", columns=("x", "y", "label"))
+    x_test, y_test, test_labels = load_latents(dataset_dir, "test", columns=("x", "y", "label"))
+    stats = latent_statistics(x, y)
+    importance = component_importance(image_vae, x_test[:n_importance])
+    std = np.asarray(stats["x"]["component_std"])
+    result = {
+        "statistics": stats,
+        "class_vae_accuracy_test": _class_accuracy(class_vae, y_test, test_labels),
+        "class_vae_accuracy_train": _class_accuracy(class_vae, y, train_labels),
+        "importance": importance_summary(importance, std, min(n_importance, len(x_test))),
+    }
+    return result, {"x": x, "y": y, "x_test": x_test, "importance": importance, "std": std}
+
+
+def report_figures(result: dict, arrays: dict, image_vae, components: tuple[int, int], mnist=None) -> dict:
+    """The report's figures by file name (reconstructions only when the MNIST digits are given)."""
+    importance, std, threshold = arrays["importance"], arrays["std"], result["importance"]["threshold"]
+    figures = {
+        "hist_train_x.png": plot_histogram(arrays["x"], "Image latents x (train): all components pooled"),
+        "hist_train_y.png": plot_histogram(arrays["y"], "Class latents y (train): all components pooled"),
+    }
+    if mnist is not None:
+        with torch.no_grad():
+            rec = image_vae.decode(torch.tensor(arrays["x_test"][:12])).sample.numpy()
+        figures["reconstructions.png"] = plot_image_grid(
+            [mnist.test_images[:12], rec],
+            ["test image", "decoded x"],
+            "Image VAE: MNIST test digits (top) and their dataset latents x decoded (bottom)",
+        )
+    grid, values = decode_grid(image_vae, components)
+    figures[f"manifold_{components[0]}_{components[1]}.png"] = plot_manifold(grid, values, components)
+    sweep, _ = decode_sweep(image_vae)
+    figures["manifold_overview.png"] = plot_component_sweep(sweep, values, std, importance >= threshold)
+    figures["importance.png"] = plot_importance(importance, std, threshold)
+    return figures
+
+
+def statistics_markdown(stats: dict, reference: dict) -> str:
+    """`statistics.md`: the comparison tables and both sides in the reference's printed form."""
+    return (
+        f"# LD-MNIST statistics (train split)\n\n{statistics_comparison(stats, reference)}\n\n"
+        f"## In the reference's printed form\n\nOurs:\n\n```\n{printed_form(stats)}\n```\n\n"
+        f"2020 reference:\n\n```\n{printed_form(reference)}\n```\n"
+    )
+
+
+def write_report_files(folder: Path, result: dict, figures: dict, components: tuple[int, int]) -> None:
+    """Writes the figures, `statistics.json/.md`, `importance.json`, `report.json`, `report.md` into `folder`."""
+    stats, reference = result["statistics"], reference_2020()
+    for name, fig in figures.items():
+        fig.savefig(folder / name, dpi=90, bbox_inches="tight")
+    (folder / "statistics.json").write_text(
+        json.dumps({"ours": stats, "reference_2020": reference}, indent=1) + "\n"
+    )
+    (folder / "statistics.md").write_text(statistics_markdown(stats, reference))
+    (folder / "importance.json").write_text(json.dumps(result["importance"], indent=1) + "\n")
+    (folder / REPORT_RECORD).write_text(
+        json.dumps({k: v for k, v in result.items() if k != "statistics"}, indent=1) + "\n"
+    )
+    (folder / "report.md").write_text(report_markdown(result, sorted(figures), components, prefix="") + "\n")
 
 
 def make_report(
@@ -169,112 +299,46 @@ def make_report(
         readme: also fill the report block of this README.md (figures linked relative to it).
         mnist (`MNIST`, *optional*): the digits the dataset was built from, for the reconstructions
             figure (default: `load_mnist()`, when the dataset was built from real MNIST).
+
+    Returns:
+        `dict`: `statistics`, `class_vae_accuracy_test`, `class_vae_accuracy_train`, `importance`.
     """
-    import torch
-
-    from .builder import latent_statistics, load_vaes
-    from .mnist import load_mnist
-    from .plots import plot_component_sweep, plot_histogram, plot_image_grid, plot_importance, plot_manifold
-    from .readers import BUILD_RECORD, load_latents, read_build_info, verify_dataset
-
     dataset_dir = Path(dataset_dir)
     info = read_build_info(dataset_dir)
     verify_dataset(dataset_dir)  # figures of changed data would be wrong without a word
     if readme:
         check_block(readme, "report")
     iv, cv = load_vaes(image_vae or info["image_vae_source"], class_vae or info["class_vae_source"])
-    L = iv.config.latent_dim
-    for c in components:
-        if not 0 <= c < L:
-            raise LDMNISTError(
-                f"--components {components[0]} {components[1]}: components must be in 0..{L - 1}."
-            )
+    _check_components(components, iv.config.latent_dim)
     out_dir = Path(out_dir) if out_dir else dataset_dir / "report"
-    check_output_dir(out_dir, overwrite, marker=REPORT_RECORD)
-    if (out_dir / BUILD_RECORD).exists():
-        raise LDMNISTError(
-            f"--out {out_dir} is a dataset folder; give a folder for the report (default: DATASET/report)."
-        )
-    x, y, train_labels = load_latents(dataset_dir, "train", columns=("x", "y", "label"))
-    x_test, y_test, test_labels = load_latents(dataset_dir, "test", columns=("x", "y", "label"))
-    stats = latent_statistics(x, y)
-    reference = reference_2020()
-
-    with torch.no_grad():
-        class_acc = float((cv.predict(torch.tensor(y_test)).numpy() == test_labels).mean())
-        class_acc_train = float((cv.predict(torch.tensor(y)).numpy() == train_labels).mean())
-    importance = component_importance(iv, x_test[:n_importance])
-    n_important, threshold = count_important(importance)
-    std = np.asarray(stats["x"]["component_std"])
-    corr = float(np.corrcoef(np.argsort(np.argsort(importance)), np.argsort(np.argsort(std)))[0, 1])
-    result = {
-        "statistics": stats,
-        "class_vae_accuracy_test": class_acc,
-        "class_vae_accuracy_train": class_acc_train,
-        "importance": {
-            "per_component": importance.round(6).tolist(),
-            "important_components": n_important,
-            "threshold": threshold,
-            "rule": f"mean |pixel change| >= {IMPORTANCE_RULE} x the largest component's, "
-            f"moving each component by {list(IMPORTANCE_DELTAS)} from {min(n_importance, len(x_test))} test latents",
-            "spearman_importance_vs_std": corr,
-            "important_with_std_below_0.8": int(((importance >= threshold) & (std < INFORMATIVE_STD)).sum()),
-        },
-    }
-
+    _check_out_dir(out_dir, overwrite)
+    result, arrays = analyse_dataset(dataset_dir, iv, cv, n_importance)
+    if mnist is None and info.get("mnist_verified", True):
+        mnist = load_mnist()
+    figures = report_figures(result, arrays, iv, components, mnist)
     with atomic_dir(out_dir, overwrite=overwrite, marker=REPORT_RECORD) as tmp:
-        import matplotlib.pyplot as plt
-
-        figures = {
-            "hist_train_x.png": plot_histogram(x, "Image latents x (train): all components pooled"),
-            "hist_train_y.png": plot_histogram(y, "Class latents y (train): all components pooled"),
-        }
-        if mnist is None and info.get("mnist_verified", True):
-            mnist = load_mnist()
-        if mnist is not None:
-            with torch.no_grad():
-                rec = iv.decode(torch.tensor(x_test[:12])).sample.numpy()
-            figures["reconstructions.png"] = plot_image_grid(
-                [mnist.test_images[:12], rec],
-                ["test image", "decoded x"],
-                "Image VAE: MNIST test digits (top) and their dataset latents x decoded (bottom)",
-            )
-        grid, values = decode_grid(iv, components)
-        figures[f"manifold_{components[0]}_{components[1]}.png"] = plot_manifold(grid, values, components)
-        sweep, _ = decode_sweep(iv)
-        figures["manifold_overview.png"] = plot_component_sweep(sweep, values, std, importance >= threshold)
-        figures["importance.png"] = plot_importance(importance, std, threshold)
-        for name, fig in figures.items():
-            fig.savefig(tmp / name, dpi=90, bbox_inches="tight")
-            plt.close(fig)
-        (tmp / "statistics.json").write_text(
-            json.dumps({"ours": stats, "reference_2020": reference}, indent=1) + "\n"
-        )
-        (tmp / "statistics.md").write_text(
-            f"# LD-MNIST statistics (train split)\n\n{statistics_comparison(stats, reference)}\n\n"
-            f"## In the reference's printed form\n\nOurs:\n\n```\n{printed_form(stats)}\n```\n\n"
-            f"2020 reference:\n\n```\n{printed_form(reference)}\n```\n"
-        )
-        (tmp / "importance.json").write_text(json.dumps(result["importance"], indent=1) + "\n")
-        (tmp / REPORT_RECORD).write_text(
-            json.dumps({k: v for k, v in result.items() if k != "statistics"}, indent=1) + "\n"
-        )
-        (tmp / "report.md").write_text(report_markdown(result, sorted(figures), components, prefix="") + "\n")
-    if out_dir.resolve().is_relative_to(dataset_dir.resolve()):  # the card links only to files it ships with
-        rel = os.path.relpath(out_dir, dataset_dir)
-        block = report_markdown(result, sorted(figures), components, rel + "/")
-        replace_block(dataset_dir / "README.md", "report", block)
-    if readme:
-        rel = os.path.relpath(out_dir, Path(readme).parent)
-        replace_block(readme, "report", report_markdown(result, sorted(figures), components, rel + "/"))
+        write_report_files(tmp, result, figures, components)
+    fill_report_blocks(result, sorted(figures), components, out_dir, dataset_dir, readme)
     log(f"Wrote the report to {out_dir}")
     return result
 
 
+def fill_report_blocks(
+    result: dict, figures: list[str], components: tuple[int, int], out_dir: Path, dataset_dir: Path, readme
+) -> None:
+    """Fills the report block of the dataset card (when the report lies inside the dataset folder: the
+    card links only to files it ships with) and of `readme`, with figure links relative to each."""
+    targets = [Path(readme)] if readme else []
+    if out_dir.resolve().is_relative_to(dataset_dir.resolve()):
+        targets.insert(0, dataset_dir / "README.md")
+    for target in targets:
+        prefix = os.path.relpath(out_dir, target.parent) + "/"
+        replace_block(target, "report", report_markdown(result, figures, components, prefix))
+
+
 def report_markdown(result: dict, figures: list[str], components: tuple[int, int], prefix: str) -> str:
-    imp = result["importance"]
-    stats = result["statistics"]
-    reference = reference_2020()
+    """A card's report block: class VAE accuracy, statistics, importance, figures linked under `prefix`."""
+    imp, stats, reference = result["importance"], result["statistics"], reference_2020()
     i, j = components
     lines = [
         f"Class VAE: the class decoded from the dataset's sampled `y` matches the label in "
@@ -282,7 +346,7 @@ def report_markdown(result: dict, figures: list[str], components: tuple[int, int
         f"{100 * result['class_vae_accuracy_train']:.2f} % of train rows (2020 reference: "
         f"{100 * reference['published']['class_vae_accuracy']:.2f} %).",
         "",
-        statistics_comparison(stats, reference).split("\n\n| component")[0],
+        statistics_summary(stats, reference),
         "",
         what_differs(stats, reference),
         "",
@@ -295,9 +359,9 @@ def report_markdown(result: dict, figures: list[str], components: tuple[int, int
     lines += [
         f"**Component importance.** {imp['important_components']} of {len(imp['per_component'])} components "
         f"change the decoded image noticeably (rule: {imp['rule']}); the 2020 reference estimated "
-        f'"{reference["published"]["important_components"]}". {imp["important_with_std_below_0.8"]} of them have std below 0.8; the rank '
-        f"correlation between importance and std is {imp['spearman_importance_vs_std']:.2f} (informative "
-        f"components have lower std).",
+        f'"{reference["published"]["important_components"]}". {imp["important_and_informative"]} of them have '
+        f"std below {imp['informative_std']:g}; the rank correlation between importance and std is "
+        f"{imp['spearman_importance_vs_std']:.2f} (informative components have lower std).",
         "",
         f"![importance]({prefix}importance.png)",
         "",

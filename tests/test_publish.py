@@ -173,6 +173,11 @@ def test_metric_card_follows_evaluate_template(exported):
     )
     assert front["sdk"] == "gradio" and front["app_file"] == "app.py"
     assert front["tags"] == ["evaluate", "metric"] and front["datasets"] == [IDS["dataset"]]
+    # the Hub's own parser reads the same header (the card is rendered through huggingface_hub's SpaceCard)
+    from huggingface_hub import SpaceCard
+
+    data = SpaceCard(text).data
+    assert data.sdk == "gradio" and data.app_file == "app.py" and data.datasets == [IDS["dataset"]]
     sections = re.findall(r"^#+ (.+)$", text, flags=re.M)
     for section in (
         "Metric Description",

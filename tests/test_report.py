@@ -80,6 +80,10 @@ def test_report_files_and_numbers(small_dataset, tmp_path):
     assert np.allclose(stats["x"]["component_std"], x.astype(np.float64).std(0))
     assert np.allclose(stats["y"]["component_mean"], y.astype(np.float64).mean(0))
     assert result["importance"]["important_components"] == 2
+    # the threshold is stored beside the count that used it, not baked into the key
+    saved = json.loads((tmp_path / "rep" / "importance.json").read_text())
+    assert saved["informative_std"] == 0.8 and "important_and_informative" in saved
+    assert 0 <= saved["important_and_informative"] <= 2
     make_report(folder, components=(1, 4), mnist=mnist, n_importance=20)
     card = (folder / "README.md").read_text()
     assert "![importance](report/importance.png)" in card and (folder / "report" / "importance.png").exists()
