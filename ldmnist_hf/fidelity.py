@@ -9,14 +9,14 @@ its `benchmark.json` (`ldmnist benchmark`). `fidelity_table` computes, `fidelity
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from .readers import load_latents, verify_dataset
 from .reference_2020 import reference_2020
-from .utils import LDMNISTError
+from .training_args import INFORMATIVE_STD
+from .utils import read_json
 
 # Why a row may differ between the columns: one line each, shown under the table.
 WHY = {
@@ -36,14 +36,12 @@ WHY = {
 def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
     """One column's figures: the models' evaluation and the dataset's statistics and benchmark rows."""
     evaluation_file, dataset_dir = Path(evaluation_file), Path(dataset_dir)
-    try:
-        metrics = json.loads(evaluation_file.read_text())["metrics"]
-        bench = json.loads((dataset_dir / "benchmark.json").read_text())
-    except FileNotFoundError as e:
-        raise LDMNISTError(
-            f"{e.filename} is missing: run `ldmnist release` for the models and `ldmnist benchmark` "
-            f"for the dataset first."
-        ) from e
+    first = "run `ldmnist release` for the models and `ldmnist benchmark` for the dataset first."
+    metrics = read_json(evaluation_file, fix=first, missing=f"{evaluation_file} is missing: {first}")[
+        "metrics"
+    ]
+    bench_file = dataset_dir / "benchmark.json"
+    bench = read_json(bench_file, fix=first, missing=f"{bench_file} is missing: {first}")
     verify_dataset(dataset_dir)
     x, y = load_latents(dataset_dir, "train")
     rows = {r["key"]: r for r in bench["rows"]}
@@ -112,8 +110,8 @@ def _cell(column: dict, key: str) -> str:
 ROWS = [
     ("class", "class VAE: class from a sampled latent, test set", "class"),
     ("joint", "joint accuracy: image encoder -> middle layers -> class decoder", "joint"),
-    ("x_components", "image latent components with std < 0.8", "components"),
-    ("y_components", "class latent components with std < 0.8", "components"),
+    ("x_components", f"image latent components with std < {INFORMATIVE_STD}", "components"),
+    ("y_components", f"class latent components with std < {INFORMATIVE_STD}", "components"),
     ("x", "`x` mean / std (train split)", "stats"),
     ("y", "`y` mean / std (train split)", "stats"),
     ("linear", "benchmark: linear regression, MSE / reconstructed accuracy", "benchmark"),
