@@ -36,6 +36,9 @@ class _BCEWithLogitsMean(torch.autograd.Function):
     def forward(ctx, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(logits, target)
         rows = _row_blocks(logits)
+        if len(logits) <= rows:  # one block (a small batch): no buffer, no loop
+            flat_l, flat_t = logits.reshape(-1), target.reshape(-1)
+            return (F.softplus(flat_l).sum() - torch.dot(flat_l, flat_t)) / flat_l.numel()
         buffer = logits.new_empty((min(rows, logits.shape[0]), *logits.shape[1:]))
         parts = []
         for lg, tg in zip(logits.split(rows), target.split(rows)):
@@ -46,8 +49,10 @@ class _BCEWithLogitsMean(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         logits, target = ctx.saved_tensors
-        grad_logits = torch.empty_like(logits)
         scale = grad / logits.numel()
+        if len(logits) <= _row_blocks(logits):
+            return torch.sigmoid(logits).sub_(target).mul_(scale), None
+        grad_logits = torch.empty_like(logits)
         for lg, tg, g in zip(*(x.split(_row_blocks(logits)) for x in (logits, target, grad_logits))):
             torch.sigmoid(lg, out=g).sub_(tg).mul_(scale)
         return grad_logits, None
