@@ -12,7 +12,8 @@ import json
 import os
 import sys
 
-from .utils import LDMNISTError
+from .training_args import LDMNISTTrainingArguments  # torch-free: the train options come from its fields
+from .utils import LDMNISTError, check_block, replace_block
 
 
 def _quiet_hf() -> None:
@@ -36,7 +37,7 @@ def cmd_train(args) -> None:
     from .trainer import train
 
     _quiet_hf()
-    targs = _dataclass_from_args(_training_args_class(), args)
+    targs = _dataclass_from_args(LDMNISTTrainingArguments, args)
     mnist = None
     if args.mnist_source != "auto":
         from .mnist import load_mnist
@@ -90,7 +91,6 @@ def cmd_release(args) -> None:
 
 def cmd_benchmark(args) -> None:
     from .benchmark import benchmark_markdown, run_benchmark, write_benchmark
-    from .utils import check_block
 
     _quiet_hf()
     # Where the table goes is checked before the minutes of training baselines.
@@ -111,7 +111,6 @@ def cmd_benchmark(args) -> None:
 def cmd_fidelity(args) -> None:
     from .fidelity import fidelity_markdown, fidelity_table
     from .loading import PRETRAINED_DIR
-    from .utils import check_block, replace_block
 
     targets = [t for t in (args.card, args.readme) if t]
     for target in targets:  # before any work: every block must be there
@@ -186,12 +185,6 @@ def cmd_push(args) -> None:
             **({} if args.export_dir else {"dataset": args.dataset, **_model_sources(args)}),
         )
     )
-
-
-def _training_args_class():
-    from .training_args import LDMNISTTrainingArguments  # torch-free: the options come from its fields
-
-    return LDMNISTTrainingArguments
 
 
 def _add_dataclass_arguments(parser: argparse.ArgumentParser, cls) -> None:
@@ -285,7 +278,7 @@ def _add_train(sub) -> None:
             "ldmnist train --output-dir runs/ref --resume            # continue a stopped run",
         ],
     )
-    _add_dataclass_arguments(s, _training_args_class())
+    _add_dataclass_arguments(s, LDMNISTTrainingArguments)
     s.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint")
     s.add_argument(
         "--overwrite",
