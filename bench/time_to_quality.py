@@ -40,6 +40,7 @@ from ldmnist_hf.training import (  # noqa: E402
     train_epoch,
 )
 from ldmnist_hf.training_args import QUALITY_BAR, LDMNISTTrainingArguments  # noqa: E402
+from ldmnist_hf.utils import retain_freed_memory  # noqa: E402
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
 from train_step import matmul_gflops  # noqa: E402
@@ -49,6 +50,7 @@ def main() -> None:
     (args,) = HfArgumentParser(LDMNISTTrainingArguments).parse_args_into_dataclasses(
         args=["--output_dir", "/dev/null", *sys.argv[1:]]
     )
+    retain_freed_memory()  # as `ldmnist train` does on CPU
     mnist = load_mnist()
     torch.manual_seed(args.seed)
     models = JointModels.new(args).to(args.device)

@@ -26,6 +26,7 @@ from ldmnist_hf.training import (
     train_epoch,
 )
 from ldmnist_hf.training_args import LDMNISTTrainingArguments
+from ldmnist_hf.utils import retain_freed_memory
 
 
 def matmul_gflops(n: int = 4096, repeats: int = 3) -> float:
@@ -61,6 +62,7 @@ def main() -> None:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = p.parse_args()
 
+    retain_freed_memory()  # as `ldmnist train` does on CPU
     mnist = load_mnist()
     targs = LDMNISTTrainingArguments(
         output_dir="/dev/null", recipe="reference", batch_size=args.batch_size, device=args.device

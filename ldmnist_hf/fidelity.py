@@ -15,7 +15,7 @@ import numpy as np
 
 from .readers import load_latents, verify_dataset
 from .reference_2020 import reference_2020
-from .training_args import INFORMATIVE_STD
+from .training_args import INFORMATIVE_STD, with_older_metrics
 from .utils import read_json
 
 # Why a row may differ between the columns: one line each, shown under the table.
@@ -40,6 +40,7 @@ def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
     metrics = read_json(evaluation_file, fix=first, missing=f"{evaluation_file} is missing: {first}")[
         "metrics"
     ]
+    metrics = with_older_metrics(metrics)
     bench_file = dataset_dir / "benchmark.json"
     bench = read_json(bench_file, fix=first, missing=f"{bench_file} is missing: {first}")
     verify_dataset(dataset_dir)

@@ -8,7 +8,6 @@ model.safetensors, README.md model card), so `huggingface-cli upload` / `push_to
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import torch
@@ -18,7 +17,7 @@ from safetensors import SafetensorError, safe_open
 from .modeling_class_vae import ClassVAE
 from .modeling_image_vae import ImageVAE
 from .modeling_middle_layers import MiddleLayers
-from .utils import LDMNISTError, read_json
+from .utils import REPO_ID, LDMNISTError, read_json
 
 # The three models by attribute name (`JointModels`, `evaluation.json`, `MODEL_DIRS`).
 MODEL_CLASSES = {"image_vae": ImageVAE, "class_vae": ClassVAE, "middle_layers": MiddleLayers}
@@ -53,7 +52,6 @@ def pretrained_path(name: str) -> Path:
 
 
 # A Hub repository id: "owner/name" (no "..", no spaces); anything else is a local path or a shipped name.
-_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 
 
 def _resolve_source(name_or_path) -> Path:
@@ -69,7 +67,7 @@ def _resolve_source(name_or_path) -> Path:
             )
         return path
     shipped = ", ".join(PRETRAINED)
-    if not _REPO_ID.fullmatch(text) or ".." in text or text.startswith((".", "/", "~")):
+    if not REPO_ID.fullmatch(text) or ".." in text or text.startswith((".", "/", "~")):
         raise LDMNISTError(
             f"No model {text!r}: not a shipped name ({shipped}) and no such folder. "
             f"Give a shipped name, a folder written by `save_pretrained`/`ldmnist release`, or a Hub id owner/name."

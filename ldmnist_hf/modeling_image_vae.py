@@ -100,10 +100,9 @@ class ImageVAE(LDMNISTPreTrainedModel):
 
         `fold_batch_norm`: see `forward_loss`.
         """
-        h, norm = self._run(
-            self.encoder, pixels, fold_batch_norm
-        )  # (B, hidden) before the last BatchNorm `norm`, if folded
-        mean, log_var = _dense(self.mean_head, h, norm), _dense(self.log_var_head, h, norm)
+        # (B, hidden), and the last BatchNorm's affine map when it is folded into the heads
+        h, affine = self._run(self.encoder, pixels, fold_batch_norm)
+        mean, log_var = _dense(self.mean_head, h, affine), _dense(self.log_var_head, h, affine)
         return DiagonalGaussian(mean, log_var, self.config.sampling)
 
     def forward_loss(
@@ -116,7 +115,7 @@ class ImageVAE(LDMNISTPreTrainedModel):
                 (see `prepare_pixels`).
             noise (`torch.FloatTensor` of shape `(batch, latent_dim)`, *optional*): standard normal noise
                 for the posterior sample; `None` decodes the posterior mean.
-            fold_batch_norm (`bool`, defaults to `False`): in inference mode, fold each BatchNorm into the next
+            fold_batch_norm (`bool`, defaults to `False`): in eval mode (`model.eval()`), fold each BatchNorm into the next
                 Linear (fewer passes over the activations; equal up to float rounding). The training step
                 uses it.
 
@@ -126,7 +125,8 @@ class ImageVAE(LDMNISTPreTrainedModel):
         """
         posterior = self.posterior(pixels, fold_batch_norm)
         z = posterior.mode() if noise is None else posterior.sample(noise=noise)
-        logits, _ = self._run(self.decoder, z, fold_batch_norm)  # (B, S*S)
+        logits, affine = self._run(self.decoder, z, fold_batch_norm)  # (B, S*S)
+        assert affine is None  # the decoder ends with a Linear
         # Mean binary cross-entropy over pixels, computed from logits (stable, few passes over (B, S*S)).
         rec = bce_with_logits_mean(logits, pixels)
         kl = posterior.kl().mean()

@@ -53,10 +53,12 @@ class MiddleLayers(LDMNISTPreTrainedModel):
     def transform(self, latents: torch.Tensor, fold_batch_norm: bool = False) -> torch.Tensor:
         """Tensor-level forward: image latents `(batch, latent_dim)`, already checked -> class latents.
 
-        `fold_batch_norm`: in inference mode, fold each BatchNorm into the next Linear (fewer passes over the
+        `fold_batch_norm`: in eval mode (`model.eval()`), fold each BatchNorm into the next Linear (fewer passes over the
         activations; equal up to float rounding). The training step uses it.
         """
-        return self._run(self.layers, latents, fold_batch_norm)[0]
+        out, affine = self._run(self.layers, latents, fold_batch_norm)
+        assert affine is None  # the layers end with a Linear
+        return out
 
     def forward(self, inputs: torch.Tensor) -> MiddleLayersOutput:
         """Maps `(batch, latent_dim)` image latents to `(batch, latent_dim)` class latents."""

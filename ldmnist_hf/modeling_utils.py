@@ -42,11 +42,14 @@ class _BCEWithLogitsMean(torch.autograd.Function):
         buffer = logits.new_empty((min(rows, logits.shape[0]), *logits.shape[1:]))
         parts = []
         for lg, tg in zip(logits.split(rows), target.split(rows)):
-            softplus = torch._C._nn.softplus(lg, 1, 20, out=buffer[: len(lg)])  # = F.softplus(lg)
+            softplus = torch._C._nn.softplus(
+                lg, 1, 20, out=buffer[: len(lg)]
+            )  # F.softplus(lg) into the buffer (its out= form, torch>=2.4)
             parts.append(softplus.sum() - torch.dot(lg.reshape(-1), tg.reshape(-1)))
         return torch.stack(parts).sum() / logits.numel()
 
     @staticmethod
+    @torch.autograd.function.once_differentiable
     def backward(ctx, grad: torch.Tensor):
         logits, target = ctx.saved_tensors
         scale = grad / logits.numel()
@@ -110,7 +113,7 @@ class _Block(nn.Sequential):
     activation = property(lambda self: self[2 if isinstance(self[0], nn.Dropout) else 1])
 
 
-# An inference-mode BatchNorm is the affine map `x * scale + shift`; carried forward until the next Linear.
+# An eval-mode BatchNorm (running statistics) is the affine map `x * scale + shift`; carried forward until the next Linear.
 _Affine = tuple[torch.Tensor, torch.Tensor]
 
 
@@ -123,7 +126,7 @@ def _dense(linear: nn.Linear, x: torch.Tensor, affine: _Affine | None = None) ->
 
 
 def _run_folded(layers: nn.Sequential, x: torch.Tensor) -> tuple[torch.Tensor, _Affine | None]:
-    """`layers(x)` in inference mode with every BatchNorm folded into the Linear after it.
+    """`layers(x)` in eval mode with every BatchNorm folded into the Linear after it.
 
     The same function as the modules' own forward, without the BatchNorm's passes over the `(batch, width)`
     activations (forward and backward): it only rescales the next Linear's weights. Returns the output and
@@ -137,6 +140,8 @@ def _run_folded(layers: nn.Sequential, x: torch.Tensor) -> tuple[torch.Tensor, _
         elif isinstance(layer, nn.Linear):
             x, affine = _dense(layer, x, affine), None
         elif not isinstance(layer, nn.Dropout):  # an activation (Dropout is the identity here)
+            if affine is not None:  # a BatchNorm not followed by a Linear: apply it here
+                x, affine = torch.addcmul(affine[1], x, affine[0]), None
             x = layer(x)
     return x, affine
 
@@ -151,9 +156,9 @@ class LDMNISTPreTrainedModel(PreTrainedModel):
     ) -> tuple[torch.Tensor, _Affine | None]:
         """`layers(x)`, and the affine map of a trailing BatchNorm still to apply (see `_dense`).
 
-        With `fold_batch_norm` and the layers in inference mode, each BatchNorm is folded into the next
+        With `fold_batch_norm` and the layers in eval mode, each BatchNorm is folded into the next
         Linear: the same function with fewer passes over the activations (the joint training step's default,
-        `--layers inference`), equal to the modules' own forward up to float rounding. Otherwise the modules
+        `--dropout-batchnorm eval`), equal to the modules' own forward up to float rounding. Otherwise the modules
         run as they are (bit-exact, whatever the weights' memory alignment).
         """
         if self.training or not fold_batch_norm:

@@ -37,8 +37,8 @@ from .builder import build_dataset, latent_statistics, render_card
 from .loading import MODEL_CLASSES, PRETRAINED, load_pretrained, pretrained_path
 from .readers import load_latents, read_build_info
 from .release import render_model_card
-from .training_args import MODEL_DIRS
-from .utils import LDMNISTError, atomic_dir, log, replace_block, sha256_file
+from .training_args import MODEL_DIRS, with_older_metrics
+from .utils import LDMNISTError, atomic_dir, log, read_json, replace_block, sha256_file
 
 KINDS = ("image_vae", "class_vae", "middle_layers")
 MANIFEST = "ldmnist_export.json"
@@ -126,9 +126,11 @@ def _evaluation_for(weights: Path, kind: str, sha256: str) -> dict:
     """The `ldmnist release` evaluation (beside the model folder) that measured exactly these weights."""
     candidates = sorted(weights.parent.parent.glob("evaluation*.json"))
     for path in candidates:
-        evaluation = json.loads(path.read_text())
+        evaluation = read_json(path, fix="run `ldmnist release` again for those models.")
+        if not isinstance(evaluation, dict) or "metrics" not in evaluation:
+            continue  # not a release's evaluation
         if evaluation.get("models", {}).get(kind, {}).get("sha256") == sha256:
-            return evaluation
+            return {**evaluation, "metrics": with_older_metrics(evaluation["metrics"])}
     raise LDMNISTError(
         f"No evaluation of the weights in {weights.parent} (looked in "
         f"{', '.join(map(str, candidates)) or f'{weights.parent.parent}/evaluation*.json, none found'}): "

@@ -17,8 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from .loading import _REPO_ID
-from .utils import LDMNISTError, read_json, sha256_file
+from .utils import REPO_ID, LDMNISTError, read_json, sha256_file
 
 LATENT_COLUMNS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
 SPLITS = ("train", "test")
@@ -206,7 +205,7 @@ def _read_parquet_columns(folder: Path, split: str, columns) -> list[np.ndarray]
 def _load_hub_split(text: str, split: str) -> datasets.Dataset:
     """A split of a Hub dataset id, for a `load_latents` argument that is no local folder."""
     folder = Path(text).expanduser()
-    if folder.exists() or not _REPO_ID.fullmatch(text) or ".." in text or text.startswith((".", "/", "~")):
+    if folder.exists() or not REPO_ID.fullmatch(text) or ".." in text or text.startswith((".", "/", "~")):
         raise LDMNISTError(
             f"{text} is not a dataset folder (no such folder); give a folder written by `ldmnist build`."
         )

@@ -24,7 +24,7 @@ from .evaluation import evaluate_models, informative_components, latent_std
 from .mnist import load_mnist
 from .training import JointModels, joint_losses, make_optimizers, make_schedulers, mnist_tensors, train_epoch
 from .training_args import INFORMATIVE_STD, MODEL_DIRS, LDMNISTTrainingArguments, with_older_defaults
-from .utils import LDMNISTError, atomic_dir, atomic_write_text, check_output_dir, log
+from .utils import LDMNISTError, atomic_dir, atomic_write_text, check_output_dir, log, retain_freed_memory
 
 # Settings that may change between a run and its resumption: they do not change the result.
 _RESUMABLE_CHANGES = {"output_dir", "device", "checkpoint_every", "compile"}
@@ -136,6 +136,8 @@ def _setup(args: LDMNISTTrainingArguments, mnist) -> _Session:
     """Fresh models (seeded), their optimizers and schedules, and the data on the device."""
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise LDMNISTError("--device cuda was asked for but CUDA is not available here; use --device cpu.")
+    if torch.device(args.device).type == "cpu":
+        retain_freed_memory()  # process-wide: large step tensors reuse memory instead of faulting in fresh pages
     mnist = mnist if mnist is not None else load_mnist()
     torch.manual_seed(args.seed)  # weight initialisation
     models = JointModels.new(args).to(args.device)
@@ -242,8 +244,8 @@ def _finish(s: _Session, out: Path, last: dict, train_time: float, start_epoch: 
     summary = {
         "args": dataclasses.asdict(s.args),
         "train_seconds_this_session": round(train_time, 1),
-        "first_epoch_this_session": start_epoch
-        + 1,  # > 1 after --resume: the seconds cover this session only
+        # > 1 after --resume: the seconds above cover this session only
+        "first_epoch_this_session": start_epoch + 1,
         "final": last,
         "image_latent_std": [round(float(v), 4) for v in stds],
         "informative_components": informative_components(stds),
@@ -263,6 +265,9 @@ def train(
     overwrite: bool = False,
 ) -> dict:
     """Trains the three models and saves them with `save_pretrained` under `args.output_dir`.
+
+    On CPU it calls `utils.retain_freed_memory()` first: glibc keeps freed memory for the rest of the
+    process instead of returning it to the system (see there).
 
     Args:
         args (`LDMNISTTrainingArguments`): what to train and how.

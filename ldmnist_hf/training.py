@@ -35,7 +35,6 @@ from .modeling_class_vae import ClassVAE
 from .modeling_image_vae import ImageVAE
 from .modeling_middle_layers import MiddleLayers
 from .training_args import MODEL_DIRS, LDMNISTTrainingArguments
-from .utils import retain_freed_memory
 
 
 class JointModels(torch.nn.Module):
@@ -103,7 +102,7 @@ def joint_losses(
             sampling noise in its gradient (the tiny class VAE converges faster; the cost is negligible).
         classification_to_vaes: whether the classification loss also trains the image encoder and the
             class decoder (the reference: yes).
-        fold_batch_norm: inference-mode BatchNorm folded into the next Linear (see `ImageVAE.forward_loss`);
+        fold_batch_norm: eval-mode BatchNorm folded into the next Linear (see `ImageVAE.forward_loss`);
             the training loop sets it, evaluation keeps the models' exact forward.
     """
     iv, cv, ml = models.image_vae, models.class_vae, models.middle_layers
@@ -209,8 +208,6 @@ def train_epoch(
     can be replayed. `step` is `joint_losses` or a compiled version of it.
     """
     step = step or joint_losses
-    if args.device == "cpu":
-        retain_freed_memory()  # large step tensors reuse memory instead of faulting in fresh pages
     n = len(train_x)
     models.train(args.dropout_batchnorm == "train")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(_epoch_seed(args.seed, epoch, 0)))

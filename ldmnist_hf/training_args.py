@@ -64,6 +64,21 @@ def with_older_defaults(saved_args: dict) -> dict:
     return args
 
 
+def with_older_metrics(metrics: dict) -> dict:
+    """Figures recorded by `ldmnist release`, in today's keys.
+
+    Releases made before the keys named what they count wrote `x_components_std_below_0.8` and
+    `y_components_std_below_0.8` (the threshold was always 0.8).
+    """
+    metrics = dict(metrics)
+    for side in ("x", "y"):
+        old = f"{side}_components_std_below_0.8"
+        if old in metrics:
+            metrics.setdefault(f"{side}_informative_components", metrics.pop(old))
+            metrics.setdefault("informative_std", 0.8)
+    return metrics
+
+
 @dataclass
 class LDMNISTTrainingArguments:
     """What `train` does. Fields left `None` take the recipe's value.

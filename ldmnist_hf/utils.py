@@ -15,6 +15,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+# A Hub repository id, `owner/name` (what a path argument is taken for when no such local folder exists).
+REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
+
 
 class LDMNISTError(ValueError):
     """An error a user can fix; the command line prints its message alone and exits with status 1."""
@@ -36,8 +39,10 @@ def retain_freed_memory() -> bool:
     By default glibc returns such blocks to the system (`munmap`, or trimming the heap top), so every step
     pays again for fresh zeroed pages: about 40000 page faults per reference epoch, 15-20 % of its time on a
     2-core machine. With a 32 MiB mmap threshold and a 1 GiB trim threshold the blocks are reused (a few
-    faults per epoch). Process-wide and idempotent; called by the training loop on CPU. Returns whether the
-    settings took (glibc on Linux); elsewhere it does nothing.
+    faults per epoch). Process-wide, for the rest of the process, and idempotent; `trainer.train` calls it
+    on CPU. 32 MiB is the largest mmap threshold glibc accepts on 64-bit: tensors above it (a `(batch, 784)`
+    float32 batch of more than about 10700 rows) are still mapped and unmapped each time. Returns whether
+    the settings took (glibc on Linux); elsewhere it does nothing.
     """
     if not sys.platform.startswith("linux"):
         return False

@@ -148,3 +148,22 @@ def test_shipped_cards_load_their_own_folder():
     assert len(cards) == 6
     for card in cards:
         assert f'pretrained_path("{card.parent.name}")' in card.read_text(), card
+
+
+def test_cards_from_an_older_release_keep_their_component_counts():
+    """Evaluations written before the keys were renamed still give complete cards (not blank cells)."""
+    import json
+
+    from ldmnist_hf.loading import PRETRAINED_DIR
+    from ldmnist_hf.release import render_model_card
+    from ldmnist_hf.training_args import with_older_metrics
+
+    evaluation = json.loads((PRETRAINED_DIR / "evaluation.json").read_text())
+    old = dict(evaluation["metrics"])
+    for side in ("x", "y"):
+        old[f"{side}_components_std_below_0.8"] = old.pop(f"{side}_informative_components")
+    del old["informative_std"]
+    assert with_older_metrics(old) == evaluation["metrics"]
+    config = json.loads((PRETRAINED_DIR / "image-vae-32" / "config.json").read_text())
+    card = render_model_card("image_vae", config, with_older_metrics(old), evaluation["training"])
+    assert "std < 0.8 over the train set (informative ones) | 10 of 32" in card

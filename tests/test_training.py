@@ -177,8 +177,9 @@ def test_class_draws_average_the_class_loss(tmp_path, subset):
 _STEP_LIKE = """if True:
     import resource, sys, torch
     from ldmnist_hf.utils import retain_freed_memory
-    if sys.argv[1] == "retain":
-        assert retain_freed_memory()
+    if sys.argv[1] == "retain" and not retain_freed_memory():
+        print(-1)  # not glibc
+        sys.exit()
     def faults():  # like a training step: several (10000, 784) tensors alive at once, then all freed
         start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         for _ in range(3):
@@ -191,7 +192,7 @@ _STEP_LIKE = """if True:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a glibc malloc setting")
-def test_training_reuses_freed_memory():
+def test_retain_freed_memory_reuses_step_sized_tensors():
     """Step-sized tensors (31 MB) reuse freed memory instead of faulting in fresh pages each step."""
 
     def faults(mode: str) -> int:
@@ -203,4 +204,7 @@ def test_training_reuses_freed_memory():
     # 125 MB of tensors per round: ~30000 page faults per round whenever the memory goes back to the system.
     # glibc's default does that in some runs and not in others (it depends on what sits at the heap's top),
     # so only the retained case is asserted; `faults("default")` shows the difference where it occurs.
-    assert faults("retain") < 1000
+    retained = faults("retain")
+    if retained == -1:
+        pytest.skip("not glibc: retain_freed_memory() does nothing here")
+    assert retained < 1000
