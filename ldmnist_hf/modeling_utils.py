@@ -39,12 +39,11 @@ class _BCEWithLogitsMean(torch.autograd.Function):
         if len(logits) <= rows:  # one block (a small batch): no buffer, no loop
             flat_l, flat_t = logits.reshape(-1), target.reshape(-1)
             return (F.softplus(flat_l).sum() - torch.dot(flat_l, flat_t)) / flat_l.numel()
-        buffer = logits.new_empty((min(rows, logits.shape[0]), *logits.shape[1:]))
+        buffer = logits.new_empty((rows, *logits.shape[1:]))
         parts = []
         for lg, tg in zip(logits.split(rows), target.split(rows)):
-            softplus = torch._C._nn.softplus(
-                lg, 1, 20, out=buffer[: len(lg)]
-            )  # F.softplus(lg) into the buffer (its out= form, torch>=2.4)
+            # F.softplus(lg) into the buffer (its out= form, torch>=2.4)
+            softplus = torch._C._nn.softplus(lg, 1, 20, out=buffer[: len(lg)])
             parts.append(softplus.sum() - torch.dot(lg.reshape(-1), tg.reshape(-1)))
         return torch.stack(parts).sum() / logits.numel()
 
@@ -53,10 +52,11 @@ class _BCEWithLogitsMean(torch.autograd.Function):
     def backward(ctx, grad: torch.Tensor):
         logits, target = ctx.saved_tensors
         scale = grad / logits.numel()
-        if len(logits) <= _row_blocks(logits):
+        rows = _row_blocks(logits)
+        if len(logits) <= rows:
             return torch.sigmoid(logits).sub_(target).mul_(scale), None
         grad_logits = torch.empty_like(logits)
-        for lg, tg, g in zip(*(x.split(_row_blocks(logits)) for x in (logits, target, grad_logits))):
+        for lg, tg, g in zip(logits.split(rows), target.split(rows), grad_logits.split(rows)):
             torch.sigmoid(lg, out=g).sub_(tg).mul_(scale)
         return grad_logits, None
 
@@ -110,10 +110,13 @@ class _Block(nn.Sequential):
     dense = property(lambda self: self._layer(nn.Linear))
     norm = property(lambda self: self._layer(nn.BatchNorm1d))
     dropout = property(lambda self: self._layer(nn.Dropout))
-    activation = property(lambda self: self[2 if isinstance(self[0], nn.Dropout) else 1])
+    # the one layer that is none of the others
+    activation = property(lambda self: next(m for m in self if not isinstance(m, _Block._NAMED)))
+    _NAMED = (nn.Linear, nn.BatchNorm1d, nn.Dropout)
 
 
-# An eval-mode BatchNorm (running statistics) is the affine map `x * scale + shift`; carried forward until the next Linear.
+# An eval-mode BatchNorm (running statistics) is the affine map `x * scale + shift`, carried forward
+# until the next Linear.
 _Affine = tuple[torch.Tensor, torch.Tensor]
 
 
