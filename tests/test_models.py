@@ -199,6 +199,28 @@ def test_folded_batch_norm_is_the_same_function():
     assert torch.equal(a, vae.forward_loss(pixels, noise).loss)
 
 
+def _backward_nodes(tensor):
+    seen, todo = set(), [tensor.grad_fn]
+    while todo:
+        node = todo.pop()
+        if node is not None and node not in seen:
+            seen.add(node)
+            todo.extend(n for n, _ in node.next_functions)
+    return [n.name() for n in seen]
+
+
+def test_folded_step_keeps_activation_outputs_not_inputs():
+    """The folded path's LeakyReLUs run in place, so their backward reads the output (which the next Linear
+    keeps anyway) and a compiled step saves no bool mask of the input (inductor stores those slowly)."""
+    vae = _tiny_image_vae().eval()
+    pixels = _images().float().div(255).reshape(6, 784)
+    noise = torch.randn(6, 4, generator=torch.Generator().manual_seed(3))
+    folded = _backward_nodes(vae.forward_loss(pixels, noise, fold_batch_norm=True).loss)
+    plain = _backward_nodes(vae.forward_loss(pixels, noise).loss)
+    assert "LeakyReluBackward0" in plain  # the modules' own forward: out of place
+    assert "LeakyReluBackward1" in folded and "LeakyReluBackward0" not in folded
+
+
 def test_block_layers_have_names():
     vae = _tiny_image_vae()
     enc, dec = vae.encoder[0], vae.decoder[0]  # Dense first; Dropout first
