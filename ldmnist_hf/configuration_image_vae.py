@@ -23,7 +23,7 @@ class ImageVAEConfig(PretrainedConfig):
             widths of the decoder's Dropout -> Dense -> LeakyReLU -> BatchNorm blocks.
         dropout (`float`, *optional*, defaults to 0.9): dropout rate of every Dropout layer (the
             reference's value; the reference training never activated it, see the model card).
-        leaky_relu_slope (`float`, *optional*, defaults to 0.3): negative slope (Keras' default).
+        leaky_relu_slope (`float`, *optional*, defaults to 0.3): negative slope in [0, 1) (Keras' default).
         batch_norm_eps (`float`, *optional*, defaults to 1e-3): BatchNorm epsilon (Keras' default).
         batch_norm_momentum (`float`, *optional*, defaults to 0.01): running-statistics update rate
             (Keras' momentum 0.99 in PyTorch's convention).
@@ -62,6 +62,7 @@ class ImageVAEConfig(PretrainedConfig):
         check_positive("latent_dim", latent_dim)
         check_positive("image_size", image_size)
         check_rate("dropout", dropout)
+        check_rate("leaky_relu_slope", leaky_relu_slope)
         check_choice("sampling", sampling, SAMPLINGS)
         self.latent_dim = latent_dim
         self.image_size = image_size

@@ -22,7 +22,7 @@ class MiddleLayersConfig(PretrainedConfig):
         hidden_sizes (`list[int]`, *optional*, defaults to `[latent_dim, latent_dim]`):
             widths of the Dense -> LeakyReLU -> BatchNorm -> Dropout blocks before the output Dense.
         dropout (`float`, *optional*, defaults to 0.9): dropout rate.
-        leaky_relu_slope (`float`, *optional*, defaults to 0.3): negative slope (Keras' default).
+        leaky_relu_slope (`float`, *optional*, defaults to 0.3): negative slope in [0, 1) (Keras' default).
         batch_norm_eps (`float`, *optional*, defaults to 1e-3): BatchNorm epsilon.
         batch_norm_momentum (`float`, *optional*, defaults to 0.01): running-statistics update rate.
 
@@ -47,6 +47,7 @@ class MiddleLayersConfig(PretrainedConfig):
     ):
         check_positive("latent_dim", latent_dim)
         check_rate("dropout", dropout)
+        check_rate("leaky_relu_slope", leaky_relu_slope)
         self.latent_dim = latent_dim
         self.hidden_sizes = check_sizes(
             "hidden_sizes", hidden_sizes if hidden_sizes is not None else (latent_dim, latent_dim)

@@ -67,7 +67,7 @@ class ImageVAE(LDMNISTPreTrainedModel):
         sizes = [config.latent_dim, *config.decoder_hidden_sizes]
         self.decoder = nn.Sequential(
             *(
-                _Block(a, b, nn.LeakyReLU(config.leaky_relu_slope), config, dropout_first=True)
+                _Block(a, b, nn.LeakyReLU(config.leaky_relu_slope, inplace=True), config, dropout_first=True)
                 for a, b in zip(sizes, sizes[1:])
             ),
             nn.Dropout(config.dropout),

@@ -45,7 +45,10 @@ class MiddleLayers(LDMNISTPreTrainedModel):
         super().__init__(config)
         sizes = [config.latent_dim, *config.hidden_sizes]
         self.layers = nn.Sequential(
-            *(_Block(a, b, nn.LeakyReLU(config.leaky_relu_slope), config) for a, b in zip(sizes, sizes[1:])),
+            *(
+                _Block(a, b, nn.LeakyReLU(config.leaky_relu_slope, inplace=True), config)
+                for a, b in zip(sizes, sizes[1:])
+            ),
             nn.Linear(sizes[-1], config.latent_dim),
         )
         self.post_init()

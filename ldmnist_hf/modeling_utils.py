@@ -92,7 +92,10 @@ class _Block(nn.Sequential):
     """Dense -> activation -> BatchNorm -> Dropout, or Dropout -> Dense -> activation -> BatchNorm.
 
     A `Sequential` (the state-dict keys are `<block>.<position>.*`, as in the shipped weights); the
-    properties name its layers.
+    properties name its layers. The models pass LeakyReLU with `inplace=True`: it then acts on the fresh
+    output of its Dense, and its backward reads that output (kept anyway for the next layer) instead of
+    the input; under `torch.compile` the out-of-place version saves a bool mask of the input, which
+    inductor's CPU kernels store about 30x slower than floats.
     """
 
     def __init__(self, n_in, n_out, activation, config, dropout_first=False):
@@ -145,21 +148,8 @@ def _run_folded(layers: nn.Sequential, x: torch.Tensor) -> tuple[torch.Tensor, _
         elif not isinstance(layer, nn.Dropout):  # an activation (Dropout is the identity here)
             if affine is not None:  # a BatchNorm not followed by a Linear: apply it here
                 x, affine = torch.addcmul(affine[1], x, affine[0]), None
-            x = _activation(layer, x)
+            x = layer(x)
     return x, affine
-
-
-def _activation(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """`layer(x)` on the fresh output of a Linear or of `addcmul`, which nothing else holds.
-
-    LeakyReLU runs in place: its backward then works from the output (which the next Linear keeps anyway)
-    instead of the input. Under `torch.compile` this matters: out of place, the compiled graph saves the
-    sign of the input as a bool mask, and inductor's CPU kernels store bool masks about 30x slower than
-    floats (7 ms for a (10000, 128) mask); in place, no mask is saved.
-    """
-    if isinstance(layer, nn.LeakyReLU):
-        return F.leaky_relu_(x, layer.negative_slope)
-    return layer(x)
 
 
 class LDMNISTPreTrainedModel(PreTrainedModel):

@@ -324,6 +324,21 @@ ROWS = [
         LDMNISTError,
         "invalid configuration: `dropout` must be in [0, 1)",
     ),
+    # LeakyReLU runs in place, which needs a slope >= 0 (its backward reads the sign of the output).
+    (
+        "model-config-negative-slope",
+        lambda c: load_pretrained(
+            c.edit_json(c.copy("iv") / "config.json", lambda d: d.update(leaky_relu_slope=-0.1)).parent
+        ),
+        LDMNISTError,
+        "invalid configuration: `leaky_relu_slope` must be in [0, 1), got -0.1",
+    ),
+    (
+        "config-slope-above-one",
+        lambda c: MiddleLayersConfig(leaky_relu_slope=1.5),
+        ValueError,
+        "`leaky_relu_slope` must be in [0, 1), got 1.5",
+    ),
     ("model-pickle-only", lambda c: load_pretrained(_no_safetensors(c)), LDMNISTError, "safetensors only"),
     (
         "model-empty-weights",
