@@ -38,7 +38,7 @@ test-slow: setup
 # The suite on the lowest versions setup.cfg allows (torch stays 2.13.0, the CPU build on this machine),
 # in its own venv: shows that the lower bounds are true.
 FLOOR := numpy==1.26.4 transformers==4.46.0 huggingface-hub==0.26.0 datasets==4.0.0 evaluate==0.4.3 \
-	safetensors==0.4.3 pyarrow==15.0.0 tqdm==4.66.3 Pillow==10.0.0 matplotlib==3.8.0
+	safetensors==0.4.3 pyarrow==15.0.0 tqdm==4.66.3 Pillow==10.0.0 matplotlib==3.8.0 jinja2==3.1.0
 test-floor:
 	$(PYTHON) -m venv .venv-floor
 	.venv-floor/bin/pip install --quiet --upgrade pip
