@@ -5,7 +5,11 @@ images at batch 10000 (forward + backward + two Adam updates), then a forward pa
 test images. The bound is the epoch's multiply-adds at this machine's float32 matmul throughput,
 measured in the same run, right after each epoch.
 
-    python bench/train_step.py [--epochs 5] [--compile] [--device cpu]
+    python bench/train_step.py [--epochs 5] [--compile] [--device cpu] [--profile]
+
+`--profile` then shows where an epoch's time goes: the dense layers' matmuls alone (the same shapes,
+run back to back on fresh operands, against the bound) and a `torch.profiler` table of one more epoch
+(the compiled kernels by name under `--compile`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import argparse
 import time
 
 import torch
+from torch._inductor import config as inductor_config
 
 from ldmnist_hf import load_mnist
 from ldmnist_hf.evaluation import evaluate_models
@@ -54,13 +59,46 @@ def epoch_flops(models: JointModels, n_train: int, n_test: int) -> float:
     return 2 * (macs * (3 * n_train + n_test) - no_input_grad * n_train)
 
 
+def matmuls_alone(models: JointModels, batch: int, repeats: int = 5) -> tuple[float, float]:
+    """Seconds (median) and FLOPs of one training step's dense-layer matmuls alone, run back to back.
+
+    Each Linear does its forward, input-gradient and weight-gradient matmul at `batch` rows, on random
+    operands allocated beforehand, with a fresh output each time as in a real step; what the step adds
+    beyond this (elementwise work, the gather, the noise, the optimizers) is the rest of its time.
+    """
+    shapes = [(m.in_features, m.out_features) for m in models.modules() if isinstance(m, torch.nn.Linear)]
+    data = [(torch.randn(batch, i), torch.randn(o, i), torch.randn(batch, o)) for i, o in shapes]
+
+    def step():
+        for x, w, g in data:
+            x @ w.t(), g @ w, g.t() @ x
+
+    step()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2], sum(3 * 2 * batch * i * o for i, o in shapes)
+
+
+def profile_epoch(epoch, rows: int = 15) -> None:
+    """A `torch.profiler` table of one epoch, by self time (compiled kernels by name: see `main`)."""
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        epoch()
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows, max_name_column_width=60))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=10000)
     p.add_argument("--compile", action="store_true")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--profile", action="store_true", help="then show where an epoch's time goes (CPU)")
     args = p.parse_args()
+    if args.profile and args.compile:
+        inductor_config.cpp.enable_kernel_profile = True  # name the compiled kernels in the profile
 
     retain_freed_memory()  # as `ldmnist train` does on CPU
     mnist = load_mnist()
@@ -111,6 +149,14 @@ def main() -> None:
         f"ratio to bound: {ratios[len(ratios) // 2]:.2f}x, median of each epoch against the matmul rate "
         f"measured right after it (range {ratios[0]:.2f}-{ratios[-1]:.2f}x; target: within {target}x)"
     )
+    if args.profile and args.device == "cpu":
+        seconds, mm_flops = matmuls_alone(models, args.batch_size)
+        rate = matmul_gflops()
+        print(
+            f"the training step's matmuls alone (batch {args.batch_size}, back to back, fresh outputs): "
+            f"{seconds * 1e3:.1f} ms, {seconds * rate * 1e9 / mm_flops:.2f}x their bound at {rate:.0f} GFLOP/s"
+        )
+        profile_epoch(epoch)
 
 
 if __name__ == "__main__":
