@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup dataset test test-slow test-floor lint bench
+.PHONY: setup dataset test test-slow test-floor lint bench cards
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ test-floor:
 	.venv-floor/bin/pip install --quiet -e ".[test]" $(FLOOR)
 	.venv-floor/bin/pip check
 	.venv-floor/bin/python -m pytest
+
+cards: setup
+	$(BIN)/ldmnist cards --cards-dir model_cards --readme docs/training.md
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

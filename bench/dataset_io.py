@@ -35,13 +35,14 @@ def main() -> None:
     from transformers.utils import logging
 
     from ldmnist_hf import load_mnist
-    from ldmnist_hf.builder import build_dataset, encode_split, load_vaes
-    from ldmnist_hf.readers import load_latents
+    from ldmnist_hf.data.build import build_dataset, encode_split, load_vaes
+    from ldmnist_hf.data.read import load_latents
+    from ldmnist_hf.registry import DEFAULT_MODELS
 
     logging.disable_progress_bar()
     datasets.disable_progress_bars()
     mnist = load_mnist()
-    iv, cv = load_vaes("image-vae-32", "class-vae-32")
+    iv, cv = load_vaes(DEFAULT_MODELS["image_vae"], DEFAULT_MODELS["class_vae"])
     tmp = Path(tempfile.mkdtemp())
 
     t_build, _ = best_of(lambda: build_dataset(tmp / "ldmnist", iv, cv, overwrite=True), 3)

@@ -23,7 +23,7 @@ def main() -> None:
     pred = rng.normal(size=(10000, 32)).astype(np.float32)
     ref = rng.normal(size=(10000, 32)).astype(np.float32)
     labels = rng.integers(0, 10, 10000)
-    decoder = ldmnist_hf.load_pretrained("class-vae-32")
+    decoder = ldmnist_hf.load_pretrained(ldmnist_hf.registry.DEFAULT_MODELS["class_vae"])
     times, direct = [], []
     for _ in range(args.repeats):
         t0 = time.perf_counter()

@@ -26,21 +26,21 @@ import torch  # noqa: E402
 from transformers import HfArgumentParser  # noqa: E402
 
 from ldmnist_hf import load_mnist  # noqa: E402
-from ldmnist_hf.evaluation import (  # noqa: E402
+from ldmnist_hf.training.arguments import QUALITY_BAR, LDMNISTTrainingArguments  # noqa: E402
+from ldmnist_hf.training.evaluation import (  # noqa: E402
     class_accuracy_draws,
     evaluate_models,
     informative_components,
     latent_std,
 )
-from ldmnist_hf.training import (  # noqa: E402
+from ldmnist_hf.training.memory import retain_freed_memory  # noqa: E402
+from ldmnist_hf.training.step import (  # noqa: E402
     JointModels,
     make_optimizers,
     make_schedulers,
     mnist_tensors,
     train_epoch,
 )
-from ldmnist_hf.training_args import QUALITY_BAR, LDMNISTTrainingArguments  # noqa: E402
-from ldmnist_hf.utils import retain_freed_memory  # noqa: E402
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
 from train_step import matmul_gflops  # noqa: E402

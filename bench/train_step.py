@@ -21,8 +21,10 @@ import torch
 from torch._inductor import config as inductor_config
 
 from ldmnist_hf import load_mnist
-from ldmnist_hf.evaluation import evaluate_models
-from ldmnist_hf.training import (
+from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
+from ldmnist_hf.training.evaluation import evaluate_models
+from ldmnist_hf.training.memory import retain_freed_memory
+from ldmnist_hf.training.step import (
     JointModels,
     joint_losses,
     make_optimizers,
@@ -30,8 +32,6 @@ from ldmnist_hf.training import (
     mnist_tensors,
     train_epoch,
 )
-from ldmnist_hf.training_args import LDMNISTTrainingArguments
-from ldmnist_hf.utils import retain_freed_memory
 
 
 def matmul_gflops(n: int = 4096, repeats: int = 3) -> float:

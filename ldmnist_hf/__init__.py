@@ -1,50 +1,60 @@
 """ldmnist-hf: the Low-dimensional MNIST dataset (LD-MNIST) on the Hugging Face stack.
 
-Names are imported lazily, so `import ldmnist_hf` and `ldmnist --help` stay fast; torch and
-transformers load on first use of a model. Importing the package registers the three models with
-`AutoConfig`/`AutoModel` as soon as transformers' Auto classes are imported (see `auto_registration`), so
-`AutoModel.from_pretrained(folder)` returns the package's classes without `trust_remote_code`.
+Sub-packages, one job each: `models` (the code saved beside the weights on the Hub), `pretrained` (the
+shipped weights and strict loading), `data` (MNIST sources, building, reading built folders), `training`,
+`analysis` (benchmark, statistics, figures, fidelity), `hub` (cards, export, push, Spaces, leaderboard);
+`registry` names every model and repository, `cli` is the `ldmnist` command.
+
+Names are imported lazily, so `import ldmnist_hf` and `ldmnist --help` stay fast; torch and transformers
+load on first use of a model. Importing the package registers the three models with `AutoConfig`/`AutoModel`
+as soon as transformers' Auto classes are imported (`registry.install`), so `AutoModel.from_pretrained(folder)`
+returns the package's classes without `trust_remote_code`.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 
-from . import auto_registration
+from . import registry
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "ImageVAEConfig": "configuration_image_vae",
-    "ClassVAEConfig": "configuration_class_vae",
-    "MiddleLayersConfig": "configuration_middle_layers",
-    "ImageVAE": "modeling_image_vae",
-    "ClassVAE": "modeling_class_vae",
-    "MiddleLayers": "modeling_middle_layers",
-    "DiagonalGaussian": "distributions",
-    "load_mnist": "mnist",
-    "MNIST": "mnist",
-    "pretrained_path": "loading",
-    "load_pretrained": "loading",
-    "PRETRAINED": "loading",
-    "train": "trainer",
-    "LDMNISTTrainingArguments": "training_args",
-    "build_dataset": "builder",
-    "load_latents": "readers",
-    "LDMNISTError": "utils",
+    "ImageVAEConfig": "models.configuration_image_vae",
+    "ClassVAEConfig": "models.configuration_class_vae",
+    "MiddleLayersConfig": "models.configuration_middle_layers",
+    "ImageVAE": "models.modeling_image_vae",
+    "ClassVAE": "models.modeling_class_vae",
+    "MiddleLayers": "models.modeling_middle_layers",
+    "DiagonalGaussian": "models.distributions",
+    "load_mnist": "data.mnist",
+    "MNIST": "data.mnist",
+    "pretrained_path": "pretrained.loading",
+    "load_pretrained": "pretrained.loading",
+    "train": "training.trainer",
+    "LDMNISTTrainingArguments": "training.arguments",
+    "build_dataset": "data.build",
+    "load_latents": "data.read",
+    "verify_dataset": "data.read",
+    "LDMNISTError": "errors",
 }
 
 METRIC_PATH = str(Path(__file__).parent / "metrics" / "ldmnist")
-__all__ = [*_LAZY, "METRIC_PATH", "load_metric", "register"]
+PRETRAINED = registry.PRETRAINED
+__all__ = [*_LAZY, "METRIC_PATH", "PRETRAINED", "load_metric", "register"]
+
+# A library logs and leaves the handlers to the application (the `ldmnist` command sets one up).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
 def register() -> None:
     """Registers the models with `AutoConfig`/`AutoModel` now (importing the package arranges it anyway)."""
-    auto_registration.register_models()
+    registry.register_models()
 
 
-def load_metric(class_vae: str = "class-vae-32", **kwargs):
+def load_metric(class_vae: str = registry.DEFAULT_MODELS["class_vae"], **kwargs):
     """The `ldmnist` evaluate metric (`METRIC_PATH`), its class decoder taken from a shipped class VAE.
 
     Args:
@@ -58,7 +68,7 @@ def load_metric(class_vae: str = "class-vae-32", **kwargs):
     """
     import evaluate
 
-    from .loading import PRETRAINED, pretrained_path
+    from .pretrained.loading import pretrained_path
 
     source = str(pretrained_path(class_vae)) if class_vae in PRETRAINED else str(class_vae)
     return evaluate.load(METRIC_PATH, class_vae=source, **kwargs)
@@ -73,7 +83,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-auto_registration.install()
+registry.install()
 
 
 def __dir__():

@@ -1,32 +1,42 @@
 """The `ldmnist` command line. Each subcommand is a thin call into the library.
 
-Heavy libraries (torch, transformers, datasets) are imported inside the subcommands, so
-`ldmnist --help` answers at once.
+Heavy libraries (torch, transformers, datasets) are imported inside the subcommands, so `ldmnist --help`
+answers at once. The library logs through `logging` (the `ldmnist_hf` logger); this module sets up the
+handler (`--quiet`, `--verbose`), prints results to stdout, and turns the library's errors into one line on
+stderr, with the parameter names they quote (`` `learning_rate` ``) rewritten as this command's flags.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
+import logging
 import os
+import re
+import shlex
 import sys
+import typing
 
-from .training_args import LDMNISTTrainingArguments  # torch-free: the train options come from its fields
-from .utils import LDMNISTError, check_block, replace_block
+from .errors import LDMNISTError, redact
+from .registry import DEFAULT_MODELS, MODEL_SETS
+from .training.arguments import LDMNISTTrainingArguments, choices  # torch-free
+
+_HEAVY = {"train", "release", "build", "benchmark", "report", "export", "push", "cards"}
 
 
 def _quiet_hf() -> None:
-    # The library's own progress bars are enough; transformers' per-file bars are noise here.
-    from transformers.utils import logging
+    """The library's own progress bars are enough: transformers' per-file "Loading weights" bars are noise."""
+    from transformers.utils import logging as hf_logging
 
-    logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()
 
 
 def cmd_fetch_mnist(args) -> None:
-    from .mnist import load_mnist
+    from .data.mnist import load_mnist
 
-    mnist = load_mnist(args.source, hub_repo=args.hub_repo, verify=not args.no_verify)
+    mnist = load_mnist(args.source, hub_repo=args.hub_repo, verify=args.verify)
     print(
         f"MNIST from {mnist.source}: {len(mnist.train_labels)} train, {len(mnist.test_labels)} test images "
         f"(verified: {mnist.verified})"
@@ -34,34 +44,31 @@ def cmd_fetch_mnist(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from .trainer import train
+    from .training.trainer import train
 
-    _quiet_hf()
-    targs = _dataclass_from_args(LDMNISTTrainingArguments, args)
-    mnist = None
-    if args.mnist_source != "auto":
-        from .mnist import load_mnist
+    targs = LDMNISTTrainingArguments(
+        **{f.name: getattr(args, f.name) for f in dataclasses.fields(LDMNISTTrainingArguments)}
+    )
+    summary = train(targs, progress=not args.quiet)
+    keys = ("final", "informative_components", "train_seconds_this_session", "stopped_after")
+    print(json.dumps({k: summary[k] for k in keys if k in summary}, indent=2))
 
-        mnist = load_mnist(args.mnist_source)
-    summary = train(
-        targs, mnist=mnist, resume=args.resume, stop_after=args.stop_after, overwrite=args.overwrite
-    )
-    print(
-        json.dumps(
-            {
-                k: summary[k]
-                for k in ("final", "informative_components", "train_seconds_this_session", "stopped_after")
-                if k in summary
-            },
-            indent=2,
-        )
-    )
+
+def load_hint(folder: str) -> str:
+    """The two lines that load a built folder, quoted for the shell and for Python whatever its name.
+
+    >>> print(load_hint("/tmp/my data/ld $(x)"))
+    cd '/tmp/my data' && python -c 'from datasets import load_dataset; print(load_dataset("ld $(x)"))'
+    """
+    path = os.path.abspath(folder)
+    # A JSON string is a Python string literal too, in double quotes: no clash with the shell's quotes.
+    code = f"from datasets import load_dataset; print(load_dataset({json.dumps(os.path.basename(path))}))"
+    return f"cd {shlex.quote(os.path.dirname(path))} && python -c {shlex.quote(code)}"
 
 
 def cmd_build(args) -> None:
-    from .builder import build_dataset
+    from .data.build import build_dataset
 
-    _quiet_hf()
     out = build_dataset(
         args.output_dir,
         image_vae=args.image_vae,
@@ -70,29 +77,31 @@ def cmd_build(args) -> None:
         mnist_source=args.mnist_source,
         overwrite=args.overwrite,
         numpy_export=args.format == "numpy",
-        command="ldmnist " + " ".join(args.argv),
+        command=shlex.join(["ldmnist", *args.argv]),
     )
-    parent = os.path.dirname(os.path.abspath(out))
-    print(
-        f"Wrote {out}. Load it with:\n  cd {parent} && python -c "
-        f"\"from datasets import load_dataset; print(load_dataset('{os.path.basename(out)}'))\""
-    )
+    print(f"Wrote {out}. Load it with:\n  {load_hint(str(out))}")
 
 
 def cmd_release(args) -> None:
-    from .release import release
+    from .training.release import release
 
-    _quiet_hf()
     metrics = release(
         args.run, dest=args.dest, cards_dir=args.cards_dir, readme=args.readme, model_set=args.model_set
     )
     print(json.dumps({k: v for k, v in metrics.items() if not k.endswith("component_std")}, indent=2))
 
 
-def cmd_benchmark(args) -> None:
-    from .benchmark import benchmark_markdown, run_benchmark, write_benchmark
+def cmd_cards(args) -> None:
+    from .training.release import write_shipped_cards
 
-    _quiet_hf()
+    for path in write_shipped_cards(cards_dir=args.cards_dir, readme=args.readme):
+        print(path)
+
+
+def cmd_benchmark(args) -> None:
+    from .analysis.benchmark import run_benchmark, write_benchmark
+    from .hub.cards import benchmark_markdown, check_block
+
     # Where the table goes is checked before the minutes of training baselines.
     for readme in filter(None, (os.path.join(args.dataset, "README.md"), args.readme)):
         check_block(readme, "benchmark")
@@ -103,23 +112,26 @@ def cmd_benchmark(args) -> None:
         seed=args.seed,
         mlp_recipe=args.mlp_recipe,
         mlp_epochs=args.mlp_epochs,
+        progress=not args.quiet,
     )
     write_benchmark(result, args.dataset, readme=args.readme)
     print(benchmark_markdown(result))
 
 
 def cmd_fidelity(args) -> None:
-    from .fidelity import fidelity_markdown, fidelity_table
-    from .loading import PRETRAINED_DIR
+    from .analysis.fidelity import fidelity_table
+    from .hub.cards import check_block, fidelity_markdown, replace_block
+    from .pretrained.loading import PRETRAINED_DIR
+    from .training.release import evaluation_file
 
     targets = [t for t in (args.card, args.readme) if t]
     for target in targets:  # before any work: every block must be there
         check_block(target, "fidelity")
     md = fidelity_markdown(
         fidelity_table(
-            args.rerun_evaluation or PRETRAINED_DIR / "evaluation-reference.json",
+            args.rerun_evaluation or PRETRAINED_DIR / evaluation_file("reference"),
             args.rerun_dataset,
-            args.fast_evaluation or PRETRAINED_DIR / "evaluation.json",
+            args.fast_evaluation or PRETRAINED_DIR / evaluation_file(),
             args.fast_dataset,
         )
     )
@@ -129,10 +141,9 @@ def cmd_fidelity(args) -> None:
 
 
 def cmd_report(args) -> None:
-    from .report import make_report
+    from .analysis.report import make_report
 
-    _quiet_hf()
-    result = make_report(args.dataset, args.out, components=tuple(args.components), readme=args.readme)
+    result = make_report(args.dataset, args.out_dir, components=tuple(args.components), readme=args.readme)
     imp = result["importance"]
     print(
         f"class VAE accuracy on the test y: {result['class_vae_accuracy_test']:.4f}; "
@@ -141,7 +152,7 @@ def cmd_report(args) -> None:
 
 
 def cmd_verify(args) -> None:
-    from .readers import verify_dataset
+    from .data.read import verify_dataset
 
     result = verify_dataset(args.dataset)
     print(f"{args.dataset}: {result['files']} data files match their recorded SHA-256 and size.")
@@ -149,16 +160,16 @@ def cmd_verify(args) -> None:
 
 def _model_sources(args) -> dict:
     """The models to publish: a shipped set (--models), each overridable by a name or folder."""
-    from .publish import model_set
+    from .hub.export import shipped_set
 
-    names = model_set(args.models)
+    names = shipped_set(args.models)
     return {kind: getattr(args, kind) or names[kind] for kind in names}
 
 
 def cmd_export(args) -> None:
-    from .publish import export, plan_text, read_export
+    from .hub.export import export
+    from .hub.push import plan_text, read_export
 
-    _quiet_hf()
     export(
         args.namespace,
         args.output_dir,
@@ -171,9 +182,8 @@ def cmd_export(args) -> None:
 
 
 def cmd_push(args) -> None:
-    from .publish import push
+    from .hub.push import push
 
-    _quiet_hf()
     print(
         push(
             args.namespace,
@@ -187,45 +197,52 @@ def cmd_push(args) -> None:
     )
 
 
-def _add_dataclass_arguments(parser: argparse.ArgumentParser, cls) -> None:
-    """One option per dataclass field (`--field-name`), with the field's help, choices and default.
+# ----------------------------------------------------------------------------- options from a dataclass
 
-    A `bool` field that defaults to `True` becomes `--no-field-name`, one that defaults to `False` a flag.
+
+def _add_dataclass_arguments(parser: argparse.ArgumentParser, cls) -> None:
+    """One option per dataclass field (`--field-name`), as transformers' `HfArgumentParser` makes them.
+
+    The type comes from the field's annotation (`typing.get_type_hints`; `X | None` is `X`), a `Literal`'s
+    values become the choices, `metadata["help"]` the help. A `bool` field that defaults to `True` becomes
+    `--no-field-name`, one that defaults to `False` a flag.
     """
+    hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        flag, meta = "--" + f.name.replace("_", "-"), f.metadata
-        kind = f.type if isinstance(f.type, str) else f.type.__name__
-        if kind == "bool":
+        flag, meta, hint = "--" + f.name.replace("_", "-"), f.metadata, hints[f.name]
+        if hint is bool:
             flag = f"--no-{f.name.replace('_', '-')}" if f.default else flag
             action = "store_false" if f.default else "store_true"
             parser.add_argument(flag, dest=f.name, action=action, default=f.default, help=meta["help"])
             continue
+        values = choices(hint)
+        base = next((t for t in (typing.get_args(hint) or (hint,)) if t is not type(None)), str)
+        kind = type(values[0]) if values else base if base in (int, float) else str
         default = "" if f.default is None else f" (default: {f.default})"
         parser.add_argument(
             flag,
             dest=f.name,
-            type={"int": int, "float": float}.get(kind.split(" |")[0], str),
-            choices=meta.get("choices"),
+            type=kind,
+            choices=values,
             default=f.default,
+            metavar=meta.get("metavar"),
             help=meta["help"] + default,
         )
 
 
-def _dataclass_from_args(cls, args):
-    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
+# ----------------------------------------------------------------------------- the parser
 
 
-def _command(
-    sub, name: str, func, help: str, description: str, examples: list[str]
-) -> argparse.ArgumentParser:
+def _command(sub, common, name: str, func, help: str, description: str, examples: list[str]):
     """A subcommand whose --help shows a description and examples."""
     parser = sub.add_parser(
         name,
         help=help,
+        parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=description + "\n\nexamples:\n" + "\n".join(f"  {e}" for e in examples),
     )
-    parser.set_defaults(func=func)
+    parser.set_defaults(func=func, parser=parser)
     return parser
 
 
@@ -239,9 +256,10 @@ def _dataset_args(s: argparse.ArgumentParser, block: str) -> None:
     s.add_argument("--readme", help=f"also fill the {block} block of this README.md")
 
 
-def _add_fetch_mnist(sub) -> None:
+def _add_fetch_mnist(sub, common) -> None:
     s = _command(
         sub,
+        common,
         "fetch-mnist",
         cmd_fetch_mnist,
         "fetch real MNIST and write the verified cache",
@@ -260,18 +278,21 @@ def _add_fetch_mnist(sub) -> None:
     s.add_argument("--hub-repo", default="ylecun/mnist", help=f"dataset used by --source hub ({_DEFAULT})")
     s.add_argument(
         "--no-verify",
-        action="store_true",
+        dest="verify",
+        action="store_false",
         help="accept data that is not exactly real MNIST (it is then not cached)",
     )
 
 
-def _add_train(sub) -> None:
+def _add_train(sub, common) -> None:
     s = _command(
         sub,
+        common,
         "train",
         cmd_train,
         "train the image VAE, class VAE and middle layers together",
-        "Train the three models jointly on real MNIST (see README, 'Training').",
+        "Train the three models jointly on real MNIST (see docs/training.md). Every option is a field of\n"
+        "ldmnist_hf.LDMNISTTrainingArguments.",
         [
             "ldmnist train --output-dir runs/ld32                  # fast recipe, about a minute",
             "ldmnist train --recipe reference --output-dir runs/ref  # the 2020 schedule (~1 h on 2 cores)",
@@ -279,25 +300,12 @@ def _add_train(sub) -> None:
         ],
     )
     _add_dataclass_arguments(s, LDMNISTTrainingArguments)
-    s.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint")
-    s.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="start over in an OUTPUT_DIR that holds a run (its checkpoint, models, metrics and summary "
-        "are replaced; other files stay)",
-    )
-    s.add_argument(
-        "--stop-after",
-        type=int,
-        metavar="EPOCH",
-        help="stop after this epoch with a checkpoint (for machines with time limits)",
-    )
-    s.add_argument("--mnist-source", default="auto", help="see fetch-mnist --source")
 
 
-def _add_release(sub) -> None:
+def _add_release(sub, common) -> None:
     s = _command(
         sub,
+        common,
         "release",
         cmd_release,
         "evaluate a training run and write its models with model cards",
@@ -306,25 +314,43 @@ def _add_release(sub) -> None:
         "Without --run: re-evaluate the models already in DEST and rewrite their cards.",
         [
             "ldmnist release --run runs/ld16 --dest models16",
-            "ldmnist release --run runs/fast32 --cards-dir model_cards --readme README.md  # shipped models",
-            "ldmnist release --cards-dir model_cards --readme README.md  # re-evaluate the shipped models",
+            "ldmnist release --run runs/fast32 --cards-dir model_cards --readme docs/training.md  # shipped",
+            "ldmnist release --cards-dir model_cards --readme docs/training.md  # re-evaluate the shipped",
             "ldmnist release --run runs/ref32 --model-set reference --cards-dir model_cards  # *-32-reference",
         ],
     )
     s.add_argument("--run", help="a folder written by `ldmnist train` (default: re-evaluate DEST's models)")
     s.add_argument("--dest", help="where the model folders go (default: the package's shipped models)")
     s.add_argument("--cards-dir", help="also write the cards here")
-    s.add_argument("--readme", help="also fill the results block of this README.md")
+    s.add_argument("--readme", help="also fill the results block of this Markdown file")
     s.add_argument(
         "--model-set",
+        default="fast",
         help="release as a named set beside the default: folders <name>-<L>-SET, evaluation-SET.json "
-        "(e.g. reference, for the 2020 recipe's rerun)",
+        "(e.g. reference, for the 2020 recipe's rerun; default: fast, no suffix)",
     )
 
 
-def _add_build(sub) -> None:
+def _add_cards(sub, common) -> None:
     s = _command(
         sub,
+        common,
+        "cards",
+        cmd_cards,
+        "render the shipped models' and the metric's cards again from their recorded evaluations",
+        "Render every card the package ships (ldmnist_hf/pretrained/*/README.md, the metric's README.md)\n"
+        "from the recorded evaluations and configs, without evaluating anything; --cards-dir also writes\n"
+        "them there (the repository's model_cards/).",
+        ["ldmnist cards --cards-dir model_cards --readme docs/training.md"],
+    )
+    s.add_argument("--cards-dir", help="also write the cards here")
+    s.add_argument("--readme", help="also fill the results block of this Markdown file")
+
+
+def _add_build(sub, common) -> None:
+    s = _command(
+        sub,
+        common,
         "build",
         cmd_build,
         "encode MNIST and write the LD-MNIST dataset folder",
@@ -336,8 +362,12 @@ def _add_build(sub) -> None:
         ],
     )
     s.add_argument("--output-dir", default="ldmnist", help=_DEFAULT)
-    s.add_argument("--image-vae", default="image-vae-32", help=f"shipped name, folder or Hub id ({_DEFAULT})")
-    s.add_argument("--class-vae", default="class-vae-32", help=f"shipped name, folder or Hub id ({_DEFAULT})")
+    for kind in ("image_vae", "class_vae"):
+        s.add_argument(
+            f"--{kind.replace('_', '-')}",
+            default=DEFAULT_MODELS[kind],
+            help=f"shipped name, folder or Hub id ({_DEFAULT})",
+        )
     s.add_argument("--seed", type=int, default=0, help=f"sampling seed ({_DEFAULT})")
     s.add_argument("--mnist-source", default="auto", help="see fetch-mnist --source")
     s.add_argument(
@@ -353,9 +383,10 @@ def _add_build(sub) -> None:
     )
 
 
-def _add_verify(sub) -> None:
+def _add_verify(sub, common) -> None:
     s = _command(
         sub,
+        common,
         "verify",
         cmd_verify,
         "check a built dataset's files against the checksums its build recorded",
@@ -366,9 +397,10 @@ def _add_verify(sub) -> None:
     s.add_argument("dataset", help="a folder written by `ldmnist build`")
 
 
-def _add_benchmark(sub) -> None:
+def _add_benchmark(sub, common) -> None:
     s = _command(
         sub,
+        common,
         "benchmark",
         cmd_benchmark,
         "train and score the baselines on a built dataset; write the table into its card",
@@ -395,9 +427,10 @@ def _add_benchmark(sub) -> None:
     s.add_argument("--mlp-epochs", type=int, help="override the MLP recipe's epochs")
 
 
-def _add_fidelity(sub) -> None:
+def _add_fidelity(sub, common) -> None:
     s = _command(
         sub,
+        common,
         "fidelity",
         cmd_fidelity,
         "the 2020 recipe rerun here beside the 2020 publication and the fast recipe",
@@ -417,9 +450,10 @@ def _add_fidelity(sub) -> None:
     s.add_argument("--readme", help="also fill the fidelity block of this README.md")
 
 
-def _add_report(sub) -> None:
+def _add_report(sub, common) -> None:
     s = _command(
         sub,
+        common,
         "report",
         cmd_report,
         "statistics, figures and component importance of a built dataset",
@@ -431,7 +465,7 @@ def _add_report(sub) -> None:
         ],
     )
     _dataset_args(s, "report")
-    s.add_argument("--out", help="output folder (default: DATASET/report)")
+    s.add_argument("--out", dest="out_dir", help="output folder (default: DATASET/report)")
     s.add_argument(
         "--components",
         type=int,
@@ -451,21 +485,22 @@ def _publish_args(s: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--models",
         default="fast",
-        help="the shipped model set: fast (image-vae-32, class-vae-32, middle-layers-32; default) or "
-        "another set shipped as image-vae-32-SET, ...",
+        choices=MODEL_SETS,
+        help="the shipped model set: fast (the default) or reference (the 2020 recipe rerun)",
     )
-    for kind in ("image-vae", "class-vae", "middle-layers"):
+    for kind in ("image_vae", "class_vae", "middle_layers"):
         s.add_argument(
-            f"--{kind}",
-            dest=kind.replace("-", "_"),
-            help="a shipped name or a folder (overrides --models)",
+            f"--{kind.replace('_', '-')}",
+            dest=kind,
+            help=f"a shipped name or a folder (overrides --models; default: {DEFAULT_MODELS[kind]})",
         )
     s.add_argument("--mnist-source", default="auto", help="see fetch-mnist --source (when building)")
 
 
-def _add_export(sub) -> None:
+def _add_export(sub, common) -> None:
     s = _command(
         sub,
+        common,
         "export",
         cmd_export,
         "write the Hub repositories (dataset, models, metric Space) as folders",
@@ -478,13 +513,14 @@ def _add_export(sub) -> None:
         ],
     )
     s.add_argument("--output-dir", required=True, help="the export folder to create")
-    s.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    s.add_argument("--overwrite", action="store_true", help="replace an existing export folder")
     _publish_args(s)
 
 
-def _add_push(sub) -> None:
+def _add_push(sub, common) -> None:
     s = _command(
         sub,
+        common,
         "push",
         cmd_push,
         "upload the dataset, the models and the metric Space to the Hub",
@@ -509,6 +545,7 @@ _SUBCOMMANDS = (
     _add_fetch_mnist,
     _add_train,
     _add_release,
+    _add_cards,
     _add_build,
     _add_verify,
     _add_benchmark,
@@ -525,6 +562,10 @@ def build_parser() -> argparse.ArgumentParser:
     Returns:
         `argparse.ArgumentParser`: parses `ldmnist COMMAND ...`; `args.func(args)` runs the command.
     """
+    common = argparse.ArgumentParser(add_help=False)
+    level = common.add_mutually_exclusive_group()
+    level.add_argument("-q", "--quiet", action="store_true", help="print results and errors only")
+    level.add_argument("-v", "--verbose", action="store_true", help="also print debugging messages")
     p = argparse.ArgumentParser(
         prog="ldmnist",
         description="Build, publish and benchmark the Low-dimensional MNIST dataset (LD-MNIST).",
@@ -532,8 +573,69 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in _SUBCOMMANDS:
-        add(sub)
+        add(sub, common)
     return p
+
+
+@contextlib.contextmanager
+def _logging_to_stderr(args):
+    """Messages of the library (the `ldmnist_hf` logger) to stderr while a command runs: info by default, less
+    or more on request; the logger is left as it was afterwards (`main` can be called from Python)."""
+    level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter())
+    root = logging.getLogger("ldmnist_hf")
+    saved = root.level, root.propagate, os.environ.get("TQDM_DISABLE")
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+    if args.quiet:
+        os.environ["TQDM_DISABLE"] = "1"  # tqdm >= 4.66 reads it: no progress bars either
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved[0])
+        root.propagate = saved[1]
+        if saved[2] is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = saved[2]
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        text = redact(super().format(record))
+        return text if record.levelno < logging.WARNING else f"{record.levelname.lower()}: {text}"
+
+
+_PARAM = re.compile(r"`(\w+)(?:=([^`]*))?`")
+
+
+def as_flags(message: str, parser: argparse.ArgumentParser) -> str:
+    """The library's message with the parameters it quotes written as this command's options.
+
+    `` `learning_rate` `` becomes `--learning-rate`, `` `overwrite=True` `` becomes `--overwrite`,
+    `` `verify=False` `` becomes `--no-verify`, `` `device=cpu` `` becomes `--device cpu`; names that are
+    not options of the command stay as they are.
+    """
+    actions = {a.dest: a for a in parser._actions if a.option_strings}
+
+    def flag(m: re.Match) -> str:
+        name, value = m.group(1), m.group(2)
+        action = actions.get(name)
+        if action is None:
+            return m.group(0)
+        option = next((o for o in action.option_strings if o.startswith("--")), action.option_strings[0])
+        if value is None:
+            return option
+        value = value.strip().strip("\"'")
+        if isinstance(action, argparse._StoreTrueAction | argparse._StoreFalseAction):
+            wanted = "True" if isinstance(action, argparse._StoreTrueAction) else "False"
+            return option if value == wanted else m.group(0)
+        return f"{option} {value}" if value else option
+
+    return _PARAM.sub(flag, message)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -541,13 +643,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = argv  # the command as typed, recorded in what `ldmnist build` writes
     try:
-        args.func(args)
+        with _logging_to_stderr(args):
+            if args.command in _HEAVY:
+                _quiet_hf()
+            args.func(args)
     except LDMNISTError as e:
-        print(f"ldmnist {args.command}: error: {e}", file=sys.stderr)
+        print(f"ldmnist {args.command}: error: {redact(as_flags(str(e), args.parser))}", file=sys.stderr)
         return 1
     except OSError as e:  # the file system refused (permissions, full disk): say which file, no traceback
         where = f" ({e.filename})" if e.filename else ""
-        print(f"ldmnist {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        print(f"ldmnist {args.command}: error: {redact(e.strerror or str(e))}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"ldmnist {args.command}: interrupted", file=sys.stderr)

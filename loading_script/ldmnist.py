@@ -6,13 +6,15 @@ and card that `ldmnist build` writes; this script is how that data is (re)genera
     python loading_script/ldmnist.py --output-dir ldmnist --seed 0
 
 or, through `datasets` itself, `LDMNIST(cache_dir=...).download_and_prepare()`. The builder's code lives
-in `ldmnist_hf.datasets_builder` (rows from `ldmnist_hf.builder.encode_split`) so the command line, the tests and this script share one implementation.
+in `ldmnist_hf.data.datasets_builder` (rows from `ldmnist_hf.data.build.encode_split`), so the command
+line, the tests and this script share one implementation.
 """
 
 import argparse
 
-from ldmnist_hf.builder import build_dataset
-from ldmnist_hf.datasets_builder import LDMNIST, LDMNISTConfig
+from ldmnist_hf.data.build import build_dataset
+from ldmnist_hf.data.datasets_builder import LDMNIST, LDMNISTConfig
+from ldmnist_hf.registry import DEFAULT_MODELS
 
 __all__ = ["LDMNIST", "LDMNISTConfig"]
 
@@ -20,8 +22,8 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description="Regenerate LD-MNIST as a Hub dataset repository folder.")
     p.add_argument("--output-dir", default="ldmnist")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--image-vae", default="image-vae-32")
-    p.add_argument("--class-vae", default="class-vae-32")
+    p.add_argument("--image-vae", default=DEFAULT_MODELS["image_vae"])
+    p.add_argument("--class-vae", default=DEFAULT_MODELS["class_vae"])
     p.add_argument("--overwrite", action="store_true")
     a = p.parse_args()
     build_dataset(a.output_dir, a.image_vae, a.class_vae, seed=a.seed, overwrite=a.overwrite)

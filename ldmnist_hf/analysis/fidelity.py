@@ -1,0 +1,76 @@
+"""How close the 2020 recipe, rerun here, comes to the 2020 publication: the fidelity table.
+
+Three columns side by side: the figures the 2020 README published, the 2020 recipe rerun with this
+package (`ldmnist train --recipe reference`, released as model set `reference`), and the fast recipe
+whose weights ship by default. Each column's figures come from files that commands wrote: the models'
+`evaluation*.json` (`ldmnist release`), a dataset folder built with those models (`ldmnist build`) and
+its `benchmark.json` (`ldmnist benchmark`). `fidelity_table` computes, `hub.cards.fidelity_markdown`
+renders.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..data.read import load_latents, verify_dataset
+from ..files import read_json
+from .reference_2020 import reference_2020
+
+
+def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
+    """One column's figures: the models' evaluation and the dataset's statistics and benchmark rows."""
+    evaluation_file, dataset_dir = Path(evaluation_file), Path(dataset_dir)
+    first = "run `ldmnist release` for the models and `ldmnist benchmark` for the dataset first."
+    metrics = read_json(evaluation_file, fix=first, missing=f"{evaluation_file} is missing: {first}")[
+        "metrics"
+    ]
+    bench_file = dataset_dir / "benchmark.json"
+    bench = read_json(bench_file, fix=first, missing=f"{bench_file} is missing: {first}")
+    verify_dataset(dataset_dir)
+    x, y = load_latents(dataset_dir, "train")
+    rows = {r["key"]: r for r in bench["rows"]}
+    return {
+        "class_mean": metrics["class_vae_accuracy_mean"],
+        "class_std": metrics["class_vae_accuracy_std"],
+        "joint": metrics["middle_layers_accuracy"],
+        "x_components": metrics["x_informative_components"],
+        "y_components": metrics["y_informative_components"],
+        "x_mean": float(np.mean(x, dtype=np.float64)),
+        "x_std": float(np.std(x, dtype=np.float64)),
+        "y_mean": float(np.mean(y, dtype=np.float64)),
+        "y_std": float(np.std(y, dtype=np.float64)),
+        "benchmark": {k: rows[k] for k in ("linear", "mlp", "middle") if k in rows},
+        "mlp_recipe": bench.get("mlp_recipe", "fast"),
+    }
+
+
+def fidelity_table(
+    rerun_evaluation: str | Path,
+    rerun_dataset: str | Path,
+    fast_evaluation: str | Path,
+    fast_dataset: str | Path,
+) -> dict:
+    """The three columns: `published` (2020), `rerun` (the 2020 recipe here), `fast` (shipped default)."""
+    ref = reference_2020()
+    pub = ref["published"]
+    bench = {r["key"].removeprefix("reference_"): r for r in pub["benchmark"]}
+    published = {
+        "class_mean": pub["class_vae_accuracy"],
+        "class_std": None,
+        "joint": pub["middle_layers_accuracy"],
+        "x_components": ref["x_informative_components"],
+        "y_components": ref["y_informative_components"],
+        "x_mean": ref["x"]["mean"],
+        "x_std": ref["x"]["std"],
+        "y_mean": ref["y"]["mean"],
+        "y_std": ref["y"]["std"],
+        "benchmark": bench,
+        "mlp_recipe": "reference",
+    }
+    return {
+        "published": published,
+        "rerun": _column(rerun_evaluation, rerun_dataset),
+        "fast": _column(fast_evaluation, fast_dataset),
+    }

@@ -1,0 +1,250 @@
+"""Building LD-MNIST: MNIST encoded by a pair of VAEs, written as a Hub dataset repository folder.
+
+`encode_split` is the pure function that makes the data. `build_dataset` writes its rows through
+`datasets` as Parquet and lays them out as a Hub dataset repository (`data/*.parquet` + `README.md` card,
+rendered by `hub.cards`), so `load_dataset(folder)` works offline. The `datasets` builder around
+`encode_split` is in `datasets_builder.py`; reading a built folder is in `read.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+import datasets
+import numpy as np
+import torch
+
+from .. import __version__
+from ..analysis.statistics import latent_statistics
+from ..errors import LDMNISTError
+from ..files import atomic_dir, check_output_dir, sha256_file
+from ..hub.cards import TEMPLATES, render_dataset_card
+from ..pretrained.loading import load_pretrained, pretrained_path
+from ..registry import DEFAULT_MODELS, KINDS, PRETRAINED
+from .mnist import MNIST, load_mnist
+from .schema import (
+    BUILD_RECORD,
+    CARD,
+    LATENT_COLUMNS,
+    SPLITS,
+    data_file,
+    features,
+    fingerprint,
+    latents_table,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def split_seed(seed: int, split: str) -> int:
+    """The seed of one split's sampling noise."""
+    # Each split has its own stream, so the test latents do not depend on the train split's size.
+    return seed * 2 + SPLITS.index(split)
+
+
+def encode_split(
+    image_vae, class_vae, images: np.ndarray, labels: np.ndarray, seed: int, batch_size: int = 10000
+) -> dict[str, np.ndarray]:
+    """Encodes one split in inference mode and samples the latents, as the reference did.
+
+    Args:
+        image_vae (`ImageVAE`), class_vae (`ClassVAE`): the encoders (put in eval mode here).
+        images (`np.ndarray` uint8 `(N, 28, 28)`), labels (`np.ndarray` int `(N,)`).
+        seed (`int`): seeds the sampling noise; the same models and seed give identical arrays.
+
+    Returns:
+        `dict` of float32 `(N, latent_dim)` arrays for `x`, `y`, `x_mean`, `x_std`, `y_mean`, `y_std`.
+    """
+    image_vae.eval()
+    class_vae.eval()
+    device = image_vae.device
+    gen = torch.Generator(device).manual_seed(seed)
+    parts: dict[str, list] = {name: [] for name in LATENT_COLUMNS}
+    with torch.no_grad():
+        for i in range(0, len(images), batch_size):
+            qx = image_vae.encode(torch.from_numpy(images[i : i + batch_size])).latent_dist
+            qy = class_vae.encode(torch.from_numpy(np.asarray(labels[i : i + batch_size]))).latent_dist
+            for name, t in (
+                ("x_mean", qx.mean),
+                ("x_std", qx.std),
+                ("x", qx.sample(gen)),
+                ("y_mean", qy.mean),
+                ("y_std", qy.std),
+                ("y", qy.sample(gen)),
+            ):
+                parts[name].append(t.float().cpu().numpy())
+    return {name: np.concatenate(v) for name, v in parts.items()}
+
+
+def load_vaes(image_vae, class_vae, latent_dim: int | None = None):
+    """Loads (or checks) the image and class VAEs: names of shipped models, folders, Hub ids or models."""
+    models = {}
+    for key, source in (("image_vae", image_vae), ("class_vae", class_vae)):
+        klass = KINDS[key].model_class
+        model = load_pretrained(source, klass) if isinstance(source, str | os.PathLike) else source
+        if not isinstance(model, klass):
+            raise LDMNISTError(f"`{key}` is a {type(model).__name__}, expected a {klass.__name__}.")
+        models[key] = model.eval()
+    iv, cv = models["image_vae"], models["class_vae"]
+    if iv.config.latent_dim != cv.config.latent_dim:
+        raise LDMNISTError(
+            f"The image VAE has latent size {iv.config.latent_dim} but the class VAE has "
+            f"{cv.config.latent_dim}; give a matching pair (train them together with `ldmnist train`)."
+        )
+    if latent_dim is not None and iv.config.latent_dim != latent_dim:
+        raise LDMNISTError(
+            f"`latent_dim` {latent_dim} does not match the models' latent size {iv.config.latent_dim}."
+        )
+    return iv, cv
+
+
+def _model_ref(model, name) -> tuple[str, str]:
+    """How the card names a model and where its card is."""
+    if isinstance(name, str) and name in PRETRAINED:
+        return f"`{name}` (shipped with ldmnist-hf)", f"model card: `ldmnist_hf/pretrained/{name}/README.md`"
+    path = getattr(model, "name_or_path", "") or str(name)
+    return f"`{path}`", "model card beside its weights"
+
+
+def weights_sha256(model, source=None) -> str | None:
+    """SHA-256 of the `model.safetensors` a model was loaded from (what its Hub repo will hold), if known.
+
+    Args:
+        model: the loaded model (its `name_or_path` is used when `source` is not a shipped name or folder).
+        source: what it was loaded from: a shipped name, a folder or a Hub id.
+    """
+    if isinstance(source, str) and source in PRETRAINED:
+        folder = pretrained_path(source)
+    else:
+        folder = Path(str(source if isinstance(source, str | Path) else getattr(model, "name_or_path", "")))
+    path = folder / "model.safetensors"
+    return sha256_file(path) if path.is_file() else None
+
+
+# ----------------------------------------------------------------------------- build
+
+
+def _encode_checked(iv, cv, mnist: MNIST, split: str, seed: int) -> dict[str, np.ndarray]:
+    """One split's latents; refuses NaN or inf (they come from broken weights and make a useless dataset)."""
+    arrays = encode_split(
+        iv, cv, getattr(mnist, f"{split}_images"), getattr(mnist, f"{split}_labels"), split_seed(seed, split)
+    )
+    bad = {name: int((~np.isfinite(a)).any(axis=-1).sum()) for name, a in arrays.items()}
+    bad = {k: v for k, v in bad.items() if v}
+    if bad:
+        raise LDMNISTError(
+            f"The VAEs produced NaN or inf latents for the {split} split ("
+            + ", ".join(f"{k}: {v} rows" for k, v in bad.items())
+            + "); their weights are broken (a diverged training run?). Nothing was written; use other models."
+        )
+    return arrays
+
+
+def _write_split(folder: Path, split: str, arrays: dict, labels: np.ndarray, numpy_export: bool) -> int:
+    """Writes one split's Parquet file (and `.npy` files); returns the Arrow table's size in bytes."""
+    # Written through `datasets` so the Parquet carries the features (ClassLabel, fixed-length lists).
+    table = latents_table(arrays, labels)
+    ds = datasets.Dataset(table, info=datasets.DatasetInfo(features=features(arrays["x"].shape[1])))
+    (folder / "data").mkdir(exist_ok=True)
+    ds.to_parquet(str(folder / data_file(split)))
+    if numpy_export:
+        np.save(folder / f"{split}_x.npy", arrays["x"])
+        np.save(folder / f"{split}_y.npy", arrays["y"])
+    return table.nbytes
+
+
+def _build_meta(latent_dim: int, mnist: MNIST, seed: int, load_name: str, command: str | None) -> dict:
+    """The first fields of the build record: what was encoded, with what, by which command."""
+    return {
+        "latent_dim": latent_dim,
+        "seed": seed,
+        "n_train": len(mnist.train_labels),
+        "n_test": len(mnist.test_labels),
+        "mnist_source": mnist.source,
+        "mnist_verified": mnist.verified,
+        "version": __version__,
+        "load_name": load_name,
+        "command": command or f"ldmnist build --seed {seed}",
+    }
+
+
+def _build_record(folder: Path, meta: dict, nbytes: dict, iv, cv, image_vae, class_vae) -> dict:
+    """What `build` records beside the data: `meta`, the models, their weights' SHA-256, file checksums."""
+    files = {
+        str(p.relative_to(folder)): {"sha256": sha256_file(p), "size": p.stat().st_size}
+        for p in sorted([*folder.glob("data/*.parquet"), *folder.glob("*.npy")])
+    }
+    record = {**meta, "fingerprint": fingerprint(files), **nbytes}
+    record["download_size"] = sum(p.stat().st_size for p in (folder / "data").glob("*.parquet"))
+    record["image_vae"], record["image_vae_card"] = _model_ref(iv, image_vae)
+    record["class_vae"], record["class_vae_card"] = _model_ref(cv, class_vae)
+    for kind, source, model in (("image_vae", image_vae, iv), ("class_vae", class_vae, cv)):
+        record[f"{kind}_source"] = (
+            str(source) if isinstance(source, str | os.PathLike) else model.name_or_path
+        )
+    # Which weights made the data: `ldmnist push` refuses a dataset whose models are not the ones it uploads.
+    record["image_vae_sha256"] = weights_sha256(iv, image_vae)
+    record["class_vae_sha256"] = weights_sha256(cv, class_vae)
+    record["image_vae_config"] = iv.config.to_dict()
+    record["class_vae_config"] = cv.config.to_dict()
+    return {**record, "files": files}
+
+
+def _write_card_and_record(folder: Path, record: dict, stats: dict) -> None:
+    """Writes the card, the build record and the Hub's `.gitattributes` beside the data files."""
+    (folder / CARD).write_text(render_dataset_card(record, stats))
+    (folder / BUILD_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+    shutil.copy(TEMPLATES / "gitattributes", folder / ".gitattributes")
+
+
+def build_dataset(
+    output_dir: str | Path = "ldmnist",
+    image_vae=DEFAULT_MODELS["image_vae"],
+    class_vae=DEFAULT_MODELS["class_vae"],
+    seed: int = 0,
+    mnist_source: str = "auto",
+    overwrite: bool = False,
+    numpy_export: bool = False,
+    command: str | None = None,
+) -> Path:
+    """Encodes MNIST and writes LD-MNIST as a Hub dataset repository folder, atomically.
+
+    Args:
+        output_dir (`str` or path, defaults to `"ldmnist"`): the folder to create.
+        image_vae, class_vae: shipped model names, folders, Hub ids, or loaded models.
+        seed (`int`, defaults to 0): seeds the sampling; same models and seed give identical files.
+        mnist_source (`str` or `MNIST`, defaults to `"auto"`): see `load_mnist`, or the digits themselves.
+        overwrite (`bool`, defaults to `False`): replace an existing `output_dir`, when it is empty or a
+            previous build (it holds `ldmnist_build.json`); any other folder is left alone.
+        numpy_export (`bool`, defaults to `False`): also write `train_x.npy`, `train_y.npy`,
+            `test_x.npy`, `test_y.npy` like the 2020 download.
+
+    Returns:
+        The folder, loadable with `datasets.load_dataset(str(folder))`.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**62:
+        raise LDMNISTError(f"`seed` must be an integer in 0..2**62-1, got {seed!r}.")
+    # Every check on the output path comes before the models, MNIST and the encoding.
+    check_output_dir(output_dir, overwrite, marker=BUILD_RECORD)
+    output_dir = Path(output_dir)
+    t0 = time.perf_counter()
+    iv, cv = load_vaes(image_vae, class_vae)
+    mnist = mnist_source if isinstance(mnist_source, MNIST) else load_mnist(mnist_source)
+    meta = _build_meta(iv.config.latent_dim, mnist, seed, output_dir.name, command)
+    with atomic_dir(output_dir, overwrite=overwrite, marker=BUILD_RECORD) as tmp:
+        arrays, nbytes = {}, {}
+        for split in SPLITS:
+            arrays[split] = _encode_checked(iv, cv, mnist, split, seed)
+            labels = getattr(mnist, f"{split}_labels")
+            nbytes[f"bytes_{split}"] = _write_split(tmp, split, arrays[split], labels, numpy_export)
+        record = _build_record(tmp, meta, nbytes, iv, cv, image_vae, class_vae)
+        _write_card_and_record(tmp, record, latent_statistics(arrays["train"]["x"], arrays["train"]["y"]))
+    logger.info(
+        f"Built LD-MNIST ({meta['latent_dim']}-d, seed {seed}) in {time.perf_counter() - t0:.1f} s: {output_dir}"
+    )
+    return output_dir

@@ -1,0 +1,255 @@
+"""Reading a folder written by `ldmnist build`: its build record, a check of its files, its latents.
+
+The benchmark, the report, the fidelity table and the export read datasets through this module; they need
+neither the encoder (`build.py`) nor the `datasets` builder (`datasets_builder.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from ..errors import LDMNISTError, first_line
+from ..files import looks_like_repo_id, read_json, sha256_file
+from .schema import BUILD_RECORD, CARD
+
+_REBUILD = "Rebuild the dataset with `ldmnist build --overwrite`."
+
+
+def read_build_info(dataset_dir: str | Path) -> dict:
+    """What `ldmnist build` recorded about a dataset folder (models, seed, sizes, file checksums)."""
+    folder = Path(dataset_dir)
+    if not folder.is_dir():
+        raise LDMNISTError(
+            f"{dataset_dir} is not a folder"
+            + (" (it is a file)" if folder.exists() else " (no such folder)")
+            + "; give a folder written by `ldmnist build`."
+        )
+    path = folder / BUILD_RECORD
+    if not path.exists():
+        raise LDMNISTError(f"{dataset_dir} is not a folder written by `ldmnist build` (no {BUILD_RECORD}).")
+    info = read_json(path, fix="rebuild the dataset with `ldmnist build --overwrite`.")
+    missing = [
+        k
+        for k in ("latent_dim", "image_vae_source", "class_vae_source")
+        if not isinstance(info, dict) or k not in info
+    ]
+    if missing:
+        raise LDMNISTError(
+            f"{path} lacks {', '.join(missing)}; rebuild the dataset with `ldmnist build --overwrite`."
+        )
+    return info
+
+
+def _recorded_files(folder: Path, info: dict) -> dict:
+    files = info.get("files")
+    if not isinstance(files, dict) or not files:
+        raise LDMNISTError(
+            f"{folder / BUILD_RECORD} records no file checksums (an older build); rebuild the dataset with "
+            f"`ldmnist build --overwrite` to make it verifiable."
+        )
+    for name, entry in files.items():
+        rel = Path(name)
+        if (
+            rel.is_absolute()
+            or ".." in rel.parts
+            or not isinstance(entry, dict)
+            or {"sha256", "size"} - set(entry)
+        ):
+            raise LDMNISTError(
+                f"{folder / BUILD_RECORD} has a malformed entry for {name!r}; rebuild the dataset."
+            )
+    return files
+
+
+def _check_size(path: Path, entry: dict, fix: str) -> None:
+    """Refuses a recorded file that is missing or whose size is not the one the build wrote."""
+    if not path.is_file():
+        raise LDMNISTError(f"{path} is missing; rebuild the dataset with `ldmnist build --overwrite`.")
+    size = path.stat().st_size
+    if size != entry["size"]:
+        raise LDMNISTError(f"{path} has {size} bytes but the build wrote {entry['size']}: truncated or {fix}")
+
+
+def _check_card(folder: Path, fp: str | None) -> None:
+    """Refuses a card whose YAML header is broken or carries another build's fingerprint."""
+    card = folder / CARD
+    try:
+        text = card.read_text()
+        header = yaml.safe_load(text.split("---\n", 2)[1]) if text.startswith("---\n") else None
+    except (OSError, UnicodeDecodeError, IndexError, yaml.YAMLError) as e:
+        raise LDMNISTError(
+            f"{card}: the card's YAML header cannot be read ({first_line(e)}); rebuild."
+        ) from e
+    configs = header.get("configs") if isinstance(header, dict) else None
+    if not isinstance(configs, list) or not configs or not isinstance(configs[0], dict):
+        raise LDMNISTError(f"{card} has no valid YAML header with `configs`; rebuild the dataset.")
+    found = re.search(r"data fingerprint (\w+)", str(configs[0].get("description", "")))
+    if fp and (found is None or found.group(1) != fp):
+        raise LDMNISTError(
+            f"{card}: its YAML header does not carry this data's fingerprint {fp}; it belongs to another build. "
+            f"Rebuild the dataset."
+        )
+
+
+def verify_dataset(dataset_dir: str | Path) -> dict:
+    """Checks every data file of a built dataset against the SHA-256 and size its build recorded.
+
+    Also refuses Parquet files under `data/` that the build did not write (`load_dataset` would read them)
+    and a card whose YAML header is broken or belongs to other data.
+
+    Args:
+        dataset_dir: a folder written by `ldmnist build`.
+
+    Returns:
+        `{"files": number of files checked, "fingerprint": the data's fingerprint}`.
+
+    Raises:
+        `LDMNISTError` naming the first file that is missing, truncated, changed or extra.
+    """
+    folder = Path(dataset_dir)
+    info = read_build_info(folder)
+    files = _recorded_files(folder, info)
+    for name, entry in sorted(files.items()):
+        path = folder / name
+        _check_size(path, entry, f"replaced. {_REBUILD}")
+        if sha256_file(path) != entry["sha256"]:
+            raise LDMNISTError(
+                f"{path} has changed since the build (its SHA-256 differs from {BUILD_RECORD}'s). {_REBUILD}"
+            )
+    extra = sorted(
+        str(p.relative_to(folder)) for p in folder.glob("data/*") if str(p.relative_to(folder)) not in files
+    )
+    if extra:
+        raise LDMNISTError(
+            f"{folder / extra[0]} was not written by the build; `load_dataset` would read it as data. Remove it."
+        )
+    _check_card(folder, info.get("fingerprint"))
+    return {"files": len(files), "fingerprint": info.get("fingerprint")}
+
+
+def _column_to_numpy(name: str, col: pa.ChunkedArray | pa.Array, where: str) -> np.ndarray:
+    """A fixed-size list column as `(N, L)`, a numeric column as `(N,)`; anything else is an error."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    t = col.type
+    fixed = pa.types.is_fixed_size_list(t)
+    v = t.value_type if fixed else t
+    numeric = pa.types.is_integer(v) or pa.types.is_floating(v) or (not fixed and pa.types.is_boolean(v))
+    if numeric and col.null_count == 0 and (not fixed or col.flatten().null_count == 0):
+        if fixed:
+            return col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), t.list_size)
+        return col.to_numpy(zero_copy_only=False)
+    problem = "has missing values" if numeric else f"has type {t}"
+    raise LDMNISTError(
+        f"{where}: column {name!r} {problem}; load_latents returns whole numeric arrays only (fixed-size lists "
+        f"of numbers, or numbers). Use `ds.with_format('numpy')` for other columns."
+    )
+
+
+def _parquet_files(folder: Path, split: str) -> list[Path]:
+    """The Parquet files of one split: those the build recorded (sizes checked), else `data/SPLIT-*.parquet`."""
+    if (folder / BUILD_RECORD).exists():
+        files = {
+            k: v
+            for k, v in _recorded_files(folder, read_build_info(folder)).items()
+            if k.startswith(f"data/{split}-") and k.endswith(".parquet")
+        }
+        fix = f"replaced. Run `ldmnist verify {folder}`, or rebuild with `ldmnist build --overwrite`."
+        for name, entry in files.items():
+            _check_size(folder / name, entry, fix)
+        paths = [folder / k for k in sorted(files)]
+    else:
+        paths = sorted(folder.glob(f"data/{split}-*.parquet"))
+    if not paths:
+        found = sorted({p.name.split("-")[0] for p in folder.glob("data/*.parquet")})
+        raise LDMNISTError(
+            f"{folder} has no {split!r} split (data/{split}-*.parquet); splits found: {found or 'none'}."
+        )
+    return paths
+
+
+def _read_parquet_columns(folder: Path, split: str, columns) -> list[np.ndarray]:
+    tables = []
+    for path in _parquet_files(folder, split):
+        try:
+            names = pq.read_schema(path, memory_map=True).names
+            absent = [c for c in columns if c not in names]
+            if absent:
+                raise LDMNISTError(f"{path} has no column {absent[0]!r}; columns: {', '.join(names)}.")
+            tables.append(pq.read_table(path, columns=list(columns), memory_map=True))
+        except (pa.ArrowException, OSError) as e:
+            raise LDMNISTError(
+                f"{path} is not a readable Parquet file ({first_line(e)}): truncated or damaged. "
+                f"Run `ldmnist verify {folder}`, or rebuild with `ldmnist build --overwrite`."
+            ) from e
+    table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    return [_column_to_numpy(c, table.column(c), f"{folder} ({split})") for c in columns]
+
+
+def _load_hub_split(text: str, split: str) -> datasets.Dataset:
+    """A split of a Hub dataset id, for a `load_latents` argument that is no local folder."""
+    folder = Path(text).expanduser()
+    if folder.exists() or not looks_like_repo_id(text):
+        raise LDMNISTError(
+            f"{text} is not a dataset folder (no such folder); give a folder written by `ldmnist build`."
+        )
+    try:
+        return datasets.load_dataset(text, split=split)
+    except Exception as e:  # noqa: BLE001 - network, authentication or a missing repository
+        raise LDMNISTError(
+            f"No dataset {text!r}: no such local folder, and loading it from the Hub failed "
+            f"({first_line(e)})."
+        ) from e
+
+
+def _dataset_columns(dataset: datasets.Dataset, columns: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    absent = [c for c in columns if c not in dataset.column_names]
+    if absent:
+        raise LDMNISTError(
+            f"The dataset has no column {absent[0]!r}; columns: {', '.join(dataset.column_names)}."
+        )
+    table = dataset.data
+    if dataset._indices is not None:  # a shuffled/selected view: let datasets gather the rows
+        table = dataset.select_columns(list(columns)).with_format("arrow")[:]
+    return tuple(_column_to_numpy(c, table.column(c), "the dataset") for c in columns)
+
+
+def load_latents(dataset, split: str = "train", columns=("x", "y")) -> tuple[np.ndarray, ...]:
+    """The fast way to whole-split numpy arrays.
+
+    A folder is read straight from its Parquet files (memory-mapped, through pyarrow), so the arrays are
+    always what is on disk now, never a `datasets` cache of an earlier build.
+
+    Args:
+        dataset: a folder written by `ldmnist build`, a `DatasetDict`, a `Dataset`, or a Hub dataset id
+            (`owner/name`, loaded through `datasets.load_dataset`).
+        split (`str`, defaults to `"train"`): used when `dataset` is a folder, Hub id or `DatasetDict`.
+        columns (`tuple[str]`, defaults to `("x", "y")`): columns to return, latent ones or `label`/`index`.
+
+    Returns:
+        Per column, `(N, latent_dim)` float32 for a latent column or `(N,)` for a scalar one (views of the
+        Arrow buffers where possible, so read-only: `.copy()` to write).
+
+    Raises:
+        `LDMNISTError`: no such folder, split or column; a damaged Parquet file; a column that is not a
+            fixed-size list of numbers or a number.
+    """
+    columns = (columns,) if isinstance(columns, str) else tuple(columns)
+    if isinstance(dataset, str | os.PathLike):
+        folder = Path(dataset).expanduser()
+        if folder.is_dir():
+            return tuple(_read_parquet_columns(folder, split, columns))
+        dataset = _load_hub_split(str(dataset), split)
+    elif isinstance(dataset, datasets.DatasetDict):
+        if split not in dataset:
+            raise LDMNISTError(f"The DatasetDict has no split {split!r}; splits: {', '.join(dataset)}.")
+        dataset = dataset[split]
+    return _dataset_columns(dataset, columns)

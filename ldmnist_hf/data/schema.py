@@ -1,0 +1,57 @@
+"""What an LD-MNIST dataset folder is made of: its columns, splits, Arrow schema and build record.
+
+`ldmnist build` writes these and everything that reads a built folder checks them; each fact is stated here
+once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import datasets
+import numpy as np
+import pyarrow as pa
+
+LATENT_COLUMNS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
+SPLITS = ("train", "test")
+BUILD_RECORD = "ldmnist_build.json"  # what `build` leaves in every folder it writes
+CARD = "README.md"
+
+
+def data_file(split: str) -> str:
+    """The path, inside a built folder, of one split's Parquet file.
+
+    >>> data_file("test")
+    'data/test-00000-of-00001.parquet'
+    """
+    return f"data/{split}-00000-of-00001.parquet"
+
+
+def features(latent_dim: int) -> datasets.Features:
+    """The columns of LD-MNIST: six float32 latent lists of length `latent_dim`, `label`, `index`."""
+    vec = datasets.List(datasets.Value("float32"), length=latent_dim)
+    return datasets.Features(
+        {
+            **{name: vec for name in LATENT_COLUMNS},
+            "label": datasets.ClassLabel(names=[str(i) for i in range(10)]),
+            "index": datasets.Value("int32"),
+        }
+    )
+
+
+def latents_table(arrays: dict[str, np.ndarray], labels: np.ndarray) -> pa.Table:
+    """One split's rows as an Arrow table with the schema of `features`."""
+    n, L = arrays["x"].shape
+    cols = {
+        name: pa.FixedSizeListArray.from_arrays(pa.array(arrays[name].reshape(-1), pa.float32()), L)
+        for name in LATENT_COLUMNS
+    }
+    cols["label"] = pa.array(np.asarray(labels, np.int64), pa.int64())
+    cols["index"] = pa.array(np.arange(n, dtype=np.int32))
+    return pa.table(cols).cast(features(L).arrow_schema)
+
+
+def fingerprint(files: dict) -> str:
+    """A short digest of the data files' SHA-256 sums: it changes whenever the data does."""
+    h = hashlib.sha256("".join(f"{k}:{v['sha256']}\n" for k, v in sorted(files.items())).encode())
+    return h.hexdigest()[:16]

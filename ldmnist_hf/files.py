@@ -1,0 +1,220 @@
+"""Files the package writes and reads: atomic output folders and files, checksums, JSON, the cache location.
+
+Every writer goes through `atomic_dir` or `atomic_write_text`: an output appears whole or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import LDMNISTError
+
+# A Hub repository id, `owner/name` (what a path argument is taken for when no such local folder exists).
+REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
+
+
+def looks_like_repo_id(text: str) -> bool:
+    """Whether `text` can be a Hub repository id (`owner/name`) rather than a local path."""
+    return bool(REPO_ID.fullmatch(text)) and ".." not in text and not text.startswith((".", "/", "~"))
+
+
+def cache_dir() -> Path:
+    """Where verified downloads live: ``$LDMNIST_CACHE``, else ``$XDG_CACHE_HOME/ldmnist``, else ``~/.cache/ldmnist``."""
+    if os.environ.get("LDMNIST_CACHE"):
+        return Path(os.environ["LDMNIST_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "ldmnist"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's live process (or not a PID we can judge): leave its folder alone
+    return True
+
+
+def remove_stale_temporaries(target: str | Path) -> list[Path]:
+    """Removes `.NAME.tmp-PID-*` / `.NAME.old-PID-*` folders beside `target` left by processes that died.
+
+    Killed writers leave these behind (`atomic_dir` puts its PID in the name); a folder of a live process,
+    or one whose name holds no PID, is left alone.
+
+    Returns:
+        The folders removed.
+    """
+    target = Path(target)
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(tmp|old)-(\d+)-")
+    removed = []
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for path in siblings:
+        m = pattern.match(path.name)
+        if m and path.is_dir() and not path.is_symlink() and not _pid_alive(int(m.group(2))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def check_output_dir(target: str | Path, overwrite: bool = False, marker: str | tuple[str, ...] = ()) -> Path:
+    """Checks that a command may write the folder `target`, before it does any work.
+
+    Args:
+        target: the folder to create or replace.
+        overwrite (`bool`, defaults to `False`): whether an existing folder may be replaced.
+        marker (`str` or `tuple[str]`): file(s) that a previous run of the same command leaves in the folder;
+            an existing folder is replaced only when it is empty or holds one of them, so that a command
+            never deletes what it did not write.
+
+    Returns:
+        `target` as an absolute path.
+
+    Raises:
+        `LDMNISTError`: the path is a file, the current folder (or one above it), a folder this command did
+            not write, exists without `overwrite`, or cannot be written.
+    """
+    given = target
+    target = Path(target).expanduser().absolute()
+    markers = (marker,) if isinstance(marker, str) else tuple(marker)
+    if target.exists() or target.is_symlink():
+        if not target.is_dir() or target.is_symlink():
+            raise LDMNISTError(
+                f"{given} exists and is not a folder (a file or a link); choose another output path."
+            )
+        if Path.cwd().resolve().is_relative_to(target.resolve()):
+            raise LDMNISTError(
+                f"{given} is the current folder or holds it; choose an output path below it, e.g. {given}/out."
+            )
+        if not overwrite:
+            raise LDMNISTError(
+                f"{given} already exists; pass --overwrite to replace it, or choose another path."
+            )
+        try:
+            empty = not any(target.iterdir())
+        except OSError as e:
+            raise LDMNISTError(f"{given} cannot be read ({e.strerror}); choose another output path.") from e
+        if not empty and not any((target / m).exists() for m in markers):
+            what = f"no {' or '.join(markers)} in it" if markers else "not empty"
+            raise LDMNISTError(
+                f"{given} holds files this command did not write ({what}); --overwrite replaces only "
+                f"an empty folder or one a previous run of it wrote. Remove it yourself or choose another path."
+            )
+    parent = target.parent
+    while not parent.exists():  # the nearest existing folder above must be writable
+        parent = parent.parent
+    if not parent.is_dir():
+        raise LDMNISTError(f"Cannot create {given}: {parent} is a file, not a folder.")
+    try:  # a real probe: permission bits say nothing to root, and nothing about read-only mounts
+        os.rmdir(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=parent))
+    except OSError as e:
+        raise LDMNISTError(
+            f"Cannot write {given}: {parent} is not writable ({e.strerror}); choose another output path."
+        ) from e
+    return target
+
+
+@contextlib.contextmanager
+def atomic_dir(
+    target: str | Path, overwrite: bool = False, marker: str | tuple[str, ...] = ()
+) -> Iterator[Path]:
+    """Yields a temporary folder beside ``target`` and renames it into place only on success.
+
+    An interrupted write leaves ``target`` as it was (absent or old); nothing half-written is seen.
+    The temporary folder is named ``.NAME.tmp-PID-*``, so a later call removes those of dead processes.
+    See `check_output_dir` for which existing folders may be replaced (`marker`).
+
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "result"
+    >>> with atomic_dir(out) as tmp:
+    ...     _ = (tmp / "a.txt").write_text("done")
+    >>> (out / "a.txt").read_text()
+    'done'
+    """
+    given = target
+    target = check_output_dir(target, overwrite, marker)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
+    except OSError as e:
+        raise LDMNISTError(
+            f"Cannot write {given}: {e.strerror or e} ({e.filename or target.parent}); choose another path."
+        ) from e
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
+    try:
+        yield tmp
+        for path in tmp.rglob("*"):  # some writers make private files; publishable outputs are ordinary ones
+            if path.is_file():
+                os.chmod(path, 0o666 & ~_umask())
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent))
+            os.replace(target, old)  # an empty folder from mkdtemp: replaced by the rename
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Writes a file through a temporary sibling and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_json(path: str | Path, fix: str, missing: str | None = None):
+    """A JSON file we wrote, or one `LDMNISTError` that names it and says what to do.
+
+    Args:
+        path: the file.
+        fix (`str`): what the user should do when the file is damaged (unreadable or not JSON).
+        missing (`str`, *optional*): the whole message when the file does not exist; `None` treats a
+            missing file as damaged.
+
+    Returns:
+        The parsed JSON value (callers check its shape).
+    """
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as e:
+        raise LDMNISTError(missing or f"{path} is missing; {fix}") from e
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise LDMNISTError(f"{path} is damaged ({e}); {fix}") from e

@@ -1,0 +1,434 @@
+"""`ldmnist export`: LD-MNIST as Hugging Face Hub repositories, one folder per repository.
+
+For a namespace `NS`, with the names from `registry` (README, "Publishing"):
+
+- dataset `NS/ldmnist`: every config's `data/*.parquet`, build record, figures and benchmark (the `default`
+  config at the top, any other config `C` under `C/`), the card, the Hub's `.gitattributes`;
+- per config, the three models `NS/ldmnist-image-vae-32`, ... (`NS/ldmnist-<kind>-<L>-C` for config `C`):
+  weights, config.json with `auto_map`, the configuration and modeling code, the card with `model-index`;
+- the metric Space `NS/ldmnist`: the metric script, `app.py`, `requirements.txt`, the metric card.
+
+The export folder's `ldmnist_export.json` records the namespace, the configs, every repository and the
+SHA-256 and size of every file in it; `push` (hub/push.py) uploads only what that record and the registry
+agree on, after checking every file again.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import logging
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from huggingface_hub import hf_hub_download
+from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+from .. import METRIC_PATH
+from ..analysis.statistics import latent_statistics
+from ..data.build import build_dataset
+from ..data.read import load_latents, read_build_info, verify_dataset
+from ..data.schema import BUILD_RECORD, CARD
+from ..errors import LDMNISTError
+from ..files import atomic_dir, read_json, sha256_file
+from ..pretrained.loading import load_pretrained, pretrained_path
+from ..registry import (
+    DATASET_REPO,
+    DEFAULT_CONFIG,
+    DEFAULT_MODELS,
+    KINDS,
+    METRIC_SPACE,
+    PRETRAINED,
+    SET_NAME,
+    kind_of_class,
+    model_set,
+    repo_ids,
+)
+from .cards import (
+    TEMPLATES,
+    read_block,
+    render_dataset_card,
+    render_metric_card,
+    render_model_card,
+    replace_block,
+)
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "ldmnist_export.json"
+# What each repo must hold for `push` to accept it (beyond what the manifest lists).
+REQUIRED = {
+    "dataset": (CARD, ".gitattributes", BUILD_RECORD),
+    "model": (CARD, "config.json", "model.safetensors"),
+    "space": (CARD, "app.py", "requirements.txt"),
+}
+METRIC_SCRIPT = "ldmnist.py"
+_DEFAULT_LINE = "DEFAULT_CLASS_VAE = None\n"  # the package metric's line that the Space's copy fills in
+_NAMESPACE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Repo:
+    """One Hub repository of an export.
+
+    Args:
+        role (`str`): `"dataset"`, `"metric"` or a model kind (`"image_vae"`, ...).
+        repo_id (`str`): `"NS/name"`.
+        repo_type (`str`): `"dataset"`, `"model"` or `"space"`.
+        folder (`str`): its folder, relative to the export folder.
+        config (`str`, *optional*): the dataset config a model repository belongs to.
+    """
+
+    role: str
+    repo_id: str
+    repo_type: str
+    folder: str
+    config: str | None = None
+
+
+def check_namespace(namespace: str) -> str:
+    """The namespace, if it can own Hub repositories (a user or organisation name); else a clear error."""
+    ok = isinstance(namespace, str) and bool(_NAMESPACE.match(namespace)) and "--" not in namespace
+    if ok:
+        try:
+            validate_repo_id(f"{namespace}/{DATASET_REPO}")
+        except HFValidationError:
+            ok = False
+    if not ok or ".." in namespace:
+        raise LDMNISTError(
+            f"`namespace` {namespace!r} is not a Hub user or organisation name: use letters, digits, '-', "
+            f"'_' or '.', starting and ending with a letter or digit (for example: your Hub user name)."
+        )
+    return namespace
+
+
+def check_config_name(name) -> str:
+    """A dataset config's name: `default`, or a short lowercase name (letters, digits, '-')."""
+    if not isinstance(name, str) or not SET_NAME.fullmatch(name):
+        raise LDMNISTError(
+            f"Config name {name!r} is not valid: use a short lowercase name (letters, digits, '-', at most 31), "
+            f"for example `reference` or `ld16`."
+        )
+    return name
+
+
+def plan_repos(namespace: str, configs: dict[str, int]) -> list[Repo]:
+    """Every repository of an export, in upload order (models, dataset, Spaces), from the registry alone.
+
+    Args:
+        namespace (`str`): the Hub user or organisation.
+        configs (`dict[str, int]`): the dataset's configs and their latent sizes, `default` first.
+
+    >>> [r.repo_id for r in plan_repos("NS", {"default": 32})][:2]
+    ['NS/ldmnist-image-vae-32', 'NS/ldmnist-class-vae-32']
+    """
+    repos = []
+    for config, latent_dim in configs.items():
+        ids = repo_ids(namespace, latent_dim, config)
+        repos += [Repo(key, ids[key], "model", f"models/{ids[key].split('/')[1]}", config) for key in KINDS]
+    ids = repo_ids(namespace)
+    repos.append(Repo("dataset", ids["dataset"], "dataset", f"datasets/{DATASET_REPO}"))
+    repos.append(Repo("metric", ids["metric"], "space", f"spaces/{METRIC_SPACE}"))
+    return repos
+
+
+def config_ids(repos: list[Repo]) -> dict[str, dict[str, str]]:
+    """Per config, the repository ids its cards and snippets name (`registry.repo_ids` for that config)."""
+    shared = {r.role: r.repo_id for r in repos if r.config is None}
+    out: dict[str, dict[str, str]] = {}
+    for r in repos:
+        if r.config is not None:
+            out.setdefault(r.config, dict(shared))[r.role] = r.repo_id
+    return out
+
+
+# ----------------------------------------------------------------------------- what goes where
+
+
+@dataclasses.dataclass
+class _Config:
+    """One dataset config of an export: its built folder (or `None`: build it) and its three models."""
+
+    name: str
+    dataset: Path | None
+    sources: dict  # kind -> shipped name, folder or Hub id
+    models: dict = dataclasses.field(default_factory=dict)
+    weights: dict = dataclasses.field(default_factory=dict)  # kind -> the model.safetensors file
+    sha256: dict = dataclasses.field(default_factory=dict)
+    evaluations: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.models["image_vae"].config.latent_dim
+
+
+def _weights_file(source) -> Path:
+    """The `model.safetensors` behind a shipped name, a folder or a Hub id (downloaded to the cache)."""
+    if str(source) in PRETRAINED:
+        return pretrained_path(str(source)) / "model.safetensors"
+    if Path(source).is_dir():
+        return Path(source) / "model.safetensors"
+    return Path(hf_hub_download(str(source), "model.safetensors"))
+
+
+def _evaluation_for(weights: Path, kind: str, sha256: str) -> dict:
+    """The `ldmnist release` evaluation (beside the model folder) that measured exactly these weights."""
+    candidates = sorted(weights.parent.parent.glob("evaluation*.json"))
+    for path in candidates:
+        evaluation = read_json(path, fix="run `ldmnist release` again for those models.")
+        if not isinstance(evaluation, dict) or not isinstance(evaluation.get("models"), dict):
+            continue  # not a release's evaluation
+        recorded = evaluation["models"].get(kind)
+        if isinstance(recorded, dict) and recorded.get("sha256") == sha256:
+            return evaluation
+    raise LDMNISTError(
+        f"No evaluation of the weights in {weights.parent} (looked in "
+        f"{', '.join(map(str, candidates)) or f'{weights.parent.parent}/evaluation*.json, none found'}): "
+        f"its model card needs the figures `ldmnist release` measures. Run `ldmnist release` for it first."
+    )
+
+
+def _middle_layers_beside(image_vae: str) -> str:
+    """The middle layers released with an image VAE: the same set's shipped name, or the sibling folder."""
+    if image_vae in PRETRAINED:
+        name = image_vae.replace(KINDS["image_vae"].stem, KINDS["middle_layers"].stem, 1)
+        return name
+    folder = Path(image_vae)
+    return str(folder.with_name(folder.name.replace(KINDS["image_vae"].stem, KINDS["middle_layers"].stem, 1)))
+
+
+def _variant(name: str, built: str | Path) -> _Config:
+    """A config given as `NAME=BUILT_DIR`: its models are the ones its build record names."""
+    check_config_name(name)
+    info = read_build_info(built)
+    image_vae, class_vae = str(info["image_vae_source"]), str(info["class_vae_source"])
+    return _Config(
+        name,
+        Path(built),
+        {"image_vae": image_vae, "class_vae": class_vae, "middle_layers": _middle_layers_beside(image_vae)},
+    )
+
+
+def _load_config(c: _Config) -> None:
+    """Loads a config's models strictly, finds their weights files and the evaluations their cards need."""
+    c.models = {key: load_pretrained(src, KINDS[key].model_class) for key, src in c.sources.items()}
+    dims = {key: m.config.latent_dim for key, m in c.models.items()}
+    if len(set(dims.values())) != 1:
+        raise LDMNISTError(
+            f"The models of config {c.name!r} have different latent sizes {dims}; export a set trained together."
+        )
+    c.weights = {key: _weights_file(src) for key, src in c.sources.items()}
+    c.sha256 = {key: sha256_file(path) for key, path in c.weights.items()}
+    c.evaluations = {key: _evaluation_for(c.weights[key], key, c.sha256[key]) for key in KINDS}
+
+
+# ----------------------------------------------------------------------------- writers
+
+
+def save_with_code(model, folder: Path) -> list[str]:
+    """`save_pretrained` plus what transformers' remote code needs: `auto_map` and the modeling files.
+
+    The files are the model's and configuration's modules and their relative imports, found with
+    transformers' own `get_relative_import_files` (what `trust_remote_code` will load), copied by base name.
+    Done here, explicitly, instead of through `register_for_auto_class`, whose class-wide switch would also
+    put the code into every later `save_pretrained` of the process.
+
+    Returns:
+        The names of the code files written.
+    """
+    from transformers.dynamic_module_utils import get_relative_import_files
+
+    kind = kind_of_class(type(model))
+    if kind is None:
+        raise LDMNISTError(f"{type(model).__name__} is not an LD-MNIST model; nothing to export.")
+    model.save_pretrained(folder)
+    config = copy.deepcopy(model.config)
+    config.auto_map = {
+        "AutoConfig": f"{kind.config_module}.{kind.config_name}",
+        "AutoModel": f"{kind.model_module}.{kind.model_name}",
+    }
+    config.save_pretrained(folder)
+    written = []
+    for module in (kind.config_class.__module__, kind.model_class.__module__):
+        source = sys.modules[module].__file__
+        for path in (source, *get_relative_import_files(source)):
+            shutil.copyfile(path, folder / Path(path).name)
+            written.append(Path(path).name)
+    return sorted(set(written))
+
+
+def _export_model(folder: Path, key: str, c: _Config, ids: dict) -> None:
+    """A model repo: config.json with auto_map and the modeling code, the weights, the card."""
+    model = c.models[key]
+    save_with_code(model, folder)
+    # The weights byte for byte as they were loaded: the file the dataset's build record names.
+    shutil.copyfile(c.weights[key], folder / "model.safetensors")
+    evaluation = c.evaluations[key]
+    card = render_model_card(key, model.config.to_dict(), evaluation["metrics"], evaluation["training"], ids)
+    (folder / CARD).write_text(card)
+
+
+def _copy_tree(src: Path, dst: Path, skip: tuple[str, ...]) -> None:
+    """The regular files under `src` (no links: they could point anywhere), except the top-level `skip`."""
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src)
+        if path.is_symlink():
+            raise LDMNISTError(
+                f"{path} is a symbolic link; a dataset folder to publish holds regular files only."
+            )
+        if path.is_file() and rel.parts[0] not in skip and not rel.name.startswith(".~"):
+            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dst / rel)
+
+
+def _check_built_from(c: _Config, info: dict, ids: dict) -> None:
+    for key in ("image_vae", "class_vae"):
+        built_from = info.get(f"{key}_sha256")
+        if built_from != c.sha256[key]:
+            raise LDMNISTError(
+                f"The dataset in {c.dataset} was built from other {KINDS[key].title} weights than the model "
+                f"repository {ids[key]} holds (sha256 {str(built_from)[:12]} vs {c.sha256[key][:12]}): a "
+                f"stale export. Rebuild it from these models (`ldmnist build --image-vae ... --class-vae ...`), "
+                f"or export without `dataset` to build it."
+            )
+
+
+def _published_record(info: dict, ids: dict) -> dict:
+    """The build record as published: models named by their Hub ids, no paths of the build machine."""
+    record = dict(info)
+    for key in ("image_vae", "class_vae"):
+        record[f"{key}_source"] = record[key] = ids[key]
+        record[f"{key}_card"] = f"https://huggingface.co/{ids[key]}"
+    record["load_name"] = ids["dataset"]
+    return record
+
+
+def _export_dataset(c: _Config, out: Path, ids: dict) -> None:
+    """The dataset repo: the built folder's files, a card with the Hub ids, the Hub's `.gitattributes`."""
+    verify_dataset(c.dataset)  # a dataset `ldmnist verify` rejects is not published
+    info = read_build_info(c.dataset)
+    _check_built_from(c, info, ids)
+    _copy_tree(c.dataset, out, skip=(CARD, ".gitattributes", BUILD_RECORD))
+    record = _published_record(info, ids)
+    (out / BUILD_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+    x, y = load_latents(c.dataset, "train")
+    record["download_size"] = sum(p.stat().st_size for p in (out / "data").glob("*.parquet"))
+    built_card = (c.dataset / CARD).read_text()
+    card = render_dataset_card(
+        record, latent_statistics(x, y), read_block(built_card, "benchmark"), repos=ids
+    )
+    (out / CARD).write_text(card)
+    for block in ("report", "fidelity"):  # what `ldmnist report` / `fidelity` filled in, links relative
+        content = read_block(built_card, block)
+        if content is not None and not content.startswith("Run `ldmnist"):
+            replace_block(out / CARD, block, content)
+    shutil.copy(TEMPLATES / "gitattributes", out / ".gitattributes")
+
+
+def _export_metric(out: Path, ids: dict) -> None:
+    """The metric Space: the package's metric script with the namespace's class VAE as its default."""
+    script = (Path(METRIC_PATH) / METRIC_SCRIPT).read_text()
+    if script.count(_DEFAULT_LINE) != 1:  # the one line that differs; a test keeps it there
+        raise LDMNISTError(f"{METRIC_PATH}/{METRIC_SCRIPT} has no line {_DEFAULT_LINE.strip()!r} to fill in.")
+    (out / METRIC_SCRIPT).write_text(
+        script.replace(_DEFAULT_LINE, f"DEFAULT_CLASS_VAE = {ids['class_vae']!r}\n")
+    )
+    (out / "app.py").write_text(
+        "import evaluate\nfrom evaluate.utils import launch_gradio_widget\n\n"
+        f'module = evaluate.load("{ids["metric"]}")\nlaunch_gradio_widget(module)\n'
+    )
+    (out / "requirements.txt").write_text(
+        "evaluate>=0.4.3\ndatasets>=4.0\nnumpy>=1.26\nsafetensors>=0.4.3\nhuggingface_hub>=0.26\n"
+    )
+    (out / CARD).write_text(render_metric_card(ids))
+
+
+def file_record(folder: Path) -> dict[str, dict]:
+    """`{path in repo: {"sha256", "size"}}` of every file under `folder` (links refused)."""
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            raise LDMNISTError(
+                f"{path} is a symbolic link; a repository to publish holds regular files only."
+            )
+        if path.is_file():
+            files[path.relative_to(folder).as_posix()] = {
+                "sha256": sha256_file(path),
+                "size": path.stat().st_size,
+            }
+    return files
+
+
+def export(
+    namespace: str,
+    output_dir: str | Path,
+    dataset: str | Path | None = None,
+    image_vae: str | Path = DEFAULT_MODELS["image_vae"],
+    class_vae: str | Path = DEFAULT_MODELS["class_vae"],
+    middle_layers: str | Path = DEFAULT_MODELS["middle_layers"],
+    overwrite: bool = False,
+    mnist_source="auto",
+) -> list[Repo]:
+    """Writes one folder per Hub repository into `output_dir` (atomically) and its manifest.
+
+    Args:
+        namespace (`str`): the Hub user or organisation that will own the repositories.
+        output_dir: the export folder to create.
+        dataset (*optional*): a folder written by `ldmnist build` from these VAEs; default: build it here.
+        image_vae, class_vae, middle_layers: shipped names or folders (written by `ldmnist release`).
+        overwrite (`bool`, defaults to `False`): replace an existing `output_dir` written by an earlier export.
+        mnist_source: MNIST for the build when `dataset` is not given (see `load_mnist`).
+
+    Returns:
+        The repositories, in upload order (models, dataset, Spaces).
+    """
+    check_namespace(namespace)
+    sources = {"image_vae": str(image_vae), "class_vae": str(class_vae), "middle_layers": str(middle_layers)}
+    configs = [_Config(DEFAULT_CONFIG, Path(dataset) if dataset is not None else None, sources)]
+    for c in configs:
+        _load_config(c)
+    repos = plan_repos(namespace, {c.name: c.latent_dim for c in configs})
+    ids = config_ids(repos)
+    output_dir = Path(output_dir)
+    with atomic_dir(output_dir, overwrite=overwrite, marker=MANIFEST) as tmp:
+        for repo in repos:
+            if repo.repo_type == "model":
+                c = next(c for c in configs if c.name == repo.config)
+                _export_model(tmp / repo.folder, repo.role, c, ids[c.name])
+        for c in configs:
+            if c.dataset is None:
+                c.dataset = build_dataset(
+                    tmp / f".build-{c.name}",
+                    image_vae=c.sources["image_vae"],
+                    class_vae=c.sources["class_vae"],
+                    mnist_source=mnist_source,
+                )
+        by_role = {r.role: r for r in repos if r.config is None}
+        default = configs[0]
+        (tmp / by_role["dataset"].folder).mkdir(parents=True)
+        _export_dataset(default, tmp / by_role["dataset"].folder, ids[default.name])
+        for c in configs:
+            shutil.rmtree(tmp / f".build-{c.name}", ignore_errors=True)
+        (tmp / by_role["metric"].folder).mkdir(parents=True)
+        _export_metric(tmp / by_role["metric"].folder, ids[default.name])
+        manifest = {
+            "namespace": namespace,
+            "configs": {c.name: c.latent_dim for c in configs},
+            "repos": [{**dataclasses.asdict(r), "files": file_record(tmp / r.folder)} for r in repos],
+            "weights_sha256": {c.name: c.sha256 for c in configs},
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    logger.info("Exported %d repositories for %s to %s", len(repos), namespace, output_dir)
+    return repos
+
+
+def shipped_set(name: str) -> dict[str, str]:
+    """The shipped names of a model set (`fast`, `reference`), by kind; a clear error for another name."""
+    from ..registry import MODEL_SETS
+
+    if name not in MODEL_SETS:
+        raise LDMNISTError(f"Unknown model set {name!r}; shipped sets: {', '.join(MODEL_SETS)}.")
+    return model_set(name)

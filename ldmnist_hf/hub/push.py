@@ -1,0 +1,365 @@
+"""`ldmnist push`: uploads an export (hub/export.py) through huggingface_hub's client, checked first.
+
+Everything is checked before the first upload: the namespace, the token, the endpoint, and the export:
+every repository id is derived from `namespace` and the registry (a manifest that names another is refused),
+every folder lies inside the export, no file is a link, every file has the SHA-256 and size the export
+recorded, each dataset config's data files match their build record, and the models are the ones the dataset
+was built from. The bytes that were checked are the bytes uploaded (one commit per repository).
+
+Tokens: stripped of surrounding whitespace (a token read from a CRLF file ends in `\\r`), sent over plain
+http only to this machine, and never printed: any library message quoted in our errors is redacted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlparse
+
+from huggingface_hub import CommitOperationAdd, HfApi, constants, get_token
+from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
+
+from ..data.read import verify_dataset
+from ..data.schema import BUILD_RECORD
+from ..errors import LDMNISTError, first_line, redact
+from ..files import read_json, sha256_file
+from ..registry import KINDS
+from .export import (
+    MANIFEST,
+    METRIC_SCRIPT,
+    REQUIRED,
+    Repo,
+    check_config_name,
+    check_namespace,
+    export,
+    plan_repos,
+)
+
+logger = logging.getLogger(__name__)
+
+_FIX = "Run `ldmnist export` again."
+
+
+def _read_manifest(export_dir: Path, namespace: str) -> dict:
+    path = export_dir / MANIFEST
+    if not path.is_file():
+        raise LDMNISTError(f"{export_dir} is not an export (no {MANIFEST}): write one with `ldmnist export`.")
+    manifest = read_json(path, fix=_FIX)
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("repos"), list):
+        raise LDMNISTError(f"{path} is damaged (not an export manifest). {_FIX}")
+    if manifest.get("namespace") != namespace:
+        raise LDMNISTError(
+            f"{export_dir} was exported for namespace {manifest.get('namespace')!r}, not {namespace!r}: its "
+            f"cards name those repositories. Export again with `namespace={namespace}`."
+        )
+    return manifest
+
+
+def _expected_repos(export_dir: Path, manifest: dict, namespace: str) -> list[Repo]:
+    """The repositories `namespace` and the registry give for the manifest's configs; the manifest must agree."""
+    configs = manifest.get("configs")
+    if not isinstance(configs, dict) or not configs:
+        raise LDMNISTError(f"{export_dir / MANIFEST} lists no configs. {_FIX}")
+    for name, latent_dim in configs.items():
+        check_config_name(name)
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or not 1 <= latent_dim <= 4096:
+            raise LDMNISTError(
+                f"{export_dir / MANIFEST} gives config {name!r} latent size {latent_dim!r}. {_FIX}"
+            )
+    expected = plan_repos(namespace, configs)
+    listed = []
+    for entry in manifest["repos"]:
+        try:
+            listed.append(Repo(**{k: v for k, v in entry.items() if k != "files"}))
+        except TypeError as e:
+            raise LDMNISTError(f"{export_dir / MANIFEST} has a malformed repository entry. {_FIX}") from e
+    if listed != expected:
+        wrong = sorted(
+            {f"{r.repo_id} ({r.repo_type}) in {r.folder}" for r in listed}
+            - {f"{r.repo_id} ({r.repo_type}) in {r.folder}" for r in expected}
+        )
+        raise LDMNISTError(
+            f"{export_dir / MANIFEST} names other repositories than namespace {namespace!r} and the registry give "
+            f"({', '.join(wrong) or 'another order or set'}): refused, nothing is uploaded anywhere but "
+            f"{namespace}/ldmnist*. {_FIX}"
+        )
+    return expected
+
+
+def _inside(export_dir: Path, folder: str) -> Path:
+    """`export_dir / folder`, refused unless it is a real folder inside the export (no `..`, no links)."""
+    rel = PurePosixPath(folder)
+    path = export_dir / rel
+    if rel.is_absolute() or ".." in rel.parts or path.is_symlink():
+        raise LDMNISTError(f"{folder!r} is not a folder inside the export {export_dir}; refused. {_FIX}")
+    try:
+        inside = path.resolve().is_relative_to(export_dir.resolve())
+    except OSError:
+        inside = False
+    if not inside or not path.is_dir():
+        raise LDMNISTError(f"{export_dir / folder} is missing or lies outside the export. {_FIX}")
+    return path
+
+
+def _repo_files(folder: Path, recorded) -> dict[str, bytes]:
+    """Every file of one repository folder, read once and checked against the manifest's record."""
+    if not isinstance(recorded, dict):
+        raise LDMNISTError(f"The manifest records no files for {folder}. {_FIX}")
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            raise LDMNISTError(
+                f"{path} is a symbolic link: refused (it could publish a file from outside the export). {_FIX}"
+            )
+        if path.is_file():
+            found[rel] = path
+    if sorted(found) != sorted(recorded):
+        extra, missing = sorted(set(found) - set(recorded)), sorted(set(recorded) - set(found))
+        raise LDMNISTError(
+            f"{folder} has changed since the export ("
+            + "; ".join(
+                x
+                for x in (extra and f"new: {', '.join(extra)}", missing and f"gone: {', '.join(missing)}")
+                if x
+            )
+            + f"). {_FIX}"
+        )
+    data = {}
+    for rel, path in found.items():
+        content = path.read_bytes()
+        entry = recorded[rel]
+        digest = hashlib.sha256(content).hexdigest()
+        if not isinstance(entry, dict) or len(content) != entry.get("size") or digest != entry.get("sha256"):
+            raise LDMNISTError(f"{path} has changed since the export (its SHA-256 or size differs). {_FIX}")
+        data[rel] = content
+    return data
+
+
+def _missing_files(folder: Path, repo: Repo) -> list[str]:
+    """What one repo's folder lacks for `push` to accept it (relative paths, or what is wrong)."""
+    required = REQUIRED[repo.repo_type] + ((METRIC_SCRIPT,) if repo.role == "metric" else ())
+    missing = [f"{repo.folder}/{name}" for name in required if not (folder / name).is_file()]
+    if repo.repo_type == "dataset" and not list(folder.glob("data/*.parquet")):
+        missing.append(f"{repo.folder}/data/*.parquet")
+    if repo.repo_type == "model" and (folder / "config.json").is_file():
+        config = read_json(folder / "config.json", fix=_FIX)
+        auto_map = config.get("auto_map") if isinstance(config, dict) else None
+        auto_map = auto_map if isinstance(auto_map, dict) else {}
+        if set(auto_map) != {"AutoConfig", "AutoModel"}:
+            missing.append(f"{repo.folder}/config.json auto_map (AutoConfig, AutoModel)")
+        modules = [str(ref).split(".")[0] for ref in auto_map.values()]
+        missing += [f"{repo.folder}/{m}.py" for m in modules if not (folder / f"{m}.py").is_file()]
+    return missing
+
+
+def _check_fresh(export_dir: Path, repos: list[Repo], manifest: dict) -> None:
+    """Each config's models are those its dataset was built from (middle layers: the manifest's), and the
+    metric defaults to the default config's class VAE."""
+    dataset = next(r for r in repos if r.role == "dataset")
+    record = read_json(export_dir / dataset.folder / BUILD_RECORD, fix=_FIX)
+    recorded = manifest.get("weights_sha256", {})
+    for repo in (r for r in repos if r.repo_type == "model"):
+        published = sha256_file(export_dir / repo.folder / "model.safetensors")
+        expected = recorded.get(repo.config, {}).get(repo.role) if isinstance(recorded, dict) else None
+        if repo.role != "middle_layers" and repo.config == "default":
+            expected = record.get(f"{repo.role}_sha256")
+        if published != expected:
+            what = "the dataset was built from" if repo.role != "middle_layers" else "the export recorded"
+            raise LDMNISTError(
+                f"The export in {export_dir} is stale: {repo.folder}/model.safetensors (sha256 {published[:12]}) "
+                f"is not the {KINDS[repo.role].title} {what} ({str(expected)[:12]}). {_FIX}"
+            )
+    metric = next(r for r in repos if r.role == "metric")
+    class_vae = next(r for r in repos if r.role == "class_vae" and r.config == "default")
+    script = (export_dir / metric.folder / METRIC_SCRIPT).read_text()
+    if f"DEFAULT_CLASS_VAE = {class_vae.repo_id!r}\n" not in script:
+        raise LDMNISTError(
+            f"The metric in {export_dir / metric.folder} does not default to the class VAE {class_vae.repo_id}. "
+            f"{_FIX}"
+        )
+
+
+def read_export(export_dir: str | Path, namespace: str) -> list[Repo]:
+    """The repositories of an export, after checking it is complete, for `namespace`, unchanged and fresh.
+
+    Args:
+        export_dir: a folder written by `ldmnist export`.
+        namespace (`str`): the namespace it must have been exported for.
+
+    Returns:
+        `list[Repo]`: in upload order, each id derived from `namespace` and the registry.
+    """
+    check_namespace(namespace)
+    export_dir = Path(export_dir)
+    manifest = _read_manifest(export_dir, namespace)
+    repos = _expected_repos(export_dir, manifest, namespace)
+    missing = [name for r in repos for name in _missing_files(_inside(export_dir, r.folder), r)]
+    if missing:
+        raise LDMNISTError(
+            f"The export in {export_dir} is incomplete (missing: {', '.join(missing)}). {_FIX}"
+        )
+    _check_fresh(export_dir, repos, manifest)
+    return repos
+
+
+def checked_files(export_dir: str | Path, namespace: str, repo: Repo) -> dict[str, bytes]:
+    """The files of one repository of an export, checked right before upload: what `push` sends.
+
+    The manifest's SHA-256 and size of every file, and for the dataset every data file against its build
+    record (`verify_dataset`).
+    """
+    export_dir = Path(export_dir)
+    manifest = _read_manifest(export_dir, namespace)
+    folder = _inside(export_dir, repo.folder)
+    entry = next((e for e in manifest["repos"] if e.get("folder") == repo.folder), {})
+    data = _repo_files(folder, entry.get("files"))
+    if repo.repo_type == "dataset":
+        for record in sorted(folder.rglob(BUILD_RECORD)):
+            verify_dataset(record.parent)
+    kept = set(filter_repo_objects(list(data), ignore_patterns=DEFAULT_IGNORE_PATTERNS))
+    return {p: b for p, b in data.items() if p in kept}
+
+
+def upload_files(folder: str | Path) -> list[tuple[str, int]]:
+    """`(path in repo, size in bytes)` of what `push` sends from `folder`, sorted."""
+    folder = Path(folder)
+    paths = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    kept = filter_repo_objects(paths, ignore_patterns=DEFAULT_IGNORE_PATTERNS)
+    return [(p, (folder / p).stat().st_size) for p in kept]
+
+
+def plan_text(export_dir: str | Path, repos: list[Repo]) -> str:
+    """What `push` uploads: per repo, its id, type and files with sizes."""
+    lines = []
+    for repo in repos:
+        files = upload_files(Path(export_dir) / repo.folder)
+        total = sum(size for _, size in files)
+        lines.append(f"{repo.repo_id} ({repo.repo_type}): {len(files)} files, {total:,} bytes")
+        lines += [f"  {size:>12,}  {path}" for path, size in files]
+    return "\n".join(lines)
+
+
+def check_endpoint(endpoint: str, sends_token: bool) -> str:
+    """The endpoint URL, refused when a token would go over plain http to another host than loopback."""
+    url = urlparse(endpoint)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise LDMNISTError(
+            f"`endpoint` {endpoint!r} is not an http(s) URL (for example https://huggingface.co)."
+        )
+    if url.scheme == "http" and sends_token:
+        host = url.hostname
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise LDMNISTError(
+                f"Refusing to send your Hub token over plain http to {host}: use an https endpoint "
+                f"(plain http is allowed only to this machine: 127.0.0.1, localhost, ::1)."
+            )
+    return endpoint.rstrip("/")
+
+
+def resolve_token(token: str | None) -> str | None:
+    """The token to send: `token`, else `$HF_TOKEN` or the one `hf auth login` saved; whitespace stripped.
+
+    A token with other characters inside (a line break, a space) is refused without quoting it.
+    """
+    token = token if token is not None else get_token()
+    if token is None:
+        return None
+    token = str(token).strip()
+    if not token:
+        return None
+    if any(ch.isspace() or not ch.isprintable() for ch in token):
+        raise LDMNISTError(
+            "The Hub token holds spaces or control characters inside it (not shown here); copy it again "
+            "from https://huggingface.co/settings/tokens."
+        )
+    return token
+
+
+def push(
+    namespace: str,
+    export_dir: str | Path | None = None,
+    endpoint: str | None = None,
+    token: str | None = None,
+    dry_run: bool = False,
+    private: bool = False,
+    **export_kwargs,
+) -> str:
+    """Uploads every repository of an export through huggingface_hub's client; returns what it did.
+
+    Args:
+        namespace (`str`): the Hub user or organisation.
+        export_dir (*optional*): a folder written by `ldmnist export` for `namespace`; default: export now
+            into a temporary folder (with `export_kwargs`).
+        endpoint (`str`, *optional*): the Hub (default: `$HF_ENDPOINT`, else huggingface_hub's).
+        token (`str`, *optional*): default: `$HF_TOKEN` or the token saved by `hf auth login`.
+        dry_run (`bool`, defaults to `False`): check everything, print the plan, upload nothing.
+        private (`bool`, defaults to `False`): create the repositories private.
+
+    Returns:
+        The plan (dry run) or one line per uploaded repository.
+    """
+    check_namespace(namespace)
+    endpoint = endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT
+    token = None if dry_run else resolve_token(token)
+    if not dry_run and not token:
+        raise LDMNISTError(
+            "No Hub token: pass `token`, set HF_TOKEN, or log in once with `hf auth login` (a write token)."
+        )
+    endpoint = check_endpoint(endpoint, sends_token=not dry_run)
+    if export_dir is None:
+        with tempfile.TemporaryDirectory(prefix="ldmnist-export-") as tmp:
+            export(namespace, Path(tmp) / "export", **export_kwargs)
+            return _push(namespace, Path(tmp) / "export", endpoint, token, dry_run, private)
+    return _push(namespace, Path(export_dir), endpoint, token, dry_run, private)
+
+
+def _push(namespace, export_dir: Path, endpoint: str, token, dry_run: bool, private: bool) -> str:
+    repos = read_export(export_dir, namespace)
+    if dry_run:
+        for repo in repos:
+            checked_files(export_dir, namespace, repo)
+        return plan_text(export_dir, repos)
+    api = HfApi(endpoint=endpoint, token=token)
+    try:
+        user = api.whoami()  # reachability and the token, before anything is created
+    except Exception as e:  # network and HTTP errors of several libraries: report them in one line
+        raise LDMNISTError(
+            f"Could not reach {endpoint} with your token ({first_line(e)}); nothing was uploaded. Check the "
+            f"network, the endpoint and the token (`hf auth login`)."
+        ) from e
+    name = user.get("name", "?") if isinstance(user, dict) else "?"
+    logger.info("Pushing to %s as %s", endpoint, redact(str(name)))
+    done = []
+    for repo in repos:
+        files = checked_files(export_dir, namespace, repo)
+        try:
+            api.create_repo(
+                repo.repo_id,
+                repo_type=repo.repo_type,
+                private=private,
+                exist_ok=True,
+                **({"space_sdk": "gradio"} if repo.repo_type == "space" else {}),
+            )
+            info = api.create_commit(
+                repo.repo_id,
+                repo_type=repo.repo_type,
+                operations=[CommitOperationAdd(path, content) for path, content in files.items()],
+                commit_message="Upload LD-MNIST with ldmnist-hf",
+            )
+        except Exception as e:  # as above: one line, and what was already uploaded
+            raise LDMNISTError(
+                f"Could not push {repo.repo_id} ({repo.repo_type}) to {endpoint}: {first_line(e)}. Already "
+                f"pushed: {', '.join(done) or 'nothing'}; run the same command again to finish."
+            ) from e
+        done.append(repo.repo_id)
+        logger.info("  %s (%s): %s", repo.repo_id, repo.repo_type, getattr(info, "commit_url", info))
+    return "\n".join(f"{r.repo_id} ({r.repo_type})" for r in repos)

@@ -1,0 +1,172 @@
+"""Loading LD-MNIST models strictly: the shipped ones (offline, by name), saved folders and Hub repositories.
+
+Strict: safetensors only, every weight from the file, all finite, the class its config names. Each folder
+under `ldmnist_hf/pretrained/` is laid out as a Hub model repository (config.json, model.safetensors,
+README.md model card); which folders exist is the registry's `PRETRAINED`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from huggingface_hub import snapshot_download
+from safetensors import SafetensorError, safe_open
+
+from ..errors import LDMNISTError, first_line
+from ..files import looks_like_repo_id, read_json
+from ..registry import KINDS, PRETRAINED, kind_of, kind_of_class
+
+PRETRAINED_DIR = Path(__file__).parent
+
+
+def pretrained_path(name: str) -> Path:
+    """The folder of a shipped model, for `from_pretrained`.
+
+    >>> from ldmnist_hf import pretrained_path
+    >>> (pretrained_path("class-vae-32") / "config.json").exists()
+    True
+    """
+    if not isinstance(name, str) or name not in PRETRAINED:
+        raise LDMNISTError(f"Unknown pretrained model {name!r}; available: {', '.join(PRETRAINED)}.")
+    path = PRETRAINED_DIR / name
+    if not (path / "model.safetensors").exists():
+        raise LDMNISTError(f"The shipped weights of {name!r} are missing from {path}; reinstall ldmnist-hf.")
+    return path
+
+
+def _resolve_source(name_or_path) -> Path:
+    """The local folder to load: a shipped model, an existing folder, or a download of a Hub repository."""
+    text = os.fspath(name_or_path)
+    if text in PRETRAINED:
+        return pretrained_path(text)
+    path = Path(text).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise LDMNISTError(
+                f"{text} is a file; give the model's folder (with config.json and model.safetensors)."
+            )
+        return path
+    shipped = ", ".join(PRETRAINED)
+    if not looks_like_repo_id(text):
+        raise LDMNISTError(
+            f"No model {text!r}: not a shipped name ({shipped}) and no such folder. "
+            f"Give a shipped name, a folder written by `save_pretrained`/`ldmnist release`, or a Hub id owner/name."
+        )
+    try:
+        return Path(snapshot_download(text, allow_patterns=["config.json", "model.safetensors", "*.md"]))
+    except Exception as e:  # noqa: BLE001 - network, authentication or missing repository: all end here
+        raise LDMNISTError(
+            f"No model {text!r}: not a shipped name ({shipped}), no such local folder, and the Hub download "
+            f"failed ({first_line(e)}). Check the name, "
+            f"or the network (HF_HUB_OFFLINE), or use a local folder."
+        ) from e
+
+
+def _check_weights(folder: Path, klass, config) -> None:
+    """Refuses a weights file that is damaged, or whose tensors do not fit the model its config describes."""
+    file = folder / "model.safetensors"
+    if not file.is_file():
+        other = [p.name for p in folder.glob("*.bin")] + [p.name for p in folder.glob("*.pt*")]
+        raise LDMNISTError(
+            f"{folder} holds no model.safetensors"
+            + (
+                f" (found {', '.join(other)}: weights load from safetensors only, never from pickles)"
+                if other
+                else ""
+            )
+            + "; give a folder written by `save_pretrained`."
+        )
+    try:
+        with safe_open(str(file), "pt") as f:
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118 - safe_open is not iterable
+    except (SafetensorError, OSError, ValueError) as e:
+        raise LDMNISTError(f"{file} is damaged or truncated ({e}); save or download the model again.") from e
+    expected = {k: tuple(v.shape) for k, v in klass(config).state_dict().items()}
+    missing = sorted(set(expected) - set(shapes))
+    unexpected = sorted(set(shapes) - set(expected))
+    mismatched = [
+        f"{k} {shapes[k]} (config.json needs {expected[k]})"
+        for k in sorted(set(shapes) & set(expected))
+        if shapes[k] != expected[k]
+    ]
+    problems = [
+        f"{label}: {', '.join(keys)}"
+        for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", mismatched))
+        if keys
+    ]
+    if problems:
+        raise LDMNISTError(
+            f"{file} does not fit the {klass.__name__} that {folder / 'config.json'} describes ("
+            + "; ".join(problems)
+            + "). The weights and config.json must come from the same `save_pretrained`."
+        )
+
+
+def _check_finite(model, folder: Path) -> None:
+    """Refuses a model with NaN or inf weights (what a diverged run saves)."""
+    bad = [
+        name
+        for name, t in model.state_dict().items()
+        if t.is_floating_point() and not torch.isfinite(t).all()
+    ]
+    if bad:
+        raise LDMNISTError(
+            f"{folder / 'model.safetensors'} holds NaN or inf values in {', '.join(bad)}: the model is broken "
+            f"(a diverged training run?). Use other weights."
+        )
+
+
+def load_pretrained(name_or_path: str | Path, kind: type | None = None):
+    """Loads a shipped model by name (`"image-vae-32"`), or any saved LD-MNIST model from a folder or Hub id.
+
+    Loading is strict: the result is always an `ImageVAE`, `ClassVAE` or `MiddleLayers` whose every weight
+    comes from the file (no randomly initialised leftovers), read from safetensors only, and finite.
+
+    Args:
+        name_or_path: a name in `PRETRAINED`, a local folder or a Hub repository id (`owner/name`).
+        kind (`type`, *optional*): `ImageVAE`, `ClassVAE` or `MiddleLayers`: the class to require.
+
+    Returns:
+        The model, in eval mode.
+
+    Raises:
+        `LDMNISTError`: no such model, not an LD-MNIST model, not the `kind` asked for, or weights that are
+            damaged, missing, unexpected, mis-shaped or not finite.
+
+    >>> from ldmnist_hf import ClassVAE, load_pretrained
+    >>> type(load_pretrained("class-vae-32", ClassVAE)).__name__
+    'ClassVAE'
+    """
+    if kind is not None and kind_of_class(kind) is None:
+        names = ", ".join(k.model_name for k in KINDS.values())
+        raise LDMNISTError(f"Unknown model kind {kind!r}; pass one of the classes {names} (not its name).")
+    folder = _resolve_source(name_or_path)
+    config_file = folder / "config.json"
+    config_dict = read_json(
+        config_file,
+        fix="save or download the model again.",
+        missing=f"{folder} holds no config.json; give a folder written by `save_pretrained`.",
+    )
+    model_type = config_dict.get("model_type") if isinstance(config_dict, dict) else None
+    found = kind_of(model_type) if isinstance(model_type, str) else None
+    if found is None:
+        types = ", ".join(k.config_class.model_type for k in KINDS.values())
+        raise LDMNISTError(
+            f"{folder} holds a {model_type!r} model, not an LD-MNIST one (model_type one of {types})."
+        )
+    klass = found.model_class
+    if kind is not None and klass is not kind:
+        raise LDMNISTError(f"{str(name_or_path)!r} holds a {klass.__name__}, expected a {kind.__name__}.")
+    try:
+        config = klass.config_class.from_pretrained(folder)
+    except (ValueError, TypeError, OSError) as e:
+        raise LDMNISTError(f"{config_file} holds an invalid configuration: {str(e).splitlines()[0]}") from e
+    _check_weights(folder, klass, config)
+    model, info = klass.from_pretrained(folder, output_loading_info=True, use_safetensors=True)
+    left = {k: sorted(v) for k, v in info.items() if k != "error_msgs" and v}
+    if left:  # _check_weights should have caught these; never return a partly random model
+        raise LDMNISTError(f"{folder}: weights did not load cleanly: {left}.")
+    _check_finite(model, folder)
+    return model.eval()

@@ -1,0 +1,308 @@
+"""`ldmnist train`'s run: its folder, resumption, the epoch loop with checkpoints and the summary.
+
+`train` composes the parts: `_check_run_dir` refuses a folder it would damage, `_setup` builds the models,
+optimizers and data, `_resume` loads a checkpoint, `_run_epochs` trains (logging `metrics.jsonl` and
+checkpointing), and `_finish` saves the models and `summary.json`. One step and one epoch live in
+`training`, the checkpoint files in `checkpoints`, the test figures in `evaluation`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from ..analysis.statistics import INFORMATIVE_STD, informative_components
+from ..data.mnist import load_mnist
+from ..errors import LDMNISTError
+from ..files import atomic_dir, atomic_write_text, check_output_dir
+from ..registry import KINDS
+from .arguments import LDMNISTTrainingArguments
+from .checkpoints import load_checkpoint, read_trainer_state, save_checkpoint
+from .evaluation import evaluate_models, latent_std
+from .memory import retain_freed_memory
+from .step import JointModels, joint_losses, make_optimizers, make_schedulers, mnist_tensors, train_epoch
+
+logger = logging.getLogger(__name__)
+
+RUN_FILES = ("checkpoint", "models", "metrics.jsonl", "summary.json")  # all that a run writes
+_STATE = Path("checkpoint") / "trainer_state.json"
+
+
+def _check_same_run(args: LDMNISTTrainingArguments, saved: dict) -> None:
+    """Refuses to resume a checkpoint with settings that would change the run (session fields may change)."""
+    session = {f.name for f in dataclasses.fields(args) if f.metadata.get("session")}
+    diff = [
+        f"{k}: {saved.get(k)!r} -> {v!r}"
+        for k, v in dataclasses.asdict(args).items()
+        if k not in session and saved.get(k) != v
+    ]
+    if diff:
+        raise LDMNISTError(
+            "`resume` with other settings than the checkpoint's would not continue the same run ("
+            + "; ".join(diff)
+            + "). Resume with the original options, or start a new `output_dir`."
+        )
+
+
+def _check_run_dir(out: Path, args: LDMNISTTrainingArguments) -> list[str]:
+    """Refuses to start where it would lose a run or write nowhere; returns the earlier run's files.
+
+    A folder holds a run when `train` left its marks there: `checkpoint/trainer_state.json` or `summary.json`.
+    Any other folder with files a run would write (`models/`, ...) is someone else's: refused, even with
+    `overwrite`, so that nothing this command did not write is deleted.
+    """
+    if out.exists() and not out.is_dir():
+        raise LDMNISTError(f"`output_dir` {out} is a file; give a folder.")
+    if not out.exists():
+        check_output_dir(out)  # its parent must be writable
+    elif not os.access(out, os.W_OK | os.X_OK):
+        raise LDMNISTError(f"`output_dir` {out} is not writable; choose another folder.")
+    ckpt = out / "checkpoint"
+    if args.resume:
+        if not (out / _STATE).is_file():
+            raise LDMNISTError(f"`resume`: no checkpoint in {ckpt}; start without `resume`.")
+        return []
+    earlier = [name for name in RUN_FILES if (out / name).exists()]
+    is_run = (out / _STATE).is_file() or (out / "summary.json").is_file()
+    if earlier and not is_run:
+        raise LDMNISTError(
+            f"{out} holds {', '.join(earlier)} but no run of `ldmnist train` (no {_STATE} or summary.json): "
+            f"they are not this command's to replace. Choose another `output_dir`, or move them away."
+        )
+    if earlier and not args.overwrite:
+        if (out / "summary.json").exists():
+            raise LDMNISTError(
+                f"{out} already holds a finished run; start it over with `overwrite=True`, or choose another "
+                f"`output_dir`."
+            )
+        where = ""
+        if (out / _STATE).is_file():
+            where = f" (checkpoint at epoch {read_trainer_state(ckpt).get('epoch')})"
+        raise LDMNISTError(
+            f"{out} holds an unfinished run{where}; continue it with `resume=True`, or start over with "
+            f"`overwrite=True`."
+        )
+    return earlier
+
+
+def _metrics_lines(path: Path, last_epoch: int) -> list[str]:
+    """The lines of metrics.jsonl up to `last_epoch`; a half-written line (a killed run) is dropped."""
+    kept, dropped = [], 0
+    for line in path.read_text().splitlines():
+        try:
+            epoch = json.loads(line)["epoch"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            dropped += 1
+            continue
+        if isinstance(epoch, int) and epoch <= last_epoch:
+            kept.append(line)
+    if dropped:
+        logger.info(f"{path}: dropped {dropped} unreadable line(s) (a run killed while writing?).")
+    return kept
+
+
+def _check_finite_losses(metrics: dict, epoch: int, ckpt: Path, args: LDMNISTTrainingArguments) -> None:
+    """Stops a diverged run before it logs, checkpoints or saves anything of the bad epoch."""
+    bad = [k for k, v in metrics.items() if not math.isfinite(v)]
+    if bad:
+        kept = (
+            f"the last good checkpoint ({ckpt}, epoch {read_trainer_state(ckpt)['epoch']}) is kept"
+            if (ckpt / "trainer_state.json").exists()
+            else "no checkpoint had been written yet"
+        )
+        raise LDMNISTError(
+            f"Training diverged in epoch {epoch + 1}: {', '.join(bad[:4])} became NaN or inf "
+            f"(learning rate {args.learning_rate}). Nothing of that epoch was saved; {kept}. "
+            f"Start over with a lower `learning_rate` and `overwrite=True`."
+        )
+
+
+@dataclasses.dataclass
+class _Session:
+    """What the epochs of one run share: settings, models, optimizers, schedules, data and the step."""
+
+    args: LDMNISTTrainingArguments
+    models: JointModels
+    optimizers: dict
+    schedulers: dict
+    data: tuple  # train pixels, train labels, test pixels, test labels (`mnist_tensors`)
+    step: object  # `joint_losses`, or its `torch.compile`d version
+
+
+def _setup(args: LDMNISTTrainingArguments, mnist) -> _Session:
+    """Fresh models (seeded), their optimizers and schedules, and the data on the device."""
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise LDMNISTError("`device` cuda was asked for but CUDA is not available here; use `device=cpu`.")
+    if torch.device(args.device).type == "cpu":
+        retain_freed_memory()  # process-wide: large step tensors reuse memory instead of faulting in fresh pages
+    mnist = mnist if mnist is not None else load_mnist(args.mnist_source)
+    torch.manual_seed(args.seed)  # weight initialisation
+    models = JointModels.new(args).to(args.device)
+    optimizers = make_optimizers(models, args)
+    data = mnist_tensors(mnist, args.device)
+    schedulers = make_schedulers(optimizers, args, len(data[0]))
+    step = torch.compile(joint_losses, dynamic=False) if args.compile else joint_losses
+    return _Session(args, models, optimizers, schedulers, data, step)
+
+
+def _resume(s: _Session, out: Path) -> tuple[int, dict]:
+    """Loads the checkpoint of the same run into the session; returns its epoch and that epoch's log record.
+
+    A finished run (its `summary.json` written) has nothing left to train and is refused, so that its
+    summary is never rewritten. A checkpoint at the last epoch without a summary (a run killed while saving)
+    is finished from its log.
+    """
+    ckpt = out / "checkpoint"
+    _check_same_run(s.args, read_trainer_state(ckpt)["args"])
+    start_epoch = load_checkpoint(ckpt, s.models, s.optimizers, s.schedulers, s.args.epochs)
+    last = {}
+    if start_epoch >= s.args.epochs:
+        if (out / "summary.json").exists():
+            raise LDMNISTError(
+                f"{out} holds a finished run (epoch {start_epoch} of {s.args.epochs}): nothing to train, and "
+                f"its summary.json stays as it is. Start over with `overwrite=True`, or use another `output_dir`."
+            )
+        lines = _metrics_lines(out / "metrics.jsonl", start_epoch) if (out / "metrics.jsonl").exists() else []
+        last = json.loads(lines[-1]) if lines else {}
+        if last.get("epoch") != start_epoch:
+            raise LDMNISTError(
+                f"The checkpoint {ckpt} is at the last epoch ({start_epoch}) but metrics.jsonl has no record of "
+                f"it, so the run's final figures are lost; start over with `overwrite=True`."
+            )
+    logger.info("Resuming from epoch %d (%s)", start_epoch, ckpt)
+    return start_epoch, last
+
+
+def _prepare_run_dir(out: Path, resume: bool, earlier: list[str], start_epoch: int) -> None:
+    """Removes an earlier run's files (`overwrite`), or the log lines after the checkpoint (`resume`)."""
+    out.mkdir(parents=True, exist_ok=True)
+    if not resume:  # overwrite: only the files a run writes go; anything else in the folder stays
+        for name in earlier:
+            if (out / name).is_dir():
+                shutil.rmtree(out / name)
+            else:
+                (out / name).unlink()
+    # A resumed run drops the lines logged after its checkpoint, so the log matches an uninterrupted run.
+    metrics_path = out / "metrics.jsonl"
+    if resume and metrics_path.exists():
+        kept = _metrics_lines(metrics_path, start_epoch)
+        atomic_write_text(metrics_path, "".join(ln + "\n" for ln in kept))
+
+
+def _one_epoch(s: _Session, epoch: int, ckpt: Path) -> tuple[dict, float]:
+    """Trains and tests one epoch; returns its `metrics.jsonl` record and the training seconds."""
+    train_x, train_y, test_x, test_y = s.data
+    t0 = time.perf_counter()
+    train_metrics = train_epoch(s.models, s.optimizers, s.schedulers, train_x, train_y, s.args, epoch, s.step)
+    train_seconds = time.perf_counter() - t0
+    test_metrics = evaluate_models(s.models, test_x, test_y, seed=s.args.seed)
+    _check_finite_losses(
+        {**train_metrics, **{f"test/{k}": v for k, v in test_metrics.items()}}, epoch, ckpt, s.args
+    )
+    record = {
+        "epoch": epoch + 1,
+        "lr": s.optimizers["vaes"].param_groups[0]["lr"],
+        "epoch_seconds": time.perf_counter() - t0,
+        **{f"train/{k}": v for k, v in train_metrics.items()},
+        **{f"test/{k}": v for k, v in test_metrics.items()},
+    }
+    return record, train_seconds
+
+
+def _run_epochs(
+    s: _Session, out: Path, start_epoch: int, stop_after: int | None, progress: bool
+) -> tuple[dict, float, int | None]:
+    """The epoch loop: logs each epoch to `metrics.jsonl` and checkpoints every `checkpoint_every` epochs.
+
+    Returns:
+        The last epoch's record, the seconds spent training, and the epoch it stopped after because of
+        `stop_after` (`None` when it ran to `args.epochs`).
+    """
+    args, ckpt = s.args, out / "checkpoint"
+    bar = tqdm(
+        range(start_epoch, args.epochs),
+        initial=start_epoch,
+        total=args.epochs,
+        disable=not progress,
+        desc=f"train {args.recipe}",
+        unit="epoch",
+        dynamic_ncols=True,
+    )
+    last, train_time = {}, 0.0
+    for epoch in bar:
+        last, seconds = _one_epoch(s, epoch, ckpt)
+        train_time += seconds
+        with open(out / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(last, allow_nan=False) + "\n")
+        bar.set_postfix(
+            loss=f"{last['train/loss']:.4f}",
+            cls_acc=f"{last['test/class_vae_accuracy']:.4f}",
+            mid_acc=f"{last['test/middle_layers_accuracy']:.4f}",
+        )
+        stopping = stop_after is not None and epoch + 1 >= stop_after
+        if (epoch + 1) % args.checkpoint_every == 0 or epoch + 1 == args.epochs or stopping:
+            save_checkpoint(ckpt, s.models, s.optimizers, s.schedulers, epoch + 1, args)
+        if stopping and epoch + 1 < args.epochs:
+            bar.close()
+            return last, train_time, epoch + 1
+    bar.close()
+    return last, train_time, None
+
+
+def _finish(s: _Session, out: Path, last: dict, train_time: float, start_epoch: int) -> dict:
+    """Saves the trained models and writes `summary.json`; returns the summary."""
+    stds = latent_std(s.models.image_vae, s.data[0], seed=s.args.seed)
+    with atomic_dir(out / "models", overwrite=True, marker=tuple(k.stem for k in KINDS.values())) as tmp:
+        s.models.save(tmp)
+    summary = {
+        "args": dataclasses.asdict(s.args),
+        "train_seconds_this_session": round(train_time, 1),
+        # > 1 after a resume: the seconds above cover this session only
+        "first_epoch_this_session": start_epoch + 1,
+        "final": last,
+        "image_latent_std": [round(float(v), 4) for v in stds],
+        "informative_components": informative_components(stds),
+        "informative_std": INFORMATIVE_STD,
+    }
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    logger.info(f"Saved models to {out / 'models'} and the summary to {out / 'summary.json'}")
+    return summary
+
+
+def train(args: LDMNISTTrainingArguments, mnist=None, progress: bool = True) -> dict:
+    """Trains the three models and saves them with `save_pretrained` under `args.output_dir`.
+
+    `args.resume` continues the run from its checkpoint; `args.overwrite` starts over in a folder that holds
+    a run (replacing its checkpoint, models, metrics and summary, nothing else); without either, such a
+    folder is refused. `args.stop_after` stops after that epoch with a checkpoint to resume from. On CPU it
+    calls `memory.retain_freed_memory()` first: glibc keeps freed memory for the rest of the process instead
+    of returning it to the system (see there).
+
+    Args:
+        args (`LDMNISTTrainingArguments`): what to train and how.
+        mnist (`MNIST`, *optional*): the data; `load_mnist(args.mnist_source)` when omitted.
+        progress (`bool`, defaults to `True`): show a progress bar with the current losses.
+
+    Returns:
+        `dict`: the summary also written to `output_dir/summary.json` (final test metrics, time), or
+        `{"final": ..., "stopped_after": epoch}` when `stop_after` ended the session early.
+    """
+    out = Path(args.output_dir)
+    earlier = _check_run_dir(out, args)  # before any work
+    session = _setup(args, mnist)
+    start_epoch, last = _resume(session, out) if args.resume else (0, {})
+    _prepare_run_dir(out, args.resume, earlier, start_epoch)
+    ran, train_time, stopped = _run_epochs(session, out, start_epoch, args.stop_after, progress)
+    if stopped is not None:
+        logger.info("Stopped after epoch %d; continue with `resume=True`.", stopped)
+        return {"final": ran, "stopped_after": stopped}
+    return _finish(session, out, ran or last, train_time, start_epoch)
