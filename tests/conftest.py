@@ -1,10 +1,17 @@
+"""Fixtures shared by the whole suite; each expensive one is made once per session and only read after."""
+
+import os
+import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from helpers import make_tiny_world, run_python
 
 pytest_plugins = ["hub_stub"]  # the `hub` fixture: a local stand-in of the Hub's HTTP API
+
+NS = "ldmnist-test"  # the namespace the session's export is written for
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +26,7 @@ def mnist():
 def small_mnist():
     """40 random 28x28 images (not digits) with labels 0..9 as an unverified MNIST object: for tests of
     shapes, formats and plumbing, where real digits are not needed."""
-    from ldmnist_hf.mnist import MNIST
+    from ldmnist_hf.data.mnist import MNIST
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(40, 28, 28), dtype=np.uint8)
@@ -34,6 +41,25 @@ def empty_cache(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """The tiny world (helpers.make_tiny_world), pristine: tests copy what they change (`copy_of`)."""
+    return make_tiny_world(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture
+def copy_of(tmp_path):
+    """`copy_of(path)`: a fresh copy of a file or folder of a session fixture, under this test's tmp_path."""
+
+    def copy(path):
+        dest = tmp_path / path.name
+        if not dest.exists():
+            (shutil.copytree if path.is_dir() else shutil.copy2)(path, dest)
+        return dest
+
+    return copy
+
+
+@pytest.fixture(scope="session")
 def built(tmp_path_factory, mnist):
     """`ldmnist build` run as a user runs it, in an empty directory, with the shipped weights."""
     cwd = tmp_path_factory.mktemp("cwd")
@@ -44,32 +70,27 @@ def built(tmp_path_factory, mnist):
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "load_dataset('ldmnist')" in proc.stdout
+    assert 'load_dataset("ldmnist")' in proc.stdout
     return cwd
 
 
-# Run first in a child Python: makes the named top-level packages impossible to import, as for a user
-# who never installed them (a spec whose loader refuses, so `find_spec` still answers and nothing loads).
-_BLOCK = """\
-import importlib.abc, importlib.machinery, sys
-class _Refuse(importlib.abc.Loader):
-    def create_module(self, spec):
-        raise ModuleNotFoundError(f"No module named {{spec.name!r}} (blocked by the test)", name=spec.name)
-    def exec_module(self, module):
-        pass
-class _Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in {blocked!r}:
-            return importlib.machinery.ModuleSpec(name, _Refuse())
-sys.meta_path.insert(0, _Block())
-"""
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory, built):
+    """The session's one `ldmnist export` of the built dataset, for namespace `NS`: `(folder, {role: folder})`.
+
+    Read-only: a test that changes it works on a copy (`copy_export`).
+    """
+    from ldmnist_hf.hub.export import export
+
+    out = tmp_path_factory.mktemp("export") / "hub"
+    repos = export(NS, out, dataset=built / "ldmnist")
+    return out, {r.role: out / r.folder for r in repos if r.config in (None, "default")}
 
 
 @pytest.fixture
 def isolated_python(tmp_path):
-    """`run(code, blocked=("ldmnist_hf",), env=None)`: runs `code` in a fresh Python where `blocked` cannot be
-    imported, from an empty folder, with its own transformers/evaluate module caches; returns stdout."""
-    import os
+    """`run(code, blocked=("ldmnist_hf",), env=None, cwd=None) -> stdout`: `helpers.run_python` offline, with its
+    own transformers/evaluate module caches, failing the test when the code fails."""
 
     def run(code: str, blocked=("ldmnist_hf",), env: dict | None = None, cwd=None) -> str:
         full_env = {
@@ -78,13 +99,7 @@ def isolated_python(tmp_path):
             "HF_HUB_OFFLINE": "1",
             **(env or {}),
         }
-        proc = subprocess.run(
-            [sys.executable, "-c", _BLOCK.format(blocked=tuple(blocked)) + code],
-            cwd=cwd or tmp_path,
-            env=full_env,
-            capture_output=True,
-            text=True,
-        )
+        proc = run_python(code, env=full_env, blocked=tuple(blocked), cwd=cwd or tmp_path)
         assert proc.returncode == 0, proc.stderr[-3000:]
         return proc.stdout
 

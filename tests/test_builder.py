@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from ldmnist_hf import builder as B
-from ldmnist_hf import datasets_builder as DB
-from ldmnist_hf import readers as R
-from ldmnist_hf.training_args import INFORMATIVE_STD
-from ldmnist_hf.utils import LDMNISTError
+from ldmnist_hf.analysis.statistics import INFORMATIVE_STD, latent_statistics
+from ldmnist_hf.data import build as B
+from ldmnist_hf.data import datasets_builder as DB
+from ldmnist_hf.data import read as R
+from ldmnist_hf.errors import LDMNISTError
+from ldmnist_hf.hub.cards import CITATION
 
 LATENTS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
 
@@ -138,13 +139,13 @@ def test_metric_cites_the_dataset_entry():
         for n in tree.body
         if isinstance(n, ast.Assign) and [t.id for t in n.targets] == ["_CITATION"]
     ]
-    head, fields = _bibtex(B.CITATION)
+    head, fields = _bibtex(CITATION)
     assert fields["note"] and _bibtex(metric) == (head, {k: v for k, v in fields.items() if k != "note"})
 
 
 def test_statistics_count_informative_components():
     x = np.array([[0.0, 0.0], [1.0, 2.0]])  # component std 0.5 and 1.0
-    stats = B.latent_statistics(x, x + 1)
+    stats = latent_statistics(x, x + 1)
     assert stats["x"]["informative_components"] == 1 and stats["y"]["informative_std"] == INFORMATIVE_STD
     assert stats["x"]["component_std"] == [0.5, 1.0] and stats["y"]["mean"] == 1.75
 

@@ -5,12 +5,13 @@ import shutil
 
 import pytest
 
-from ldmnist_hf.benchmark import run_benchmark, write_benchmark
+from ldmnist_hf.analysis.benchmark import run_benchmark, write_benchmark
+from ldmnist_hf.analysis.fidelity import fidelity_table
+from ldmnist_hf.analysis.reference_2020 import reference_2020
 from ldmnist_hf.cli import main
-from ldmnist_hf.fidelity import fidelity_markdown, fidelity_table
-from ldmnist_hf.loading import PRETRAINED_DIR
-from ldmnist_hf.reference_2020 import reference_2020
-from ldmnist_hf.utils import LDMNISTError
+from ldmnist_hf.errors import LDMNISTError
+from ldmnist_hf.hub.cards import fidelity_markdown
+from ldmnist_hf.pretrained.loading import PRETRAINED_DIR
 
 
 @pytest.fixture(scope="module")

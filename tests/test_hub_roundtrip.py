@@ -18,15 +18,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hub_stub import DEFAULT_GITATTRIBUTES, FAKE_TOKEN, HubStub, run_python
+from conftest import NS
+from helpers import run_python
+from hub_stub import DEFAULT_GITATTRIBUTES, FAKE_TOKEN, HubStub
 from huggingface_hub import HfApi, hf_hub_download
 
 import ldmnist_hf
-from ldmnist_hf.loading import load_pretrained
-from ldmnist_hf.publish import export, read_export, upload_files
-from ldmnist_hf.readers import load_latents
+from ldmnist_hf.data.read import load_latents
+from ldmnist_hf.hub.push import read_export, upload_files
+from ldmnist_hf.pretrained.loading import load_pretrained
 
-NS = "ldmnist-e2e"
 IDS = {
     "image_vae": f"{NS}/ldmnist-image-vae-32",
     "class_vae": f"{NS}/ldmnist-class-vae-32",
@@ -59,25 +60,16 @@ def _check(proc: subprocess.CompletedProcess) -> str:
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory, built):
-    """`ldmnist export` of the session's built dataset: what `push` must upload, byte for byte."""
-    out = tmp_path_factory.mktemp("export") / "hub"
-    repos = export(NS, out, dataset=built / "ldmnist")
-    return out, {r.role: out / r.folder for r in repos}
-
-
-@pytest.fixture(scope="module")
-def pushed(tmp_path_factory, built):
-    """A Hub stand-in to which `ldmnist push --namespace NS --dataset BUILT` has uploaded everything.
+def pushed(tmp_path_factory, exported):
+    """A Hub stand-in to which `ldmnist push --namespace NS --export-dir EXPORT` has uploaded the session's export.
 
     Module-scoped (the `hub` fixture is per test) so that the push and the loads share one stand-in;
     like `hub`, it fails at teardown if any request arrived that the stand-in does not serve.
     """
     tmp = tmp_path_factory.mktemp("roundtrip")
     with HubStub(tmp / "hub") as stub:
-        # No --export-dir: push exports into a temporary folder, then uploads that (one code path).
         proc = _ldmnist(
-            ["push", "--namespace", NS, "--dataset", str(built / "ldmnist")], stub.env(tmp / "publisher")
+            ["push", "--namespace", NS, "--export-dir", str(exported[0])], stub.env(tmp / "publisher")
         )
         yield stub, proc
     stub.assert_no_unknown()

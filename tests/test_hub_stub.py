@@ -14,7 +14,8 @@ import textwrap
 import huggingface_hub
 import numpy as np
 import pytest
-from hub_stub import DEFAULT_GITATTRIBUTES, FAKE_TOKEN, HubStub, git_blob_sha1, run_python
+from helpers import run_python
+from hub_stub import DEFAULT_GITATTRIBUTES, FAKE_TOKEN, HubStub, git_blob_sha1
 from huggingface_hub import HfApi, HfFileSystem, hf_hub_download
 from huggingface_hub.errors import (
     EntryNotFoundError,
@@ -440,7 +441,7 @@ def test_the_env_hides_real_settings_and_the_python_hides_the_package(hub, tmp_p
     assert _check(run_python(probe, env, blocked=())).strip().endswith("__init__.py")  # the editable install
     blocked = run_python(probe, env)
     assert blocked.returncode == 1 and "ModuleNotFoundError: No module named 'ldmnist_hf'" in blocked.stderr
-    blocked = run_python("from ldmnist_hf.utils import LDMNISTError", env)
+    blocked = run_python("from ldmnist_hf.errors import LDMNISTError", env)
     assert "No module named 'ldmnist_hf" in blocked.stderr
 
 

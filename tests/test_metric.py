@@ -153,8 +153,8 @@ def test_accuracy_needs_a_class_vae():
 
 def test_same_scores_as_the_torch_class_decoder_on_the_test_split(built, metric):
     """The numpy metric scores the real test split as the package's ClassVAE (torch) does, to 1e-7."""
-    from ldmnist_hf.benchmark import linear_regression
-    from ldmnist_hf.readers import load_latents
+    from ldmnist_hf.analysis.benchmark import linear_regression
+    from ldmnist_hf.data.read import load_latents
 
     x_tr, y_tr = load_latents(str(built / "ldmnist"), "train")
     x, y, y_mean, labels = load_latents(str(built / "ldmnist"), "test", columns=("x", "y", "y_mean", "label"))

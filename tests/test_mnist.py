@@ -5,8 +5,8 @@ import time
 import numpy as np
 import pytest
 
-from ldmnist_hf import mnist as M
-from ldmnist_hf.utils import LDMNISTError
+from ldmnist_hf.data import mnist as M
+from ldmnist_hf.errors import LDMNISTError
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

@@ -148,7 +148,7 @@ def test_reference_architecture_sizes():
 
 @pytest.mark.parametrize("shape", [(5, 7), (1, 784), (3000, 784)])  # 3000 rows: three blocks of rows
 def test_bce_with_logits_matches_pytorch(shape):
-    from ldmnist_hf.modeling_utils import bce_with_logits_mean
+    from ldmnist_hf.models.modeling_utils import bce_with_logits_mean
 
     gen = torch.Generator().manual_seed(0)
     logits = (torch.randn(shape, generator=gen) * 6).requires_grad_()  # large |logits| too

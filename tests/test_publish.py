@@ -14,23 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import NS
 
 import ldmnist_hf
 from ldmnist_hf.cli import main
-from ldmnist_hf.loading import PRETRAINED_DIR, load_pretrained
-from ldmnist_hf.publish import (
-    MANIFEST,
-    check_endpoint,
-    export,
-    plan_text,
-    push,
-    read_export,
-    render_metric_card,
-    upload_files,
-)
-from ldmnist_hf.utils import LDMNISTError
+from ldmnist_hf.errors import LDMNISTError
+from ldmnist_hf.hub.cards import render_metric_card
+from ldmnist_hf.hub.export import MANIFEST, export
+from ldmnist_hf.hub.push import check_endpoint, plan_text, push, read_export, upload_files
+from ldmnist_hf.pretrained.loading import PRETRAINED_DIR, load_pretrained
 
-NS = "ldmnist-test"
 IDS = {
     "image_vae": f"{NS}/ldmnist-image-vae-32",
     "class_vae": f"{NS}/ldmnist-class-vae-32",
@@ -44,13 +37,6 @@ CODE = {
     "middle_layers": ["configuration_middle_layers.py", "modeling_middle_layers.py"],
 }
 EVALUATION = json.loads((PRETRAINED_DIR / "evaluation.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, built):
-    out = tmp_path_factory.mktemp("export") / "hub"
-    repos = export(NS, out, dataset=built / "ldmnist")
-    return out, {r.role: out / r.folder for r in repos}
 
 
 def test_one_folder_per_repo_with_only_what_it_needs(exported):
@@ -112,8 +98,8 @@ def test_dataset_card_and_gitattributes(exported):
 
 
 def test_built_dataset_records_the_weights_it_was_made_from(built):
-    from ldmnist_hf.readers import read_build_info
-    from ldmnist_hf.utils import sha256_file
+    from ldmnist_hf.data.read import read_build_info
+    from ldmnist_hf.files import sha256_file
 
     info = read_build_info(built / "ldmnist")
     for kind, name in (("image_vae", "image-vae-32"), ("class_vae", "class-vae-32")):
@@ -366,7 +352,7 @@ def _replace(path: Path, data: bytes) -> None:
         ),
         ("empty namespace", dict(namespace=""), LDMNISTError, "is not a Hub user or organisation"),
         ("namespace with --", dict(namespace="a--b"), LDMNISTError, "is not a Hub user or organisation"),
-        ("no token", dict(token=None), LDMNISTError, "No Hub token: pass --token"),
+        ("no token", dict(token=None), LDMNISTError, "No Hub token: pass `token`"),
         (
             "plain http elsewhere",
             dict(endpoint="http://example.com"),
@@ -455,7 +441,7 @@ def test_token_goes_over_plain_http_only_to_loopback(endpoint, token, ok):
     "kwargs, fragment",
     [
         (dict(namespace="bad name"), "is not a Hub user or organisation"),
-        (dict(stale_dataset=True), "was built from other class vae weights"),
+        (dict(stale_dataset=True), "was built from other class VAE weights"),
         (dict(class_vae=str(PRETRAINED_DIR / "image-vae-32")), "holds a ImageVAE, expected a ClassVAE"),
         (dict(image_vae="/nonexistent/folder"), "No model '/nonexistent/folder': not a shipped name"),
     ],
@@ -475,5 +461,9 @@ def test_export_refuses_bad_input(tmp_path, built, kwargs, fragment):
 
 
 def test_unknown_model_set(tmp_path, capsys):
-    assert main(["export", "--namespace", NS, "--output-dir", str(tmp_path / "o"), "--models", "huge"]) == 1
-    assert "Unknown model set 'huge'; shipped sets: fast" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["export", "--namespace", NS, "--output-dir", str(tmp_path / "o"), "--models", "huge"])
+    assert e.value.code == 2
+    assert "invalid choice: 'huge' (choose from fast, reference)" in capsys.readouterr().err.replace(
+        "'fast', 'reference'", "fast, reference"
+    )

@@ -6,11 +6,12 @@ from pathlib import Path
 import pytest
 
 from ldmnist_hf import load_pretrained
-from ldmnist_hf.evaluation import evaluate_run
-from ldmnist_hf.loading import PRETRAINED, PRETRAINED_DIR
-from ldmnist_hf.release import render_model_card, results_markdown
-from ldmnist_hf.training import JointModels
-from ldmnist_hf.training_args import MODEL_DIRS, QUALITY_BAR
+from ldmnist_hf.hub.cards import render_model_card, results_markdown
+from ldmnist_hf.pretrained.loading import PRETRAINED_DIR
+from ldmnist_hf.registry import KINDS, PRETRAINED
+from ldmnist_hf.training.arguments import QUALITY_BAR
+from ldmnist_hf.training.evaluation import evaluate_run
+from ldmnist_hf.training.step import JointModels
 
 ROOT = Path(__file__).resolve().parents[1]
 EVALUATION = json.loads((PRETRAINED_DIR / "evaluation.json").read_text())
@@ -30,14 +31,32 @@ def test_shipped_models_meet_the_bars(shipped, mnist):
     assert m["x_informative_components"] >= QUALITY_BAR["informative_components"]
 
 
-def test_cards_and_readme_are_generated_from_the_evaluation(shipped):
-    for kind, name in MODEL_DIRS.items():
-        model = getattr(shipped, kind)
-        folder = f"{name}-{model.config.latent_dim}"
-        card = render_model_card(kind, model.config.to_dict(), EVALUATION["metrics"], EVALUATION["training"])
+def test_cards_and_docs_are_generated_from_the_evaluation(shipped):
+    for key, kind in KINDS.items():
+        model = getattr(shipped, key)
+        folder = kind.folder(model.config.latent_dim)
+        card = render_model_card(key, model.config.to_dict(), EVALUATION["metrics"], EVALUATION["training"])
         assert (PRETRAINED_DIR / folder / "README.md").read_text() == card
         assert (ROOT / "model_cards" / f"{folder}.md").read_text() == card
-    assert results_markdown(EVALUATION) in (ROOT / "README.md").read_text()
+    assert results_markdown(EVALUATION) in (ROOT / "docs" / "training.md").read_text()
+
+
+def test_ldmnist_cards_writes_what_is_shipped(tmp_path):
+    """`ldmnist cards` renders every shipped card from the recorded evaluations: the same bytes as shipped."""
+    from ldmnist_hf import METRIC_PATH
+    from ldmnist_hf.training.release import write_shipped_cards
+
+    before = {
+        p: p.read_bytes() for p in [*PRETRAINED_DIR.glob("*/README.md"), Path(METRIC_PATH) / "README.md"]
+    }
+    written = write_shipped_cards(cards_dir=tmp_path)
+    assert {p: p.read_bytes() for p in before} == before  # nothing changed: they are current
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"{n}.md" for n in PRETRAINED] + ["metric-ldmnist.md"]
+    )
+    for card in tmp_path.iterdir():
+        assert card.read_bytes() == (ROOT / "model_cards" / card.name).read_bytes()
+    assert len(written) == len(before) + len(PRETRAINED) + 1
 
 
 def test_metric_card_copy_is_current():
@@ -68,33 +87,35 @@ def test_model_index_parses_back_to_the_evaluation():
         assert {(r.dataset_type, r.dataset_split) for r in results} == {("ylecun/mnist", "test")}
 
 
-def test_release_of_a_run_writes_folders_without_code(tmp_path, small_mnist):
-    """Released folders hold weights, config and card; only `ldmnist export` adds the modeling code."""
-    from ldmnist_hf.release import release
-    from ldmnist_hf.trainer import train
-    from ldmnist_hf.training_args import LDMNISTTrainingArguments
+def test_release_of_a_run_writes_folders_without_code(tmp_path, small_mnist, exported):
+    """Released folders hold weights, config and card; only `ldmnist export` adds the modeling code (even
+    after an export in the same process: it switches nothing on in transformers' classes)."""
+    from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
+    from ldmnist_hf.training.release import release
+    from ldmnist_hf.training.trainer import train
 
     train(
         LDMNISTTrainingArguments(output_dir=str(tmp_path / "run"), epochs=1, device="cpu"), mnist=small_mnist
     )
     release(tmp_path / "run", dest=tmp_path / "models", mnist=small_mnist)
-    for name in ("image-vae-32", "class-vae-32", "middle-layers-32"):
+    for name, kind in PRETRAINED.items():
+        if name.endswith("-reference"):
+            continue
         folder = tmp_path / "models" / name
         assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
         assert "auto_map" not in json.loads((folder / "config.json").read_text())
-        assert type(load_pretrained(folder)) is PRETRAINED[name]
-    from ldmnist_hf import ClassVAE
-
-    assert ClassVAE._auto_class == "AutoModel"  # restored after the save
+        assert type(load_pretrained(folder)) is kind.model_class
+    for kind in KINDS.values():  # nothing writes transformers' private switch
+        assert kind.model_class._auto_class is None and kind.config_class._auto_class is None
 
 
 def test_release_of_a_named_set_sits_beside_the_default(tmp_path, small_mnist):
     """`--model-set reference` writes `<name>-32-reference` folders and `evaluation-reference.json`, leaves
     the default set alone, and re-evaluates the set from its own files."""
-    from ldmnist_hf.release import release
-    from ldmnist_hf.trainer import train
-    from ldmnist_hf.training_args import LDMNISTTrainingArguments
-    from ldmnist_hf.utils import LDMNISTError
+    from ldmnist_hf.errors import LDMNISTError
+    from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
+    from ldmnist_hf.training.release import release
+    from ldmnist_hf.training.trainer import train
 
     train(
         LDMNISTTrainingArguments(output_dir=str(tmp_path / "run"), epochs=1, device="cpu"), mnist=small_mnist
@@ -118,23 +139,18 @@ def test_release_of_a_named_set_sits_beside_the_default(tmp_path, small_mnist):
 
 
 @pytest.mark.parametrize(
-    "recorded, text",
+    "mode, text",
     [
-        (
-            {"layers": "inference"},
-            "in `eval` mode during training (Dropout off, BatchNorm on fixed statistics",
-        ),
-        ({"layers": "active"}, "in `train` mode during training (as the 2020 reference text describes)"),
-        (
-            {"dropout_batchnorm": "train"},
-            "in `train` mode during training (as the 2020 reference text describes)",
-        ),
+        ("eval", "in `eval` mode during training (Dropout off, BatchNorm on fixed statistics"),
+        ("train", "in `train` mode during training (as the 2020 reference text describes)"),
     ],
 )
-def test_card_states_the_dropout_batchnorm_mode_of_old_and_new_runs(recorded, text):
-    """The template names the mode the run trained with, from today's field or an older run's `layers`."""
-    args = {k: v for k, v in EVALUATION["training"]["args"].items() if k != "layers"}
-    summary = {**EVALUATION["training"], "args": {**args, **recorded}}
+def test_card_states_the_dropout_batchnorm_mode(mode, text):
+    """The template names the mode the run trained with."""
+    summary = {
+        **EVALUATION["training"],
+        "args": {**EVALUATION["training"]["args"], "dropout_batchnorm": mode},
+    }
     config = json.loads((PRETRAINED_DIR / "class-vae-32" / "config.json").read_text())
     card = render_model_card("class_vae", config, EVALUATION["metrics"], summary)
     assert f"Dropout and BatchNorm {text}" in card
@@ -142,28 +158,9 @@ def test_card_states_the_dropout_batchnorm_mode_of_old_and_new_runs(recorded, te
 
 def test_shipped_cards_load_their_own_folder():
     """Each shipped card's snippet names its own folder (the reference set's cards once named the default's)."""
-    from ldmnist_hf.loading import PRETRAINED_DIR
+    from ldmnist_hf.pretrained.loading import PRETRAINED_DIR
 
     cards = sorted(PRETRAINED_DIR.glob("*/README.md"))
     assert len(cards) == 6
     for card in cards:
         assert f'pretrained_path("{card.parent.name}")' in card.read_text(), card
-
-
-def test_cards_from_an_older_release_keep_their_component_counts():
-    """Evaluations written before the keys were renamed still give complete cards (not blank cells)."""
-    import json
-
-    from ldmnist_hf.loading import PRETRAINED_DIR
-    from ldmnist_hf.release import render_model_card
-    from ldmnist_hf.training_args import with_older_metrics
-
-    evaluation = json.loads((PRETRAINED_DIR / "evaluation.json").read_text())
-    old = dict(evaluation["metrics"])
-    for side in ("x", "y"):
-        old[f"{side}_components_std_below_0.8"] = old.pop(f"{side}_informative_components")
-    del old["informative_std"]
-    assert with_older_metrics(old) == evaluation["metrics"]
-    config = json.loads((PRETRAINED_DIR / "image-vae-32" / "config.json").read_text())
-    card = render_model_card("image_vae", config, with_older_metrics(old), evaluation["training"])
-    assert "std < 0.8 over the train set (informative ones) | 10 of 32" in card

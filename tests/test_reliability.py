@@ -1,5 +1,6 @@
 """Wrong results and lost data that the red-team run found: each test failed on the code before the fix."""
 
+import dataclasses
 import json
 import os
 
@@ -8,31 +9,21 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, ImageVAEConfig
-from ldmnist_hf import builder as B
-from ldmnist_hf import readers as R
+from ldmnist_hf import ClassVAE, ImageVAE
 from ldmnist_hf.cli import main
-from ldmnist_hf.mnist import MNIST
-from ldmnist_hf.trainer import train
-from ldmnist_hf.training_args import LDMNISTTrainingArguments
-from ldmnist_hf.utils import LDMNISTError
+from ldmnist_hf.data import build as B
+from ldmnist_hf.data import read as R
+from ldmnist_hf.errors import LDMNISTError
+from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
+from ldmnist_hf.training.trainer import train
 
 TRAIN_FILE = "data/train-00000-of-00001.parquet"
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """A 6-d model pair and 60 digits."""
-    root = tmp_path_factory.mktemp("tiny")
-    torch.manual_seed(0)
-    iv = ImageVAE(ImageVAEConfig(latent_dim=6, encoder_hidden_sizes=[16, 8], decoder_hidden_sizes=[8, 16]))
-    iv.save_pretrained(root / "iv")
-    ClassVAE(ClassVAEConfig(latent_dim=6)).save_pretrained(root / "cv")
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(60, 28, 28), dtype=np.uint8)
-    labels = np.arange(60, dtype=np.int64) % 10
-    mnist = MNIST(images[:40], labels[:40], images[40:], labels[40:], source="test")
-    return {"image_vae": str(root / "iv"), "class_vae": str(root / "cv"), "mnist_source": mnist}
+@pytest.fixture
+def tiny_kw(tiny):
+    """What `build_dataset` needs from the tiny world: its 6-d model pair and its 60 digits."""
+    return {"image_vae": tiny.iv, "class_vae": tiny.cv, "mnist_source": tiny.mnist}
 
 
 def _parquet_x(folder):
@@ -42,17 +33,17 @@ def _parquet_x(folder):
     return col.flatten().to_numpy().reshape(len(col), -1)
 
 
-def test_load_dataset_and_load_latents_return_what_is_on_disk(tmp_path, tiny):
+def test_load_dataset_and_load_latents_return_what_is_on_disk(tmp_path, tiny_kw):
     """Item 1: a rebuild with another seed, and another folder with the same base name, are not served stale."""
     import datasets
 
     cache = str(tmp_path / "hf-cache")
     path = tmp_path / "a" / "ldmnist"
-    B.build_dataset(path, seed=0, **tiny)
+    B.build_dataset(path, seed=0, **tiny_kw)
     seed0 = datasets.load_dataset(str(path), split="train", cache_dir=cache).with_format("numpy")[:]["x"]
     assert np.array_equal(seed0, R.load_latents(path)[0])
 
-    B.build_dataset(path, seed=1, overwrite=True, **tiny)
+    B.build_dataset(path, seed=1, overwrite=True, **tiny_kw)
     on_disk = _parquet_x(path)
     assert not np.array_equal(on_disk, seed0)
     again = datasets.load_dataset(str(path), split="train", cache_dir=cache).with_format("numpy")[:]["x"]
@@ -60,55 +51,55 @@ def test_load_dataset_and_load_latents_return_what_is_on_disk(tmp_path, tiny):
     assert np.array_equal(R.load_latents(path)[0], on_disk)
 
     other = tmp_path / "b" / "ldmnist"  # same base name, other parent, other content
-    B.build_dataset(other, seed=2, **tiny)
+    B.build_dataset(other, seed=2, **tiny_kw)
     got = datasets.load_dataset(str(other), split="train", cache_dir=cache).with_format("numpy")[:]["x"]
     assert np.array_equal(got, _parquet_x(other)) and not np.array_equal(got, on_disk)
 
     # Same content, same cache entry: a byte-identical rebuild keeps the key.
-    B.build_dataset(path, seed=1, overwrite=True, **tiny)
+    B.build_dataset(path, seed=1, overwrite=True, **tiny_kw)
     assert np.array_equal(
         datasets.load_dataset(str(path), split="train", cache_dir=cache)["x"][:1], on_disk[:1]
     )
 
 
-def test_train_without_resume_keeps_an_unfinished_run(tmp_path, tiny):
+def test_train_without_resume_keeps_an_unfinished_run(tmp_path, tiny_kw):
     """Item 2: `train` on a folder holding an unfinished run refused to continue it, and wiped it."""
-    mnist = tiny["mnist_source"]
+    mnist = tiny_kw["mnist_source"]
 
     def args(**kw):
         kw = {"latent_dim": 4, "epochs": 3, "batch_size": 16, "device": "cpu", "checkpoint_every": 1, **kw}
         return LDMNISTTrainingArguments(output_dir=str(tmp_path / "run"), **kw)
 
-    train(args(), mnist=mnist, progress=False, stop_after=2)
+    train(args(stop_after=2), mnist=mnist, progress=False)
     (tmp_path / "run" / "notes.txt").write_text("mine")
     before = {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
     with pytest.raises(
-        LDMNISTError, match=r"unfinished run \(checkpoint at epoch 2\).*--resume.*--overwrite"
+        LDMNISTError, match=r"unfinished run \(checkpoint at epoch 2\).*resume=True.*overwrite=True"
     ):
         train(args(), mnist=mnist, progress=False)
     assert {p: p.read_bytes() for p in before} == before
     assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 2
 
-    summary = train(args(), mnist=mnist, progress=False, overwrite=True)  # starts over, keeps other files
+    summary = train(args(overwrite=True), mnist=mnist, progress=False)  # starts over, keeps other files
     assert summary["final"]["epoch"] == 3
     lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["epoch"] for x in lines] == [1, 2, 3]
     assert (tmp_path / "run" / "notes.txt").read_text() == "mine"
 
 
-def test_build_overwrite_never_deletes_what_it_did_not_write(tmp_path, tiny):
+def test_build_overwrite_never_deletes_what_it_did_not_write(tmp_path, tiny_kw):
     """Item 3: --overwrite deleted any folder; a file at the path left a .NAME.old-PID folder; killed builds' temporaries stayed."""
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "thesis.txt").write_text("years of work")
     with pytest.raises(LDMNISTError, match="did not write"):
-        B.build_dataset(mine, overwrite=True, **tiny)
+        B.build_dataset(mine, overwrite=True, **tiny_kw)
     assert (mine / "thesis.txt").read_text() == "years of work"
 
     afile = tmp_path / "afile"
     afile.write_text("keep")
     with pytest.raises(LDMNISTError, match="is not a folder"):
-        B.build_dataset(afile, overwrite=True, **tiny)
+        B.build_dataset(afile, overwrite=True, **tiny_kw)
     assert afile.read_text() == "keep"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "mine"]
 
@@ -118,14 +109,14 @@ def test_build_overwrite_never_deletes_what_it_did_not_write(tmp_path, tiny):
     live = tmp_path / f".out.tmp-{os.getpid()}-abc"
     stale.mkdir()
     live.mkdir()
-    B.build_dataset(tmp_path / "out", **tiny)
+    B.build_dataset(tmp_path / "out", **tiny_kw)
     assert not stale.exists() and live.exists()
-    B.build_dataset(tmp_path / "out", overwrite=True, seed=1, **tiny)  # a previous build: replaced
+    B.build_dataset(tmp_path / "out", overwrite=True, seed=1, **tiny_kw)  # a previous build: replaced
     assert R.read_build_info(tmp_path / "out")["seed"] == 1
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")) == [live.name]
 
 
-def test_output_path_is_checked_before_the_work(tmp_path, tiny, monkeypatch):
+def test_output_path_is_checked_before_the_work(tmp_path, tiny_kw, monkeypatch):
     """Item 3: `--output-dir .` failed only after all the encoding."""
     monkeypatch.chdir(tmp_path)
     # The models are not loadable: an error about them would mean the work started before the path check.
@@ -133,9 +124,9 @@ def test_output_path_is_checked_before_the_work(tmp_path, tiny, monkeypatch):
         B.build_dataset(".", image_vae=str(tmp_path / "no-model"), overwrite=True)
 
 
-def test_training_stops_on_a_non_finite_loss_and_keeps_the_last_good_checkpoint(tmp_path, tiny):
+def test_training_stops_on_a_non_finite_loss_and_keeps_the_last_good_checkpoint(tmp_path, tiny_kw):
     """Item 4: a diverging run logged NaN, wrote NaN into summary.json (invalid JSON) and saved the models."""
-    mnist = tiny["mnist_source"]
+    mnist = tiny_kw["mnist_source"]
     args = LDMNISTTrainingArguments(
         output_dir=str(tmp_path / "run"),
         latent_dim=4,
@@ -144,7 +135,7 @@ def test_training_stops_on_a_non_finite_loss_and_keeps_the_last_good_checkpoint(
         device="cpu",
         checkpoint_every=1,
     )
-    train(args, mnist=mnist, progress=False, stop_after=1)
+    train(dataclasses.replace(args, stop_after=1), mnist=mnist, progress=False)
     # Weights that are finite but overflow the loss: the next epoch cannot be finite.
     weights = tmp_path / "run" / "checkpoint" / "image-vae" / "model.safetensors"
     sd = load_file(weights)
@@ -155,7 +146,7 @@ def test_training_stops_on_a_non_finite_loss_and_keeps_the_last_good_checkpoint(
     with pytest.raises(
         LDMNISTError, match=r"diverged in epoch 2: .*NaN or inf.*last good checkpoint .*epoch 1"
     ):
-        train(args, mnist=mnist, progress=False, resume=True)
+        train(dataclasses.replace(args, resume=True), mnist=mnist, progress=False)
     assert (tmp_path / "run" / "checkpoint" / "trainer_state.json").read_text() == state
     assert load_file(weights)[last].abs().max() > 1e30  # the checkpoint was not replaced
     assert not (tmp_path / "run" / "summary.json").exists() and not (tmp_path / "run" / "models").exists()
@@ -163,25 +154,25 @@ def test_training_stops_on_a_non_finite_loss_and_keeps_the_last_good_checkpoint(
         assert "NaN" not in line and "Infinity" not in line
 
 
-def test_build_refuses_nan_weights_and_writes_nothing(tmp_path, tiny):
+def test_build_refuses_nan_weights_and_writes_nothing(tmp_path, tiny_kw):
     """Item 4: a build with NaN weights wrote an all-NaN dataset and exited 0."""
-    iv = ImageVAE.from_pretrained(tiny["image_vae"]).eval()
+    iv = ImageVAE.from_pretrained(tiny_kw["image_vae"]).eval()
     with torch.no_grad():
         iv.log_var_head.weight.fill_(float("nan"))
     with pytest.raises(LDMNISTError, match="NaN or inf latents"):
-        B.build_dataset(tmp_path / "out", **{**tiny, "image_vae": iv})
+        B.build_dataset(tmp_path / "out", **{**tiny_kw, "image_vae": iv})
     assert list(tmp_path.iterdir()) == []
     iv.save_pretrained(tmp_path / "nan-iv")
     with pytest.raises(LDMNISTError, match="NaN or inf values in log_var_head.weight"):
-        B.build_dataset(tmp_path / "out", **{**tiny, "image_vae": str(tmp_path / "nan-iv")})
+        B.build_dataset(tmp_path / "out", **{**tiny_kw, "image_vae": str(tmp_path / "nan-iv")})
 
 
-def test_partly_random_model_is_refused(tmp_path, tiny):
+def test_partly_random_model_is_refused(tmp_path, tiny_kw):
     """Item 5: a class VAE without decoder.weight loaded with random values."""
     from ldmnist_hf import load_pretrained
 
     folder = tmp_path / "cv"
-    ClassVAE.from_pretrained(tiny["class_vae"]).save_pretrained(folder)
+    ClassVAE.from_pretrained(tiny_kw["class_vae"]).save_pretrained(folder)
     sd = load_file(folder / "model.safetensors")
     del sd["decoder.weight"]
     save_file(sd, str(folder / "model.safetensors"), metadata={"format": "pt"})
@@ -189,9 +180,9 @@ def test_partly_random_model_is_refused(tmp_path, tiny):
         load_pretrained(folder)
 
 
-def test_a_flipped_byte_is_caught(tmp_path, tiny, capsys):
+def test_a_flipped_byte_is_caught(tmp_path, tiny_kw, capsys):
     """Item 6: one flipped byte in a Parquet file silently changed a value."""
-    out = B.build_dataset(tmp_path / "ds", **tiny)
+    out = B.build_dataset(tmp_path / "ds", **tiny_kw)
     assert main(["verify", str(out)]) == 0
     capsys.readouterr()
     raw = bytearray((out / TRAIN_FILE).read_bytes())
@@ -204,7 +195,7 @@ def test_a_flipped_byte_is_caught(tmp_path, tiny, capsys):
     )
 
 
-def test_resume_after_a_half_written_metrics_line(tmp_path, tiny):
+def test_resume_after_a_half_written_metrics_line(tmp_path, tiny_kw):
     """A run killed while appending to metrics.jsonl resumes; the torn line is dropped, not a JSON traceback."""
     args = LDMNISTTrainingArguments(
         output_dir=str(tmp_path / "run"),
@@ -214,10 +205,10 @@ def test_resume_after_a_half_written_metrics_line(tmp_path, tiny):
         device="cpu",
         checkpoint_every=1,
     )
-    train(args, mnist=tiny["mnist_source"], progress=False, stop_after=1)
+    train(dataclasses.replace(args, stop_after=1), mnist=tiny_kw["mnist_source"], progress=False)
     with open(tmp_path / "run" / "metrics.jsonl", "a") as f:
         f.write('{"epoch": 2, "lr": 0.00')
-    summary = train(args, mnist=tiny["mnist_source"], progress=False, resume=True)
+    summary = train(dataclasses.replace(args, resume=True), mnist=tiny_kw["mnist_source"], progress=False)
     assert summary["final"]["epoch"] == 2
     lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["epoch"] for x in lines] == [1, 2]

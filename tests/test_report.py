@@ -2,13 +2,13 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
-from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, ImageVAEConfig
-from ldmnist_hf.builder import build_dataset, latent_statistics
-from ldmnist_hf.readers import load_latents
-from ldmnist_hf.report import component_importance, count_important, make_report, printed_form
-from ldmnist_hf.utils import LDMNISTError
+from ldmnist_hf import ImageVAE
+from ldmnist_hf.analysis.report import component_importance, count_important, make_report
+from ldmnist_hf.analysis.statistics import latent_statistics
+from ldmnist_hf.data.read import load_latents
+from ldmnist_hf.errors import LDMNISTError
+from ldmnist_hf.hub.cards import printed_form
 
 FIGURES = [
     "hist_train_x.png",
@@ -20,40 +20,14 @@ FIGURES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def small_models(tmp_path_factory):
-    """A 6-d pair whose decoder only reads components 1 and 4."""
-    torch.manual_seed(0)
-    iv = ImageVAE(
-        ImageVAEConfig(latent_dim=6, encoder_hidden_sizes=[16, 8], decoder_hidden_sizes=[8, 16])
-    ).eval()
-    with torch.no_grad():
-        first = iv.decoder[0].dense  # the first Dense of the decoder
-        mask = torch.zeros(6)
-        mask[[1, 4]] = 1
-        first.weight.mul_(mask)  # (out, in): only inputs 1 and 4 reach the image
-    cv = ClassVAE(ClassVAEConfig(latent_dim=6)).eval()
-    folder = tmp_path_factory.mktemp("models")
-    iv.save_pretrained(folder / "iv")
-    cv.save_pretrained(folder / "cv")
-    return folder
+@pytest.fixture
+def small_dataset(tiny, copy_of):
+    """A copy of the tiny world's dataset (its image VAE's decoder reads components 1 and 4 only)."""
+    return copy_of(tiny.ds), tiny.mnist
 
 
-@pytest.fixture(scope="module")
-def small_dataset(small_models, tmp_path_factory):
-    from ldmnist_hf.mnist import MNIST
-
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(60, 28, 28), dtype=np.uint8)
-    labels = np.arange(60) % 10
-    mnist = MNIST(images[:40], labels[:40], images[40:], labels[40:], source="test")
-    out = tmp_path_factory.mktemp("ds") / "small"
-    build_dataset(out, str(small_models / "iv"), str(small_models / "cv"), mnist_source=mnist)
-    return out, mnist
-
-
-def test_importance_finds_the_components_that_matter(small_models):
-    iv = ImageVAE.from_pretrained(small_models / "iv").eval()
+def test_importance_finds_the_components_that_matter(tiny):
+    iv = ImageVAE.from_pretrained(tiny.iv).eval()
     imp = component_importance(iv, np.random.default_rng(0).normal(size=(64, 6)).astype(np.float32))
     n, threshold = count_important(imp)
     assert n == 2 and set(np.flatnonzero(imp >= threshold)) == {1, 4}
@@ -100,7 +74,7 @@ def test_printed_form_matches_the_reference_layout():
 
 def test_bad_components(small_dataset, tmp_path):
     folder, mnist = small_dataset
-    with pytest.raises(LDMNISTError, match="must be in 0..5"):
+    with pytest.raises(LDMNISTError, match="two different components in 0..5"):
         make_report(folder, tmp_path / "r", components=(1, 6), mnist=mnist)
     with pytest.raises(LDMNISTError, match="not a folder written by `ldmnist build`"):
         make_report(tmp_path, tmp_path / "r")

@@ -5,15 +5,15 @@ import sys
 import pytest
 import torch
 
-from ldmnist_hf.trainer import train
-from ldmnist_hf.training import JointModels
-from ldmnist_hf.training_args import LDMNISTTrainingArguments
-from ldmnist_hf.utils import LDMNISTError
+from ldmnist_hf.errors import LDMNISTError
+from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
+from ldmnist_hf.training.step import JointModels
+from ldmnist_hf.training.trainer import train
 
 
 @pytest.fixture(scope="module")
 def subset(mnist):
-    from ldmnist_hf.mnist import MNIST
+    from ldmnist_hf.data.mnist import MNIST
 
     return MNIST(
         mnist.train_images[:2048],
@@ -44,11 +44,11 @@ def test_losses_fall_and_models_are_saved(tmp_path, subset):
 def test_resume_gives_identical_weights(tmp_path, subset):
     train(_args(tmp_path, "full"), mnist=subset, progress=False)
     # A run stopped after epoch 3 (between checkpoints) and resumed ends where the uninterrupted run ends.
-    stopped = train(_args(tmp_path, "split"), mnist=subset, progress=False, stop_after=3)
+    stopped = train(_args(tmp_path, "split", stop_after=3), mnist=subset, progress=False)
     assert stopped["stopped_after"] == 3 and not (tmp_path / "split" / "models").exists()
     with pytest.raises(LDMNISTError, match=r"other settings .*learning_rate: 0\.002 -> 0\.001"):
-        train(_args(tmp_path, "split", learning_rate=1e-3), mnist=subset, resume=True, progress=False)
-    train(_args(tmp_path, "split"), mnist=subset, resume=True, progress=False)
+        train(_args(tmp_path, "split", learning_rate=1e-3, resume=True), mnist=subset, progress=False)
+    train(_args(tmp_path, "split", resume=True), mnist=subset, progress=False)
     a = JointModels.from_dir(tmp_path / "full" / "models").state_dict()
     b = JointModels.from_dir(tmp_path / "split" / "models").state_dict()
     assert a.keys() == b.keys()
@@ -62,7 +62,7 @@ def test_resume_gives_identical_weights(tmp_path, subset):
 
 def test_classification_gradient_option(tmp_path, subset):
     models = JointModels.new(_args(tmp_path, "g"))
-    from ldmnist_hf.training import draw_noise, joint_losses, mnist_tensors
+    from ldmnist_hf.training.step import draw_noise, joint_losses, mnist_tensors
 
     x, y, _, _ = mnist_tensors(subset, "cpu", 64)
     for flag in (True, False):
@@ -77,7 +77,7 @@ def test_classification_gradient_option(tmp_path, subset):
 @pytest.mark.parametrize("dropout_batchnorm", ["eval", "train"])
 def test_joint_step_uses_each_models_own_loss(tmp_path, subset, dropout_batchnorm):
     """The joint step's per-model losses are the models' own `forward(...)` losses for the same noise."""
-    from ldmnist_hf.training import joint_losses, mnist_tensors
+    from ldmnist_hf.training.step import joint_losses, mnist_tensors
 
     models = JointModels.new(_args(tmp_path, "own"))
     models.train(dropout_batchnorm == "train")
@@ -106,34 +106,11 @@ def test_dropout_batchnorm_mode_keeps_batchnorm_statistics(tmp_path, subset):
     assert not torch.equal(bn.running_mean, torch.zeros_like(bn.running_mean))
 
 
-def test_checkpoints_that_recorded_layers_still_resume(tmp_path, subset):
-    """Runs made before `dropout_batchnorm` recorded it as `layers="inference"|"active"`: they resume as
-    `eval`/`train`, and a checkpoint made in the other mode is refused."""
-    from ldmnist_hf.training_args import with_older_defaults
-
-    assert with_older_defaults({"layers": "inference"})["dropout_batchnorm"] == "eval"
-    assert with_older_defaults({"layers": "active"})["dropout_batchnorm"] == "train"
-    assert "layers" not in with_older_defaults({"layers": "active"})
-    train(_args(tmp_path, "old", epochs=2), mnist=subset, progress=False, stop_after=1)
-    state_file = tmp_path / "old" / "checkpoint" / "trainer_state.json"
-    state = json.loads(state_file.read_text())
-    del state["args"]["dropout_batchnorm"]
-    for layers, resumes in (("active", False), ("inference", True)):
-        state["args"]["layers"] = layers
-        state_file.write_text(json.dumps(state))
-        if resumes:
-            summary = train(_args(tmp_path, "old", epochs=2), mnist=subset, resume=True, progress=False)
-            assert summary["final"]["epoch"] == 2
-        else:
-            with pytest.raises(LDMNISTError, match="dropout_batchnorm: 'train' -> 'eval'"):
-                train(_args(tmp_path, "old", epochs=2), mnist=subset, resume=True, progress=False)
-
-
 def test_bad_arguments(tmp_path, subset):
-    with pytest.raises(LDMNISTError, match="Unknown recipe"):
+    with pytest.raises(LDMNISTError, match="Unknown `recipe`"):
         LDMNISTTrainingArguments(recipe="slow")
     with pytest.raises(LDMNISTError, match="no checkpoint"):
-        train(_args(tmp_path, "none"), mnist=subset, resume=True, progress=False)
+        train(_args(tmp_path, "none", resume=True), mnist=subset, progress=False)
     train(_args(tmp_path, "done", epochs=1), mnist=subset, progress=False)
     with pytest.raises(LDMNISTError, match="already holds a finished run"):
         train(_args(tmp_path, "done", epochs=1), mnist=subset, progress=False)
@@ -143,8 +120,8 @@ def test_bad_arguments(tmp_path, subset):
 def test_fast_recipe_reaches_the_quality_bars(tmp_path, mnist):
     """The default recipe from scratch on full MNIST reaches the bar (about a minute on 2 cores; the
     time itself is measured by bench/time_to_quality.py, not here)."""
-    from ldmnist_hf.evaluation import evaluate_run
-    from ldmnist_hf.training_args import QUALITY_BAR
+    from ldmnist_hf.training.arguments import QUALITY_BAR
+    from ldmnist_hf.training.evaluation import evaluate_run
 
     train(
         LDMNISTTrainingArguments(output_dir=str(tmp_path / "fast"), device="cpu"), mnist=mnist, progress=False
@@ -158,7 +135,7 @@ def test_fast_recipe_reaches_the_quality_bars(tmp_path, mnist):
 def test_class_draws_average_the_class_loss(tmp_path, subset):
     """`class_vae_draws` scores the class VAE on several posterior draws per label: the loss is the mean
     of the single-draw losses, and the image side is untouched."""
-    from ldmnist_hf.training import joint_losses, mnist_tensors
+    from ldmnist_hf.training.step import joint_losses, mnist_tensors
 
     models = JointModels.new(_args(tmp_path, "draws")).eval()
     x, y, _, _ = mnist_tensors(subset, "cpu", 32)
@@ -176,7 +153,7 @@ def test_class_draws_average_the_class_loss(tmp_path, subset):
 
 _STEP_LIKE = """if True:
     import resource, sys, torch
-    from ldmnist_hf.utils import retain_freed_memory
+    from ldmnist_hf.training.memory import retain_freed_memory
     if sys.argv[1] == "retain" and not retain_freed_memory():
         print(-1)  # not glibc
         sys.exit()

@@ -1,0 +1,123 @@
+"""Helpers the tests share: a Python without this package, and the tiny world of real files.
+
+`run_python` runs code in a fresh interpreter in which the named packages cannot be imported, as for a user who
+never installed them. `make_tiny_world` writes small but real files (a 6-d model pair, 60 digits, a built
+dataset, an unfinished and a finished training run) once per session (conftest.py's `tiny` fixture).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+# Run first in the child: the named top-level packages cannot be imported. `find_spec` still answers (a spec
+# whose loader refuses), so libraries that probe for optional packages do not crash; nothing loads.
+_BLOCK = """\
+import importlib.abc as _abc, importlib.machinery as _machinery, sys as _sys
+class _Refuse(_abc.Loader):
+    def create_module(self, spec):
+        raise ModuleNotFoundError(f"No module named {{spec.name!r}} (hidden by the test)", name=spec.name)
+    def exec_module(self, module):
+        pass
+class _Block(_abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {blocked!r}:
+            return _machinery.ModuleSpec(name, _Refuse())
+_sys.meta_path.insert(0, _Block())
+"""
+
+
+def run_python(
+    code: str,
+    env: dict[str, str] | None = None,
+    blocked: tuple[str, ...] = ("ldmnist_hf",),
+    cwd: str | os.PathLike | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter in which the `blocked` packages cannot be imported.
+
+    The code goes into a script in a temporary folder (so neither the repository nor the current folder is on
+    `sys.path`), after a `sys.meta_path` finder that refuses the blocked packages, which also hides an
+    editable install.
+
+    Args:
+        code (`str`): Python source.
+        env (`dict`, *optional*): the environment, e.g. `HubStub.env(...)`; defaults to `os.environ`.
+        blocked (`tuple[str, ...]`, defaults to `("ldmnist_hf",)`): top-level package names.
+        cwd (`Path`, *optional*): working folder; defaults to the script's temporary folder.
+        timeout (`float`, *optional*): seconds.
+
+    Returns:
+        `subprocess.CompletedProcess` with text stdout and stderr.
+
+    >>> run_python("import ldmnist_hf").returncode
+    1
+    >>> run_python("print(40 + 2)", blocked=()).stdout
+    '42\\n'
+    """
+    with tempfile.TemporaryDirectory(prefix="isolated-py-") as folder:
+        script = Path(folder) / "snippet.py"
+        script.write_text(_BLOCK.format(blocked=tuple(blocked)) + "\n" + code)
+        return subprocess.run(
+            [sys.executable, str(script)],
+            env=env,
+            cwd=cwd or folder,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+
+def tiny_mnist():
+    """60 random 28x28 images (not digits) with labels 0..9 as an unverified MNIST: 40 train, 20 test."""
+    from ldmnist_hf.data.mnist import MNIST
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(60, 28, 28), dtype=np.uint8)
+    labels = np.arange(60, dtype=np.int64) % 10
+    return MNIST(images[:40], labels[:40], images[40:], labels[40:], source="test")
+
+
+def tiny_args(output_dir, **kw):
+    """Training arguments for a seconds-long run on the tiny MNIST."""
+    from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
+
+    kw = {"latent_dim": 4, "epochs": 2, "batch_size": 16, "device": "cpu", "checkpoint_every": 1, **kw}
+    return LDMNISTTrainingArguments(output_dir=str(output_dir), **kw)
+
+
+def make_tiny_world(root: Path) -> SimpleNamespace:
+    """Small real files that many tests read and (on copies) damage.
+
+    - `iv`, `cv`: a 6-d image VAE (hidden sizes 16, 8) whose decoder reads components 1 and 4 only, and a
+      6-d class VAE, saved with `save_pretrained`;
+    - `mnist`: `tiny_mnist()`; `ds`: the dataset `build_dataset` makes from them;
+    - `run`: a 4-d training run stopped after epoch 1 of 2 (a checkpoint); `done`: a finished 1-epoch run.
+    """
+    import torch
+
+    from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, ImageVAEConfig
+    from ldmnist_hf.data.build import build_dataset
+    from ldmnist_hf.training.trainer import train
+
+    torch.manual_seed(0)
+    iv = ImageVAE(ImageVAEConfig(latent_dim=6, encoder_hidden_sizes=[16, 8], decoder_hidden_sizes=[8, 16]))
+    with torch.no_grad():
+        mask = torch.zeros(6)
+        mask[[1, 4]] = 1
+        iv.decoder[0].dense.weight.mul_(mask)  # (out, in): only inputs 1 and 4 reach the image
+    iv.save_pretrained(root / "iv")
+    ClassVAE(ClassVAEConfig(latent_dim=6)).save_pretrained(root / "cv")
+    mnist = tiny_mnist()
+    build_dataset(root / "ds", str(root / "iv"), str(root / "cv"), mnist_source=mnist)
+    train(tiny_args(root / "run", stop_after=1), mnist=mnist, progress=False)
+    train(tiny_args(root / "done", epochs=1), mnist=mnist, progress=False)
+    return SimpleNamespace(
+        root=root, mnist=mnist, iv=str(root / "iv"), cv=str(root / "cv"), ds=root / "ds", run=root / "run"
+    )

@@ -1,0 +1,119 @@
+"""The package's structure, pinned: what lives where, what the model code may import, each fact once."""
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+import ldmnist_hf
+from ldmnist_hf.registry import KINDS, PRETRAINED
+
+PACKAGE = Path(ldmnist_hf.__file__).parent
+SUBPACKAGES = ("models", "pretrained", "data", "training", "analysis", "hub")
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(), str(path))
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    nodes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return {
+        id(n.body[0].value)
+        for n in ast.walk(tree)
+        if isinstance(n, nodes)
+        and n.body
+        and isinstance(n.body[0], ast.Expr)
+        and isinstance(n.body[0].value, ast.Constant)
+    }
+
+
+def test_one_sub_package_per_job():
+    for name in SUBPACKAGES:
+        assert (PACKAGE / name / "__init__.py").is_file(), name
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert top == ["__init__.py", "cli.py", "errors.py", "files.py", "registry.py"]
+
+
+MODEL_CODE = sorted(p for p in (PACKAGE / "models").glob("*.py") if p.name != "__init__.py")
+
+
+@pytest.mark.parametrize("path", MODEL_CODE, ids=[p.name for p in MODEL_CODE])
+def test_model_code_is_flat_and_imports_only_its_siblings(path):
+    """transformers copies a model's module and its `from .x import` imports by base name into one folder:
+    the model code must import only siblings (relatively), torch, transformers and the standard library."""
+    siblings = {p.stem for p in MODEL_CODE}
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                assert node.level == 1 and node.module in siblings, (path.name, node.module)
+            else:
+                assert node.module.split(".")[0] in {"__future__", "torch", "transformers", "dataclasses"}, (
+                    node.module
+                )
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                assert alias.name.split(".")[0] in {"torch", "math"} | set(sys.stdlib_module_names), (
+                    alias.name
+                )
+
+
+def test_exported_code_is_the_models_folder(tmp_path):
+    """What `save_with_code` writes beside each model's weights: its modules and their relative imports, as
+    transformers finds them; together, every file of `models/`."""
+    from ldmnist_hf.hub.export import save_with_code
+
+    written = set()
+    for kind in KINDS.values():
+        model = kind.model_class(kind.config_class(latent_dim=4))
+        files = save_with_code(model, tmp_path / kind.key)
+        assert f"{kind.model_module}.py" in files and f"{kind.config_module}.py" in files
+        for name in files:
+            assert (tmp_path / kind.key / name).read_bytes() == (PACKAGE / "models" / name).read_bytes()
+        written |= set(files)
+    assert written == {p.name for p in MODEL_CODE}
+
+
+def test_one_registration_mechanism():
+    """No module registers for the Auto classes at import, and nothing writes transformers' private switch."""
+    for path in MODULES:
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                assert node.func.attr != "register_for_auto_class", path
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                assert node.attr != "_auto_class", path
+
+
+def test_shipped_names_only_in_the_registry():
+    """`image-vae-32` and friends are written once, in the registry; code elsewhere reads them from it."""
+    pattern = re.compile("|".join(re.escape(n) for n in PRETRAINED))
+    for path in MODULES:
+        if path.name == "registry.py":
+            continue
+        tree = _tree(path)
+        docs = _docstrings(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                assert not pattern.search(node.value), (path, node.lineno, node.value[:80])
+
+
+def test_each_fact_once():
+    """The informative threshold, the build record's name and the informative count have one home each."""
+    text = {p: p.read_text() for p in MODULES}
+    assert [p.name for p, t in text.items() if re.search(r"^INFORMATIVE_STD = ", t, re.M)] == [
+        "statistics.py"
+    ]
+    assert [p.name for p, t in text.items() if '"ldmnist_build.json"' in t] == ["schema.py"]
+    assert [p.name for p, t in text.items() if "< INFORMATIVE_STD" in t] == ["statistics.py"]
+
+
+def test_only_the_command_line_prints():
+    for path in MODULES:
+        if path.name == "cli.py":
+            continue
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id != "print", (path, node.lineno)
