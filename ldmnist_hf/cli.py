@@ -17,9 +17,10 @@ import os
 import re
 import shlex
 import sys
+import traceback
 import typing
 
-from .errors import LDMNISTError, redact
+from .errors import LDMNISTError, first_line, redact
 from .registry import DEFAULT_MODELS, MODEL_SETS
 from .training.arguments import LDMNISTTrainingArguments, choices  # torch-free
 
@@ -657,6 +658,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"ldmnist {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # a library's own error type we did not foresee: still one line, never a secret
+        if args.verbose:
+            traceback.print_exc()
+        print(
+            f"ldmnist {args.command}: error: {first_line(e, limit=300)} (unexpected; `ldmnist {args.command} -v` "
+            f"shows where it came from)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

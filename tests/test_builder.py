@@ -153,7 +153,7 @@ def test_statistics_count_informative_components():
 def test_errors(tmp_path, built):
     from ldmnist_hf import ClassVAE, ClassVAEConfig
 
-    with pytest.raises(LDMNISTError, match="already exists; pass --overwrite"):
+    with pytest.raises(LDMNISTError, match="already exists; pass `overwrite=True`"):
         B.build_dataset(built / "ldmnist")
     small = tmp_path / "class16"
     ClassVAE(ClassVAEConfig(latent_dim=16)).save_pretrained(small)

@@ -95,6 +95,9 @@ def test_perfect_class_means_decode_to_their_class(metric):
         (dict(predictions=[[0.0] * 32, [0.0]], references=np.zeros((2, 32))), "could not be read"),
         (dict(predictions=np.zeros((3, 32)), references=np.zeros((3, 32)), labels=[1j, 2, 3]), "complex"),
         (dict(predictions=np.zeros((3, 32)), references=np.zeros((3, 32)), labels=[True] * 3), "bool"),
+        (dict(predictions=np.zeros((3, 0)), references=np.zeros((3, 0))), "rows of 0 components"),
+        (dict(predictions=np.full((2, 32), 1e39), references=np.zeros((2, 32))), "beyond float32's range"),
+        (dict(predictions=np.zeros((2, 32)), references=np.full((2, 32), -4e38)), "beyond float32's range"),
     ],
 )
 def test_bad_input(metric, kwargs, match):
@@ -136,6 +139,20 @@ def _class_vae_folder(
             lambda d: (_class_vae_folder(d), (d / "model.safetensors").write_bytes(b"not safetensors"))[0],
             "safetensors",
         ),
+        (
+            lambda d: (_class_vae_folder(d), (d / "config.json").write_text("[32, 10]"))[0],
+            "holds a JSON list",
+        ),
+        (
+            lambda d: (_class_vae_folder(d), (d / "config.json").write_text("{oops"))[0],
+            "cannot be read as JSON",
+        ),
+        (
+            lambda d: _class_vae_folder(d, config={"latent_dim": 2**40, "num_classes": 10}),
+            "latent_dim 1..16384",
+        ),
+        (lambda d: _class_vae_folder(d, config={"latent_dim": True, "num_classes": 10}), "latent_dim=True"),
+        (lambda d: (_class_vae_folder(d), d / "config.json")[1], "is a file; give its folder"),
     ],
 )
 def test_bad_class_vae(tmp_path, make, match):
@@ -211,3 +228,11 @@ def test_other_class_decoder(tmp_path):
     z = vae.encode(torch.tensor([4, 2])).latent_dist.mean
     out = metric.compute(predictions=z, references=np.zeros((2, 16)), labels=vae.predict(z))
     assert out["reconstructed_accuracy"] == 1.0
+
+
+def test_batches_of_other_widths_are_refused(metric):
+    metric.add_batch(predictions=np.zeros((2, 32)), references=np.zeros((2, 32)))
+    with pytest.raises(ValueError, match="have 32; all batches of one compute"):
+        metric.add_batch(predictions=np.zeros((2, 16)), references=np.zeros((2, 16)))
+    assert metric.compute() == {"mse": 0.0}  # the batch that fitted is still there
+    assert metric.compute(predictions=np.zeros((1, 16)), references=np.ones((1, 16))) == {"mse": 1.0}

@@ -444,20 +444,38 @@ def test_token_goes_over_plain_http_only_to_loopback(endpoint, token, ok):
         (dict(stale_dataset=True), "was built from other class VAE weights"),
         (dict(class_vae=str(PRETRAINED_DIR / "image-vae-32")), "holds a ImageVAE, expected a ClassVAE"),
         (dict(image_vae="/nonexistent/folder"), "No model '/nonexistent/folder': not a shipped name"),
+        (dict(flipped_byte=True), "train-00000-of-00001.parquet has changed since the build"),
+        (dict(link_inside=True), "is a symbolic link; a dataset folder to publish holds regular files only"),
+        (dict(foreign_output=True, overwrite=True), "holds files this command did not write"),
     ],
 )
 def test_export_refuses_bad_input(tmp_path, built, kwargs, fragment):
     dataset = built / "ldmnist"
-    if kwargs.pop("stale_dataset", False):
+    stale, flipped, link = (kwargs.pop(k, False) for k in ("stale_dataset", "flipped_byte", "link_inside"))
+    if stale or flipped or link:  # a copy to damage (hard links: files are replaced, never edited)
         dataset = tmp_path / "ds"
         shutil.copytree(built / "ldmnist", dataset, copy_function=os.link)
+    if stale:
         record = json.loads((dataset / "ldmnist_build.json").read_text())
         record["class_vae_sha256"] = "0" * 64
         _replace(dataset / "ldmnist_build.json", json.dumps(record).encode())
+    if flipped:
+        path = dataset / "data" / "train-00000-of-00001.parquet"
+        raw = bytearray(path.read_bytes())
+        raw[-200] ^= 1
+        _replace(path, bytes(raw))
+    if link:
+        (tmp_path / "secret").write_text("not to be published")
+        (dataset / "report").mkdir(exist_ok=True)
+        (dataset / "report" / "notes.txt").symlink_to(tmp_path / "secret")
+    if kwargs.pop("foreign_output", False):
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / "thesis.txt").write_text("years of work")
     args = dict(namespace=NS, output_dir=tmp_path / "out", dataset=dataset) | kwargs
     with pytest.raises(LDMNISTError, match=re.escape(fragment)):
         export(**args)
-    assert not (tmp_path / "out").exists()  # nothing half-written
+    out = tmp_path / "out"
+    assert not out.exists() or sorted(p.name for p in out.iterdir()) == ["thesis.txt"]  # nothing half-written
 
 
 def test_unknown_model_set(tmp_path, capsys):

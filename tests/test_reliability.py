@@ -3,10 +3,12 @@
 import dataclasses
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
 import torch
+from helpers import tiny_args
 from safetensors.torch import load_file, save_file
 
 from ldmnist_hf import ClassVAE, ImageVAE
@@ -212,3 +214,79 @@ def test_resume_after_a_half_written_metrics_line(tmp_path, tiny_kw):
     assert summary["final"]["epoch"] == 2
     lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["epoch"] for x in lines] == [1, 2]
+
+
+# ---------------------------------------------------------------------------- round 3: races and lost runs
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new target", "overwrite"])
+def test_a_folder_that_appears_during_the_write_is_never_replaced(tmp_path, existing):
+    """The shared writer (build, report, export, release, the MNIST cache, checkpoints): what someone puts at
+    the target while the command runs stays; the command fails and leaves no temporary behind."""
+    from ldmnist_hf.files import atomic_dir
+
+    target = tmp_path / "out"
+    if existing:
+        with atomic_dir(target, marker="RECORD") as tmp:
+            (tmp / "RECORD").write_text("an earlier run")
+    changed = "created or changed by someone else while this command ran"
+    with (
+        pytest.raises(LDMNISTError, match=changed),
+        atomic_dir(target, overwrite=True, marker="RECORD") as tmp,
+    ):
+        (tmp / "RECORD").write_text("this run")
+        if existing:
+            shutil.rmtree(target)
+        target.mkdir()
+        (target / "thesis.txt").write_text("years of work")
+    assert sorted(p.name for p in target.iterdir()) == ["thesis.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_two_builds_into_one_new_folder_never_both_succeed(tmp_path, tiny_kw, monkeypatch):
+    """A second build that finishes first wins; the first fails instead of silently replacing it."""
+    real, calls = B.encode_split, []
+
+    def encode(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # while the first build encodes, a second one runs to its end
+            B.build_dataset(tmp_path / "ds", seed=7, **tiny_kw)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(B, "encode_split", encode)
+    with pytest.raises(LDMNISTError, match="created or changed by someone else"):
+        B.build_dataset(tmp_path / "ds", seed=0, **tiny_kw)
+    assert R.read_build_info(tmp_path / "ds")["seed"] == 7
+    assert R.verify_dataset(tmp_path / "ds")["files"] == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"]
+
+
+def test_resume_of_a_finished_run_keeps_its_summary(tiny, copy_of):
+    run = copy_of(tiny.root / "done")
+    before = (run / "summary.json").read_bytes()
+    with pytest.raises(LDMNISTError, match="nothing to train"):
+        train(tiny_args(run, epochs=1, resume=True), mnist=tiny.mnist, progress=False)
+    assert (run / "summary.json").read_bytes() == before
+    assert json.loads(before)["final"]["epoch"] == 1
+
+
+def test_a_folder_holding_someone_elses_models_is_left_alone(tmp_path, tiny):
+    folder = tmp_path / "mine"
+    (folder / "models").mkdir(parents=True)
+    (folder / "models" / "weights.bin").write_text("years of work")
+    for overwrite in (False, True):
+        with pytest.raises(LDMNISTError, match="not this command's to replace"):
+            train(tiny_args(folder, overwrite=overwrite), mnist=tiny.mnist, progress=False)
+    assert (folder / "models" / "weights.bin").read_text() == "years of work"
+    assert sorted(p.name for p in folder.rglob("*")) == ["models", "weights.bin"]
+
+
+def test_a_checkpoint_at_the_last_epoch_without_summary_finishes_from_its_log(tiny, copy_of):
+    """A run killed after its last checkpoint but before summary.json: resuming writes the summary with the
+    final figures from metrics.jsonl (it was `final: {}`)."""
+    run = copy_of(tiny.root / "done")
+    (run / "summary.json").unlink()
+    shutil.rmtree(run / "models")
+    summary = train(tiny_args(run, epochs=1, resume=True), mnist=tiny.mnist, progress=False)
+    assert summary["final"]["epoch"] == 1 and "test/loss" in summary["final"]
+    assert json.loads((run / "summary.json").read_text())["final"] == summary["final"]

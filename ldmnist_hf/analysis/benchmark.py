@@ -197,9 +197,9 @@ def run_benchmark(
     if middle_layers is None and info["class_vae_source"] == DEFAULT_MODELS["class_vae"]:
         middle_layers = DEFAULT_MODELS["middle_layers"]
     # Straight from the Parquet files: what is on disk now, not a datasets cache.
-    x_tr, y_tr = load_latents(dataset_dir, "train")
+    x_tr, y_tr = load_latents(dataset_dir, "train", check_finite=True)
     x_te, y_te, y_mean, y_std, labels = load_latents(
-        dataset_dir, "test", columns=("x", "y", "y_mean", "y_std", "label")
+        dataset_dir, "test", columns=("x", "y", "y_mean", "y_std", "label"), check_finite=True
     )
     metric = load_metric(class_vae)
     logger.info(f"Benchmark on {dataset_dir} (test split, {len(y_te)} rows)")
@@ -223,7 +223,7 @@ def write_benchmark(result: dict, dataset_dir: str | Path, readme: str | Path | 
     """Writes benchmark.json/.md into the dataset folder, fills its card's block and optionally README's."""
     dataset_dir = Path(dataset_dir)
     md = benchmark_markdown(result)
-    atomic_write_text(dataset_dir / "benchmark.json", json.dumps(result, indent=2) + "\n")
+    atomic_write_text(dataset_dir / "benchmark.json", json.dumps(result, indent=2, allow_nan=False) + "\n")
     atomic_write_text(dataset_dir / "benchmark.md", md + "\n")
     replace_block(dataset_dir / "README.md", "benchmark", md)
     if readme:

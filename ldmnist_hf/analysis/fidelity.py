@@ -29,7 +29,7 @@ def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
     bench_file = dataset_dir / "benchmark.json"
     bench = read_json(bench_file, fix=first, missing=f"{bench_file} is missing: {first}")
     verify_dataset(dataset_dir)
-    x, y = load_latents(dataset_dir, "train")
+    x, y = load_latents(dataset_dir, "train", check_finite=True)
     rows = {r["key"]: r for r in bench["rows"]}
     return {
         "class_mean": metrics["class_vae_accuracy_mean"],

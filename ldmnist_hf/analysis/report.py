@@ -150,8 +150,8 @@ def analyse_dataset(dataset_dir: Path, image_vae, class_vae, n_importance: int =
         `(result, arrays)`: `result` is what `make_report` returns (statistics, class VAE accuracies,
         importance); `arrays` holds the latents and per-component figures the plots are drawn from.
     """
-    x, y, train_labels = load_latents(dataset_dir, "train", columns=("x", "y", "label"))
-    x_test, y_test, test_labels = load_latents(dataset_dir, "test", columns=("x", "y", "label"))
+    x, y, train_labels = load_latents(dataset_dir, "train", columns=("x", "y", "label"), check_finite=True)
+    x_test, y_test, test_labels = load_latents(dataset_dir, "test", columns=("x", "y", "label"), check_finite=True)
     stats = latent_statistics(x, y)
     importance = component_importance(image_vae, x_test[:n_importance])
     std = np.asarray(stats["x"]["component_std"])
@@ -193,12 +193,14 @@ def write_report_files(folder: Path, result: dict, figures: dict, components: tu
     for name, fig in figures.items():
         fig.savefig(folder / name, dpi=90, bbox_inches="tight")
     (folder / "statistics.json").write_text(
-        json.dumps({"ours": stats, "reference_2020": reference}, indent=1) + "\n"
+        json.dumps({"ours": stats, "reference_2020": reference}, indent=1, allow_nan=False) + "\n"
     )
     (folder / "statistics.md").write_text(statistics_markdown(stats, reference))
-    (folder / "importance.json").write_text(json.dumps(result["importance"], indent=1) + "\n")
+    (folder / "importance.json").write_text(
+        json.dumps(result["importance"], indent=1, allow_nan=False) + "\n"
+    )
     (folder / REPORT_RECORD).write_text(
-        json.dumps({k: v for k, v in result.items() if k != "statistics"}, indent=1) + "\n"
+        json.dumps({k: v for k, v in result.items() if k != "statistics"}, indent=1, allow_nan=False) + "\n"
     )
     (folder / "report.md").write_text(report_markdown(result, sorted(figures), components, prefix="") + "\n")
 

@@ -198,7 +198,7 @@ def _build_record(folder: Path, meta: dict, nbytes: dict, iv, cv, image_vae, cla
 def _write_card_and_record(folder: Path, record: dict, stats: dict) -> None:
     """Writes the card, the build record and the Hub's `.gitattributes` beside the data files."""
     (folder / CARD).write_text(render_dataset_card(record, stats))
-    (folder / BUILD_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+    (folder / BUILD_RECORD).write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
     shutil.copy(TEMPLATES / "gitattributes", folder / ".gitattributes")
 
 

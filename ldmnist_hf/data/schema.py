@@ -27,6 +27,15 @@ def data_file(split: str) -> str:
     return f"data/{split}-00000-of-00001.parquet"
 
 
+def data_files(prefix: str = "") -> list[dict]:
+    """A config's `data_files` in the card: the splits' Parquet files of a built folder at `prefix` in the repo.
+
+    >>> data_files("reference/")[0]
+    {'split': 'train', 'path': 'reference/data/train-*.parquet'}
+    """
+    return [{"split": s, "path": f"{prefix}data/{s}-*.parquet"} for s in SPLITS]
+
+
 def features(latent_dim: int) -> datasets.Features:
     """The columns of LD-MNIST: six float32 latent lists of length `latent_dim`, `label`, `index`."""
     vec = datasets.List(datasets.Value("float32"), length=latent_dim)

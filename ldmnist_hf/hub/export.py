@@ -313,8 +313,8 @@ def _export_dataset(c: _Config, out: Path, ids: dict) -> None:
     _check_built_from(c, info, ids)
     _copy_tree(c.dataset, out, skip=(CARD, ".gitattributes", BUILD_RECORD))
     record = _published_record(info, ids)
-    (out / BUILD_RECORD).write_text(json.dumps(record, indent=2) + "\n")
-    x, y = load_latents(c.dataset, "train")
+    (out / BUILD_RECORD).write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
+    x, y = load_latents(c.dataset, "train", check_finite=True)
     record["download_size"] = sum(p.stat().st_size for p in (out / "data").glob("*.parquet"))
     built_card = (c.dataset / CARD).read_text()
     card = render_dataset_card(
@@ -420,7 +420,7 @@ def export(
             "repos": [{**dataclasses.asdict(r), "files": file_record(tmp / r.folder)} for r in repos],
             "weights_sha256": {c.name: c.sha256 for c in configs},
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
     logger.info("Exported %d repositories for %s to %s", len(repos), namespace, output_dir)
     return repos
 

@@ -324,9 +324,9 @@ def push(
 
 def _push(namespace, export_dir: Path, endpoint: str, token, dry_run: bool, private: bool) -> str:
     repos = read_export(export_dir, namespace)
+    # Every file of every repository is read and checked before the first request; those bytes are sent.
+    contents = {repo.repo_id + repo.repo_type: checked_files(export_dir, namespace, repo) for repo in repos}
     if dry_run:
-        for repo in repos:
-            checked_files(export_dir, namespace, repo)
         return plan_text(export_dir, repos)
     api = HfApi(endpoint=endpoint, token=token)
     try:
@@ -340,7 +340,7 @@ def _push(namespace, export_dir: Path, endpoint: str, token, dry_run: bool, priv
     logger.info("Pushing to %s as %s", endpoint, redact(str(name)))
     done = []
     for repo in repos:
-        files = checked_files(export_dir, namespace, repo)
+        files = contents[repo.repo_id + repo.repo_type]
         try:
             api.create_repo(
                 repo.repo_id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
-from .configuration_utils import SAMPLINGS, check_choice, check_positive
+from .configuration_utils import SAMPLINGS, check_choice, check_number, check_positive
 
 
 class ClassVAEConfig(PretrainedConfig):
@@ -38,8 +38,9 @@ class ClassVAEConfig(PretrainedConfig):
         **kwargs,
     ):
         check_positive("latent_dim", latent_dim)
-        check_positive("num_classes", num_classes)
+        check_positive("num_classes", num_classes, most=1000)
         check_choice("sampling", sampling, SAMPLINGS)
+        check_number("kl_weight", kl_weight, 0.0, 1e6)
         self.latent_dim = latent_dim
         self.num_classes = num_classes
         self.kl_weight = float(kl_weight)

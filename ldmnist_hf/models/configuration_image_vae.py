@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
-from .configuration_utils import SAMPLINGS, check_choice, check_positive, check_rate, check_sizes
+from .configuration_utils import (
+    SAMPLINGS,
+    check_batch_norm,
+    check_choice,
+    check_number,
+    check_positive,
+    check_rate,
+    check_sizes,
+)
 
 
 class ImageVAEConfig(PretrainedConfig):
@@ -60,10 +68,12 @@ class ImageVAEConfig(PretrainedConfig):
         **kwargs,
     ):
         check_positive("latent_dim", latent_dim)
-        check_positive("image_size", image_size)
+        check_positive("image_size", image_size, most=1024)
         check_rate("dropout", dropout)
         check_rate("leaky_relu_slope", leaky_relu_slope)
         check_choice("sampling", sampling, SAMPLINGS)
+        check_batch_norm(batch_norm_eps, batch_norm_momentum)
+        check_number("kl_weight", kl_weight, 0.0, 1e6)
         self.latent_dim = latent_dim
         self.image_size = image_size
         self.encoder_hidden_sizes = check_sizes("encoder_hidden_sizes", encoder_hidden_sizes)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
-from .configuration_utils import check_positive, check_rate, check_sizes
+from .configuration_utils import check_batch_norm, check_positive, check_rate, check_sizes
 
 
 class MiddleLayersConfig(PretrainedConfig):
@@ -48,6 +48,7 @@ class MiddleLayersConfig(PretrainedConfig):
         check_positive("latent_dim", latent_dim)
         check_rate("dropout", dropout)
         check_rate("leaky_relu_slope", leaky_relu_slope)
+        check_batch_norm(batch_norm_eps, batch_norm_momentum)
         self.latent_dim = latent_dim
         self.hidden_sizes = check_sizes(
             "hidden_sizes", hidden_sizes if hidden_sizes is not None else (latent_dim, latent_dim)

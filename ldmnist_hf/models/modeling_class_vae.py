@@ -18,6 +18,7 @@ from .distributions import DiagonalGaussian, VAEEncoderOutput, VAEOutput
 from .modeling_utils import (
     LDMNISTPreTrainedModel,
     _check_batch,
+    _check_finite_output,
     _check_latents,
     _draw_noise,
     keras_binary_crossentropy,
@@ -131,7 +132,8 @@ class ClassVAE(LDMNISTPreTrainedModel):
 
     def decode(self, latents: torch.Tensor) -> ClassVAEDecoderOutput:
         """Decodes latents `(batch, latent_dim)` into class logits and probabilities `(batch, num_classes)`."""
-        logits = self.class_logits(_check_latents(latents, self.config.latent_dim, self.decoder.weight))
+        z = _check_latents(latents, self.config.latent_dim, self.decoder.weight)
+        logits = _check_finite_output(self.class_logits(z), z)
         return ClassVAEDecoderOutput(probs=logits.softmax(-1), logits=logits)
 
     @torch.no_grad()

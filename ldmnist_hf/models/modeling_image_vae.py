@@ -18,6 +18,7 @@ from .modeling_utils import (
     LDMNISTPreTrainedModel,
     _Block,
     _check_batch,
+    _check_finite_output,
     _check_latents,
     _dense,
     _draw_noise,
@@ -151,7 +152,7 @@ class ImageVAE(LDMNISTPreTrainedModel):
         """Decodes latents `(batch, latent_dim)` into pixel probabilities `(batch, 28, 28)`."""
         latents = _check_latents(latents, self.config.latent_dim, self.mean_head.weight)
         s = self.config.image_size
-        logits = self.decoder(latents).reshape(-1, s, s)
+        logits = _check_finite_output(self.decoder(latents), latents).reshape(-1, s, s)
         return ImageVAEDecoderOutput(sample=torch.sigmoid(logits), logits=logits)
 
     def forward(

@@ -204,3 +204,17 @@ def _check_latents(latents, latent_dim: int, like: torch.Tensor) -> torch.Tensor
             f"`latents` holds NaN or inf values in {bad} of {len(z)} rows; expected finite values."
         )
     return z
+
+
+def _check_finite_output(logits: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
+    """Refuses latents so large (finite, yet near float32's limit) that the decoder's outputs overflow.
+
+    An argmax over inf or NaN logits would answer a class anyway: a wrong answer instead of an error.
+    """
+    if not torch.isfinite(logits).all():
+        biggest = float(latents.abs().max())
+        raise ValueError(
+            f"`latents` with values up to {biggest:.3g} make the decoder's outputs overflow to inf or NaN; "
+            f"expected latents of the dataset's scale (roughly standard normal)."
+        )
+    return logits

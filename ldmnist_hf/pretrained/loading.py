@@ -64,6 +64,10 @@ def _resolve_source(name_or_path) -> Path:
         ) from e
 
 
+_FLOAT_DTYPES = {"F16", "BF16", "F32", "F64"}
+_INT_DTYPES = {"I8", "I16", "I32", "I64", "U8", "U16", "U32", "U64"}
+
+
 def _check_weights(folder: Path, klass, config) -> None:
     """Refuses a weights file that is damaged, or whose tensors do not fit the model its config describes."""
     file = folder / "model.safetensors"
@@ -80,10 +84,14 @@ def _check_weights(folder: Path, klass, config) -> None:
         )
     try:
         with safe_open(str(file), "pt") as f:
-            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118 - safe_open is not iterable
+            slices = {k: f.get_slice(k) for k in f.keys()}  # noqa: SIM118 - safe_open is not iterable
+            shapes = {k: tuple(v.get_shape()) for k, v in slices.items()}
+            dtypes = {k: v.get_dtype() for k, v in slices.items()}
     except (SafetensorError, OSError, ValueError) as e:
         raise LDMNISTError(f"{file} is damaged or truncated ({e}); save or download the model again.") from e
-    expected = {k: tuple(v.shape) for k, v in klass(config).state_dict().items()}
+    with torch.device("meta"):  # the shapes the config implies, without allocating the model
+        reference = klass(config).state_dict()
+    expected = {k: tuple(v.shape) for k, v in reference.items()}
     missing = sorted(set(expected) - set(shapes))
     unexpected = sorted(set(shapes) - set(expected))
     mismatched = [
@@ -91,9 +99,21 @@ def _check_weights(folder: Path, klass, config) -> None:
         for k in sorted(set(shapes) & set(expected))
         if shapes[k] != expected[k]
     ]
+    # floats where the model has floats (no int or bool weights cast silently), integers for counters
+    wrong_dtype = [
+        f"{k} {dtypes[k]}"
+        for k in sorted(set(dtypes) & set(expected))
+        if (dtypes[k] in _FLOAT_DTYPES) != reference[k].is_floating_point()
+        or (not reference[k].is_floating_point() and dtypes[k] not in _INT_DTYPES)
+    ]
     problems = [
         f"{label}: {', '.join(keys)}"
-        for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", mismatched))
+        for label, keys in (
+            ("missing", missing),
+            ("unexpected", unexpected),
+            ("wrong shape", mismatched),
+            ("wrong dtype", wrong_dtype),
+        )
         if keys
     ]
     if problems:
@@ -105,16 +125,19 @@ def _check_weights(folder: Path, klass, config) -> None:
 
 
 def _check_finite(model, folder: Path) -> None:
-    """Refuses a model with NaN or inf weights (what a diverged run saves)."""
-    bad = [
-        name
-        for name, t in model.state_dict().items()
-        if t.is_floating_point() and not torch.isfinite(t).all()
-    ]
+    """Refuses a model with NaN or inf weights (what a diverged run saves), or a negative BatchNorm variance."""
+    state = model.state_dict()
+    bad = [name for name, t in state.items() if t.is_floating_point() and not torch.isfinite(t).all()]
     if bad:
         raise LDMNISTError(
             f"{folder / 'model.safetensors'} holds NaN or inf values in {', '.join(bad)}: the model is broken "
             f"(a diverged training run?). Use other weights."
+        )
+    negative = [name for name, t in state.items() if name.endswith("running_var") and (t < 0).any()]
+    if negative:
+        raise LDMNISTError(
+            f"{folder / 'model.safetensors'} holds negative BatchNorm variances in {', '.join(negative)}: a "
+            f"variance cannot be negative, so the file is damaged. Use other weights."
         )
 
 

@@ -74,7 +74,7 @@ def save_checkpoint(
             save_file(tensors, str(tmp / f"optimizer-{name}.safetensors"))
             meta["optimizers"][name] = opt_meta
             meta["schedulers"][name] = schedulers[name].state_dict()
-        (tmp / "trainer_state.json").write_text(json.dumps(meta, indent=1))
+        (tmp / "trainer_state.json").write_text(json.dumps(meta, indent=1))  # a plateau schedule's best: inf
 
 
 def read_trainer_state(path: Path) -> dict:

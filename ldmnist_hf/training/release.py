@@ -127,7 +127,9 @@ def release(
     metrics = evaluate_run(models, mnist or load_mnist())
     weights = _write_models(models, metrics, summary, dest, model_set, run_dir is not None, cards_dir)
     evaluation = {"metrics": metrics, "training": summary, "models": weights}
-    atomic_write_text(dest / evaluation_file(model_set), json.dumps(evaluation, indent=2) + "\n")
+    atomic_write_text(
+        dest / evaluation_file(model_set), json.dumps(evaluation, indent=2, allow_nan=False) + "\n"
+    )
     if run_dir is not None:
         shutil.copy(run_dir / "metrics.jsonl", dest / f"training_metrics{suffix(model_set)}.jsonl")
     if readme:

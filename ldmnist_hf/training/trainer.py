@@ -110,7 +110,9 @@ def _metrics_lines(path: Path, last_epoch: int) -> list[str]:
     return kept
 
 
-def _check_finite_losses(metrics: dict, epoch: int, ckpt: Path, args: LDMNISTTrainingArguments) -> None:
+def _check_finite_losses(
+    metrics: dict, epoch: int, ckpt: Path, args: LDMNISTTrainingArguments, first: bool = False
+) -> None:
     """Stops a diverged run before it logs, checkpoints or saves anything of the bad epoch."""
     bad = [k for k, v in metrics.items() if not math.isfinite(v)]
     if bad:
@@ -122,7 +124,12 @@ def _check_finite_losses(metrics: dict, epoch: int, ckpt: Path, args: LDMNISTTra
         raise LDMNISTError(
             f"Training diverged in epoch {epoch + 1}: {', '.join(bad[:4])} became NaN or inf "
             f"(learning rate {args.learning_rate}). Nothing of that epoch was saved; {kept}. "
-            f"Start over with a lower `learning_rate` and `overwrite=True`."
+            + (
+                "It is the first epoch after resuming, so the checkpoint's weights may be damaged: start over "
+                "with `overwrite=True`."
+                if first and args.resume
+                else "Start over with a lower `learning_rate` and `overwrite=True`."
+            )
         )
 
 
@@ -198,7 +205,7 @@ def _prepare_run_dir(out: Path, resume: bool, earlier: list[str], start_epoch: i
         atomic_write_text(metrics_path, "".join(ln + "\n" for ln in kept))
 
 
-def _one_epoch(s: _Session, epoch: int, ckpt: Path) -> tuple[dict, float]:
+def _one_epoch(s: _Session, epoch: int, ckpt: Path, first: bool = False) -> tuple[dict, float]:
     """Trains and tests one epoch; returns its `metrics.jsonl` record and the training seconds."""
     train_x, train_y, test_x, test_y = s.data
     t0 = time.perf_counter()
@@ -206,7 +213,7 @@ def _one_epoch(s: _Session, epoch: int, ckpt: Path) -> tuple[dict, float]:
     train_seconds = time.perf_counter() - t0
     test_metrics = evaluate_models(s.models, test_x, test_y, seed=s.args.seed)
     _check_finite_losses(
-        {**train_metrics, **{f"test/{k}": v for k, v in test_metrics.items()}}, epoch, ckpt, s.args
+        {**train_metrics, **{f"test/{k}": v for k, v in test_metrics.items()}}, epoch, ckpt, s.args, first
     )
     record = {
         "epoch": epoch + 1,
@@ -239,7 +246,7 @@ def _run_epochs(
     )
     last, train_time = {}, 0.0
     for epoch in bar:
-        last, seconds = _one_epoch(s, epoch, ckpt)
+        last, seconds = _one_epoch(s, epoch, ckpt, first=epoch == start_epoch)
         train_time += seconds
         with open(out / "metrics.jsonl", "a") as f:
             f.write(json.dumps(last, allow_nan=False) + "\n")

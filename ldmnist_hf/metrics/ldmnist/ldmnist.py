@@ -110,12 +110,26 @@ def _as_array(name: str, value, ndim: int, dtype) -> np.ndarray:
     if array.ndim != ndim:
         want = "(N, latent_dim)" if ndim == 2 else "(N,)"
         raise ValueError(f"`{name}` has shape {array.shape}; expected {want}.")
+    if ndim == 2 and array.shape[1] == 0:
+        raise ValueError(f"`{name}` has shape {array.shape}: rows of 0 components; expected (N, latent_dim).")
+    if dtype == np.float32 and array.dtype.kind == "f" and array.dtype.itemsize > 4 and array.size:
+        finite = array[np.isfinite(array)]
+        if finite.size and np.abs(finite).max() > np.finfo(np.float32).max:
+            raise ValueError(
+                f"`{name}` holds finite values beyond float32's range (up to {np.abs(finite).max():.3g}); the "
+                f"metric scores float32 latents, roughly standard normal."
+            )
     return array.astype(dtype, copy=False)
 
 
 def _class_vae_files(class_vae: str) -> tuple[str, str]:
     """Local paths of a class VAE's `config.json` and `model.safetensors` (downloaded for a Hub id)."""
     names = ("config.json", "model.safetensors")
+    if os.path.isfile(class_vae):
+        raise ValueError(
+            f"The class VAE {class_vae} is a file; give its folder (with config.json and model.safetensors) "
+            f"or a Hub model repository id."
+        )
     if os.path.isdir(class_vae):
         paths = tuple(os.path.join(class_vae, n) for n in names)
         for path in paths:
@@ -145,13 +159,27 @@ def load_class_decoder(class_vae: str) -> tuple[np.ndarray, np.ndarray]:
         `(weight, bias)`: float64 arrays of shapes `(num_classes, latent_dim)` and `(num_classes,)`.
     """
     config_path, weights_path = _class_vae_files(class_vae)
-    with open(config_path, encoding="utf-8") as f:
-        config = json.load(f)
+    try:
+        with open(config_path, encoding="utf-8") as f:
+            config = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{config_path} cannot be read as JSON ({e}).") from e
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"{config_path} holds a JSON {type(config).__name__}, not a class VAE's configuration."
+        )
     latent_dim, num_classes = config.get("latent_dim"), config.get("num_classes", 10)
-    if not isinstance(latent_dim, int) or not isinstance(num_classes, int):
+    if (
+        not isinstance(latent_dim, int)
+        or not isinstance(num_classes, int)
+        or isinstance(latent_dim, bool)
+        or isinstance(num_classes, bool)
+        or not 1 <= latent_dim <= 16384
+        or not 2 <= num_classes <= 1000
+    ):
         raise ValueError(
             f"{config_path} gives latent_dim={latent_dim!r}, num_classes={num_classes!r}; a class VAE's "
-            f"config.json names both as integers."
+            f"config.json names both as integers (latent_dim 1..16384, num_classes 2..1000)."
         )
     try:
         tensors = load_file(weights_path)
@@ -227,15 +255,26 @@ class Ldmnist(evaluate.Metric):
         return p, r, y.astype(np.int64)
 
     def add_batch(self, *, predictions=None, references=None, labels=None):
-        """Adds a batch after checking it (real numbers, shapes, finite values, labels in 0..9)."""
+        """Adds a batch after checking it (real numbers, shapes, finite values, labels in 0..9, the same width
+        as the batches before)."""
         p, r, y = self._validate(predictions, references, labels)
+        width = getattr(self, "_width", None)
+        if width is not None and p.shape[1] != width:
+            raise ValueError(
+                f"This batch has {p.shape[1]} components per row but the batches added before have {width}; "
+                f"all batches of one compute() must have the same latent size."
+            )
+        self._width = p.shape[1]
         super().add_batch(predictions=p, references=r, labels=y)
 
     def compute(self, *, predictions=None, references=None, labels=None):
         """Scores the given rows, or the batches added so far when called without arguments."""
         if not (predictions is None and references is None and labels is None):
             self.add_batch(predictions=predictions, references=references, labels=labels)
-        return super().compute()
+        try:
+            return super().compute()
+        finally:
+            self._width = None
 
     def _compute(self, predictions, references, labels):
         predictions = np.asarray(predictions, np.float32)
