@@ -151,7 +151,9 @@ def analyse_dataset(dataset_dir: Path, image_vae, class_vae, n_importance: int =
         importance); `arrays` holds the latents and per-component figures the plots are drawn from.
     """
     x, y, train_labels = load_latents(dataset_dir, "train", columns=("x", "y", "label"), check_finite=True)
-    x_test, y_test, test_labels = load_latents(dataset_dir, "test", columns=("x", "y", "label"), check_finite=True)
+    x_test, y_test, test_labels = load_latents(
+        dataset_dir, "test", columns=("x", "y", "label"), check_finite=True
+    )
     stats = latent_statistics(x, y)
     importance = component_importance(image_vae, x_test[:n_importance])
     std = np.asarray(stats["x"]["component_std"])
