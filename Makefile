@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup dataset test test-slow test-floor lint bench cards
+.PHONY: setup dataset test test-slow test-floor lint bench cards screenshots
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test-floor:
 	.venv-floor/bin/pip install --quiet -e ".[test]" $(FLOOR)
 	.venv-floor/bin/pip check
 	.venv-floor/bin/python -m pytest
+
+# The Spaces' screenshots in their cards and README: the browser tests, run on the benchmarked ./ldmnist.
+screenshots: setup
+	LDMNIST_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_spaces.py -p no:randomly
 
 cards: setup
 	$(BIN)/ldmnist cards --cards-dir model_cards --readme docs/training.md

@@ -177,6 +177,7 @@ def cmd_export(args) -> None:
         dataset=args.dataset,
         overwrite=args.overwrite,
         mnist_source=args.mnist_source,
+        variants=dict(args.variants),
         **_model_sources(args),
     )
     print(plan_text(args.output_dir, read_export(args.output_dir, args.namespace)))
@@ -193,7 +194,11 @@ def cmd_push(args) -> None:
             token=args.token,
             dry_run=args.dry_run,
             private=args.private,
-            **({} if args.export_dir else {"dataset": args.dataset, **_model_sources(args)}),
+            **(
+                {}
+                if args.export_dir
+                else {"dataset": args.dataset, "variants": dict(args.variants), **_model_sources(args)}
+            ),
         )
     )
 
@@ -496,6 +501,25 @@ def _publish_args(s: argparse.ArgumentParser) -> None:
             help=f"a shipped name or a folder (overrides --models; default: {DEFAULT_MODELS[kind]})",
         )
     s.add_argument("--mnist-source", default="auto", help="see fetch-mnist --source (when building)")
+    s.add_argument(
+        "--variant",
+        dest="variants",
+        action="append",
+        type=_variant,
+        default=[],
+        metavar="NAME=BUILT_DIR",
+        help="one more config of the dataset repository: a folder written by `ldmnist build` (e.g. "
+        "reference=ldmnist-reference); its models are the ones its build record names (repeatable)",
+    )
+
+
+def _variant(text: str) -> tuple[str, str]:
+    name, sep, folder = text.partition("=")
+    if not sep or not name or not folder:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not NAME=BUILT_DIR (for example reference=ldmnist-reference)"
+        )
+    return name, folder
 
 
 def _add_export(sub, common) -> None:

@@ -13,7 +13,7 @@ from ldmnist_hf.data import build as B
 from ldmnist_hf.data import datasets_builder as DB
 from ldmnist_hf.data import read as R
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.hub.cards import CITATION
+from ldmnist_hf.hub.cards import DATASET_CITATION as CITATION
 
 LATENTS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
 

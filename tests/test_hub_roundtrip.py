@@ -34,6 +34,7 @@ IDS = {
     "middle_layers": f"{NS}/ldmnist-middle-layers-32",
     "dataset": f"{NS}/ldmnist",
     "metric": f"{NS}/ldmnist",
+    "explorer": f"{NS}/ldmnist-explorer",
 }
 REPO_TYPES = {
     "image_vae": "model",
@@ -41,6 +42,7 @@ REPO_TYPES = {
     "middle_layers": "model",
     "dataset": "dataset",
     "metric": "space",
+    "explorer": "space",
 }
 SCORE_TOLERANCE = 1e-7
 
@@ -78,7 +80,7 @@ def pushed(tmp_path_factory, exported):
 def test_push_uploads_every_repo_with_its_type(pushed, exported):
     hub, proc = pushed
     out, folders = exported
-    assert _check(proc).split("\n")[:5] == [f"{IDS[r]} ({REPO_TYPES[r]})" for r in REPO_TYPES]
+    assert _check(proc).split("\n")[:6] == [f"{IDS[r]} ({REPO_TYPES[r]})" for r in REPO_TYPES]
     assert hub.repos() == sorted((REPO_TYPES[role], IDS[role]) for role in IDS)
     for repo in read_export(out, NS):
         assert repo.repo_type == REPO_TYPES[repo.role]
@@ -98,8 +100,8 @@ def test_push_uploads_every_repo_with_its_type(pushed, exported):
     # reachability and the token were checked first; every write carried the token
     assert hub.log[0].path == "/api/whoami-v2"
     writes = [r for r in hub.log if r.method == "POST" and "validate-yaml" not in r.path]
-    assert len(writes) == 3 * 5 and all(r.authorized and r.status == 200 for r in writes)
-    assert len(hub.requests("POST", "/commit/main")) == 5
+    assert len(writes) == 3 * 6 and all(r.authorized and r.status == 200 for r in writes)
+    assert len(hub.requests("POST", "/commit/main")) == 6
 
 
 # Runs the snippets in one interpreter (each in its own namespace, as if pasted into a fresh session),

@@ -12,7 +12,8 @@ from ldmnist_hf.registry import KINDS, PRETRAINED
 
 PACKAGE = Path(ldmnist_hf.__file__).parent
 SUBPACKAGES = ("models", "pretrained", "data", "training", "analysis", "hub")
-MODULES = sorted(PACKAGE.rglob("*.py"))
+# The package's own modules; hub/spaces/ holds the Spaces' apps, self-contained like the metric script.
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "spaces" not in p.relative_to(PACKAGE).parts)
 
 
 def _tree(path: Path) -> ast.Module:

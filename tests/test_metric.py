@@ -164,7 +164,7 @@ def test_bad_class_vae(tmp_path, make, match):
 def test_accuracy_needs_a_class_vae():
     metric = evaluate.load(ldmnist_hf.METRIC_PATH)  # the package file has no default class VAE
     assert metric.compute(predictions=np.zeros((2, 32)), references=np.ones((2, 32))) == {"mse": 1.0}
-    with pytest.raises(ValueError, match="load the metric with class_vae="):
+    with pytest.raises(ValueError, match="or class_vae= the Hub id or folder"):
         metric.compute(predictions=np.zeros((2, 32)), references=np.ones((2, 32)), labels=[1, 2])
 
 

@@ -20,7 +20,7 @@ import ldmnist_hf
 from ldmnist_hf.cli import main
 from ldmnist_hf.errors import LDMNISTError
 from ldmnist_hf.hub.cards import render_metric_card
-from ldmnist_hf.hub.export import MANIFEST, export
+from ldmnist_hf.hub.export import MANIFEST, SPACES, export
 from ldmnist_hf.hub.push import check_endpoint, plan_text, push, read_export, upload_files
 from ldmnist_hf.pretrained.loading import PRETRAINED_DIR, load_pretrained
 
@@ -30,7 +30,9 @@ IDS = {
     "middle_layers": f"{NS}/ldmnist-middle-layers-32",
     "dataset": f"{NS}/ldmnist",
     "metric": f"{NS}/ldmnist",
+    "explorer": f"{NS}/ldmnist-explorer",
 }
+TYPES = {"dataset": "dataset", "metric": "space", "explorer": "space"}
 CODE = {
     "image_vae": ["configuration_image_vae.py", "modeling_image_vae.py", "distributions.py"],
     "class_vae": ["configuration_class_vae.py", "modeling_class_vae.py", "distributions.py"],
@@ -43,7 +45,7 @@ def test_one_folder_per_repo_with_only_what_it_needs(exported):
     out, folders = exported
     manifest = json.loads((out / MANIFEST).read_text())
     assert {(r["role"], r["repo_id"], r["repo_type"]) for r in manifest["repos"]} == {
-        (role, IDS[role], {"dataset": "dataset", "metric": "space"}.get(role, "model")) for role in IDS
+        (role, IDS[role], TYPES.get(role, "model")) for role in IDS
     }
     for kind, code in CODE.items():
         names = sorted(p for p, _ in upload_files(folders[kind]))
@@ -60,12 +62,17 @@ def test_one_folder_per_repo_with_only_what_it_needs(exported):
         assert config["auto_map"]["AutoModel"] == f"{stem}.{type(load_pretrained(folders[kind])).__name__}"
         for path in folders[kind].glob("*.py"):
             assert not re.search(r"^\s*(from|import)\s+ldmnist_hf", path.read_text(), flags=re.M), path
-    assert sorted(p for p, _ in upload_files(folders["metric"])) == [
-        "README.md",
-        "app.py",
-        "ldmnist.py",
-        "requirements.txt",
-    ]
+    shots = ["screenshot.png"] if (SPACES / "metric" / "screenshot.png").exists() else []
+    assert sorted(p for p, _ in upload_files(folders["metric"])) == sorted(
+        ["README.md", "app.py", "ldmnist.py", "requirements.txt", "space.json", *shots]
+    )
+    shots = ["screenshot.png"] if (SPACES / "explorer" / "screenshot.png").exists() else []
+    assert sorted(p for p, _ in upload_files(folders["explorer"])) == sorted(
+        ["README.md", "app.py", "explorer.py", "requirements.txt", "space.json", *shots]
+    )
+    for space in ("metric", "explorer"):  # the Spaces never need this package
+        for path in folders[space].glob("*.py"):
+            assert not re.search(r"^\s*(from|import)\s+ldmnist_hf", path.read_text(), flags=re.M), path
     data = sorted(p for p, _ in upload_files(folders["dataset"]))
     assert {".gitattributes", "README.md", "ldmnist_build.json"} <= set(data)
     assert [p for p in data if p.startswith("data/")] == [
@@ -112,15 +119,18 @@ def test_model_cards_carry_the_release_evaluation(exported):
     _, folders = exported
     m = EVALUATION["metrics"]
     expected = {
-        "image_vae": {"bce": m["image_vae_test_bce"]},
-        "class_vae": {"accuracy": m["class_vae_accuracy_mean"], "accuracy_std": m["class_vae_accuracy_std"]},
+        "image_vae": {},
+        "class_vae": {"accuracy": m["class_vae_accuracy_mean"]},
         "middle_layers": {"mse": m["middle_layers_test_mse"], "accuracy": m["middle_layers_accuracy"]},
     }
     for kind, metrics in expected.items():
         card = ModelCard.load(folders[kind] / "README.md")
-        assert {r.metric_type: r.metric_value for r in card.data.eval_results} == metrics
+        results = card.data.eval_results or []
+        assert {r.metric_type: r.metric_value for r in results} == metrics
+        assert all(r.source_url == f"https://huggingface.co/{IDS[kind]}" and r.source_name for r in results)
         assert card.data.model_name == IDS[kind].split("/")[1]
-        assert IDS["dataset"] in card.data.datasets
+        assert card.data.datasets == ["ylecun/mnist"]  # what it was trained on
+        assert IDS["dataset"] in card.text
         assert f'AutoModel.from_pretrained("{IDS[kind]}", trust_remote_code=True)' in card.text
         assert "pretrained_path" not in card.text and "import ldmnist_hf" not in card.text
 
@@ -133,37 +143,115 @@ def test_space_script_differs_from_the_package_metric_in_one_line(exported):
     assert changed == [
         "--- ",
         "+++ ",
-        "-DEFAULT_CLASS_VAE = None",
-        f"+DEFAULT_CLASS_VAE = {IDS['class_vae']!r}",
+        "-CLASS_VAES = {}",
+        f'+CLASS_VAES = {{"default": "{IDS["class_vae"]}"}}',
     ]
-    app = (folders["metric"] / "app.py").read_text()
-    assert "launch_gradio_widget" in app and f'evaluate.load("{IDS["metric"]}")' in app
-    requirements = (folders["metric"] / "requirements.txt").read_text()
-    assert {line.split(">=")[0] for line in requirements.split()} == {
-        "evaluate",
-        "datasets",
-        "numpy",
-        "safetensors",
-        "huggingface_hub",
-    }
+    for space in ("metric", "explorer"):
+        pins = [
+            line for line in (folders[space] / "requirements.txt").read_text().splitlines() if line[:1] != "#"
+        ]
+        assert pins and all(re.fullmatch(r"[\w-]+==[\w.]+", line) for line in pins), pins  # pinned
+
+
+# The keys of the Hub's Spaces configuration reference (hub-docs spaces-config-reference.md).
+SPACE_KEYS = {
+    "title",
+    "emoji",
+    "colorFrom",
+    "colorTo",
+    "sdk",
+    "python_version",
+    "sdk_version",
+    "suggested_hardware",
+    "suggested_storage",
+    "app_file",
+    "app_port",
+    "base_path",
+    "fullWidth",
+    "header",
+    "short_description",
+    "models",
+    "datasets",
+    "tags",
+    "thumbnail",
+    "pinned",
+    "hf_oauth",
+    "hf_oauth_scopes",
+    "hf_oauth_expiration_minutes",
+    "hf_oauth_authorized_org",
+    "disable_embedding",
+    "startup_duration_timeout",
+    "custom_headers",
+    "preload_from_hub",
+    "license",
+}
+
+
+def _front_matter(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text().split("---\n")[1])
+
+
+def test_space_cards_follow_the_spaces_reference(exported):
+    from huggingface_hub import SpaceCard
+
+    from ldmnist_hf.hub.cards import SPACE_PYTHON, SPACE_SDK_VERSION
+
+    _, folders = exported
+    for space, models, datasets in (
+        ("metric", [IDS["class_vae"]], [IDS["dataset"]]),
+        ("explorer", [IDS["image_vae"], IDS["class_vae"]], [IDS["dataset"], "ylecun/mnist"]),
+    ):
+        front = _front_matter(folders[space] / "README.md")
+        assert set(front) <= SPACE_KEYS, set(front) - SPACE_KEYS
+        data = SpaceCard.load(folders[space] / "README.md").data
+        assert (data.sdk, data.sdk_version, data.app_file) == ("gradio", SPACE_SDK_VERSION, "app.py")
+        assert str(front["python_version"]) == SPACE_PYTHON and front["license"] == "mit"
+        assert front["models"] == models and front["datasets"] == datasets
+        assert 0 < len(front["short_description"]) <= 60
+
+
+def test_model_and_dataset_cards_follow_the_hub_conventions(exported):
+    from huggingface_hub import DatasetCard, ModelCard
+
+    _, folders = exported
+    ids = {"accuracy", "mse"}  # metric ids of the Hub; bce and accuracy_std are not
+    for kind, pipeline in (("image_vae", None), ("class_vae", None), ("middle_layers", "tabular-regression")):
+        card = ModelCard.load(folders[kind] / "README.md")
+        assert card.data.pipeline_tag == pipeline, kind
+        assert {r.metric_type for r in card.data.eval_results or []} <= ids
+        assert set(card.data.metrics or []) == {r.metric_type for r in card.data.eval_results or []}
+        sections = re.findall(r"^## (.+)$", card.text, flags=re.M)
+        assert {"Uses", "Limitations", "Training", "How to use", "Citation"} <= set(sections), sections
+        assert "revision=" in card.text and "lecun1998mnist" in card.text and "ldmnist2020" in card.text
+    card = DatasetCard.load(folders["dataset"] / "README.md")
+    sections = re.findall(r"^## (.+)$", card.text, flags=re.M)
+    for section in (
+        "Dataset Details",
+        "Uses",
+        "Dataset Structure",
+        "Dataset Creation",
+        "Bias, Risks, and Limitations",
+        "Citation",
+    ):
+        assert section in sections
+    assert (
+        "Fidelity" not in card.text and "Run `ldmnist" not in card.text
+    )  # no section waits for a maintainer
+    assert "cache" not in card.text.split("## Dataset Creation")[0]  # what MNIST is, not where it came from
+    record = json.loads((folders["dataset"] / "ldmnist_build.json").read_text())
+    assert not [
+        v for v in record.values() if isinstance(v, str) and v.startswith("/")
+    ]  # no build-machine paths
+    assert record["image_vae_source"] == IDS["image_vae"]
 
 
 def test_metric_card_follows_evaluate_template(exported):
-    import yaml
-
     _, folders = exported
     text = (folders["metric"] / "README.md").read_text()
-    front = yaml.safe_load(text.split("---\n")[1])
-    assert {"title", "emoji", "colorFrom", "colorTo", "sdk", "sdk_version", "app_file", "pinned"} <= set(
-        front
-    )
-    assert front["sdk"] == "gradio" and front["app_file"] == "app.py"
-    assert front["tags"] == ["evaluate", "metric"] and front["datasets"] == [IDS["dataset"]]
-    # the Hub's own parser reads the same header (the card is rendered through huggingface_hub's SpaceCard)
-    from huggingface_hub import SpaceCard
-
-    data = SpaceCard(text).data
-    assert data.sdk == "gradio" and data.app_file == "app.py" and data.datasets == [IDS["dataset"]]
+    front = _front_matter(folders["metric"] / "README.md")
+    assert front["sdk"] == "gradio" and front["app_file"] == "app.py" and "evaluate" in front["tags"]
     sections = re.findall(r"^#+ (.+)$", text, flags=re.M)
     for section in (
         "Metric Description",
@@ -312,7 +400,7 @@ def test_dry_run_prints_every_repo_with_its_files(exported, capsys):
     assert main(["push", "--namespace", NS, "--export-dir", str(out), "--dry-run"]) == 0
     printed = capsys.readouterr().out
     for role, folder in folders.items():
-        kind = {"dataset": "dataset", "metric": "space"}.get(role, "model")
+        kind = TYPES.get(role, "model")
         assert f"{IDS[role]} ({kind}): " in printed
         for path, size in upload_files(folder):
             assert re.search(rf"^\s+{size:,}\s+{re.escape(path)}$", printed, flags=re.M), (role, path)
@@ -378,7 +466,7 @@ def _replace(path: Path, data: bytes) -> None:
             LDMNISTError,
             "is stale: models/ldmnist-class-vae-32",
         ),
-        ("metric default", dict(mutate="metric"), LDMNISTError, "does not default to the class VAE"),
+        ("metric default", dict(mutate="metric"), LDMNISTError, "does not name the exported class VAEs"),
     ],
 )
 def test_push_refuses_before_uploading(exported, tmp_path, monkeypatch, case, kwargs, error, fragment):

@@ -73,18 +73,15 @@ def test_model_index_parses_back_to_the_evaluation():
 
     m = EVALUATION["metrics"]
     expected = {
-        "image-vae-32": {"bce": m["image_vae_test_bce"]},
-        "class-vae-32": {
-            "accuracy": m["class_vae_accuracy_mean"],
-            "accuracy_std": m["class_vae_accuracy_std"],
-        },
+        "image-vae-32": {},  # its BCE has no metric id on the Hub: it stays in the card's table
+        "class-vae-32": {"accuracy": m["class_vae_accuracy_mean"]},
         "middle-layers-32": {"mse": m["middle_layers_test_mse"], "accuracy": m["middle_layers_accuracy"]},
     }
     assert m["class_vae_accuracy_draws"] >= 20
     for folder, metrics in expected.items():
-        results = ModelCard.load(PRETRAINED_DIR / folder / "README.md").data.eval_results
+        results = ModelCard.load(PRETRAINED_DIR / folder / "README.md").data.eval_results or []
         assert {r.metric_type: r.metric_value for r in results} == metrics
-        assert {(r.dataset_type, r.dataset_split) for r in results} == {("ylecun/mnist", "test")}
+        assert {(r.dataset_type, r.dataset_split) for r in results} <= {("ylecun/mnist", "test")}
 
 
 def test_release_of_a_run_writes_folders_without_code(tmp_path, small_mnist, exported):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import datasets
 import numpy as np
+import pyarrow.parquet as pq
 import torch
 
 from .. import __version__
@@ -31,6 +32,7 @@ from .schema import (
     BUILD_RECORD,
     CARD,
     LATENT_COLUMNS,
+    PARQUET_OPTIONS,
     SPLITS,
     data_file,
     features,
@@ -147,11 +149,11 @@ def _encode_checked(iv, cv, mnist: MNIST, split: str, seed: int) -> dict[str, np
 
 def _write_split(folder: Path, split: str, arrays: dict, labels: np.ndarray, numpy_export: bool) -> int:
     """Writes one split's Parquet file (and `.npy` files); returns the Arrow table's size in bytes."""
-    # Written through `datasets` so the Parquet carries the features (ClassLabel, fixed-length lists).
     table = latents_table(arrays, labels)
+    # The schema metadata `datasets` writes (the features: ClassLabel, fixed-length lists), the encodings ours.
     ds = datasets.Dataset(table, info=datasets.DatasetInfo(features=features(arrays["x"].shape[1])))
     (folder / "data").mkdir(exist_ok=True)
-    ds.to_parquet(str(folder / data_file(split)))
+    pq.write_table(ds.data.table, folder / data_file(split), **PARQUET_OPTIONS)
     if numpy_export:
         np.save(folder / f"{split}_x.npy", arrays["x"])
         np.save(folder / f"{split}_y.npy", arrays["y"])

@@ -30,7 +30,7 @@ from huggingface_hub import (
 
 from ..analysis.reference_2020 import reference_2020
 from ..analysis.statistics import INFORMATIVE_STD, is_informative
-from ..data.schema import SPLITS, features
+from ..data.schema import SPLITS, data_files, features
 from ..errors import LDMNISTError
 from ..files import atomic_write_text
 from ..registry import DATASET_REPO, KINDS
@@ -40,7 +40,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 LICENSE = "mit"
 # The metric (metrics/ldmnist/ldmnist.py) cites the same entry without the `note`; it must stay
 # self-contained, so it keeps its own copy (tests/test_cards.py checks that the two agree).
-CITATION = """\
+DATASET_CITATION = """\
 @misc{ldmnist2020,
   title  = {Low dimensional MNIST dataset},
   author = {dimitree54},
@@ -49,6 +49,25 @@ CITATION = """\
   note   = {VAE latents of MNIST images and labels}
 }
 """
+MNIST_CITATION = """\
+@article{lecun1998mnist,
+  title   = {Gradient-based learning applied to document recognition},
+  author  = {LeCun, Yann and Bottou, L{\\'e}on and Bengio, Yoshua and Haffner, Patrick},
+  journal = {Proceedings of the IEEE},
+  volume  = {86},
+  number  = {11},
+  pages   = {2278--2324},
+  year    = {1998}
+}
+"""
+PORT_CITATION = """\
+@software{ldmnisthf2026,
+  title = {ldmnist-hf: Low-dimensional MNIST on the Hugging Face stack},
+  year  = {2026},
+  note  = {PyTorch port of the 2020 reference, the dataset builder, metric and leaderboard}
+}
+"""
+CITATION = "\n".join([DATASET_CITATION, MNIST_CITATION, PORT_CITATION])
 DESCRIPTION = """\
 LD-MNIST maps each MNIST image to a latent vector with an image VAE and each label to a latent vector
 with a class VAE: a regression task from one roughly standard normal vector to another.
@@ -115,38 +134,63 @@ def read_block(text: str, name: str) -> str | None:
 # ----------------------------------------------------------------------------- dataset card
 
 
-def dataset_card_data(meta: dict) -> DatasetCardData:
-    """The card's YAML header: license, tags, the `configs` that `load_dataset` reads, `dataset_info`."""
+def _config_entry(name: str, meta: dict, prefix: str) -> dict:
+    return {
+        "config_name": name,
+        "data_files": data_files(prefix),
+        # datasets caches a local folder under its base name and a hash of this YAML: the content's
+        # fingerprint here gives every distinct build its own cache entry (docs/data.md).
+        "description": f"LD-MNIST {meta['latent_dim']}-d, seed {meta['seed']}, "
+        f"data fingerprint {meta.get('fingerprint', 'unknown')}",
+    }
+
+
+def _config_info(meta: dict) -> dict:
+    return {
+        "features": features(meta["latent_dim"])._to_yaml_list(),
+        "splits": [
+            {"name": s, "num_bytes": meta[f"bytes_{s}"], "num_examples": meta[f"n_{s}"]} for s in SPLITS
+        ],
+        "dataset_size": sum(meta[f"bytes_{s}"] for s in SPLITS),
+        "download_size": meta["download_size"],
+    }
+
+
+def dataset_card_data(meta: dict, variants: list[dict] | None = None) -> DatasetCardData:
+    """The card's YAML header: license, tags, the `configs` that `load_dataset` reads, `dataset_info`.
+
+    Args:
+        meta (`dict`): the default config's build record (with `download_size`).
+        variants (`list[dict]`, *optional*): the other configs (`name`, `record`), each under `NAME/`.
+    """
+    variants = variants or []
+    configs = [_config_entry("default", meta, "")] + [
+        _config_entry(v["name"], v["record"], f"{v['name']}/") for v in variants
+    ]
+    info = _config_info(meta)
+    if variants:  # one entry per config, named
+        info = [{"config_name": "default", **info}] + [
+            {"config_name": v["name"], **_config_info(v["record"])} for v in variants
+        ]
     return DatasetCardData(
         license=LICENSE,
         pretty_name=f"LD-MNIST ({meta['latent_dim']}-d)",
         task_categories=["tabular-regression"],
         size_categories=["10K<n<100K"],
         source_datasets=["ylecun/mnist"],
-        tags=["mnist", "vae", "latent", "toy-task"],
-        configs=[
-            {
-                "config_name": "default",
-                "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in SPLITS],
-                # datasets caches a local folder under its base name and a hash of this YAML: the content's
-                # fingerprint here gives every distinct build its own cache entry (docs/data.md).
-                "description": f"LD-MNIST {meta['latent_dim']}-d, seed {meta['seed']}, "
-                f"data fingerprint {meta.get('fingerprint', 'unknown')}",
-            }
-        ],
-        dataset_info={
-            "features": features(meta["latent_dim"])._to_yaml_list(),
-            "splits": [
-                {"name": s, "num_bytes": meta[f"bytes_{s}"], "num_examples": meta[f"n_{s}"]} for s in SPLITS
-            ],
-            "dataset_size": sum(meta[f"bytes_{s}"] for s in SPLITS),
-            "download_size": meta["download_size"],
-        },
+        tags=["mnist", "vae", "latent", "toy-task", "benchmark"],
+        configs=configs,
+        dataset_info=info,
     )
 
 
 def render_dataset_card(
-    meta: dict, stats: dict, benchmark_md: str | None = None, repos: dict | None = None
+    meta: dict,
+    stats: dict,
+    benchmark_md: str | None = None,
+    repos: dict | None = None,
+    variants: list[dict] | None = None,
+    blocks: dict[str, str | None] | None = None,
 ) -> str:
     """The dataset card: YAML (configs, dataset_info) + body from `templates/dataset_card.md`.
 
@@ -156,6 +200,11 @@ def render_dataset_card(
         benchmark_md (`str`, *optional*): the benchmark block's content.
         repos (`dict`, *optional*): Hub repository ids (`registry.repo_ids`): the card of the published
             dataset, whose snippets and links use them.
+        variants (`list[dict]`, *optional*): the other configs of a published dataset: `name`, `record`,
+            `stats`, `benchmark` (its table, or `None`) and `repos` (its models' ids).
+        blocks (`dict`, *optional*): the contents of the `report`, `fidelity` and `leaderboard` blocks. A
+            published card (with `repos`) leaves out the sections whose block nobody filled; a local one says
+            which command fills them.
 
     Returns:
         The card's text.
@@ -179,32 +228,58 @@ def render_dataset_card(
         "reference": reference_2020(),
         "citation": CITATION,
         "benchmark": benchmark_md,
+        "variants": variants or [],
+        "configs_table": _configs_table(meta, repos, variants or []),
+        "mnist": _mnist_line(meta),
+        **{name: (blocks or {}).get(name) for name in ("report", "fidelity", "leaderboard")},
     }
     card = DatasetCard.from_template(
-        dataset_card_data(meta), template_path=str(TEMPLATES / "dataset_card.md"), **context
+        dataset_card_data(meta, variants), template_path=str(TEMPLATES / "dataset_card.md"), **context
     )
     return str(card)
 
 
+def _mnist_line(meta: dict) -> str:
+    """What the card says about the MNIST that was encoded (not where the build machine had it from)."""
+    if meta.get("mnist_verified"):
+        return (
+            "the 70000 MNIST digits ([ylecun/mnist](https://huggingface.co/datasets/ylecun/mnist)) in the original "
+            "order, checked against the SHA-256 of real MNIST's arrays"
+        )
+    return f"{meta['n_train']} + {meta['n_test']} images in MNIST's format, not checked to be real MNIST"
+
+
+def _configs_table(meta: dict, repos: dict | None, variants: list[dict]) -> str:
+    if not variants:
+        return ""
+    rows = []
+    for name, record, ids in [
+        ("default", meta, repos),
+        *((v["name"], v["record"], v["repos"]) for v in variants),
+    ]:
+        models = ", ".join(f"[{ids[k]}](https://huggingface.co/{ids[k]})" for k in ("image_vae", "class_vae"))
+        load = f'`load_dataset("{ids["dataset"]}"{"" if name == "default" else f", {name!r}"})`'.replace(
+            "'", '"'
+        )
+        rows.append((f"`{name}`", record["latent_dim"], record["seed"], models, load))
+    return markdown_table(
+        ["config", "latent size", "seed", "image VAE, class VAE", "load it with"], rows, "lrrll"
+    )
+
+
 # ----------------------------------------------------------------------------- model cards
 
-# The card's `model-index` rows per model: (task, metric type, metric name, key in `evaluate_run`'s figures).
+# The card's `model-index` rows per model, with metric ids of the Hub (`mse`, `accuracy`): (task, metric
+# type, metric name, key in `evaluate_run`'s figures). The image VAE's BCE and the accuracy's std across draws
+# have no metric id: they stay in the card's table.
 _EVAL_ROWS = {
-    "image_vae": [
-        ("image-feature-extraction", "bce", "reconstruction BCE (mean over pixels)", "image_vae_test_bce"),
-    ],
+    "image_vae": [],
     "class_vae": [
         (
             "feature-extraction",
             "accuracy",
             "reconstructed accuracy, mean over {draws} posterior draws",
             "class_vae_accuracy_mean",
-        ),
-        (
-            "feature-extraction",
-            "accuracy_std",
-            "reconstructed accuracy, std over {draws} posterior draws",
-            "class_vae_accuracy_std",
         ),
     ],
     "middle_layers": [
@@ -217,12 +292,15 @@ _EVAL_ROWS = {
         ),
     ],
 }
+# What the Hub offers for each model: only the middle layers map a vector to a vector (a regression task); a
+# VAE's `pipeline_tag` would make the Hub print a `pipeline(...)` snippet that cannot run for custom code.
+_PIPELINE_TAGS = {"image_vae": None, "class_vae": None, "middle_layers": "tabular-regression"}
 
 
-def model_eval_results(kind: str, metrics: dict) -> list[EvalResult]:
+def model_eval_results(kind: str, metrics: dict, source_url: str | None = None) -> list[EvalResult] | None:
     """The card's `model-index` entries (what the Hub shows as evaluation results), from `evaluate_run`."""
     draws = metrics["class_vae_accuracy_draws"]
-    return [
+    rows = [
         EvalResult(
             task_type=task,
             metric_type=mtype,
@@ -231,9 +309,12 @@ def model_eval_results(kind: str, metrics: dict) -> list[EvalResult]:
             dataset_type="ylecun/mnist",
             dataset_name="MNIST",
             dataset_split="test",
+            source_name="ldmnist release: evaluation on the MNIST test set" if source_url else None,
+            source_url=source_url,
         )
         for task, mtype, name, key in _EVAL_ROWS[kind]
     ]
+    return rows or None
 
 
 def render_model_card(
@@ -255,13 +336,20 @@ def render_model_card(
     """
     L = config["latent_dim"]
     shipped_name = KINDS[kind].folder(L, model_set)
+    rows = _EVAL_ROWS[kind]
     data = ModelCardData(
         model_name=repos[kind].split("/")[-1] if repos else f"ldmnist-{shipped_name}",
         license=LICENSE,
         library_name="transformers",
-        datasets=["ylecun/mnist", *([repos["dataset"]] if repos else [])],
-        tags=["ldmnist", "vae", "mnist", "safetensors"],
-        eval_results=model_eval_results(kind, metrics),
+        pipeline_tag=_PIPELINE_TAGS[kind],
+        datasets=[
+            "ylecun/mnist"
+        ],  # what it was trained on; the LD-MNIST dataset it makes is linked in the text
+        metrics=sorted({mtype for _, mtype, _, _ in rows}) or None,
+        tags=["ldmnist", "vae", "mnist", "safetensors", "custom_code"],
+        eval_results=model_eval_results(
+            kind, metrics, f"https://huggingface.co/{repos[kind]}" if repos else None
+        ),
     )
     ref = reference_2020()
     card = ModelCard.from_template(
@@ -278,6 +366,7 @@ def render_model_card(
         first_epoch=summary.get("first_epoch_this_session", 1),
         shipped_name=shipped_name,
         repos=repos,
+        citation=CITATION,
     )
     return str(card)
 
@@ -285,19 +374,30 @@ def render_model_card(
 # ----------------------------------------------------------------------------- metric card
 
 
-class MetricCard(SpaceCard):
-    """The metric Space's card, as its template renders it.
+SPACE_SDK_VERSION = "6.31.0"  # the Gradio the Spaces run on; their requirements.txt are pinned beside it
+SPACE_PYTHON = "3.11"
 
-    `SpaceCard` re-dumps the YAML header when turned into text, which would refold the description that
-    evaluate's metric-card layout writes as a folded block (`>-`); the parsed `data` is the same either way.
-    """
 
-    def __init__(self, content: str, ignore_metadata_errors: bool = False):
-        super().__init__(content, ignore_metadata_errors=ignore_metadata_errors)
-        self.rendered = content
-
-    def __str__(self) -> str:
-        return self.rendered
+def space_card_data(
+    title: str, short: str, ids: dict | None, models: list[str], datasets: list[str], tags
+) -> SpaceCardData:
+    """A Space's front matter, with the keys of the Hub's Spaces configuration reference only."""
+    return SpaceCardData(
+        title=title,
+        emoji="🔢",
+        colorFrom="blue",
+        colorTo="green",
+        sdk="gradio",
+        sdk_version=SPACE_SDK_VERSION,
+        python_version=SPACE_PYTHON,
+        app_file="app.py",
+        pinned=False,
+        license=LICENSE,
+        short_description=short,
+        models=models or None,
+        datasets=datasets,
+        tags=list(tags),
+    )
 
 
 def _metric_card_context(repos: dict | None) -> dict:
@@ -320,21 +420,56 @@ def _metric_card_context(repos: dict | None) -> dict:
     }
 
 
-def render_metric_card(repos: dict | None = None) -> str:
-    """The metric card (evaluate's template) for the Space (`repos` given) or the package's copy.
+def render_metric_card(
+    repos: dict | None = None, class_vaes: list[str] | None = None, screenshot: str | None = None
+) -> str:
+    """The metric card (evaluate's metric-card layout) for the Space (`repos` given) or the package's copy.
 
     Args:
-        repos (`dict`, *optional*): the Hub ids by role (`registry.repo_ids`); without them, the card of the
-            package's metric (`ldmnist_hf/metrics/ldmnist/README.md`).
+        repos (`dict`, *optional*): the default config's Hub ids (`registry.repo_ids`); without them, the
+            card of the package's metric (`ldmnist_hf/metrics/ldmnist/README.md`).
+        class_vaes (`list[str]`, *optional*): every config's class VAE repository (the Space's `models:`).
+        screenshot (`str`, *optional*): the Space's screenshot, relative to the card.
 
     Returns:
-        `str`: the card, front matter and body, rendered from `templates/metric_card.md` by `SpaceCard`.
+        `str`: the card, front matter and body, rendered from `templates/metric_card.md`.
     """
     context = _metric_card_context(repos)
-    card = MetricCard.from_template(
-        SpaceCardData(sdk="gradio", app_file="app.py", datasets=[context["dataset"]]),
+    data = space_card_data(
+        "LD-MNIST",
+        "Score LD-MNIST predictions: MSE and reconstructed accuracy",
+        repos,
+        class_vaes or ([repos["class_vae"]] if repos else []),
+        [context["dataset"]],
+        ("evaluate", "metric", "ldmnist"),
+    )
+    card = SpaceCard.from_template(
+        data,
         template_path=str(TEMPLATES / "metric_card.md"),
+        citation=DATASET_CITATION,
+        space=repos is not None,
+        screenshot=screenshot,
         **context,
+    )
+    return str(card)
+
+
+def render_explorer_card(repos: dict, screenshot: str | None = None) -> str:
+    """The explorer Space's card: what it shows, where its models and data come from."""
+    data = space_card_data(
+        "LD-MNIST explorer",
+        "What each latent component of LD-MNIST does to a digit",
+        repos,
+        [repos["image_vae"], repos["class_vae"]],
+        [repos["dataset"], "ylecun/mnist"],
+        ("ldmnist", "vae", "mnist", "latent-space"),
+    )
+    card = SpaceCard.from_template(
+        data,
+        template_path=str(TEMPLATES / "explorer_card.md"),
+        repos=repos,
+        screenshot=screenshot,
+        citation=CITATION,
     )
     return str(card)
 

@@ -39,6 +39,7 @@ from ..registry import (
     DATASET_REPO,
     DEFAULT_CONFIG,
     DEFAULT_MODELS,
+    EXPLORER_SPACE,
     KINDS,
     METRIC_SPACE,
     PRETRAINED,
@@ -51,9 +52,9 @@ from .cards import (
     TEMPLATES,
     read_block,
     render_dataset_card,
+    render_explorer_card,
     render_metric_card,
     render_model_card,
-    replace_block,
 )
 
 logger = logging.getLogger(__name__)
@@ -63,10 +64,10 @@ MANIFEST = "ldmnist_export.json"
 REQUIRED = {
     "dataset": (CARD, ".gitattributes", BUILD_RECORD),
     "model": (CARD, "config.json", "model.safetensors"),
-    "space": (CARD, "app.py", "requirements.txt"),
+    "space": (CARD, "app.py", "requirements.txt", "space.json"),
 }
 METRIC_SCRIPT = "ldmnist.py"
-_DEFAULT_LINE = "DEFAULT_CLASS_VAE = None\n"  # the package metric's line that the Space's copy fills in
+_DEFAULT_LINE = "CLASS_VAES = {}\n"  # the package metric's line that the Space's copy fills in
 _NAMESPACE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
 
 
@@ -132,6 +133,7 @@ def plan_repos(namespace: str, configs: dict[str, int]) -> list[Repo]:
     ids = repo_ids(namespace)
     repos.append(Repo("dataset", ids["dataset"], "dataset", f"datasets/{DATASET_REPO}"))
     repos.append(Repo("metric", ids["metric"], "space", f"spaces/{METRIC_SPACE}"))
+    repos.append(Repo("explorer", ids["explorer"], "space", f"spaces/{EXPLORER_SPACE}"))
     return repos
 
 
@@ -306,44 +308,104 @@ def _published_record(info: dict, ids: dict) -> dict:
     return record
 
 
-def _export_dataset(c: _Config, out: Path, ids: dict) -> None:
-    """The dataset repo: the built folder's files, a card with the Hub ids, the Hub's `.gitattributes`."""
+def _copy_built(c: _Config, out: Path, ids: dict) -> dict:
+    """One config's built folder into the dataset repo at `out`: its data and figures, its build record as
+    published; returns that record (with `download_size`). Verified first: `ldmnist verify` must pass."""
     verify_dataset(c.dataset)  # a dataset `ldmnist verify` rejects is not published
     info = read_build_info(c.dataset)
     _check_built_from(c, info, ids)
     _copy_tree(c.dataset, out, skip=(CARD, ".gitattributes", BUILD_RECORD))
     record = _published_record(info, ids)
     (out / BUILD_RECORD).write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
-    x, y = load_latents(c.dataset, "train", check_finite=True)
     record["download_size"] = sum(p.stat().st_size for p in (out / "data").glob("*.parquet"))
-    built_card = (c.dataset / CARD).read_text()
+    return record
+
+
+def _blocks_of(c: _Config) -> dict:
+    """What `ldmnist benchmark`, `report` and `fidelity` filled into a built card (links relative)."""
+    text = (c.dataset / CARD).read_text()
+    blocks = {name: read_block(text, name) for name in ("benchmark", "report", "fidelity")}
+    return {k: v for k, v in blocks.items() if v is not None and not v.startswith("Run `ldmnist")}
+
+
+def _export_dataset(configs: list[_Config], out: Path, ids: dict[str, dict]) -> None:
+    """The dataset repo: the default config's built folder at the top, every other config's in `NAME/`, one
+    card naming every config and its repositories, the Hub's `.gitattributes`."""
+    default, others = configs[0], configs[1:]
+    record = _copy_built(default, out, ids[default.name])
+    variants = []
+    for c in others:
+        sub = _copy_built(c, out / c.name, ids[c.name])
+        x, y = load_latents(c.dataset, "train", check_finite=True)
+        variants.append(
+            {
+                "name": c.name,
+                "record": sub,
+                "stats": latent_statistics(x, y),
+                "benchmark": _blocks_of(c).get("benchmark"),
+                "repos": ids[c.name],
+            }
+        )
+    x, y = load_latents(default.dataset, "train", check_finite=True)
+    blocks = _blocks_of(default)
     card = render_dataset_card(
-        record, latent_statistics(x, y), read_block(built_card, "benchmark"), repos=ids
+        record,
+        latent_statistics(x, y),
+        blocks.get("benchmark"),
+        repos=ids[default.name],
+        variants=variants,
+        blocks=blocks,
     )
     (out / CARD).write_text(card)
-    for block in ("report", "fidelity"):  # what `ldmnist report` / `fidelity` filled in, links relative
-        content = read_block(built_card, block)
-        if content is not None and not content.startswith("Run `ldmnist"):
-            replace_block(out / CARD, block, content)
     shutil.copy(TEMPLATES / "gitattributes", out / ".gitattributes")
 
 
-def _export_metric(out: Path, ids: dict) -> None:
-    """The metric Space: the package's metric script with the namespace's class VAE as its default."""
+def class_vaes_line(ids: dict[str, dict]) -> str:
+    """The metric script's line in the Space: each config's class VAE repository."""
+    return f"CLASS_VAES = {json.dumps({name: i['class_vae'] for name, i in ids.items()})}\n"
+
+
+SPACES = Path(__file__).parent / "spaces"  # each Space's own files: app.py, requirements.txt, ...
+SCREENSHOT = "screenshot.png"  # written by the browser tests (`make screenshots`), shown in the Space's card
+
+
+def _space_files(name: str, out: Path, space: dict) -> str | None:
+    """Copies a Space's own files from `hub/spaces/NAME/` and writes its `space.json`; returns the screenshot's
+    name when there is one to show."""
+    for path in sorted((SPACES / name).iterdir()):
+        if path.is_file() and path.suffix in (".py", ".txt", ".png"):
+            shutil.copyfile(path, out / path.name)
+    (out / "space.json").write_text(json.dumps(space, indent=2) + "\n")
+    return SCREENSHOT if (out / SCREENSHOT).is_file() else None
+
+
+def _export_metric(out: Path, ids: dict[str, dict], latent_dims: dict[str, int]) -> None:
+    """The metric Space: the package's metric script knowing each config's class VAE, the app, the card."""
     script = (Path(METRIC_PATH) / METRIC_SCRIPT).read_text()
     if script.count(_DEFAULT_LINE) != 1:  # the one line that differs; a test keeps it there
         raise LDMNISTError(f"{METRIC_PATH}/{METRIC_SCRIPT} has no line {_DEFAULT_LINE.strip()!r} to fill in.")
-    (out / METRIC_SCRIPT).write_text(
-        script.replace(_DEFAULT_LINE, f"DEFAULT_CLASS_VAE = {ids['class_vae']!r}\n")
-    )
-    (out / "app.py").write_text(
-        "import evaluate\nfrom evaluate.utils import launch_gradio_widget\n\n"
-        f'module = evaluate.load("{ids["metric"]}")\nlaunch_gradio_widget(module)\n'
-    )
-    (out / "requirements.txt").write_text(
-        "evaluate>=0.4.3\ndatasets>=4.0\nnumpy>=1.26\nsafetensors>=0.4.3\nhuggingface_hub>=0.26\n"
-    )
-    (out / CARD).write_text(render_metric_card(ids))
+    (out / METRIC_SCRIPT).write_text(script.replace(_DEFAULT_LINE, class_vaes_line(ids)))
+    default = ids[DEFAULT_CONFIG]
+    configs = {
+        name: {"latent_dim": latent_dims[name], "prefix": "" if name == DEFAULT_CONFIG else f"{name}/"}
+        for name in ids
+    }
+    screenshot = _space_files("metric", out, {"dataset": default["dataset"], "configs": configs})
+    class_vaes = [i["class_vae"] for i in ids.values()]
+    (out / CARD).write_text(render_metric_card(default, class_vaes, screenshot))
+
+
+def _export_explorer(out: Path, ids: dict) -> None:
+    """The explorer Space: the app, its numpy decoders, the repositories it reads, its card."""
+    space = {
+        "dataset": ids["dataset"],
+        "prefix": "",
+        "image_vae": ids["image_vae"],
+        "class_vae": ids["class_vae"],
+        "mnist": "ylecun/mnist",
+    }
+    screenshot = _space_files("explorer", out, space)
+    (out / CARD).write_text(render_explorer_card(ids, screenshot))
 
 
 def file_record(folder: Path) -> dict[str, dict]:
@@ -371,6 +433,7 @@ def export(
     middle_layers: str | Path = DEFAULT_MODELS["middle_layers"],
     overwrite: bool = False,
     mnist_source="auto",
+    variants: dict[str, str | Path] | None = None,
 ) -> list[Repo]:
     """Writes one folder per Hub repository into `output_dir` (atomically) and its manifest.
 
@@ -381,6 +444,9 @@ def export(
         image_vae, class_vae, middle_layers: shipped names or folders (written by `ldmnist release`).
         overwrite (`bool`, defaults to `False`): replace an existing `output_dir` written by an earlier export.
         mnist_source: MNIST for the build when `dataset` is not given (see `load_mnist`).
+        variants (`dict`, *optional*): more configs of the one dataset repository, `{name: built folder}`
+            (`reference`, `ld16`, ...): each folder's build record names its VAEs (their middle layers lie
+            beside its image VAE); each config gets its own model repositories.
 
     Returns:
         The repositories, in upload order (models, dataset, Spaces).
@@ -388,6 +454,12 @@ def export(
     check_namespace(namespace)
     sources = {"image_vae": str(image_vae), "class_vae": str(class_vae), "middle_layers": str(middle_layers)}
     configs = [_Config(DEFAULT_CONFIG, Path(dataset) if dataset is not None else None, sources)]
+    for name, built in (variants or {}).items():
+        if name == DEFAULT_CONFIG or name in (c.name for c in configs):
+            raise LDMNISTError(
+                f"Config {name!r} is given twice (or is the default's name); give each variant its own."
+            )
+        configs.append(_variant(name, built))
     for c in configs:
         _load_config(c)
     repos = plan_repos(namespace, {c.name: c.latent_dim for c in configs})
@@ -407,13 +479,14 @@ def export(
                     mnist_source=mnist_source,
                 )
         by_role = {r.role: r for r in repos if r.config is None}
-        default = configs[0]
         (tmp / by_role["dataset"].folder).mkdir(parents=True)
-        _export_dataset(default, tmp / by_role["dataset"].folder, ids[default.name])
+        _export_dataset(configs, tmp / by_role["dataset"].folder, ids)
         for c in configs:
             shutil.rmtree(tmp / f".build-{c.name}", ignore_errors=True)
         (tmp / by_role["metric"].folder).mkdir(parents=True)
-        _export_metric(tmp / by_role["metric"].folder, ids[default.name])
+        _export_metric(tmp / by_role["metric"].folder, ids, {c.name: c.latent_dim for c in configs})
+        (tmp / by_role["explorer"].folder).mkdir(parents=True)
+        _export_explorer(tmp / by_role["explorer"].folder, ids[DEFAULT_CONFIG])
         manifest = {
             "namespace": namespace,
             "configs": {c.name: c.latent_dim for c in configs},

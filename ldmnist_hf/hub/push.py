@@ -27,7 +27,7 @@ from ..data.read import verify_dataset
 from ..data.schema import BUILD_RECORD
 from ..errors import LDMNISTError, first_line, redact
 from ..files import read_json, sha256_file
-from ..registry import KINDS
+from ..registry import DEFAULT_CONFIG, KINDS
 from .export import (
     MANIFEST,
     METRIC_SCRIPT,
@@ -35,6 +35,8 @@ from .export import (
     Repo,
     check_config_name,
     check_namespace,
+    class_vaes_line,
+    config_ids,
     export,
     plan_repos,
 )
@@ -159,15 +161,19 @@ def _missing_files(folder: Path, repo: Repo) -> list[str]:
 
 def _check_fresh(export_dir: Path, repos: list[Repo], manifest: dict) -> None:
     """Each config's models are those its dataset was built from (middle layers: the manifest's), and the
-    metric defaults to the default config's class VAE."""
+    metric knows each config's class VAE."""
     dataset = next(r for r in repos if r.role == "dataset")
-    record = read_json(export_dir / dataset.folder / BUILD_RECORD, fix=_FIX)
-    recorded = manifest.get("weights_sha256", {})
+    recorded = manifest.get("weights_sha256")
+    recorded = recorded if isinstance(recorded, dict) else {}
     for repo in (r for r in repos if r.repo_type == "model"):
+        folder = export_dir / dataset.folder / ("" if repo.config == DEFAULT_CONFIG else repo.config)
+        record = read_json(folder / BUILD_RECORD, fix=_FIX)
         published = sha256_file(export_dir / repo.folder / "model.safetensors")
-        expected = recorded.get(repo.config, {}).get(repo.role) if isinstance(recorded, dict) else None
-        if repo.role != "middle_layers" and repo.config == "default":
-            expected = record.get(f"{repo.role}_sha256")
+        if repo.role == "middle_layers":
+            by_kind = recorded.get(repo.config)
+            expected = by_kind.get(repo.role) if isinstance(by_kind, dict) else None
+        else:
+            expected = record.get(f"{repo.role}_sha256") if isinstance(record, dict) else None
         if published != expected:
             what = "the dataset was built from" if repo.role != "middle_layers" else "the export recorded"
             raise LDMNISTError(
@@ -175,12 +181,10 @@ def _check_fresh(export_dir: Path, repos: list[Repo], manifest: dict) -> None:
                 f"is not the {KINDS[repo.role].title} {what} ({str(expected)[:12]}). {_FIX}"
             )
     metric = next(r for r in repos if r.role == "metric")
-    class_vae = next(r for r in repos if r.role == "class_vae" and r.config == "default")
     script = (export_dir / metric.folder / METRIC_SCRIPT).read_text()
-    if f"DEFAULT_CLASS_VAE = {class_vae.repo_id!r}\n" not in script:
+    if class_vaes_line(config_ids(repos)) not in script:
         raise LDMNISTError(
-            f"The metric in {export_dir / metric.folder} does not default to the class VAE {class_vae.repo_id}. "
-            f"{_FIX}"
+            f"The metric in {export_dir / metric.folder} does not name the exported class VAEs. {_FIX}"
         )
 
 

@@ -17,9 +17,9 @@ from huggingface_hub import hf_hub_download
 from huggingface_hub.errors import EntryNotFoundError
 from safetensors.numpy import load_file
 
-# The class VAE whose decoder scores the predictions: a Hub model repository id or a local folder.
-# `ldmnist export` writes the namespace's class VAE repo here in the Space's copy (the only line that differs).
-DEFAULT_CLASS_VAE = None
+# The class VAE whose decoder scores each dataset config's predictions: a Hub model repository id or a local
+# folder. `ldmnist export` writes the namespace's repos here in the Space's copy (the only line that differs).
+CLASS_VAES = {}
 
 _CITATION = """\
 @misc{ldmnist2020,
@@ -48,9 +48,11 @@ Args:
     labels (`list`, `np.ndarray` or `torch.Tensor` of shape `(N,)`, *optional*): the original labels
         (the dataset's `label` column), integers in 0..9. Without them only `mse` is returned.
 
-Load options (`evaluate.load(..., class_vae=...)`):
-    class_vae (`str`): the class VAE the dataset was built with, as a Hub model repository id or a local
-        folder holding its `config.json` and `model.safetensors` (`decoder.weight` `(10, latent_dim)`,
+Load options (`evaluate.load(path_or_id, config_name, class_vae=...)`):
+    config_name (`str`, defaults to `"default"`): the dataset config the predictions are for; it picks that
+        config's class VAE (the Space knows every config of its dataset).
+    class_vae (`str`): instead, the class VAE the dataset was built with, as a Hub model repository id or a
+        local folder holding its `config.json` and `model.safetensors` (`decoder.weight` `(10, latent_dim)`,
         `decoder.bias` `(10,)`). Needed for `reconstructed_accuracy` only.
 
 Returns:
@@ -201,14 +203,176 @@ def load_class_decoder(class_vae: str) -> tuple[np.ndarray, np.ndarray]:
     return tensors["decoder.weight"].astype(np.float64), tensors["decoder.bias"].astype(np.float64)
 
 
+PREDICTION_FORMATS = (".npy", ".csv", ".parquet")
+
+
+def read_predictions(path) -> np.ndarray:
+    """A predictions file as a float array `(N, latent_dim)`, rows in the dataset's test order.
+
+    `.npy` (a 2-d array; never a pickle), `.csv` (one row per line, comma-separated, an optional header line)
+    or `.parquet`: the `prediction` list column of `ldmnist submit`'s file (with an `index` column that must be
+    0..N-1 in order), another single list column, or one float column per component.
+    """
+    path = os.fspath(path)
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in PREDICTION_FORMATS:
+        raise ValueError(
+            f"{os.path.basename(path)!r} is not a predictions file: give a .npy, .csv or .parquet file of shape "
+            f"(10000, latent_dim), rows in the test split's order."
+        )
+    try:
+        if suffix == ".npy":
+            try:
+                array = np.load(path, allow_pickle=False)
+            except ValueError as e:  # numpy's text would advise unpickling: never done here
+                raise ValueError(
+                    f"{os.path.basename(path)!r} cannot be read as a .npy file of numbers (it is damaged, or holds "
+                    f"Python objects, which are never unpickled here); save a float array with numpy.save."
+                ) from e
+        elif suffix == ".csv":
+            array = _read_csv(path)
+        else:
+            array = _read_parquet(path)
+    except ValueError:
+        raise
+    except Exception as e:  # numpy, pyarrow and the file system each raise their own types
+        raise ValueError(
+            f"{os.path.basename(path)!r} cannot be read as a {suffix} file ({type(e).__name__}: {e})."
+        ) from e
+    array = np.asarray(array)
+    if array.ndim != 2:
+        raise ValueError(
+            f"{os.path.basename(path)!r} holds an array of shape {array.shape}; expected (N, latent_dim)."
+        )
+    return array
+
+
+def _read_csv(path: str) -> np.ndarray:
+    with open(path, encoding="utf-8") as f:
+        lines = [line for line in f.read().splitlines() if line.strip()]
+    if lines and any(c.isalpha() and c not in "eE" for c in lines[0].replace("nan", "").replace("inf", "")):
+        lines = lines[1:]  # a header line
+    rows = [line.split(",") for line in lines]
+    if len({len(r) for r in rows}) > 1:
+        raise ValueError(
+            f"{os.path.basename(path)!r}: its rows have different numbers of values; expected (N, latent_dim)."
+        )
+    try:
+        return np.array([[float(v) for v in r] for r in rows], dtype=np.float64).reshape(len(rows), -1)
+    except ValueError as e:
+        raise ValueError(f"{os.path.basename(path)!r} holds a value that is not a number ({e}).") from e
+
+
+def _read_parquet(path: str) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    lists = [f.name for f in table.schema if pa.types.is_list(f.type) or pa.types.is_fixed_size_list(f.type)]
+    name = "prediction" if "prediction" in lists else lists[0] if len(lists) == 1 else None
+    if "index" in table.column_names and name is not None:
+        index = table.column("index").to_numpy()
+        if not np.array_equal(index, np.arange(len(index))):
+            raise ValueError(
+                f"{os.path.basename(path)!r}: its `index` column is not 0..{len(index) - 1} in order; the rows must "
+                f"follow the test split's order."
+            )
+    if name is not None:
+        column = table.column(name).combine_chunks()
+        if column.null_count or column.flatten().null_count:
+            raise ValueError(f"{os.path.basename(path)!r}: column {name!r} has missing values.")
+        lengths = {len(v) for v in column.to_pylist()[:1]} if len(column) else {0}
+        width = column.type.list_size if pa.types.is_fixed_size_list(column.type) else lengths.pop()
+        values = column.flatten().to_numpy(zero_copy_only=False)
+        if values.size != width * len(column):
+            raise ValueError(
+                f"{os.path.basename(path)!r}: the rows of column {name!r} have different lengths."
+            )
+        return values.reshape(len(column), width)
+    numeric = [
+        c for c in table.column_names if c != "index" and pa.types.is_floating(table.schema.field(c).type)
+    ]
+    if not numeric:
+        raise ValueError(
+            f"{os.path.basename(path)!r} has no prediction column: give a `prediction` list column or one float "
+            f"column per component."
+        )
+    return np.stack([table.column(c).to_numpy() for c in numeric], axis=1)
+
+
+def validate(predictions, references, labels=None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The inputs as float32 `(N, L)`, float32 `(N, L)` and int64 `(N,)` arrays, or a `ValueError` saying why."""
+    p = _as_array("predictions", predictions, 2, np.float32)
+    r = _as_array("references", references, 2, np.float32)
+    if p.shape != r.shape:
+        raise ValueError(
+            f"`references` has shape {r.shape} but `predictions` has shape {p.shape}; both must be "
+            f"(N, latent_dim) with the same N and latent_dim."
+        )
+    if len(p) == 0:
+        raise ValueError("`predictions` is empty: pass at least one row.")
+    for name, a in (("predictions", p), ("references", r)):
+        if not np.isfinite(a).all():
+            raise ValueError(
+                f"`{name}` holds NaN or infinite values ({int((~np.isfinite(a)).sum())} of them)."
+            )
+    if labels is None:
+        return p, r, None
+    y = _as_array("labels", labels, 1, np.float64)
+    if len(y) != len(p):
+        raise ValueError(f"`labels` has {len(y)} entries but `predictions` has {len(p)} rows.")
+    if (y != np.round(y)).any() or y.min() < 0 or y.max() > 9:
+        raise ValueError(f"`labels` must be integers in 0..9, got values from {y.min():g} to {y.max():g}.")
+    return p, r, y.astype(np.int64)
+
+
+def score(predictions: np.ndarray, references: np.ndarray, labels=None, decoder=None, name="") -> dict:
+    """The figures of validated inputs (`validate`): `mse`, and `reconstructed_accuracy` with labels.
+
+    Args:
+        predictions, references (`np.ndarray` float32 `(N, L)`), labels (`np.ndarray` int64 `(N,)` or `None`).
+        decoder (`tuple`, *optional*): `(weight, bias)` of the class decoder (`load_class_decoder`).
+        name (`str`): how errors name the decoder.
+    """
+    diff = predictions.astype(np.float64) - references
+    result = {"mse": float(np.einsum("ij,ij->", diff, diff) / diff.size)}
+    if labels is None:
+        return result
+    if decoder is None:
+        raise ValueError(
+            "`reconstructed_accuracy` needs the class VAE's decoder: load the metric with the dataset's config "
+            "name, or class_vae= the Hub id or folder of the class VAE the dataset was built with."
+        )
+    weight, bias = decoder
+    if predictions.shape[1] != weight.shape[1]:
+        raise ValueError(
+            f"Predictions have {predictions.shape[1]} components but the class decoder ({name}) expects "
+            f"{weight.shape[1]}; load the metric with the matching config or class_vae=... ."
+        )
+    classes = (predictions.astype(np.float64) @ weight.T + bias).argmax(axis=1)
+    result["reconstructed_accuracy"] = float((classes == labels).mean())
+    return result
+
+
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class Ldmnist(evaluate.Metric):
-    """`evaluate.load(..., class_vae=...)`: the class decoder comes from `class_vae` (a Hub id or a folder),
-    by default `DEFAULT_CLASS_VAE`."""
+    """`evaluate.load(path_or_id, config_name)` or `evaluate.load(..., class_vae=...)`: the class decoder
+    comes from the config's class VAE (`CLASS_VAES`) or from `class_vae` (a Hub id or a folder).
 
-    def __init__(self, class_vae: str | None = DEFAULT_CLASS_VAE, **kwargs):
-        self.class_vae = None if class_vae is None else str(class_vae)
-        super().__init__(**kwargs)
+    `compute(predictions=..., references=..., labels=...)` scores the given rows at once (milliseconds for
+    the 10000 test rows); `add_batch(...)` then `compute()` goes through evaluate's batch store as usual.
+    """
+
+    def __init__(self, class_vae: str | None = None, config_name: str | None = None, **kwargs):
+        config_name = config_name or "default"
+        if class_vae is None and CLASS_VAES and config_name not in CLASS_VAES:
+            raise ValueError(
+                f"This metric knows the configs {', '.join(map(repr, CLASS_VAES))}, not {config_name!r}; load it "
+                f"with one of them, or pass class_vae= the class VAE of your dataset."
+            )
+        self.class_vae = str(class_vae) if class_vae is not None else CLASS_VAES.get(config_name)
+        self._width = None
+        super().__init__(config_name=config_name, **kwargs)
 
     def _info(self):
         return evaluate.MetricInfo(
@@ -228,48 +392,30 @@ class Ldmnist(evaluate.Metric):
     def _download_and_prepare(self, dl_manager):
         self.decoder = None if self.class_vae is None else load_class_decoder(self.class_vae)
 
-    def _validate(self, predictions, references, labels):
-        p = _as_array("predictions", predictions, 2, np.float32)
-        r = _as_array("references", references, 2, np.float32)
-        if p.shape != r.shape:
-            raise ValueError(
-                f"`references` has shape {r.shape} but `predictions` has shape {p.shape}; both must be "
-                f"(N, latent_dim) with the same N and latent_dim."
-            )
-        if len(p) == 0:
-            raise ValueError("`predictions` is empty: pass at least one row.")
-        for name, a in (("predictions", p), ("references", r)):
-            if not np.isfinite(a).all():
-                raise ValueError(
-                    f"`{name}` holds NaN or infinite values ({int((~np.isfinite(a)).sum())} of them)."
-                )
-        if labels is None:
-            return p, r, np.full(len(p), _NO_LABEL, np.int64)
-        y = _as_array("labels", labels, 1, np.float64)
-        if len(y) != len(p):
-            raise ValueError(f"`labels` has {len(y)} entries but `predictions` has {len(p)} rows.")
-        if (y != np.round(y)).any() or y.min() < 0 or y.max() > 9:
-            raise ValueError(
-                f"`labels` must be integers in 0..9, got values from {y.min():g} to {y.max():g}."
-            )
-        return p, r, y.astype(np.int64)
+    def score(self, predictions, references, labels=None) -> dict:
+        """Validates and scores the given rows directly: no batch store (what `compute` does with inputs)."""
+        p, r, y = validate(predictions, references, labels)
+        return score(p, r, y, self.decoder, self.class_vae)
 
     def add_batch(self, *, predictions=None, references=None, labels=None):
         """Adds a batch after checking it (real numbers, shapes, finite values, labels in 0..9, the same width
         as the batches before)."""
-        p, r, y = self._validate(predictions, references, labels)
-        width = getattr(self, "_width", None)
-        if width is not None and p.shape[1] != width:
+        p, r, y = validate(predictions, references, labels)
+        if self._width is not None and p.shape[1] != self._width:
             raise ValueError(
-                f"This batch has {p.shape[1]} components per row but the batches added before have {width}; "
+                f"This batch has {p.shape[1]} components per row but the batches added before have {self._width}; "
                 f"all batches of one compute() must have the same latent size."
             )
         self._width = p.shape[1]
+        y = np.full(len(p), _NO_LABEL, np.int64) if y is None else y
         super().add_batch(predictions=p, references=r, labels=y)
 
     def compute(self, *, predictions=None, references=None, labels=None):
         """Scores the given rows, or the batches added so far when called without arguments."""
-        if not (predictions is None and references is None and labels is None):
+        given = not (predictions is None and references is None and labels is None)
+        if given and self.writer is None:  # nothing added before: score at once, skip the batch store
+            return self.score(predictions, references, labels)
+        if given:
             self.add_batch(predictions=predictions, references=references, labels=labels)
         try:
             return super().compute()
@@ -277,30 +423,13 @@ class Ldmnist(evaluate.Metric):
             self._width = None
 
     def _compute(self, predictions, references, labels):
-        predictions = np.asarray(predictions, np.float32)
-        references = np.asarray(references, np.float32)
         labels = np.asarray(labels, np.int64)
-        if predictions.size == 0:
+        if len(labels) == 0:
             raise ValueError("No predictions were added: pass at least one row.")
-        result = {"mse": float(np.mean((predictions.astype(np.float64) - references) ** 2))}
         has_label = labels != _NO_LABEL
-        if has_label.any():
-            if not has_label.all():
-                raise ValueError(
-                    "`labels` were given for some batches but not others: give them for all or none."
-                )
-            if self.decoder is None:
-                raise ValueError(
-                    "`reconstructed_accuracy` needs the class VAE's decoder: load the metric with "
-                    "class_vae= the Hub id or folder of the class VAE the dataset was built with."
-                )
-            weight, bias = self.decoder
-            if predictions.shape[1] != weight.shape[1]:
-                raise ValueError(
-                    f"Predictions have {predictions.shape[1]} components but the class decoder "
-                    f"({self.class_vae}) expects {weight.shape[1]}; load the metric with the matching "
-                    f"class_vae=... ."
-                )
-            classes = (predictions.astype(np.float64) @ weight.T + bias).argmax(axis=1)
-            result["reconstructed_accuracy"] = float((classes == labels).mean())
-        return result
+        if has_label.any() and not has_label.all():
+            raise ValueError(
+                "`labels` were given for some batches but not others: give them for all or none."
+            )
+        p, r = np.asarray(predictions, np.float32), np.asarray(references, np.float32)
+        return score(p, r, labels if has_label.all() else None, self.decoder, self.class_vae)

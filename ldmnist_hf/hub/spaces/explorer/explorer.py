@@ -1,0 +1,151 @@
+"""What each latent component of LD-MNIST does: the numbers behind the explorer Space (numpy only).
+
+The image VAE's decoder and the class VAE's decoder run here in numpy, read from the model repositories'
+`config.json` and `model.safetensors` (the layers of `ImageVAE.decoder` in eval mode: Linear -> LeakyReLU ->
+BatchNorm blocks, then Linear and a sigmoid); the test split's latents come from the dataset repository and
+the digits from `ylecun/mnist`. A slider move is one decode of one latent: well under a millisecond.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+from huggingface_hub import hf_hub_download
+from PIL import Image
+from safetensors.numpy import load_file
+
+INFORMATIVE_STD = 0.8  # a component is informative when its values vary less than this over the data
+
+
+def _repo_files(repo: str, names: tuple[str, ...], repo_type: str = "model") -> list[str]:
+    if Path(repo).is_dir():  # a local folder (tests, or a Space duplicated with its files)
+        return [str(Path(repo) / n) for n in names]
+    return [hf_hub_download(repo, n, repo_type=repo_type) for n in names]
+
+
+class ImageDecoder:
+    """The image VAE's decoder: latents `(n, L)` -> pixel probabilities `(n, 28, 28)`."""
+
+    def __init__(self, repo: str):
+        config_path, weights_path = _repo_files(repo, ("config.json", "model.safetensors"))
+        config = json.loads(Path(config_path).read_text())
+        w = load_file(weights_path)
+        self.slope, self.size = float(config["leaky_relu_slope"]), int(config["image_size"])
+        self.latent_dim = int(config["latent_dim"])
+        self.blocks = []
+        n = len(config["decoder_hidden_sizes"])
+        for i in range(n):  # each block: Dropout (0), Linear (1), LeakyReLU (2), BatchNorm (3)
+            scale = w[f"decoder.{i}.3.weight"] / np.sqrt(
+                w[f"decoder.{i}.3.running_var"] + config["batch_norm_eps"]
+            )
+            shift = w[f"decoder.{i}.3.bias"] - w[f"decoder.{i}.3.running_mean"] * scale
+            self.blocks.append((w[f"decoder.{i}.1.weight"].T.copy(), w[f"decoder.{i}.1.bias"], scale, shift))
+        self.out = (w[f"decoder.{n + 1}.weight"].T.copy(), w[f"decoder.{n + 1}.bias"])
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        h = np.asarray(z, np.float32).reshape(-1, self.latent_dim)
+        for weight, bias, scale, shift in self.blocks:
+            h = h @ weight + bias
+            h = np.where(h >= 0, h, self.slope * h) * scale + shift
+        logits = h @ self.out[0] + self.out[1]
+        with np.errstate(over="ignore"):  # exp(-logits) overflows to inf for very negative logits: sigmoid 0
+            return (1.0 / (1.0 + np.exp(-logits))).reshape(-1, self.size, self.size)
+
+
+class ClassDecoder:
+    """The class VAE's decoder: latents `(n, L)` -> class probabilities `(n, 10)`."""
+
+    def __init__(self, repo: str):
+        (weights_path,) = _repo_files(repo, ("model.safetensors",))
+        w = load_file(weights_path)
+        self.weight, self.bias = w["decoder.weight"].T.copy(), w["decoder.bias"]
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        logits = np.asarray(z, np.float32) @ self.weight + self.bias
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def _column(table, name: str) -> np.ndarray:
+    col = table.column(name).combine_chunks()
+    return col.flatten().to_numpy().reshape(len(col), -1)
+
+
+def to_image(pixels: np.ndarray, scale: int = 8) -> Image.Image:
+    """A `(h, w)` array in [0, 1] as a PIL image, each pixel `scale` x `scale` (nearest)."""
+    img = Image.fromarray(np.clip(np.asarray(pixels) * 255 + 0.5, 0, 255).astype(np.uint8))
+    return img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+
+
+class Explorer:
+    """The test split's latents, both decoders and the components worth a slider.
+
+    Args:
+        space (`dict`): `dataset` (repo id or folder), `prefix` (the config's folder in it), `image_vae` and
+            `class_vae` (repo ids or folders), `mnist` (repo id of the MNIST images, or `None`).
+    """
+
+    def __init__(self, space: dict):
+        self.decode = ImageDecoder(space["image_vae"])
+        self.classify = ClassDecoder(space["class_vae"])
+        (test,) = _repo_files(
+            space["dataset"], (f"{space.get('prefix', '')}data/test-00000-of-00001.parquet",), "dataset"
+        )
+        table = pq.read_table(test, columns=["x", "y", "label"])
+        self.x, self.y, self.labels = (
+            _column(table, "x"),
+            _column(table, "y"),
+            table.column("label").to_numpy(),
+        )
+        self.digits = _mnist_test_images(space.get("mnist"))
+        self.components = self._informative_by_importance()
+
+    def _informative_by_importance(self, n: int = 200) -> list[int]:
+        """The informative components (std below 0.8), the one that changes the decoded image most first."""
+        std = self.x.std(axis=0)
+        base, effect = self.decode(self.x[:n]), np.zeros(self.x.shape[1])
+        for i in np.flatnonzero(std < INFORMATIVE_STD):
+            for delta in (-2.0, -1.0, 1.0, 2.0):
+                moved = self.x[:n].copy()
+                moved[:, i] += delta
+                effect[i] += np.abs(self.decode(moved) - base).mean()
+        return [int(i) for i in np.argsort(-effect) if std[i] < INFORMATIVE_STD]
+
+    def first_of_class(self, label: int) -> int:
+        return int(np.flatnonzero(self.labels == int(label))[0])
+
+    def latent(self, index: int, values=None) -> np.ndarray:
+        """Row `index`'s `x`, with the slider components set to `values` when given."""
+        z = self.x[int(index)].copy()
+        if values is not None:
+            z[self.components] = np.asarray(values, np.float32)
+        return z
+
+    def reading(self, index: int) -> str:
+        probs = self.classify(self.y[int(index)][None])[0]
+        return (
+            f"Test digit {int(index)}: label {int(self.labels[int(index)])}; the class VAE reads its `y` as "
+            f"{int(probs.argmax())} (p = {probs.max():.3f})."
+        )
+
+    def interpolation(self, a: int, b: int, steps: int = 9) -> np.ndarray:
+        """Decodes of `(1 - t) x_a + t x_b` for `steps` values of t from 0 to 1, side by side `(28, 28 * steps)`."""
+        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+        images = self.decode((1 - t) * self.x[int(a)] + t * self.x[int(b)])
+        return np.concatenate(list(images), axis=1)
+
+
+def _mnist_test_images(repo: str | None) -> np.ndarray | None:
+    """MNIST's 10000 test digits in order (uint8 `(10000, 28, 28)`), or `None` when they cannot be had."""
+    if not repo:
+        return None
+    try:
+        (path,) = _repo_files(repo, ("mnist/test-00000-of-00001.parquet",), "dataset")
+        cells = pq.read_table(path, columns=["image"]).column("image").to_pylist()
+        return np.stack([np.asarray(Image.open(io.BytesIO(c["bytes"])).convert("L")) for c in cells])
+    except Exception:  # noqa: BLE001 - the explorer works without the original digits
+        return None

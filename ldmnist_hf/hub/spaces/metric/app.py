@@ -1,0 +1,147 @@
+"""The LD-MNIST metric Space: upload predictions for the test split, get their scores and their rank.
+
+Runs as the Hub runs a Gradio Space (`python app.py`, this folder as it is in the Space repository): the
+metric script `ldmnist.py` beside it, `space.json` naming the dataset and its configs. The test split's
+targets and labels, the benchmark table and the leaderboard come from the dataset repository.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+import pyarrow.parquet as pq
+from huggingface_hub import hf_hub_download
+from huggingface_hub.errors import EntryNotFoundError
+from ldmnist import CLASS_VAES, PREDICTION_FORMATS, load_class_decoder, read_predictions, score, validate
+
+HERE = Path(__file__).parent
+SPACE = json.loads((HERE / "space.json").read_text())
+DATASET = SPACE["dataset"]
+CONFIGS = SPACE["configs"]  # name -> {"latent_dim", "prefix"}
+_cache: dict[str, dict] = {}
+
+
+def _dataset_file(name: str) -> str | None:
+    try:
+        return hf_hub_download(DATASET, name, repo_type="dataset")
+    except EntryNotFoundError:
+        return None
+
+
+def _config(name: str) -> dict:
+    """The test split's targets and labels, the class decoder and the ranked rows of one config (cached)."""
+    if name not in _cache:
+        prefix = CONFIGS[name]["prefix"]
+        table = pq.read_table(
+            _dataset_file(f"{prefix}data/test-00000-of-00001.parquet"), columns=["y", "label"]
+        )
+        y = table.column("y").combine_chunks()
+        references = y.flatten().to_numpy().reshape(len(y), -1)
+        rows = []
+        bench = _dataset_file(f"{prefix}benchmark.json")
+        for row in json.loads(Path(bench).read_text())["rows"] if bench else []:
+            source = (
+                "2020 reference (published)"
+                if row.get("kind") == "reference"
+                else "baseline of the dataset card"
+            )
+            rows.append((row["model"], row["mse"], row.get("reconstructed_accuracy"), source))
+        board = _dataset_file("leaderboard.json")
+        for row in json.loads(Path(board).read_text()).get("rows", []) if board else []:
+            if row.get("config") == name and row.get("mse") is not None:
+                rows.append(
+                    (
+                        row["model"],
+                        row["mse"],
+                        row.get("reconstructed_accuracy"),
+                        f"leaderboard: {row['status']}",
+                    )
+                )
+        _cache[name] = {
+            "references": references,
+            "labels": table.column("label").to_numpy(),
+            "decoder": load_class_decoder(CLASS_VAES[name]),
+            "rows": rows,
+        }
+    return _cache[name]
+
+
+def _table(rows: list[tuple]) -> pd.DataFrame:
+    ordered = sorted(rows, key=lambda r: r[1])
+    return pd.DataFrame(
+        [
+            (
+                i + 1,
+                model,
+                f"{mse:.4f}",
+                "" if acc is None or (isinstance(acc, float) and math.isnan(acc)) else f"{acc:.4f}",
+                src,
+            )
+            for i, (model, mse, acc, src) in enumerate(ordered)
+        ],
+        columns=["rank", "model", "MSE (lower is better)", "reconstructed accuracy", "from"],
+    )
+
+
+def score_file(file, config: str):
+    """Scores an uploaded predictions file; returns the result text and the table with its rank."""
+    empty = pd.DataFrame()
+    if file is None:
+        return "**Error:** upload a predictions file first (.npy, .csv or .parquet).", empty
+    path = file if isinstance(file, str) else getattr(file, "name", str(file))
+    try:
+        c = _config(config)
+        predictions = read_predictions(path)
+        n, latent_dim = c["references"].shape
+        if predictions.shape != (n, latent_dim):
+            raise ValueError(
+                f"the file holds an array of shape {predictions.shape}; the `{config}` config's test split needs "
+                f"({n}, {latent_dim}): one prediction of y per test row, in the test split's order."
+            )
+        p, r, y = validate(predictions, c["references"], c["labels"])
+        result = score(p, r, y, c["decoder"], CLASS_VAES[config])
+    except ValueError as e:
+        return f"**Error:** {e}", empty
+    table = _table(
+        [*c["rows"], ("your predictions", result["mse"], result["reconstructed_accuracy"], "this upload")]
+    )
+    rank = int(table.index[table["model"] == "your predictions"][0]) + 1
+    text = (
+        f"**MSE {result['mse']:.4f}**, **reconstructed accuracy {result['reconstructed_accuracy']:.4f}** on the "
+        f"`{config}` test split ({n} rows): rank {rank} of {len(table)} in the table below. Unrounded: MSE "
+        f"<span id='mse'>{result['mse']!r}</span>, reconstructed accuracy "
+        f"<span id='accuracy'>{result['reconstructed_accuracy']!r}</span>."
+    )
+    return text, table
+
+
+def leaderboard(config: str) -> pd.DataFrame:
+    rows = [r for r in _config(config)["rows"] if r[3].startswith("leaderboard")]
+    return _table(rows) if rows else pd.DataFrame({"leaderboard": ["no submissions yet"]})
+
+
+with gr.Blocks(title="LD-MNIST metric") as demo:
+    gr.Markdown(
+        f"# LD-MNIST metric\n\nScores predictions of `y` for the test split of [{DATASET}]"
+        f"(https://huggingface.co/datasets/{DATASET}): the MSE against the dataset's `y`, and the reconstructed "
+        "accuracy (the class VAE's decoder applied to your predictions, compared with the labels). Upload a "
+        f"{', '.join(PREDICTION_FORMATS)} file of shape (10000, latent size), rows in the test split's order."
+    )
+    with gr.Row():
+        config = gr.Dropdown(choices=list(CONFIGS), value="default", label="dataset config", elem_id="config")
+        upload = gr.File(label="predictions", file_types=list(PREDICTION_FORMATS), elem_id="predictions")
+    button = gr.Button("Score", variant="primary", elem_id="score")
+    result = gr.Markdown(elem_id="result")
+    ranking = gr.Dataframe(label="where it ranks", interactive=False, elem_id="ranking")
+    button.click(score_file, [upload, config], [result, ranking])
+    with gr.Accordion("Leaderboard (recomputed from the submitted predictions)", open=False):
+        board = gr.Dataframe(interactive=False, elem_id="leaderboard")
+    config.change(leaderboard, config, board)
+    demo.load(leaderboard, config, board)
+
+if __name__ == "__main__":
+    demo.launch()

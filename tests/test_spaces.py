@@ -1,0 +1,329 @@
+"""The Spaces as a visitor meets them: pushed to the Hub stand-in, started as the Hub starts a Gradio Space (a
+fresh venv with `gradio==<sdk_version>` and the Space's own `requirements.txt`, `python app.py`), driven by a
+headless Chromium.
+
+In CI (`CI` set) a missing browser fails these tests; elsewhere they are skipped without one. With
+`LDMNIST_SCREENSHOTS=1` they also write the screenshots the cards and README show (`make screenshots`).
+"""
+
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import NS
+from hub_stub import FAKE_TOKEN, HubStub
+from huggingface_hub import HfApi, snapshot_download
+
+import ldmnist_hf
+from ldmnist_hf.data.read import load_latents
+from ldmnist_hf.hub.cards import SPACE_SDK_VERSION
+from ldmnist_hf.hub.export import SPACES
+from ldmnist_hf.hub.push import push
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+SCREENSHOTS = bool(os.environ.get("LDMNIST_SCREENSHOTS"))
+TIMINGS: dict[str, float] = {}
+
+
+def _need_browser():
+    if CHROMIUM and CHROMEDRIVER:
+        return
+    message = "Chromium and ChromeDriver are needed (apt-get install chromium chromium-driver)"
+    if os.environ.get("CI"):
+        pytest.fail(message)  # in CI a missing browser is a failure, never a skip
+    pytest.skip(message)
+
+
+def _space_python(name: str) -> Path:
+    """A venv with what the Hub installs for the Space: gradio at its sdk_version and its requirements.txt.
+
+    Kept in `.venv-spaces/` under a hash of both, so a later run reuses it; built fresh otherwise.
+    """
+    requirements = (SPACES / name / "requirements.txt").read_text()
+    key = hashlib.sha256(f"{SPACE_SDK_VERSION}\n{requirements}".encode()).hexdigest()[:12]
+    venv = ROOT / ".venv-spaces" / f"{name}-{key}"
+    python = venv / "bin" / "python"
+    if not (venv / ".installed").exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        base = getattr(sys, "_base_executable", sys.executable)
+        subprocess.run([base, "-m", "venv", str(venv)], check=True)
+        pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run(
+            [*pip, f"gradio=={SPACE_SDK_VERSION}", "-r", str(SPACES / name / "requirements.txt")], check=True
+        )
+        check = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout  # the pins install together
+        (venv / ".installed").touch()
+    return python
+
+
+def _mnist_stand_in(api: HfApi, mnist) -> None:
+    """`ylecun/mnist`'s test split on the stand-in, in the Hub repository's layout (PNG images in Parquet)."""
+    import datasets
+    from PIL import Image
+
+    features = datasets.Features({"image": datasets.Image(), "label": datasets.ClassLabel(num_classes=10)})
+    pngs = []
+    for img in mnist.test_images:
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, format="PNG")
+        pngs.append({"bytes": buf.getvalue(), "path": None})
+    table = datasets.Dataset.from_dict({"image": pngs, "label": mnist.test_labels}, features=features)
+    buf = io.BytesIO()
+    table.to_parquet(buf)
+    api.create_repo("ylecun/mnist", repo_type="dataset")
+    api.upload_file(
+        path_or_fileobj=buf.getvalue(),
+        path_in_repo="mnist/test-00000-of-00001.parquet",
+        repo_id="ylecun/mnist",
+        repo_type="dataset",
+    )
+
+
+@pytest.fixture(scope="module")
+def spaces_hub(tmp_path_factory, exported, mnist):
+    """The Hub stand-in after `ldmnist push` of the session's export, with `ylecun/mnist` beside it."""
+    _need_browser()
+    with HubStub(tmp_path_factory.mktemp("spaces-hub")) as stub:
+        push(NS, export_dir=exported[0], endpoint=stub.endpoint, token=FAKE_TOKEN)
+        _mnist_stand_in(HfApi(endpoint=stub.endpoint, token=FAKE_TOKEN), mnist)
+        yield stub
+    stub.assert_no_unknown()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def _running(space: str, stub: HubStub, home: Path):
+    """The Space checked out from the stand-in and started with `python app.py`; yields its URL."""
+    name = space.split("/")[1]
+    python = _space_python("metric" if name == "ldmnist" else "explorer")
+    env = stub.env(home, token=None)
+    src = home / "app"
+    snapshot_download(space, repo_type="space", local_dir=src, endpoint=stub.endpoint, token=False)
+    port = _free_port()
+    env.update(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False")
+    log = open(home / "space.log", "w")  # noqa: SIM115 - closed in the finally below, after the process
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([str(python), "app.py"], cwd=src, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        while True:
+            try:
+                if urllib.request.urlopen(url, timeout=2).status == 200:
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None, (home / "space.log").read_text()[-3000:]
+            assert time.perf_counter() - t0 < 180, "the Space did not start in 3 minutes"
+            time.sleep(0.25)
+        TIMINGS[f"{name} start (s)"] = round(time.perf_counter() - t0, 2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _need_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,1500",
+    ):
+        options.add_argument(flag)
+    options.binary_location = CHROMIUM
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+    if TIMINGS:
+        print("\nSpace timings:", json.dumps(TIMINGS))
+
+
+def _wait(driver, condition, timeout=60):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
+
+
+def _css(driver, selector):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def _screenshot(driver, space: str) -> None:
+    if SCREENSHOTS:
+        height = driver.execute_script("return document.body.scrollHeight")
+        driver.set_window_size(1280, min(max(height, 800), 2000))
+        driver.save_screenshot(str(SPACES / space / "screenshot.png"))
+
+
+@pytest.fixture(scope="module")
+def metric_page(spaces_hub, browser, tmp_path_factory):
+    with _running(f"{NS}/ldmnist", spaces_hub, tmp_path_factory.mktemp("metric-space")) as url:
+        t0 = time.perf_counter()
+        browser.get(url)
+        _wait(browser, lambda d: _css(d, "#predictions input[type=file]"))
+        TIMINGS["metric page ready (s)"] = round(time.perf_counter() - t0, 2)
+        yield browser
+
+
+def _upload_and_score(driver, path: Path) -> str:
+    clear = _css(driver, "#predictions button[aria-label='Clear']")
+    if clear:
+        clear[0].click()
+        _wait(driver, lambda d: not _css(d, "#predictions button[aria-label='Clear']"))
+    before = _css(driver, "#result")[0].text
+    _css(driver, "#predictions input[type=file]")[0].send_keys(str(path))
+    _wait(driver, lambda d: _css(d, "#predictions button[aria-label='Clear']"))
+    _css(driver, "#score")[0].click()
+    _wait(driver, lambda d: (t := _css(d, "#result")[0].text.strip()) and t != before)
+    return _css(driver, "#result")[0].text
+
+
+def _write(path: Path, predictions: np.ndarray) -> Path:
+    if path.suffix == ".npy":
+        np.save(path, predictions)
+    elif path.suffix == ".csv":
+        np.savetxt(
+            path, predictions, delimiter=",", header=",".join(f"y{i}" for i in range(predictions.shape[1]))
+        )
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        flat = pa.array(predictions.astype(np.float32).reshape(-1))
+        column = pa.FixedSizeListArray.from_arrays(flat, predictions.shape[1])
+        pq.write_table(pa.table({"index": np.arange(len(predictions)), "prediction": column}), path)
+    return path
+
+
+def test_metric_space_scores_an_upload_as_the_package_metric(metric_page, built, tmp_path):
+    from ldmnist_hf.analysis.benchmark import linear_regression
+
+    x_tr, y_tr = load_latents(built / "ldmnist", "train")
+    x, y, labels = load_latents(built / "ldmnist", "test", columns=("x", "y", "label"))
+    predictions = linear_regression(x_tr, y_tr)(x)
+    expected = ldmnist_hf.load_metric().compute(predictions=predictions, references=y, labels=labels)
+    for suffix in (".npy", ".csv", ".parquet"):
+        text = _upload_and_score(metric_page, _write(tmp_path / f"linear{suffix}", predictions))
+        number = r"(\d+\.\d+(?:e-?\d+)?)"
+        found = re.search(rf"Unrounded: MSE {number}, reconstructed accuracy {number}", text)
+        assert found, text
+        assert abs(float(found.group(1)) - expected["mse"]) <= 1e-7, (suffix, text)
+        assert abs(float(found.group(2)) - expected["reconstructed_accuracy"]) <= 1e-7, (suffix, text)
+        assert "rank 1 of 1" in text
+    _screenshot(metric_page, "metric")
+
+
+@pytest.mark.parametrize(
+    "make, fragment",
+    [
+        (lambda p: _write(p / "short.npy", np.zeros((5, 32), np.float32)), "needs (10000, 32)"),
+        (
+            lambda p: _write(p / "narrow.npy", np.zeros((10000, 16), np.float32)),
+            "holds an array of shape (10000, 16)",
+        ),
+        (
+            lambda p: _write(p / "nan.npy", np.full((10000, 32), np.nan, np.float32)),
+            "holds NaN or infinite values",
+        ),
+        (
+            lambda p: (p / "broken.npy").write_bytes(b"not numpy") and p / "broken.npy",
+            "cannot be read as a .npy file",
+        ),
+        (
+            lambda p: (p / "words.csv").write_text("a,b\nc,d\n") and p / "words.csv",
+            "holds a value that is not a number",
+        ),
+    ],
+    ids=["too few rows", "wrong latent size", "NaN", "not numpy", "text in a csv"],
+)
+def test_metric_space_explains_a_bad_file(metric_page, tmp_path, make, fragment):
+    text = _upload_and_score(metric_page, make(tmp_path))
+    assert text.startswith("Error:") and fragment in text, text
+
+
+@pytest.fixture(scope="module")
+def explorer_page(spaces_hub, browser, tmp_path_factory):
+    with _running(f"{NS}/ldmnist-explorer", spaces_hub, tmp_path_factory.mktemp("explorer-space")) as url:
+        t0 = time.perf_counter()
+        browser.get(url)
+        _wait(browser, lambda d: _css(d, "#decoded img") and _css(d, "#original img"))
+        TIMINGS["explorer page ready (s)"] = round(time.perf_counter() - t0, 2)
+        yield browser
+
+
+def _image(driver, element_id: str, scale: int = 8) -> np.ndarray:
+    """The pixels a gr.Image shows, at the decoder's resolution (the Space draws each pixel 8 x 8)."""
+    from PIL import Image
+
+    src = _css(driver, f"#{element_id} img")[0].get_attribute("src")
+    img = np.asarray(Image.open(io.BytesIO(urllib.request.urlopen(src).read())).convert("L"))
+    return img[scale // 2 :: scale, scale // 2 :: scale]
+
+
+def _as_shown(pixels: np.ndarray) -> np.ndarray:
+    return np.clip(pixels * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def test_explorer_redecodes_when_a_slider_moves_as_the_package_decoder(explorer_page, built, mnist):
+    driver = explorer_page
+    image_vae = ldmnist_hf.load_pretrained("image-vae-32")
+    (x,) = load_latents(built / "ldmnist", "test", columns=("x",))
+    assert np.array_equal(_image(driver, "original"), mnist.test_images[0])
+    reading = _css(driver, "#reading")[0].text
+    assert "label 7" in reading and "reads its" in reading and "as 7" in reading, reading
+    first = _css(driver, "[id^=component-]")
+    component = int(first[0].get_attribute("id").split("-")[1])
+    with torch.no_grad():
+        start = image_vae.decode(torch.from_numpy(x[:1].copy())).sample[0].numpy()
+    assert np.abs(_image(driver, "decoded").astype(int) - _as_shown(start)).max() <= 1
+    before = _css(driver, "#decoded img")[0].get_attribute("src")
+    slider = _css(driver, f"#component-{component} input[type=range]")[0]
+    t0 = time.perf_counter()
+    driver.execute_script(
+        "arguments[0].value = '2.5'; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", slider
+    )
+    _wait(driver, lambda d: _css(d, "#decoded img")[0].get_attribute("src") != before)
+    TIMINGS["explorer slider move, browser round trip (s)"] = round(time.perf_counter() - t0, 3)
+    moved = x[:1].copy()
+    moved[0, component] = 2.5
+    with torch.no_grad():
+        expected = image_vae.decode(torch.from_numpy(moved)).sample[0].numpy()
+    shown = _image(driver, "decoded")
+    assert np.abs(shown.astype(int) - _as_shown(expected)).max() <= 1  # the package decoder's pixels
+    assert np.abs(shown.astype(int) - _as_shown(start)).max() > 10  # and the image did change
+    assert _css(driver, "#interpolation img")
+    _screenshot(driver, "explorer")
