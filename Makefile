@@ -47,7 +47,7 @@ test-floor:
 	.venv-floor/bin/pip check
 	.venv-floor/bin/python -m pytest
 
-# The Spaces' screenshots in their cards and README: the browser tests, run on the benchmarked ./ldmnist.
+# The Spaces' screenshots in their cards and README: the browser tests, with the full benchmark (as ./ldmnist has).
 screenshots: setup
 	LDMNIST_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_spaces.py -p no:randomly
 

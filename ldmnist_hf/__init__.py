@@ -38,6 +38,8 @@ _LAZY = {
     "build_dataset": "data.build",
     "load_latents": "data.read",
     "verify_dataset": "data.read",
+    "submit": "hub.submit",
+    "leaderboard": "hub.leaderboard",
     "LDMNISTError": "errors",
 }
 

@@ -24,7 +24,18 @@ from .errors import LDMNISTError, first_line, redact
 from .registry import DEFAULT_MODELS, MODEL_SETS
 from .training.arguments import LDMNISTTrainingArguments, choices  # torch-free
 
-_HEAVY = {"train", "release", "build", "benchmark", "report", "export", "push", "cards"}
+_HEAVY = {
+    "train",
+    "release",
+    "build",
+    "benchmark",
+    "report",
+    "export",
+    "push",
+    "cards",
+    "submit",
+    "leaderboard",
+}
 
 
 def _quiet_hf() -> None:
@@ -178,6 +189,7 @@ def cmd_export(args) -> None:
         overwrite=args.overwrite,
         mnist_source=args.mnist_source,
         variants=dict(args.variants),
+        leaderboard=args.leaderboard,
         **_model_sources(args),
     )
     print(plan_text(args.output_dir, read_export(args.output_dir, args.namespace)))
@@ -197,10 +209,54 @@ def cmd_push(args) -> None:
             **(
                 {}
                 if args.export_dir
-                else {"dataset": args.dataset, "variants": dict(args.variants), **_model_sources(args)}
+                else {
+                    "dataset": args.dataset,
+                    "variants": dict(args.variants),
+                    "leaderboard": args.leaderboard,
+                    **_model_sources(args),
+                }
             ),
         )
     )
+
+
+def cmd_submit(args) -> None:
+    from .hub.submit import submit
+
+    result = submit(
+        args.predictions,
+        args.repo,
+        args.dataset_repo,
+        config=args.config,
+        token=args.token,
+        endpoint=args.endpoint,
+        dry_run=args.dry_run,
+        description=args.description or "",
+    )
+    verb = "Would upload" if args.dry_run else "Uploaded"
+    where = f"a pull request: {result['pull_request']}" if result["pull_request"] else result["repo"]
+    lines = [
+        f"{result['repo']} on {result['dataset']} ({result['config']}, revision {result['revision'][:12]}): "
+        f"MSE {result['mse']:.6f}, reconstructed accuracy {result['reconstructed_accuracy']:.6f}",
+        f"{verb} to {where}:",
+        *(f"  {size:>12,}  {path}" for path, size in result["files"].items()),
+    ]
+    print("\n".join(lines))
+
+
+def cmd_leaderboard(args) -> None:
+    from .hub.cards import leaderboard_markdown
+    from .hub.leaderboard import leaderboard
+
+    result = leaderboard(
+        args.dataset_repo,
+        config=args.config,
+        endpoint=args.endpoint,
+        token=args.token,
+        push=args.push,
+        json_path=args.json,
+    )
+    print(leaderboard_markdown(result))
 
 
 # ----------------------------------------------------------------------------- options from a dataclass
@@ -511,6 +567,11 @@ def _publish_args(s: argparse.ArgumentParser) -> None:
         help="one more config of the dataset repository: a folder written by `ldmnist build` (e.g. "
         "reference=ldmnist-reference); its models are the ones its build record names (repeatable)",
     )
+    s.add_argument(
+        "--leaderboard",
+        metavar="FILE",
+        help="a leaderboard.json of `ldmnist leaderboard --json` for this dataset: the card shows it",
+    )
 
 
 def _variant(text: str) -> tuple[str, str]:
@@ -565,6 +626,61 @@ def _add_push(sub, common) -> None:
     _publish_args(s)
 
 
+def _hub_args(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--endpoint", help="Hub endpoint (default: $HF_ENDPOINT, else huggingface.co)")
+    s.add_argument("--token", help="default: $HF_TOKEN or the token from `hf auth login`")
+
+
+def _add_submit(sub, common) -> None:
+    s = _command(
+        sub,
+        common,
+        "submit",
+        cmd_submit,
+        "score a model's test-split predictions and upload them to its model repository",
+        "Check a predictions file (.npy, .csv or .parquet, (10000, latent size), test-split order), score it\n"
+        "on the dataset repository's test split, and upload it with the results (model-index and\n"
+        ".eval_results) to the model repository; a pull request where the token cannot write.",
+        [
+            "ldmnist submit --predictions preds.npy --repo you/my-model --dataset-repo NS/ldmnist --dry-run",
+            "ldmnist submit --predictions preds.parquet --repo you/my-model --dataset-repo NS/ldmnist --config reference",
+        ],
+    )
+    s.add_argument("--predictions", required=True, help="the predictions file")
+    s.add_argument("--repo", required=True, help="the model repository, USER/MODEL")
+    s.add_argument("--dataset-repo", required=True, help="the dataset repository, NS/ldmnist")
+    s.add_argument(
+        "--config", default="default", help="the dataset config the predictions are for (default: default)"
+    )
+    s.add_argument("--description", help="one line about the model, for a new model card")
+    s.add_argument("--dry-run", action="store_true", help="check and score; print what would be uploaded")
+    _hub_args(s)
+
+
+def _add_leaderboard(sub, common) -> None:
+    s = _command(
+        sub,
+        common,
+        "leaderboard",
+        cmd_leaderboard,
+        "recompute, verify and rank every submission to a published dataset",
+        "Find the model repositories that report results on the dataset (and submissions in open pull\n"
+        "requests), recompute each score from its predictions (never running its code), and rank them.\n"
+        "Reading needs no token; --push commits the table to the dataset card and leaderboard.json.",
+        [
+            "ldmnist leaderboard --dataset-repo NS/ldmnist",
+            "ldmnist leaderboard --dataset-repo NS/ldmnist --json leaderboard.json --push",
+        ],
+    )
+    s.add_argument("--dataset-repo", required=True, help="the dataset repository, NS/ldmnist")
+    s.add_argument("--config", help="one config only (default: all)")
+    s.add_argument("--json", help="also write the table as JSON to this file")
+    s.add_argument(
+        "--push", action="store_true", help="commit the table to the dataset repository (a write token)"
+    )
+    _hub_args(s)
+
+
 # The subcommands in the order `ldmnist --help` lists them; each adds its parser and options.
 _SUBCOMMANDS = (
     _add_fetch_mnist,
@@ -578,6 +694,8 @@ _SUBCOMMANDS = (
     _add_report,
     _add_export,
     _add_push,
+    _add_submit,
+    _add_leaderboard,
 )
 
 

@@ -31,6 +31,8 @@ DATASET_REPO = "ldmnist"
 METRIC_SPACE = "ldmnist"
 EXPLORER_SPACE = "ldmnist-explorer"
 REPO_PREFIX = "ldmnist-"  # model repositories are `NS/ldmnist-<folder name>`
+# The benchmark's baselines whose test predictions `ldmnist export` publishes as model repositories.
+BASELINES = ("zero", "linear", "mlp", "middle")
 SET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")  # a model set's or dataset config's name
 
 
@@ -158,6 +160,15 @@ def repo_ids(
         explorer=f"{namespace}/{EXPLORER_SPACE}",
     )
     return ids
+
+
+def baseline_repo(namespace: str, key: str, config: str = DEFAULT_CONFIG) -> str:
+    """The model repository of one benchmark baseline's predictions.
+
+    >>> baseline_repo("NS", "linear"), baseline_repo("NS", "mlp", "ld16")
+    ('NS/ldmnist-baseline-linear', 'NS/ldmnist-baseline-mlp-ld16')
+    """
+    return f"{namespace}/{REPO_PREFIX}baseline-{key}{suffix(config)}"
 
 
 # ----------------------------------------------------------------------------- Auto classes

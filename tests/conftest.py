@@ -12,6 +12,22 @@ from helpers import make_tiny_world, run_python
 pytest_plugins = ["hub_stub"]  # the `hub` fixture: a local stand-in of the Hub's HTTP API
 
 NS = "ldmnist-test"  # the namespace the session's export is written for
+# Every repository of the session's export, in upload order: (role, config, repo id, type).
+EXPORTED_REPOS = [
+    ("image_vae", "default", f"{NS}/ldmnist-image-vae-32", "model"),
+    ("class_vae", "default", f"{NS}/ldmnist-class-vae-32", "model"),
+    ("middle_layers", "default", f"{NS}/ldmnist-middle-layers-32", "model"),
+    ("image_vae", "ld16", f"{NS}/ldmnist-image-vae-16-ld16", "model"),
+    ("class_vae", "ld16", f"{NS}/ldmnist-class-vae-16-ld16", "model"),
+    ("middle_layers", "ld16", f"{NS}/ldmnist-middle-layers-16-ld16", "model"),
+    ("dataset", None, f"{NS}/ldmnist", "dataset"),
+    *(
+        (f"baseline:{k}", "default", f"{NS}/ldmnist-baseline-{k}", "model")
+        for k in ("linear", "middle", "mlp", "zero")
+    ),
+    ("metric", None, f"{NS}/ldmnist", "space"),
+    ("explorer", None, f"{NS}/ldmnist-explorer", "space"),
+]
 
 
 @pytest.fixture(scope="session")
@@ -75,15 +91,51 @@ def built(tmp_path_factory, mnist):
 
 
 @pytest.fixture(scope="session")
-def exported(tmp_path_factory, built):
-    """The session's one `ldmnist export` of the built dataset, for namespace `NS`: `(folder, {role: folder})`.
+def benchmarked(tmp_path_factory, built):
+    """A copy of the built dataset with a benchmark, so its baselines can be published: quick (1 MLP epoch),
+    or the full one when the tests make the Spaces' screenshots (`make screenshots`)."""
+    from ldmnist_hf.analysis.benchmark import run_benchmark, write_benchmark
 
-    Read-only: a test that changes it works on a copy (`copy_export`).
+    folder = tmp_path_factory.mktemp("benchmarked") / "ldmnist"
+    shutil.copytree(built / "ldmnist", folder)
+    epochs = None if os.environ.get("LDMNIST_SCREENSHOTS") else 1
+    write_benchmark(run_benchmark(folder, mlp_epochs=epochs, progress=False), folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def variant16(tmp_path_factory, mnist):
+    """A 16-d variant as a user makes one: `train --latent-dim 16` (1 epoch), `release`, `build`."""
+    from ldmnist_hf.data.build import build_dataset
+    from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
+    from ldmnist_hf.training.release import release
+    from ldmnist_hf.training.trainer import train
+
+    root = tmp_path_factory.mktemp("ld16")
+    train(
+        LDMNISTTrainingArguments(output_dir=str(root / "run"), latent_dim=16, epochs=1, device="cpu"),
+        mnist=mnist,
+        progress=False,
+    )
+    release(root / "run", dest=root / "models16", mnist=mnist, latent_dim=16)
+    models = root / "models16"
+    return build_dataset(
+        root / "ldmnist16", str(models / "image-vae-16"), str(models / "class-vae-16"), mnist_source=mnist
+    )
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory, benchmarked, variant16):
+    """The session's one `ldmnist export`, for namespace `NS`: the benchmarked dataset as the `default` config
+    (with its baselines' repos) and the 16-d variant as config `ld16`: `(folder, {role: folder})` for the
+    default config's repositories and the shared ones.
+
+    Read-only: a test that changes it works on a copy.
     """
     from ldmnist_hf.hub.export import export
 
     out = tmp_path_factory.mktemp("export") / "hub"
-    repos = export(NS, out, dataset=built / "ldmnist")
+    repos = export(NS, out, dataset=benchmarked, variants={"ld16": variant16})
     return out, {r.role: out / r.folder for r in repos if r.config in (None, "default")}
 
 

@@ -195,9 +195,12 @@ class HubStub:
     'stub-user'
     """
 
-    def __init__(self, root: str | os.PathLike, user: str = STUB_USER):
+    def __init__(self, root: str | os.PathLike, user: str = STUB_USER, users: dict[str, str] | None = None):
         self.root = Path(root)
         self.user = user
+        # tokens of ordinary accounts: each may write its own namespace only (other repos: pull requests);
+        # any other token writes everywhere, as the publisher's tests need
+        self.users = dict(users or {})
         self.log: list[Request] = []
         self._repos: dict[tuple[str, str], dict] = {}  # (repo_type, repo_id) -> record
         self._lock = threading.RLock()
@@ -409,6 +412,8 @@ class HubStub:
                 return self._delete_repo(token, json.loads(body or b"{}"))
             if path == "/api/validate-yaml" and method == "POST":
                 return self._validate_yaml(json.loads(body or b"{}"))
+            if path == "/api/models" and method == "GET":
+                return self._list_models(query)
             if len(parts) >= 4 and parts[0] == "api" and parts[1] in _REPO_TYPES:
                 repo_type, repo_id = _REPO_TYPES[parts[1]], unquote(parts[2]) + "/" + unquote(parts[3])
                 return self._repo_api(method, repo_type, repo_id, parts[4:], query, token, body)
@@ -424,15 +429,20 @@ class HubStub:
             raise HubError(404, "The dataset viewer has no export for this dataset (Hub stand-in)")
         raise _UnknownRequest(502, f"Request beyond loopback refused by the Hub stand-in: {method} {url}")
 
+    def _may_write(self, token: str | None, namespace: str) -> bool:
+        """Whether `token` may write to repos of `namespace` directly (else only through pull requests)."""
+        return token not in self.users or self.users[token] == namespace
+
     def _whoami(self, token: str | None) -> tuple[int, dict, bytes]:
         if not token:
             raise HubError(401, "Invalid credentials in Authorization header")
+        name = self.users.get(token, self.user)
         return _json(
             {
                 "type": "user",
                 "id": "0" * 24,
-                "name": self.user,
-                "fullname": self.user,
+                "name": name,
+                "fullname": name,
                 "orgs": [],
                 "auth": {"type": "access_token", "accessToken": {"displayName": "stub", "role": "write"}},
             }
@@ -441,7 +451,8 @@ class HubStub:
     def _create_repo(self, token: str | None, payload: dict) -> tuple[int, dict, bytes]:
         _require_token(token)
         repo_type = payload.get("type") or "model"
-        namespace, name = payload.get("organization") or self.user, payload.get("name") or ""
+        namespace = payload.get("organization") or self.users.get(token, self.user)
+        name = payload.get("name") or ""
         if repo_type not in _URL_PREFIX:
             raise HubError(400, f"Invalid repo type {repo_type!r}; expected one of {sorted(_URL_PREFIX)}")
         for part in (namespace, name):
@@ -451,6 +462,10 @@ class HubStub:
             raise HubError(400, f"A Space needs sdk in {_SPACE_SDKS}, got {payload.get('sdk')!r}")
         repo_id = f"{namespace}/{name}"
         existing = self._repos.get((repo_type, repo_id))
+        if existing is None and not self._may_write(token, namespace):
+            raise HubError(
+                403, f"You don't have the rights to create a repo under the namespace {namespace!r}"
+            )
         if existing is not None:
             # create_repo(exist_ok=True) reads the url from this answer
             raise HubError(
@@ -465,6 +480,7 @@ class HubStub:
             "createdAt": _now(),
             "refs": {},
             "commits": {},
+            "discussions": [],
         }
         self._repos[(repo_type, repo_id)] = repo
         self._commit(
@@ -527,7 +543,14 @@ class HubStub:
             return self._preupload(repo, unquote(rest[1]), json.loads(body or b"{}"), query)
         if method == "POST" and head == "commit" and len(rest) == 2:
             _require_token(token)
-            return self._commit_api(repo, unquote(rest[1]), body, query)
+            pr = bool(query.get("create_pr"))
+            if not pr and not self._may_write(token, repo["id"].split("/")[0]):
+                raise HubError(
+                    403, f"You don't have write access to {repo['id']}; open a pull request instead"
+                )
+            return self._commit_api(repo, unquote(rest[1]), body, query, self.users.get(token, self.user))
+        if head == "discussions":
+            return self._discussions_api(method, repo, rest[1:], query, token, body)
         raise _UnknownRequest(404, f"The Hub stand-in has no repo endpoint {method} {'/'.join(rest)}")
 
     def _repo_info(self, repo: dict, revision: str) -> tuple[int, dict, bytes]:
@@ -555,6 +578,10 @@ class HubStub:
             card, _ = _front_matter(self._blob(tree["README.md"]).decode("utf-8", errors="replace"))
             if card:
                 info["cardData"] = card
+                # as the Hub does: the card's tags, and `dataset:ID` for each dataset it names
+                tags = card.get("tags") if isinstance(card.get("tags"), list) else []
+                datasets = card.get("datasets") if isinstance(card.get("datasets"), list) else []
+                info["tags"] = [str(t) for t in tags] + [f"dataset:{d}" for d in datasets]
         if repo["type"] == "space":
             info.update(sdk=repo["sdk"], runtime={"stage": "RUNNING", "hardware": {"current": "cpu-basic"}})
         return _json(info)
@@ -614,8 +641,6 @@ class HubStub:
         return self._entries(repo, sha, [p.strip("/") for p in paths], expand)
 
     def _preupload(self, repo: dict, revision: str, payload: dict, query: dict) -> tuple[int, dict, bytes]:
-        if query.get("create_pr"):
-            raise _UnknownRequest(400, "The Hub stand-in does not support pull requests (create_pr)")
         tree = repo["commits"][self._resolve(repo, revision)]["tree"]
         files = [
             {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False, "oid": tree.get(f["path"])}
@@ -623,9 +648,19 @@ class HubStub:
         ]
         return _json({"files": files, "commitOid": repo["refs"].get(revision)})
 
-    def _commit_api(self, repo: dict, revision: str, body: bytes, query: dict) -> tuple[int, dict, bytes]:
-        if query.get("create_pr"):
-            raise _UnknownRequest(400, "The Hub stand-in does not support pull requests (create_pr)")
+    def _commit_api(
+        self, repo: dict, revision: str, body: bytes, query: dict, author: str = STUB_USER
+    ) -> tuple[int, dict, bytes]:
+        pr = None
+        if query.get(
+            "create_pr"
+        ):  # a pull request: a new branch refs/pr/N from the revision, and its discussion
+            if revision not in repo["refs"]:
+                raise HubError(404, f"Invalid rev id: {revision}", "RevisionNotFound")
+            num = len(repo["discussions"]) + 1
+            pr = {"num": num, "branch": f"refs/pr/{num}", "base": revision, "author": author}
+            repo["refs"][pr["branch"]] = repo["refs"][revision]
+            revision = pr["branch"]
         if revision not in repo["refs"]:
             raise HubError(
                 404, f"Invalid rev id: {revision} (commits go to an existing branch)", "RevisionNotFound"
@@ -658,7 +693,103 @@ class HubStub:
             else:
                 raise _UnknownRequest(400, f"Unknown commit operation {key!r}")
         sha = self._commit(repo, revision, tree, header.get("summary", ""), header.get("description", ""))
-        return _json({"commitUrl": f"{self._url(repo)}/commit/{sha}", "commitOid": sha, "success": True})
+        answer = {"commitUrl": f"{self._url(repo)}/commit/{sha}", "commitOid": sha, "success": True}
+        if pr is not None:
+            repo["discussions"].append(
+                {
+                    "num": pr["num"],
+                    "title": header.get("summary", "") or f"Pull request {pr['num']}",
+                    "description": header.get("description", ""),
+                    "isPullRequest": True,
+                    "status": "open",
+                    "author": pr["author"],
+                    "createdAt": _now(),
+                    "base": pr["base"],
+                }
+            )
+            self._save(repo)
+            answer["pullRequestUrl"] = f"{self._url(repo)}/discussions/{pr['num']}"
+        return _json(answer)
+
+    # ------------------------------------------------------------------ discussions and pull requests
+
+    def _discussion_json(self, repo: dict, d: dict) -> dict:
+        return {
+            "num": d["num"],
+            "title": d["title"],
+            "status": d["status"],
+            "isPullRequest": d["isPullRequest"],
+            "createdAt": d["createdAt"],
+            "author": {"name": d["author"]},
+            "repo": {"name": repo["id"], "type": repo["type"]},
+            "pinned": False,
+        }
+
+    def _discussions_api(self, method, repo, rest, query, token, body) -> tuple[int, dict, bytes]:
+        if method == "GET" and not rest:
+            kind = query.get("type", ["all"])[0]
+            status = query.get("status", ["all"])[0]
+            found = [
+                self._discussion_json(repo, d)
+                for d in reversed(repo["discussions"])
+                if (kind == "all" or (kind == "pull_request") == d["isPullRequest"])
+                and (status == "all" or d["status"] == status)
+            ]
+            return _json({"discussions": found, "count": len(found), "start": 0, "numClosedDiscussions": 0})
+        if method == "POST" and not rest:
+            _require_token(token)
+            payload = json.loads(body or b"{}")
+            num = len(repo["discussions"]) + 1
+            repo["discussions"].append(
+                {
+                    "num": num,
+                    "title": payload.get("title", ""),
+                    "description": payload.get("description", ""),
+                    "isPullRequest": bool(payload.get("pullRequest")),
+                    "status": "open",
+                    "author": self.users.get(token, self.user),
+                    "createdAt": _now(),
+                    "base": "main",
+                }
+            )
+            if payload.get("pullRequest"):
+                repo["refs"][f"refs/pr/{num}"] = repo["refs"]["main"]
+            self._save(repo)
+            return _json({"num": num, "url": f"{self._url(repo)}/discussions/{num}"})
+        if method == "GET" and len(rest) == 1 and rest[0].isdigit():
+            d = next((d for d in repo["discussions"] if d["num"] == int(rest[0])), None)
+            if d is None:
+                raise HubError(404, "Discussion not found")
+            details = self._discussion_json(repo, d)
+            details["events"] = [
+                {
+                    "id": f"{d['num']:024d}",
+                    "type": "comment",
+                    "createdAt": d["createdAt"],
+                    "author": {"name": d["author"]},
+                    "data": {"edited": False, "hidden": False, "latest": {"raw": d["description"]}},
+                }
+            ]
+            if d["isPullRequest"]:
+                details["changes"] = {"base": f"refs/heads/{d['base']}"}
+                details["filesWithConflicts"] = []
+            return _json(details)
+        raise _UnknownRequest(404, f"The Hub stand-in has no discussions endpoint {method} {'/'.join(rest)}")
+
+    def _list_models(self, query: dict) -> tuple[int, dict, bytes]:
+        """`GET /api/models`: the model repos whose card matches every `filter` (tags, `dataset:ID`)."""
+        filters, out = query.get("filter", []), []
+        for (repo_type, repo_id), repo in sorted(self._repos.items()):
+            if repo_type != "model" or repo["private"]:
+                continue
+            info = json.loads(self._repo_info(repo, "main")[2])
+            if all(f in info["tags"] for f in filters) and (
+                not query.get("author") or repo_id.startswith(query["author"][0] + "/")
+            ):
+                out.append(
+                    {k: info[k] for k in ("_id", "id", "author", "sha", "lastModified", "private", "tags")}
+                )
+        return _json(out[: int(query["limit"][0])] if query.get("limit") else out)
 
     def _resolve_file(self, method: str, parts: list[str], headers, token) -> tuple[int, dict, bytes]:
         # /{ns}/{name}/resolve/{rev}/{path} for models, /{datasets|spaces}/{ns}/{name}/resolve/... otherwise

@@ -39,7 +39,27 @@ def test_rows_and_floors(result):
 
 def test_deterministic(result, built):
     again = run_benchmark(built / "ldmnist", mlp_epochs=2, progress=False)
-    assert again == result
+    predictions = again.pop("predictions")
+    assert again == {k: v for k, v in result.items() if k != "predictions"}
+    assert set(predictions) == {"zero", "linear", "mlp", "middle"}
+    for key, array in predictions.items():
+        assert array.shape == (len(array), 32) and array.dtype == np.float32
+        np.testing.assert_array_equal(array, result["predictions"][key])
+
+
+def test_kept_predictions_give_the_rows(result):
+    """The baselines' kept predictions are the ones their rows were scored from (they become model repos)."""
+    import datasets
+
+    from ldmnist_hf import load_metric
+
+    rows = {r["key"]: r for r in result["rows"]}
+    metric = load_metric(result["class_decoder"])
+
+    test = datasets.load_dataset(result["dataset"], split="test").with_format("numpy")
+    for key, predictions in result["predictions"].items():
+        scores = metric.compute(predictions=predictions, references=test["y"], labels=test["label"])
+        assert scores["mse"] == pytest.approx(rows[key]["mse"], abs=1e-4)
 
 
 def test_written_into_card(result, built, tmp_path):
@@ -50,6 +70,9 @@ def test_written_into_card(result, built, tmp_path):
     assert "| linear regression (least squares, closed form) |" in card
     assert "Run `ldmnist benchmark" not in card
     assert json.loads((folder / "benchmark.json").read_text())["rows"] == result["rows"]
+    assert "predictions" not in json.loads((folder / "benchmark.json").read_text())
+    kept = np.load(folder / "benchmark_predictions" / "linear.npy", allow_pickle=False)
+    np.testing.assert_array_equal(kept, result["predictions"]["linear"])
 
 
 def test_linear_regression_is_exact():

@@ -18,13 +18,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import NS
+import yaml
+from conftest import EXPORTED_REPOS, NS
 from helpers import run_python
 from hub_stub import DEFAULT_GITATTRIBUTES, FAKE_TOKEN, HubStub
-from huggingface_hub import HfApi, hf_hub_download
+from huggingface_hub import HfApi, ModelCard, hf_hub_download
 
 import ldmnist_hf
 from ldmnist_hf.data.read import load_latents
+from ldmnist_hf.hub.cards import read_block
 from ldmnist_hf.hub.push import read_export, upload_files
 from ldmnist_hf.pretrained.loading import load_pretrained
 
@@ -80,28 +82,45 @@ def pushed(tmp_path_factory, exported):
 def test_push_uploads_every_repo_with_its_type(pushed, exported):
     hub, proc = pushed
     out, folders = exported
-    assert _check(proc).split("\n")[:6] == [f"{IDS[r]} ({REPO_TYPES[r]})" for r in REPO_TYPES]
-    assert hub.repos() == sorted((REPO_TYPES[role], IDS[role]) for role in IDS)
+    assert _check(proc).strip().split("\n") == [f"{i} ({t})" for _, _, i, t in EXPORTED_REPOS]
+    assert hub.repos() == sorted((t, i) for _, _, i, t in EXPORTED_REPOS)
     for repo in read_export(out, NS):
-        assert repo.repo_type == REPO_TYPES[repo.role]
         stored = hub.repo_files(repo.repo_id, repo.repo_type)
         # exactly the exported folder (the stand-in's initial commit gives model and Space repos the Hub's
         # default .gitattributes; the dataset's export brings its own)
         expected = {".gitattributes": DEFAULT_GITATTRIBUTES.encode()}
         expected |= {
-            path: (folders[repo.role] / path).read_bytes() for path, _ in upload_files(folders[repo.role])
+            path: (out / repo.folder / path).read_bytes() for path, _ in upload_files(out / repo.folder)
         }
         assert sorted(stored) == sorted(expected), repo
+        stamped = ()
+        if repo.role.startswith("baseline:"):  # results stamped with the dataset revision just pushed
+            stamped = (".eval_results/ldmnist-default.yaml", "README.md")
+            revision = HfApi(endpoint=hub.endpoint, token=False).dataset_info(IDS["dataset"]).sha
+            rows = yaml.safe_load(stored[stamped[0]])
+            assert {r["dataset"]["revision"] for r in rows} == {revision}, repo
+            card, exported_card = (ModelCard(f[stamped[1]].decode()) for f in (stored, expected))
+            assert {r.dataset_revision for r in card.data.eval_results} == {revision}, repo
+            assert {r.dataset_revision for r in exported_card.data.eval_results} == {None}  # not known yet
+            block = read_block(card.text, "ldmnist-results")
+            assert (
+                f"`{revision[:12]}`" in block
+                and "the one `ldmnist push` uploads with it" in exported_card.text
+            )
+            assert card.text.replace(block, "") == exported_card.text.replace(
+                read_block(exported_card.text, "ldmnist-results"), ""
+            )
         for path, data in expected.items():
-            assert stored[path] == data, (repo.repo_id, path)
+            assert stored[path] == data or path in stamped, (repo.repo_id, path)
         commits = hub.commits(repo.repo_id, repo.repo_type)
         assert [c["title"] for c in commits] == ["Upload LD-MNIST with ldmnist-hf", "initial commit"]
     assert HfApi(endpoint=hub.endpoint, token=False).space_info(IDS["metric"]).sdk == "gradio"
     # reachability and the token were checked first; every write carried the token
     assert hub.log[0].path == "/api/whoami-v2"
     writes = [r for r in hub.log if r.method == "POST" and "validate-yaml" not in r.path]
-    assert len(writes) == 3 * 6 and all(r.authorized and r.status == 200 for r in writes)
-    assert len(hub.requests("POST", "/commit/main")) == 6
+    n = len(EXPORTED_REPOS)
+    assert len(writes) == 3 * n and all(r.authorized and r.status == 200 for r in writes)
+    assert len(hub.requests("POST", "/commit/main")) == n
 
 
 # Runs the snippets in one interpreter (each in its own namespace, as if pasted into a fresh session),
@@ -163,7 +182,24 @@ def _split(built: Path, split: str) -> tuple[np.ndarray, ...]:
     return tuple(np.array(c) for c in columns)
 
 
-def test_cards_snippets_run_from_the_hub_without_the_package(pushed, built, tmp_path):
+# Another config of the one dataset repository, as a user reaches it: its data, its metric, its class VAE.
+CONFIG_SNIPPET = f"""
+import evaluate
+import torch
+from datasets import load_dataset
+from transformers import AutoModel
+
+test16 = load_dataset("{NS}/ldmnist", "ld16", split="test").with_format("torch")[:]
+metric16 = evaluate.load("{NS}/ldmnist", "ld16")  # the ld16 config's class decoder
+class_vae16 = AutoModel.from_pretrained("{NS}/ldmnist-class-vae-16-ld16", trust_remote_code=True)
+with torch.no_grad():
+    classes16 = class_vae16.predict(test16["y"])
+y16 = test16["y"]
+scores16 = metric16.compute(predictions=test16["y_mean"], references=test16["y"], labels=test16["label"])
+"""
+
+
+def test_cards_snippets_run_from_the_hub_without_the_package(pushed, built, variant16, exported, tmp_path):
     hub, proc = pushed
     _check(proc)
     snippets = _snippets(hub, tmp_path / "cards")
@@ -179,7 +215,7 @@ def test_cards_snippets_run_from_the_hub_without_the_package(pushed, built, tmp_
     for name, code in snippets:  # the namespace's repos, nothing else
         ids = set(re.findall(r'"([\w.-]+/[\w.-]+)"', code))
         assert ids and ids <= set(IDS.values()), (name, ids)
-    snippets.append(_readme_snippet())
+    snippets += [_readme_snippet(), ("config#ld16", CONFIG_SNIPPET)]
     (tmp_path / "snippets.json").write_text(json.dumps(snippets))
     seen = len(hub.log)
     header = f"SNIPPETS, ARRAYS = {str(tmp_path / 'snippets.json')!r}, {str(tmp_path / 'arrays.npz')!r}\n"
@@ -253,6 +289,19 @@ def test_cards_snippets_run_from_the_hub_without_the_package(pushed, built, tmp_
         outputs = middle_layers(torch.from_numpy(test_x)).outputs.numpy()
     np.testing.assert_array_equal(got["middle_layers#1:predictions"], outputs)
     assert_scores(report["middle_layers#1"]["scores"]["scores"], outputs)
+    # the ld16 config: its own data, scored with its own class decoder
+    y16, labels16, y16_mean = (
+        np.array(c) for c in load_latents(variant16, "test", columns=("y", "label", "y_mean"))
+    )
+    np.testing.assert_array_equal(got["config#ld16:y16"], y16)
+    folder16 = exported[0] / "models" / "ldmnist-class-vae-16-ld16"
+    expected16 = ldmnist_hf.load_metric(str(folder16)).compute(
+        predictions=y16_mean, references=y16, labels=labels16
+    )
+    assert report["config#ld16"]["scores"]["scores16"] == pytest.approx(expected16, abs=SCORE_TOLERANCE)
+    with torch.no_grad():
+        classes16 = load_pretrained(folder16).predict(torch.from_numpy(y16)).numpy()
+    np.testing.assert_array_equal(got["config#ld16:classes16"], classes16)
     # README's example: the dataset's own y_mean scored by the Hub metric, y decoded by the Hub class VAE
     assert_scores(ast.literal_eval(report["README#1"]["stdout"].strip()), test_y_mean)
     with torch.no_grad():

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import NS
+from conftest import EXPORTED_REPOS, NS
 
 import ldmnist_hf
 from ldmnist_hf.cli import main
@@ -27,6 +27,7 @@ from ldmnist_hf.pretrained.loading import PRETRAINED_DIR, load_pretrained
 IDS = {
     "image_vae": f"{NS}/ldmnist-image-vae-32",
     "class_vae": f"{NS}/ldmnist-class-vae-32",
+    "class_vae16": f"{NS}/ldmnist-class-vae-16-ld16",
     "middle_layers": f"{NS}/ldmnist-middle-layers-32",
     "dataset": f"{NS}/ldmnist",
     "metric": f"{NS}/ldmnist",
@@ -44,9 +45,15 @@ EVALUATION = json.loads((PRETRAINED_DIR / "evaluation.json").read_text())
 def test_one_folder_per_repo_with_only_what_it_needs(exported):
     out, folders = exported
     manifest = json.loads((out / MANIFEST).read_text())
-    assert {(r["role"], r["repo_id"], r["repo_type"]) for r in manifest["repos"]} == {
-        (role, IDS[role], TYPES.get(role, "model")) for role in IDS
-    }
+    assert [
+        (r["role"], r["config"], r["repo_id"], r["repo_type"]) for r in manifest["repos"]
+    ] == EXPORTED_REPOS
+    for key in ("linear", "middle", "mlp", "zero"):  # the benchmark's baselines: predictions, results, card
+        assert sorted(p for p, _ in upload_files(folders[f"baseline:{key}"])) == [
+            ".eval_results/ldmnist-default.yaml",
+            "README.md",
+            "ldmnist/predictions-default.parquet",
+        ]
     for kind, code in CODE.items():
         names = sorted(p for p, _ in upload_files(folders[kind]))
         common = [
@@ -74,11 +81,14 @@ def test_one_folder_per_repo_with_only_what_it_needs(exported):
         for path in folders[space].glob("*.py"):
             assert not re.search(r"^\s*(from|import)\s+ldmnist_hf", path.read_text(), flags=re.M), path
     data = sorted(p for p, _ in upload_files(folders["dataset"]))
-    assert {".gitattributes", "README.md", "ldmnist_build.json"} <= set(data)
-    assert [p for p in data if p.startswith("data/")] == [
+    assert {".gitattributes", "README.md", "ldmnist_build.json", "eval.yaml", "benchmark.json"} <= set(data)
+    assert [p for p in data if "data/" in p] == [
         "data/test-00000-of-00001.parquet",
         "data/train-00000-of-00001.parquet",
+        "ld16/data/test-00000-of-00001.parquet",
+        "ld16/data/train-00000-of-00001.parquet",
     ]
+    assert not [p for p in data if "benchmark_predictions" in p]  # those went to the baselines' repos
 
 
 def test_dataset_card_and_gitattributes(exported):
@@ -86,8 +96,10 @@ def test_dataset_card_and_gitattributes(exported):
 
     _, folders = exported
     card = DatasetCard.load(folders["dataset"] / "README.md")
-    info = card.data.dataset_info
-    assert info["download_size"] == sum(p.stat().st_size for p in (folders["dataset"] / "data").iterdir())
+    infos = {i["config_name"]: i for i in card.data.dataset_info}  # one per config
+    assert set(infos) == {"default", "ld16"}
+    for name, folder in (("default", folders["dataset"]), ("ld16", folders["dataset"] / "ld16")):
+        assert infos[name]["download_size"] == sum(p.stat().st_size for p in (folder / "data").iterdir())
     assert card.data.license == "mit" and card.data.task_categories == ["tabular-regression"]
     for kind in ("image_vae", "class_vae"):
         assert f"(https://huggingface.co/{IDS[kind]})" in card.text
@@ -144,7 +156,7 @@ def test_space_script_differs_from_the_package_metric_in_one_line(exported):
         "--- ",
         "+++ ",
         "-CLASS_VAES = {}",
-        f'+CLASS_VAES = {{"default": "{IDS["class_vae"]}"}}',
+        f'+CLASS_VAES = {{"default": "{IDS["class_vae"]}", "ld16": "{IDS["class_vae16"]}"}}',
     ]
     for space in ("metric", "explorer"):
         pins = [
@@ -200,7 +212,7 @@ def test_space_cards_follow_the_spaces_reference(exported):
 
     _, folders = exported
     for space, models, datasets in (
-        ("metric", [IDS["class_vae"]], [IDS["dataset"]]),
+        ("metric", [IDS["class_vae"], IDS["class_vae16"]], [IDS["dataset"]]),  # every config's class VAE
         ("explorer", [IDS["image_vae"], IDS["class_vae"]], [IDS["dataset"], "ylecun/mnist"]),
     ):
         front = _front_matter(folders[space] / "README.md")
@@ -399,17 +411,17 @@ def test_dry_run_prints_every_repo_with_its_files(exported, capsys):
     out, folders = exported
     assert main(["push", "--namespace", NS, "--export-dir", str(out), "--dry-run"]) == 0
     printed = capsys.readouterr().out
-    for role, folder in folders.items():
-        kind = TYPES.get(role, "model")
-        assert f"{IDS[role]} ({kind}): " in printed
-        for path, size in upload_files(folder):
-            assert re.search(rf"^\s+{size:,}\s+{re.escape(path)}$", printed, flags=re.M), (role, path)
+    manifest = json.loads((out / MANIFEST).read_text())
+    for repo in manifest["repos"]:
+        assert f"{repo['repo_id']} ({repo['repo_type']}): " in printed
+        for path, size in upload_files(out / repo["folder"]):
+            assert re.search(rf"^\s+{size:,}\s+{re.escape(path)}$", printed, flags=re.M), (repo, path)
 
 
-def test_push_without_an_export_exports_the_same_repos(exported, built):
+def test_push_without_an_export_exports_the_same_repos(exported, benchmarked, variant16):
     """One code path: `push` with no --export-dir exports into a temporary folder, then uploads that."""
     out, _ = exported
-    plan = push(NS, dry_run=True, dataset=built / "ldmnist")
+    plan = push(NS, dry_run=True, dataset=benchmarked, variants={"ld16": variant16})
     assert plan == plan_text(out, read_export(out, NS))
 
 

@@ -31,6 +31,7 @@ import ldmnist_hf
 from ldmnist_hf.data.read import load_latents
 from ldmnist_hf.hub.cards import SPACE_SDK_VERSION
 from ldmnist_hf.hub.export import SPACES
+from ldmnist_hf.hub.leaderboard import leaderboard
 from ldmnist_hf.hub.push import push
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,10 +97,12 @@ def _mnist_stand_in(api: HfApi, mnist) -> None:
 
 @pytest.fixture(scope="module")
 def spaces_hub(tmp_path_factory, exported, mnist):
-    """The Hub stand-in after `ldmnist push` of the session's export, with `ylecun/mnist` beside it."""
+    """The Hub stand-in after `ldmnist push` of the session's export and `ldmnist leaderboard --push` (the
+    baselines' verified rows), with `ylecun/mnist` beside it."""
     _need_browser()
     with HubStub(tmp_path_factory.mktemp("spaces-hub")) as stub:
         push(NS, export_dir=exported[0], endpoint=stub.endpoint, token=FAKE_TOKEN)
+        stub.board = leaderboard(f"{NS}/ldmnist", endpoint=stub.endpoint, token=FAKE_TOKEN, push=True)
         _mnist_stand_in(HfApi(endpoint=stub.endpoint, token=FAKE_TOKEN), mnist)
         yield stub
     stub.assert_no_unknown()
@@ -229,7 +232,18 @@ def _write(path: Path, predictions: np.ndarray) -> Path:
     return path
 
 
-def test_metric_space_scores_an_upload_as_the_package_metric(metric_page, built, tmp_path):
+def _expected_rank(stub, benchmarked, mse: float) -> tuple[range, int]:
+    """Where the Space ranks an upload: among the leaderboard's scored rows and the card's noise floors (an
+    upload that ties a row comes after it)."""
+    rows = [r["mse"] for r in stub.board["rows"] if r["config"] == "default" and r["mse"] is not None]
+    bench = json.loads((benchmarked / "benchmark.json").read_text())["rows"]
+    rows += [r["mse"] for r in bench if r["kind"] == "floor"]
+    return range(1 + sum(m < mse - 1e-9 for m in rows), 2 + sum(m <= mse + 1e-9 for m in rows)), len(rows) + 1
+
+
+def test_metric_space_scores_an_upload_as_the_package_metric(
+    metric_page, spaces_hub, benchmarked, built, tmp_path
+):
     from ldmnist_hf.analysis.benchmark import linear_regression
 
     x_tr, y_tr = load_latents(built / "ldmnist", "train")
@@ -243,8 +257,19 @@ def test_metric_space_scores_an_upload_as_the_package_metric(metric_page, built,
         assert found, text
         assert abs(float(found.group(1)) - expected["mse"]) <= 1e-7, (suffix, text)
         assert abs(float(found.group(2)) - expected["reconstructed_accuracy"]) <= 1e-7, (suffix, text)
-        assert "rank 1 of 1" in text
-    _screenshot(metric_page, "metric")
+        rank, total = _expected_rank(spaces_hub, benchmarked, expected["mse"])
+        found = re.search(r"rank (\d+) of (\d+) in the table below", text)
+        assert found and int(found.group(1)) in rank and int(found.group(2)) == total, text
+
+
+def test_metric_space_shows_the_leaderboard(metric_page, spaces_hub):
+    _css(metric_page, "#leaderboard-panel button")[0].click()  # open the accordion
+    _wait(metric_page, lambda d: "verified" in "".join(e.text for e in _css(d, "#leaderboard")))
+    shown = _css(metric_page, "#leaderboard")[0].text
+    for row in spaces_hub.board["rows"]:
+        if row["config"] == "default" and row["mse"] is not None:
+            assert row["model"] in shown and f"{row['mse']:.4f}" in shown, row
+    _screenshot(metric_page, "metric")  # an upload scored, its rank, and the leaderboard
 
 
 @pytest.mark.parametrize(

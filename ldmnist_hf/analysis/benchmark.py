@@ -19,12 +19,12 @@ from tqdm.auto import tqdm
 from .. import load_metric
 from ..data.read import load_latents, read_build_info, verify_dataset
 from ..errors import LDMNISTError
-from ..files import atomic_write_text
+from ..files import atomic_dir, atomic_write_text
 from ..hub.cards import benchmark_markdown, replace_block
 from ..models.configuration_middle_layers import MiddleLayersConfig
 from ..models.modeling_middle_layers import MiddleLayers
 from ..pretrained.loading import load_pretrained
-from ..registry import DEFAULT_MODELS
+from ..registry import BASELINES, DEFAULT_MODELS
 from .reference_2020 import reference_2020
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ def linear_regression(x_train: np.ndarray, y_train: np.ndarray):
     w, *_ = np.linalg.lstsq(a, y_train.astype(np.float64), rcond=None)
     return lambda x: (np.c_[x.astype(np.float64), np.ones(len(x))] @ w).astype(np.float32)
 
+
+PREDICTIONS_DIR = "benchmark_predictions"
 
 # How the MLP baseline is trained: a fast default, and the 2020 schedule (the one its published rows used).
 MLP_RECIPES = {
@@ -157,7 +159,8 @@ def _baselines(x_tr, y_tr, x_te, y_mean, middle_layers: str | None, mlp: dict):
     epochs = mlp["epochs"] or MLP_RECIPES[mlp["recipe"]]["epochs"]
     schedule = "" if mlp["recipe"] == "fast" else ", the 2020 schedule"
     name = (
-        f"MLP: Dense-LeakyReLU-BatchNorm-Dropout 0.1 x2 + Dense, trained on MSE ({epochs} epochs{schedule})"
+        f"MLP: Dense-LeakyReLU-BatchNorm-Dropout 0.1 x2 + Dense, trained on MSE ({epochs} "
+        f"epoch{'s' if epochs != 1 else ''}{schedule})"
     )
     yield "mlp", name, "baseline", _predict(model, x_te)
     if middle_layers:
@@ -205,8 +208,11 @@ def run_benchmark(
     logger.info(f"Benchmark on {dataset_dir} (test split, {len(y_te)} rows)")
     rows = [_expected_floor(y_std)]
     mlp = {"seed": seed, "recipe": mlp_recipe, "epochs": mlp_epochs, "progress": progress}
+    predicted = {}
     for key, name, kind, predictions in _baselines(x_tr, y_tr, x_te, y_mean, middle_layers, mlp):
         rows.append(score_row(metric, key, name, kind, predictions, y_te, labels))
+        if key in BASELINES:
+            predicted[key] = np.asarray(predictions, np.float32)
     rows += [{**row, "kind": "reference"} for row in reference_2020()["published"]["benchmark"]]
     return {
         "dataset": str(dataset_dir),
@@ -216,13 +222,26 @@ def run_benchmark(
         "mlp_recipe": mlp_recipe,
         "mlp_epochs": mlp_epochs or MLP_RECIPES[mlp_recipe]["epochs"],
         "rows": rows,
+        "predictions": predicted,  # not in benchmark.json: the baselines' test predictions, for their repos
     }
+
+
+def predictions_path(dataset_dir: str | Path, key: str) -> Path:
+    """Where `write_benchmark` keeps a baseline's test-split predictions (published as its model repo)."""
+    return Path(dataset_dir) / PREDICTIONS_DIR / f"{key}.npy"
 
 
 def write_benchmark(result: dict, dataset_dir: str | Path, readme: str | Path | None = None) -> None:
     """Writes benchmark.json/.md into the dataset folder, fills its card's block and optionally README's."""
     dataset_dir = Path(dataset_dir)
     md = benchmark_markdown(result)
+    predictions = result.get("predictions", {})
+    result = {k: v for k, v in result.items() if k != "predictions"}
+    with atomic_dir(
+        dataset_dir / PREDICTIONS_DIR, overwrite=True, marker=tuple(f"{k}.npy" for k in BASELINES)
+    ) as tmp:
+        for key, array in predictions.items():
+            np.save(tmp / f"{key}.npy", array)
     atomic_write_text(dataset_dir / "benchmark.json", json.dumps(result, indent=2, allow_nan=False) + "\n")
     atomic_write_text(dataset_dir / "benchmark.md", md + "\n")
     replace_block(dataset_dir / "README.md", "benchmark", md)

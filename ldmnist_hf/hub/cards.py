@@ -117,11 +117,15 @@ def check_block(path: str | Path, name: str) -> None:
 def replace_block(path: str | Path, name: str, content: str) -> None:
     """Replaces the text between `<!-- {name}:start -->` and `<!-- {name}:end -->` in a Markdown file."""
     path = Path(path)
-    text = _read_block_file(path, name)
+    atomic_write_text(path, with_block(_read_block_file(path, name), name, content))
+
+
+def with_block(text: str, name: str, content: str) -> str:
+    """`text` with its block `name` holding `content` (the text must have the block's two markers)."""
     start, end = _markers(name)
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
-    atomic_write_text(path, f"{head}{start}\n{content}\n{end}{tail}")
+    return f"{head}{start}\n{content}\n{end}{tail}"
 
 
 def read_block(text: str, name: str) -> str | None:
@@ -774,4 +778,65 @@ def results_markdown(evaluation: dict) -> str:
     return (
         f"{table}\n\nGenerated from `ldmnist_hf/pretrained/evaluation.json` by `ldmnist release` (without `--run` "
         "it re-evaluates the shipped models)."
+    )
+
+
+# ----------------------------------------------------------------------------- leaderboard block
+
+_STATUS = {
+    "verified": "verified: recomputed from its predictions, equal to what it reports",
+    "mismatch": "mismatch: its predictions give other scores than it reports",
+    "stale": "stale: reported on another revision of the dataset",
+    "unverifiable": "unverifiable: no predictions to recompute",
+    "invalid": "invalid: cannot be scored",
+    "published": "published: the 2020 reference's figures, on its own dataset",
+}
+
+
+def leaderboard_markdown(result: dict) -> str:
+    """The leaderboard block of the dataset card: per config, the rows ranked by recomputed MSE."""
+
+    def num(v):
+        return "" if v is None else f"{v:.4f}"
+
+    parts = []
+    for config in result["configs"]:
+        rows = [r for r in result["rows"] if r["config"] == config]
+        if not rows:
+            continue
+        table = markdown_table(
+            ["rank", "model", "MSE", "reconstructed accuracy", "status", "note"],
+            [
+                (
+                    r.get("rank") or "",
+                    r["model"]
+                    if r["status"] == "published"
+                    else f"[{r['model']}](https://huggingface.co/{r['model']})",
+                    num(r.get("mse")),
+                    num(r.get("reconstructed_accuracy")),
+                    r["status"],
+                    "; ".join(
+                        x
+                        for x in (
+                            r.get("source") if r.get("source", "main") != "main" else "",
+                            f"reports {num(r.get('reported_mse'))} / {num(r.get('reported_reconstructed_accuracy'))}"
+                            if r["status"] in ("mismatch", "unverifiable")
+                            or (r["status"] == "stale" and r.get("mse") is None)
+                            else "",
+                            r.get("reason", "") if r["status"] != "published" else "",
+                        )
+                        if x
+                    ),
+                )
+                for r in rows
+            ],
+            align="rlrrll",
+        )
+        parts.append(f"Config `{config}`:\n\n{table}" if len(result["configs"]) > 1 else table)
+    statuses = sorted({r["status"] for r in result["rows"]})
+    legend = "; ".join(_STATUS[s] for s in statuses if s in _STATUS)
+    return (
+        "\n\n".join(parts or ["No submissions yet."])
+        + f"\n\nRecomputed by `ldmnist leaderboard` on dataset revision `{result['revision'][:12]}`: {legend}. "
+        "Submit with `ldmnist submit --predictions FILE --repo USER/MODEL`."
     )

@@ -24,10 +24,12 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 from huggingface_hub import hf_hub_download
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from .. import METRIC_PATH
+from ..analysis.benchmark import PREDICTIONS_DIR
 from ..analysis.statistics import latent_statistics
 from ..data.build import build_dataset
 from ..data.read import load_latents, read_build_info, verify_dataset
@@ -36,6 +38,7 @@ from ..errors import LDMNISTError
 from ..files import atomic_dir, read_json, sha256_file
 from ..pretrained.loading import load_pretrained, pretrained_path
 from ..registry import (
+    BASELINES,
     DATASET_REPO,
     DEFAULT_CONFIG,
     DEFAULT_MODELS,
@@ -44,18 +47,22 @@ from ..registry import (
     METRIC_SPACE,
     PRETRAINED,
     SET_NAME,
+    baseline_repo,
     kind_of_class,
     model_set,
     repo_ids,
 )
 from .cards import (
     TEMPLATES,
+    leaderboard_markdown,
     read_block,
     render_dataset_card,
     render_explorer_card,
     render_metric_card,
     render_model_card,
 )
+from .scoring import TestSplit, metric_module
+from .submit import submission_files
 
 logger = logging.getLogger(__name__)
 
@@ -116,12 +123,19 @@ def check_config_name(name) -> str:
     return name
 
 
-def plan_repos(namespace: str, configs: dict[str, int]) -> list[Repo]:
-    """Every repository of an export, in upload order (models, dataset, Spaces), from the registry alone.
+def plan_repos(
+    namespace: str, configs: dict[str, int], baselines: dict[str, list[str]] | None = None
+) -> list[Repo]:
+    """Every repository of an export, in upload order (models, dataset, baselines, Spaces), from the registry.
+
+    The baselines come after the dataset: `push` scores their predictions on the dataset revision it has just
+    uploaded and records that revision in their results, as `ldmnist submit` does.
 
     Args:
         namespace (`str`): the Hub user or organisation.
         configs (`dict[str, int]`): the dataset's configs and their latent sizes, `default` first.
+        baselines (`dict[str, list[str]]`, *optional*): per config, the benchmark baselines whose predictions
+            are published (`registry.BASELINES`).
 
     >>> [r.repo_id for r in plan_repos("NS", {"default": 32})][:2]
     ['NS/ldmnist-image-vae-32', 'NS/ldmnist-class-vae-32']
@@ -132,6 +146,10 @@ def plan_repos(namespace: str, configs: dict[str, int]) -> list[Repo]:
         repos += [Repo(key, ids[key], "model", f"models/{ids[key].split('/')[1]}", config) for key in KINDS]
     ids = repo_ids(namespace)
     repos.append(Repo("dataset", ids["dataset"], "dataset", f"datasets/{DATASET_REPO}"))
+    for config, keys in (baselines or {}).items():
+        for key in keys:
+            repo_id = baseline_repo(namespace, key, config)
+            repos.append(Repo(f"baseline:{key}", repo_id, "model", f"models/{repo_id.split('/')[1]}", config))
     repos.append(Repo("metric", ids["metric"], "space", f"spaces/{METRIC_SPACE}"))
     repos.append(Repo("explorer", ids["explorer"], "space", f"spaces/{EXPLORER_SPACE}"))
     return repos
@@ -161,6 +179,7 @@ class _Config:
     weights: dict = dataclasses.field(default_factory=dict)  # kind -> the model.safetensors file
     sha256: dict = dataclasses.field(default_factory=dict)
     evaluations: dict = dataclasses.field(default_factory=dict)
+    baselines: dict = dataclasses.field(default_factory=dict)  # key -> (test predictions, its benchmark row)
 
     @property
     def latent_dim(self) -> int:
@@ -225,6 +244,24 @@ def _load_config(c: _Config) -> None:
     c.weights = {key: _weights_file(src) for key, src in c.sources.items()}
     c.sha256 = {key: sha256_file(path) for key, path in c.weights.items()}
     c.evaluations = {key: _evaluation_for(c.weights[key], key, c.sha256[key]) for key in KINDS}
+    if c.dataset is not None:
+        c.baselines = _benchmarked(c.dataset)
+
+
+def _benchmarked(dataset: Path) -> dict:
+    """The baselines `ldmnist benchmark` kept predictions of, with their benchmark rows."""
+    from ..analysis.benchmark import predictions_path
+
+    bench = dataset / "benchmark.json"
+    if not bench.is_file():
+        return {}
+    rows = {r.get("key"): r for r in read_json(bench, fix="run `ldmnist benchmark` again.").get("rows", [])}
+    out = {}
+    for key in BASELINES:
+        path = predictions_path(dataset, key)
+        if path.is_file() and key in rows:
+            out[key] = (np.load(path, allow_pickle=False), rows[key])
+    return out
 
 
 # ----------------------------------------------------------------------------- writers
@@ -273,6 +310,32 @@ def _export_model(folder: Path, key: str, c: _Config, ids: dict) -> None:
     (folder / CARD).write_text(card)
 
 
+def _local_split(c: _Config) -> TestSplit:
+    """A config's test split from its built folder and its class VAE's weights: what its baselines score on."""
+    y, labels = load_latents(c.dataset, "test", columns=("y", "label"), check_finite=True)
+    decoder = metric_module().load_class_decoder(str(c.weights["class_vae"].parent))
+    return TestSplit("", c.name, None, np.asarray(y), np.asarray(labels), decoder, c.sources["class_vae"])
+
+
+def _export_baseline(folder: Path, repo: Repo, c: _Config, ids: dict) -> None:
+    """A baseline's model repo: its test predictions, results and card, as `ldmnist submit` writes them."""
+    key = repo.role.split(":", 1)[1]
+    predictions, row = c.baselines[key]
+    split = _local_split(c)
+    split.dataset = ids["dataset"]
+    scores = split.score(predictions)
+    description = (
+        f"A baseline of the LD-MNIST benchmark: {row['model']}. `ldmnist benchmark` (package ldmnist-hf) trains and "
+        f"scores it on the `{c.name}` config; `ldmnist export` published its test-split predictions here."
+    )
+    files = submission_files(
+        repo.repo_id, split, predictions, scores, "https://huggingface.co", None, description
+    )
+    for path, data in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_bytes(data)
+
+
 def _copy_tree(src: Path, dst: Path, skip: tuple[str, ...]) -> None:
     """The regular files under `src` (no links: they could point anywhere), except the top-level `skip`."""
     for path in sorted(src.rglob("*")):
@@ -314,7 +377,7 @@ def _copy_built(c: _Config, out: Path, ids: dict) -> dict:
     verify_dataset(c.dataset)  # a dataset `ldmnist verify` rejects is not published
     info = read_build_info(c.dataset)
     _check_built_from(c, info, ids)
-    _copy_tree(c.dataset, out, skip=(CARD, ".gitattributes", BUILD_RECORD))
+    _copy_tree(c.dataset, out, skip=(CARD, ".gitattributes", BUILD_RECORD, PREDICTIONS_DIR))
     record = _published_record(info, ids)
     (out / BUILD_RECORD).write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
     record["download_size"] = sum(p.stat().st_size for p in (out / "data").glob("*.parquet"))
@@ -328,9 +391,32 @@ def _blocks_of(c: _Config) -> dict:
     return {k: v for k, v in blocks.items() if v is not None and not v.startswith("Run `ldmnist")}
 
 
-def _export_dataset(configs: list[_Config], out: Path, ids: dict[str, dict]) -> None:
+def _read_leaderboard(path, dataset: str, configs: list[str]) -> dict | None:
+    """A `leaderboard.json` checked to be this dataset's, of these configs; `None` without a path."""
+    if path is None:
+        return None
+    board = read_json(Path(path), fix="write it again with `ldmnist leaderboard --json FILE`.")
+    rows = board.get("rows") if isinstance(board, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "config" in r for r in rows):
+        raise LDMNISTError(f"{path} is not a leaderboard of `ldmnist leaderboard --json` (no rows).")
+    if board.get("dataset") != dataset:
+        raise LDMNISTError(
+            f"{path} is the leaderboard of {board.get('dataset')!r}, not of {dataset}; give the leaderboard of "
+            f"the dataset being exported."
+        )
+    unknown = sorted({str(r["config"]) for r in rows} - set(configs))
+    if unknown:
+        raise LDMNISTError(
+            f"{path} ranks configs this export does not have ({', '.join(unknown)}); export them too (--variant)."
+        )
+    return board
+
+
+def _export_dataset(
+    configs: list[_Config], out: Path, ids: dict[str, dict], board: dict | None = None
+) -> None:
     """The dataset repo: the default config's built folder at the top, every other config's in `NAME/`, one
-    card naming every config and its repositories, the Hub's `.gitattributes`."""
+    card naming every config and its repositories, the Hub's `.gitattributes` (and the leaderboard)."""
     default, others = configs[0], configs[1:]
     record = _copy_built(default, out, ids[default.name])
     variants = []
@@ -348,6 +434,11 @@ def _export_dataset(configs: list[_Config], out: Path, ids: dict[str, dict]) -> 
         )
     x, y = load_latents(default.dataset, "train", check_finite=True)
     blocks = _blocks_of(default)
+    if board is not None:
+        from .leaderboard import LEADERBOARD_FILE
+
+        blocks["leaderboard"] = leaderboard_markdown(board)
+        (out / LEADERBOARD_FILE).write_text(json.dumps(board, indent=2, allow_nan=False) + "\n")
     card = render_dataset_card(
         record,
         latent_statistics(x, y),
@@ -357,7 +448,26 @@ def _export_dataset(configs: list[_Config], out: Path, ids: dict[str, dict]) -> 
         blocks=blocks,
     )
     (out / CARD).write_text(card)
+    (out / "eval.yaml").write_text(eval_yaml([c.name for c in configs]))
     shutil.copy(TEMPLATES / "gitattributes", out / ".gitattributes")
+
+
+def eval_yaml(configs: list[str]) -> str:
+    """The dataset's `eval.yaml` (the Hub's Benchmark format): one task per config and metric, the test split."""
+    import yaml
+
+    from .submit import METRICS, task_id
+
+    return yaml.safe_dump(
+        {
+            "name": "LD-MNIST",
+            "description": "Map LD-MNIST image latents x to class latents y; scored by the MSE against y and the "
+            "reconstructed accuracy (the class VAE's decoder on the predictions). Lower MSE is better.",
+            "evaluation_framework": "ldmnist-hf",
+            "tasks": [{"id": task_id(c, m), "config": c, "split": "test"} for c in configs for m in METRICS],
+        },
+        sort_keys=False,
+    )
 
 
 def class_vaes_line(ids: dict[str, dict]) -> str:
@@ -434,6 +544,7 @@ def export(
     overwrite: bool = False,
     mnist_source="auto",
     variants: dict[str, str | Path] | None = None,
+    leaderboard: str | Path | None = None,
 ) -> list[Repo]:
     """Writes one folder per Hub repository into `output_dir` (atomically) and its manifest.
 
@@ -447,6 +558,8 @@ def export(
         variants (`dict`, *optional*): more configs of the one dataset repository, `{name: built folder}`
             (`reference`, `ld16`, ...): each folder's build record names its VAEs (their middle layers lie
             beside its image VAE); each config gets its own model repositories.
+        leaderboard (*optional*): a `leaderboard.json` of `ldmnist leaderboard` for this dataset: the card's
+            leaderboard block shows it and the file goes beside the card (a new push keeps the table).
 
     Returns:
         The repositories, in upload order (models, dataset, Spaces).
@@ -462,14 +575,19 @@ def export(
         configs.append(_variant(name, built))
     for c in configs:
         _load_config(c)
-    repos = plan_repos(namespace, {c.name: c.latent_dim for c in configs})
+    baselines = {c.name: sorted(c.baselines) for c in configs if c.baselines}
+    repos = plan_repos(namespace, {c.name: c.latent_dim for c in configs}, baselines)
     ids = config_ids(repos)
+    board = _read_leaderboard(leaderboard, ids[DEFAULT_CONFIG]["dataset"], [c.name for c in configs])
     output_dir = Path(output_dir)
     with atomic_dir(output_dir, overwrite=overwrite, marker=MANIFEST) as tmp:
         for repo in repos:
             if repo.repo_type == "model":
                 c = next(c for c in configs if c.name == repo.config)
-                _export_model(tmp / repo.folder, repo.role, c, ids[c.name])
+                if repo.role in KINDS:
+                    _export_model(tmp / repo.folder, repo.role, c, ids[c.name])
+                else:
+                    _export_baseline(tmp / repo.folder, repo, c, ids[c.name])
         for c in configs:
             if c.dataset is None:
                 c.dataset = build_dataset(
@@ -480,7 +598,7 @@ def export(
                 )
         by_role = {r.role: r for r in repos if r.config is None}
         (tmp / by_role["dataset"].folder).mkdir(parents=True)
-        _export_dataset(configs, tmp / by_role["dataset"].folder, ids)
+        _export_dataset(configs, tmp / by_role["dataset"].folder, ids, board)
         for c in configs:
             shutil.rmtree(tmp / f".build-{c.name}", ignore_errors=True)
         (tmp / by_role["metric"].folder).mkdir(parents=True)
@@ -490,6 +608,7 @@ def export(
         manifest = {
             "namespace": namespace,
             "configs": {c.name: c.latent_dim for c in configs},
+            "baselines": baselines,
             "repos": [{**dataclasses.asdict(r), "files": file_record(tmp / r.folder)} for r in repos],
             "weights_sha256": {c.name: c.sha256 for c in configs},
         }

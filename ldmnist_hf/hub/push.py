@@ -13,21 +13,20 @@ http only to this machine, and never printed: any library message quoted in our 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import os
 import tempfile
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlparse
 
-from huggingface_hub import CommitOperationAdd, HfApi, constants, get_token
+from huggingface_hub import CommitOperationAdd, HfApi, constants
 from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
 from ..data.read import verify_dataset
 from ..data.schema import BUILD_RECORD
 from ..errors import LDMNISTError, first_line, redact
 from ..files import read_json, sha256_file
-from ..registry import DEFAULT_CONFIG, KINDS
+from ..registry import BASELINES, DEFAULT_CONFIG, KINDS
+from .auth import check_endpoint, resolve_token
 from .export import (
     MANIFEST,
     METRIC_SCRIPT,
@@ -40,6 +39,8 @@ from .export import (
     export,
     plan_repos,
 )
+from .scoring import fetch_test_split, metric_module
+from .submit import eval_results_file, predictions_are_intended, predictions_file, submission_files
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,13 @@ def _expected_repos(export_dir: Path, manifest: dict, namespace: str) -> list[Re
             raise LDMNISTError(
                 f"{export_dir / MANIFEST} gives config {name!r} latent size {latent_dim!r}. {_FIX}"
             )
-    expected = plan_repos(namespace, configs)
+    baselines = manifest.get("baselines") or {}
+    if not isinstance(baselines, dict) or any(
+        c not in configs or not isinstance(keys, list) or not set(keys) <= set(BASELINES)
+        for c, keys in baselines.items()
+    ):
+        raise LDMNISTError(f"{export_dir / MANIFEST} lists baselines the registry does not know. {_FIX}")
+    expected = plan_repos(namespace, configs, baselines)
     listed = []
     for entry in manifest["repos"]:
         try:
@@ -144,11 +151,14 @@ def _repo_files(folder: Path, recorded) -> dict[str, bytes]:
 
 def _missing_files(folder: Path, repo: Repo) -> list[str]:
     """What one repo's folder lacks for `push` to accept it (relative paths, or what is wrong)."""
-    required = REQUIRED[repo.repo_type] + ((METRIC_SCRIPT,) if repo.role == "metric" else ())
+    if repo.role.startswith("baseline:"):  # a baseline's predictions, results and card: no weights
+        required = ("README.md", predictions_file(repo.config), eval_results_file(repo.config))
+    else:
+        required = REQUIRED[repo.repo_type] + ((METRIC_SCRIPT,) if repo.role == "metric" else ())
     missing = [f"{repo.folder}/{name}" for name in required if not (folder / name).is_file()]
     if repo.repo_type == "dataset" and not list(folder.glob("data/*.parquet")):
         missing.append(f"{repo.folder}/data/*.parquet")
-    if repo.repo_type == "model" and (folder / "config.json").is_file():
+    if repo.role in KINDS and (folder / "config.json").is_file():
         config = read_json(folder / "config.json", fix=_FIX)
         auto_map = config.get("auto_map") if isinstance(config, dict) else None
         auto_map = auto_map if isinstance(auto_map, dict) else {}
@@ -165,7 +175,7 @@ def _check_fresh(export_dir: Path, repos: list[Repo], manifest: dict) -> None:
     dataset = next(r for r in repos if r.role == "dataset")
     recorded = manifest.get("weights_sha256")
     recorded = recorded if isinstance(recorded, dict) else {}
-    for repo in (r for r in repos if r.repo_type == "model"):
+    for repo in (r for r in repos if r.role in KINDS):
         folder = export_dir / dataset.folder / ("" if repo.config == DEFAULT_CONFIG else repo.config)
         record = read_json(folder / BUILD_RECORD, fix=_FIX)
         published = sha256_file(export_dir / repo.folder / "model.safetensors")
@@ -223,8 +233,7 @@ def checked_files(export_dir: str | Path, namespace: str, repo: Repo) -> dict[st
     entry = next((e for e in manifest["repos"] if e.get("folder") == repo.folder), {})
     data = _repo_files(folder, entry.get("files"))
     if repo.repo_type == "dataset":
-        for record in sorted(folder.rglob(BUILD_RECORD)):
-            verify_dataset(record.parent)
+        verify_dataset(folder)  # every config's data files, against their build records
     kept = set(filter_repo_objects(list(data), ignore_patterns=DEFAULT_IGNORE_PATTERNS))
     return {p: b for p, b in data.items() if p in kept}
 
@@ -246,46 +255,6 @@ def plan_text(export_dir: str | Path, repos: list[Repo]) -> str:
         lines.append(f"{repo.repo_id} ({repo.repo_type}): {len(files)} files, {total:,} bytes")
         lines += [f"  {size:>12,}  {path}" for path, size in files]
     return "\n".join(lines)
-
-
-def check_endpoint(endpoint: str, sends_token: bool) -> str:
-    """The endpoint URL, refused when a token would go over plain http to another host than loopback."""
-    url = urlparse(endpoint)
-    if url.scheme not in ("http", "https") or not url.hostname:
-        raise LDMNISTError(
-            f"`endpoint` {endpoint!r} is not an http(s) URL (for example https://huggingface.co)."
-        )
-    if url.scheme == "http" and sends_token:
-        host = url.hostname
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = host == "localhost"
-        if not loopback:
-            raise LDMNISTError(
-                f"Refusing to send your Hub token over plain http to {host}: use an https endpoint "
-                f"(plain http is allowed only to this machine: 127.0.0.1, localhost, ::1)."
-            )
-    return endpoint.rstrip("/")
-
-
-def resolve_token(token: str | None) -> str | None:
-    """The token to send: `token`, else `$HF_TOKEN` or the one `hf auth login` saved; whitespace stripped.
-
-    A token with other characters inside (a line break, a space) is refused without quoting it.
-    """
-    token = token if token is not None else get_token()
-    if token is None:
-        return None
-    token = str(token).strip()
-    if not token:
-        return None
-    if any(ch.isspace() or not ch.isprintable() for ch in token):
-        raise LDMNISTError(
-            "The Hub token holds spaces or control characters inside it (not shown here); copy it again "
-            "from https://huggingface.co/settings/tokens."
-        )
-    return token
 
 
 def push(
@@ -342,10 +311,14 @@ def _push(namespace, export_dir: Path, endpoint: str, token, dry_run: bool, priv
         ) from e
     name = user.get("name", "?") if isinstance(user, dict) else "?"
     logger.info("Pushing to %s as %s", endpoint, redact(str(name)))
-    done = []
+    done, revision = [], None
     for repo in repos:
         files = contents[repo.repo_id + repo.repo_type]
         try:
+            if repo.role.startswith("baseline:"):
+                files = _stamped_baseline(api, repo, files, repos, revision, endpoint)
+            if repo.role == "dataset" and "leaderboard.json" not in files:
+                _warn_if_leaderboard_is_reset(api, repo.repo_id)
             api.create_repo(
                 repo.repo_id,
                 repo_type=repo.repo_type,
@@ -353,17 +326,52 @@ def _push(namespace, export_dir: Path, endpoint: str, token, dry_run: bool, priv
                 exist_ok=True,
                 **({"space_sdk": "gradio"} if repo.repo_type == "space" else {}),
             )
-            info = api.create_commit(
-                repo.repo_id,
-                repo_type=repo.repo_type,
-                operations=[CommitOperationAdd(path, content) for path, content in files.items()],
-                commit_message="Upload LD-MNIST with ldmnist-hf",
-            )
+            with predictions_are_intended():
+                info = api.create_commit(
+                    repo.repo_id,
+                    repo_type=repo.repo_type,
+                    operations=[CommitOperationAdd(path, content) for path, content in files.items()],
+                    commit_message="Upload LD-MNIST with ldmnist-hf",
+                )
         except Exception as e:  # as above: one line, and what was already uploaded
             raise LDMNISTError(
                 f"Could not push {repo.repo_id} ({repo.repo_type}) to {endpoint}: {first_line(e)}. Already "
                 f"pushed: {', '.join(done) or 'nothing'}; run the same command again to finish."
             ) from e
         done.append(repo.repo_id)
+        if repo.role == "dataset":
+            revision = info.oid  # the baselines that follow are scored on this revision
         logger.info("  %s (%s): %s", repo.repo_id, repo.repo_type, getattr(info, "commit_url", info))
     return "\n".join(f"{r.repo_id} ({r.repo_type})" for r in repos)
+
+
+def _stamped_baseline(
+    api: HfApi, repo: Repo, files: dict[str, bytes], repos: list[Repo], revision: str, endpoint: str
+) -> dict[str, bytes]:
+    """A baseline's files as `ldmnist submit` writes them: its predictions scored on the dataset revision just
+    pushed, that revision in its results (model-index and `.eval_results`), its exported card kept."""
+    dataset = next(r.repo_id for r in repos if r.role == "dataset")
+    prefix = "" if repo.config == DEFAULT_CONFIG else f"{repo.config}/"
+    split = fetch_test_split(api, dataset, repo.config, revision, prefix)
+    with tempfile.TemporaryDirectory(prefix="ldmnist-baseline-") as tmp:
+        path = Path(tmp) / "predictions.parquet"
+        path.write_bytes(files[predictions_file(repo.config)])
+        predictions = metric_module().read_predictions(path)
+    scores = split.score(predictions)
+    card = files["README.md"].decode("utf-8")
+    return {**files, **submission_files(repo.repo_id, split, predictions, scores, endpoint, card)}
+
+
+def _warn_if_leaderboard_is_reset(api: HfApi, dataset: str) -> None:
+    """The card about to be pushed has no leaderboard; say so when the Hub's copy has one."""
+    try:
+        published = api.file_exists(dataset, "leaderboard.json", repo_type="dataset")
+    except Exception:  # noqa: BLE001 - a new repository
+        published = False
+    if published:
+        logger.warning(
+            "%s has a leaderboard; this push resets its card's leaderboard block (leaderboard.json stays). Run "
+            "`ldmnist leaderboard --dataset-repo %s --push` afterwards, or export with --leaderboard FILE.",
+            dataset,
+            dataset,
+        )

@@ -267,7 +267,13 @@ def _read_parquet(path: str) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as e:  # pyarrow's errors subclass ValueError: say what they mean
+        raise ValueError(
+            f"{os.path.basename(path)!r} cannot be read as a .parquet file ({type(e).__name__}: "
+            f"{str(e).split(': ')[-1]})."
+        ) from e
     lists = [f.name for f in table.schema if pa.types.is_list(f.type) or pa.types.is_fixed_size_list(f.type)]
     name = "prediction" if "prediction" in lists else lists[0] if len(lists) == 1 else None
     if "index" in table.column_names and name is not None:

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from huggingface_hub import hf_hub_download
 from huggingface_hub.errors import EntryNotFoundError
+
 from ldmnist import CLASS_VAES, PREDICTION_FORMATS, load_class_decoder, read_predictions, score, validate
 
 HERE = Path(__file__).parent
@@ -23,6 +24,7 @@ SPACE = json.loads((HERE / "space.json").read_text())
 DATASET = SPACE["dataset"]
 CONFIGS = SPACE["configs"]  # name -> {"latent_dim", "prefix"}
 _cache: dict[str, dict] = {}
+_FROM = {"floor": "noise floor", "reference": "published in 2020", "baseline": "baseline of the dataset card"}
 
 
 def _dataset_file(name: str) -> str | None:
@@ -41,24 +43,23 @@ def _config(name: str) -> dict:
         )
         y = table.column("y").combine_chunks()
         references = y.flatten().to_numpy().reshape(len(y), -1)
-        rows = []
-        bench = _dataset_file(f"{prefix}benchmark.json")
-        for row in json.loads(Path(bench).read_text())["rows"] if bench else []:
-            source = (
-                "2020 reference (published)"
-                if row.get("kind") == "reference"
-                else "baseline of the dataset card"
-            )
-            rows.append((row["model"], row["mse"], row.get("reconstructed_accuracy"), source))
+        rows, ranked = [], []
         board = _dataset_file("leaderboard.json")
         for row in json.loads(Path(board).read_text()).get("rows", []) if board else []:
-            if row.get("config") == name and row.get("mse") is not None:
+            if row.get("config") == name:
+                ranked.append(row)
+                if row.get("mse") is not None:
+                    rows.append((row["model"], row["mse"], row.get("reconstructed_accuracy"), row["status"]))
+        bench = _dataset_file(f"{prefix}benchmark.json")
+        for row in json.loads(Path(bench).read_text())["rows"] if bench else []:
+            # the noise floors always; the baselines and 2020 rows only until the leaderboard lists them
+            if row.get("kind") == "floor" or not board:
                 rows.append(
                     (
                         row["model"],
                         row["mse"],
                         row.get("reconstructed_accuracy"),
-                        f"leaderboard: {row['status']}",
+                        _FROM.get(row.get("kind"), "dataset card"),
                     )
                 )
         _cache[name] = {
@@ -66,6 +67,7 @@ def _config(name: str) -> dict:
             "labels": table.column("label").to_numpy(),
             "decoder": load_class_decoder(CLASS_VAES[name]),
             "rows": rows,
+            "leaderboard": ranked,
         }
     return _cache[name]
 
@@ -119,9 +121,27 @@ def score_file(file, config: str):
     return text, table
 
 
+def _number(value) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
 def leaderboard(config: str) -> pd.DataFrame:
-    rows = [r for r in _config(config)["rows"] if r[3].startswith("leaderboard")]
-    return _table(rows) if rows else pd.DataFrame({"leaderboard": ["no submissions yet"]})
+    """The dataset's leaderboard (`ldmnist leaderboard --push`) for one config, as it ranks and labels it."""
+    rows = [
+        (
+            r.get("rank") or "",
+            r["model"],
+            _number(r.get("mse")),
+            _number(r.get("reconstructed_accuracy")),
+            r["status"],
+            r.get("reason", ""),
+        )
+        for r in _config(config)["leaderboard"]
+    ]
+    if not rows:
+        return pd.DataFrame({"leaderboard": ["no leaderboard yet: `ldmnist leaderboard --push` makes one"]})
+    columns = ["rank", "model", "MSE (lower is better)", "reconstructed accuracy", "status", "note"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 with gr.Blocks(title="LD-MNIST metric") as demo:
@@ -138,7 +158,9 @@ with gr.Blocks(title="LD-MNIST metric") as demo:
     result = gr.Markdown(elem_id="result")
     ranking = gr.Dataframe(label="where it ranks", interactive=False, elem_id="ranking")
     button.click(score_file, [upload, config], [result, ranking])
-    with gr.Accordion("Leaderboard (recomputed from the submitted predictions)", open=False):
+    with gr.Accordion(
+        "Leaderboard (recomputed from the submitted predictions)", open=False, elem_id="leaderboard-panel"
+    ):
         board = gr.Dataframe(interactive=False, elem_id="leaderboard")
     config.change(leaderboard, config, board)
     demo.load(leaderboard, config, board)

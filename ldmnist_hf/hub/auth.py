@@ -1,0 +1,54 @@
+"""Where the Hub is and who speaks to it: the endpoint and the token, checked before anything is sent.
+
+A token never goes over plain http except to this machine, is stripped of surrounding whitespace, is refused
+(without being shown) when it holds other whitespace or control characters, and is never printed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlparse
+
+from huggingface_hub import get_token
+
+from ..errors import LDMNISTError
+
+
+def check_endpoint(endpoint: str, sends_token: bool) -> str:
+    """The endpoint URL, refused when a token would go over plain http to another host than loopback."""
+    url = urlparse(endpoint)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise LDMNISTError(
+            f"`endpoint` {endpoint!r} is not an http(s) URL (for example https://huggingface.co)."
+        )
+    if url.scheme == "http" and sends_token:
+        host = url.hostname
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise LDMNISTError(
+                f"Refusing to send your Hub token over plain http to {host}: use an https endpoint "
+                f"(plain http is allowed only to this machine: 127.0.0.1, localhost, ::1)."
+            )
+    return endpoint.rstrip("/")
+
+
+def resolve_token(token: str | None) -> str | None:
+    """The token to send: `token`, else `$HF_TOKEN` or the one `hf auth login` saved; whitespace stripped.
+
+    A token with other characters inside (a line break, a space) is refused without quoting it.
+    """
+    token = token if token is not None else get_token()
+    if token is None:
+        return None
+    token = str(token).strip()
+    if not token:
+        return None
+    if any(ch.isspace() or not ch.isprintable() for ch in token):
+        raise LDMNISTError(
+            "The Hub token holds spaces or control characters inside it (not shown here); copy it again "
+            "from https://huggingface.co/settings/tokens."
+        )
+    return token

@@ -1,0 +1,582 @@
+"""The living benchmark on the Hub stand-in: `ldmnist submit` from several accounts, `ldmnist leaderboard`.
+
+The session's export (the benchmarked default config, its four baselines as model repos, and a 16-d variant as
+config `ld16`) is pushed by the publisher; then accounts that may write only their own namespace submit, as
+they would on the Hub: an honest one, one that reports a better score than its predictions give, one on an older
+revision of the data, one whose predictions file is broken, one with results but no predictions, one on the
+16-d config, one through a pull request to another account's repo. The leaderboard must rank and label them
+exactly, recompute every score, read no code, and need no token to read.
+"""
+
+import hashlib
+import io
+import json
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from conftest import NS
+from hub_stub import FAKE_TOKEN, HubStub
+from huggingface_hub import CommitOperationAdd, EvalResult, HfApi, ModelCard, ModelCardData
+
+from ldmnist_hf import load_metric
+from ldmnist_hf.analysis.benchmark import linear_regression
+from ldmnist_hf.data.read import load_latents
+from ldmnist_hf.data.schema import BUILD_RECORD, data_file
+from ldmnist_hf.errors import LDMNISTError
+from ldmnist_hf.hub.cards import leaderboard_markdown, read_block
+from ldmnist_hf.hub.leaderboard import build_leaderboard, leaderboard
+from ldmnist_hf.hub.push import push
+from ldmnist_hf.hub.submit import eval_results_file, predictions_are_intended, predictions_file, submit
+from ldmnist_hf.registry import BASELINES
+
+DATASET = f"{NS}/ldmnist"
+ACCOUNTS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivan", "you")
+TOKENS = {name: f"hf_{name}_0123456789" for name in ACCOUNTS}
+
+
+def _scores(predictions, y, labels, class_vae) -> dict:
+    """What the package's evaluate metric gives: the leaderboard must agree with it."""
+    out = load_metric(str(class_vae)).compute(predictions=predictions, references=y, labels=labels)
+    return {"mse": out["mse"], "reconstructed_accuracy": out["reconstructed_accuracy"]}
+
+
+def _text(path) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+def _edit_eval_results(api: HfApi, repo: str, config: str, **changes) -> None:
+    """Rewrites a submission's `.eval_results` rows, as a submitter can in their own repo."""
+    rows = yaml.safe_load(_text(api.hf_hub_download(repo, eval_results_file(config))))
+    for row in rows:
+        metric = row["dataset"]["task_id"].split("-", 1)[1]
+        if metric in changes.get("value", {}):
+            row["value"] = changes["value"][metric]
+        if "revision" in changes:
+            row["dataset"]["revision"] = changes["revision"]
+    api.upload_file(
+        path_or_fileobj=yaml.safe_dump(rows).encode(), path_in_repo=eval_results_file(config), repo_id=repo
+    )
+
+
+def _change_ld16_test_data(api: HfApi, export_dir) -> np.ndarray:
+    """The publisher replaces the ld16 config's test targets (a new build of that config): returns the new y."""
+    folder = export_dir / "datasets" / "ldmnist" / "ld16"
+    table = pq.read_table(folder / data_file("test"))
+    y = table.column("y").combine_chunks().flatten().to_numpy().reshape(table.num_rows, -1).copy()
+    y[:1000] *= -1.0
+    column = pa.FixedSizeListArray.from_arrays(pa.array(y.reshape(-1)), y.shape[1])
+    buf = io.BytesIO()
+    pq.write_table(table.set_column(table.schema.get_field_index("y"), "y", column), buf, compression="zstd")
+    record = json.loads((folder / BUILD_RECORD).read_text())
+    record["files"][data_file("test")] = {
+        "sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
+        "size": len(buf.getvalue()),
+    }
+    api.create_commit(
+        DATASET,
+        repo_type="dataset",
+        operations=[
+            CommitOperationAdd(f"ld16/{data_file('test')}", buf.getvalue()),
+            CommitOperationAdd(f"ld16/{BUILD_RECORD}", json.dumps(record).encode()),
+        ],
+        commit_message="Rebuild ld16",
+    )
+    return y
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory, exported, benchmarked, variant16):
+    """The stand-in after the publisher's push and every account's submission; yields what was expected."""
+    tmp = tmp_path_factory.mktemp("leaderboard")
+    users = {token: name for name, token in TOKENS.items()}
+    with HubStub(tmp / "hub", users=users) as stub:
+        push(NS, export_dir=exported[0], endpoint=stub.endpoint, token=FAKE_TOKEN)
+
+        def api(who):
+            return HfApi(endpoint=stub.endpoint, token=TOKENS[who])
+
+        def send(who, predictions, repo=None, config="default"):
+            path = tmp / f"{who}-{config}.npy"
+            np.save(path, predictions)
+            return submit(
+                path, repo or f"{who}/probe", DATASET, config, token=TOKENS[who], endpoint=stub.endpoint
+            )
+
+        x_tr, y_tr = load_latents(benchmarked, "train")
+        x, y, labels = load_latents(benchmarked, "test", columns=("x", "y", "label"))
+        class_vae = exported[1]["class_vae"]
+        x16_tr, y16_tr = load_latents(variant16, "train")
+        x16, y16, labels16 = load_latents(variant16, "test", columns=("x", "y", "label"))
+        class_vae16 = exported[0] / "models" / "ldmnist-class-vae-16-ld16"
+        predictions = {
+            "alice": linear_regression(x_tr[:20000], y_tr[:20000])(x),  # honest
+            "bob": 0.5 * linear_regression(x_tr, y_tr)(x),  # then reports a better MSE than this gives
+            "carol": linear_regression(x16_tr, y16_tr)(x16),  # ld16, before the data changes
+            "dave": np.full_like(y, 0.1),  # then its predictions file is broken
+            "frank": linear_regression(x16_tr[:30000], y16_tr[:30000])(x16),  # ld16, after the change
+            "grace": 0.9 * linear_regression(x_tr, y_tr)(x),  # to henry's repo: a pull request
+            "ivan": 0.8 * linear_regression(x_tr, y_tr)(x),  # then names a revision that does not exist
+        }
+        results = {who: send(who, predictions[who]) for who in ("alice", "bob", "dave", "ivan")}
+        results["carol"] = send("carol", predictions["carol"], config="ld16")
+        old_revision = results["carol"]["revision"]
+        new_y16 = _change_ld16_test_data(HfApi(endpoint=stub.endpoint, token=FAKE_TOKEN), exported[0])
+        results["frank"] = send("frank", predictions["frank"], config="ld16")
+        api("henry").create_repo("henry/probe")
+        api("henry").upload_file(
+            path_or_fileobj=b"# henry's probe\n", path_in_repo="README.md", repo_id="henry/probe"
+        )
+        results["grace"] = send("grace", predictions["grace"], repo="henry/probe")
+
+        _edit_eval_results(
+            api("bob"), "bob/probe", "default", value={"mse": 0.5, "reconstructed_accuracy": 0.99}
+        )
+        with predictions_are_intended():
+            api("dave").upload_file(
+                path_or_fileobj=b"not a parquet file",
+                path_in_repo=predictions_file("default"),
+                repo_id="dave/probe",
+            )
+        _edit_eval_results(api("ivan"), "ivan/probe", "default", revision="f" * 40)
+        current = HfApi(endpoint=stub.endpoint).dataset_info(DATASET).sha
+        card = ModelCard.from_template(  # erin reports results by hand, without predictions
+            ModelCardData(
+                model_name="probe",
+                datasets=[DATASET],
+                eval_results=[
+                    EvalResult(
+                        task_type="tabular-regression",
+                        dataset_type=DATASET,
+                        dataset_name="LD-MNIST",
+                        dataset_revision=current,
+                        metric_type=metric,
+                        metric_value=value,
+                    )
+                    for metric, value in (("mse", 0.6), ("reconstructed_accuracy", 0.97))
+                ],
+            )
+        )
+        api("erin").create_repo("erin/probe")
+        api("erin").upload_file(
+            path_or_fileobj=str(card).encode(), path_in_repo="README.md", repo_id="erin/probe"
+        )
+
+        bench = {r["key"]: r for r in json.loads((benchmarked / "benchmark.json").read_text())["rows"]}
+        expected = {
+            "alice": _scores(predictions["alice"], y, labels, class_vae),
+            "bob": _scores(predictions["bob"], y, labels, class_vae),
+            "carol": _scores(predictions["carol"], y16, labels16, class_vae16),  # on the old revision
+            "frank": _scores(predictions["frank"], new_y16, labels16, class_vae16),
+            "grace": _scores(predictions["grace"], y, labels, class_vae),
+            **{f"baseline-{key}": {"mse": bench[key]["mse"]} for key in ("linear", "middle", "mlp", "zero")},
+        }
+        yield {
+            "stub": stub,
+            "results": results,
+            "expected": expected,
+            "old_revision": old_revision,
+            "current": current,
+        }
+    stub.assert_no_unknown()
+
+
+def _table(result) -> list[tuple]:
+    return [(r["config"], r["rank"], r["model"], r["status"], r.get("source")) for r in result["rows"]]
+
+
+def test_every_submission_is_ranked_and_labelled(board):
+    stub = board["stub"]
+    start = len(stub.log)
+    result = build_leaderboard(DATASET, endpoint=stub.endpoint)  # no token: reading is public
+    assert result["revision"] == board["current"]
+    expected = board["expected"]
+    ranked = sorted(
+        [
+            *(
+                (expected[f"baseline-{k}"]["mse"], f"{NS}/ldmnist-baseline-{k}", "verified", "main")
+                for k in BASELINES
+            ),
+            (expected["alice"]["mse"], "alice/probe", "verified", "main"),
+            (expected["bob"]["mse"], "bob/probe", "mismatch", "main"),
+            (expected["grace"]["mse"], "henry/probe", "verified", "community: pull request #1"),
+        ]
+    )
+    assert _table(result) == [
+        *(("default", i, model, status, source) for i, (_, model, status, source) in enumerate(ranked, 1)),
+        ("default", None, "ivan/probe", "stale", "main"),
+        *(("default", None, r["model"], "published", "published in 2020") for r in _published()),
+        ("default", None, "erin/probe", "unverifiable", "main"),
+        ("default", None, "dave/probe", "invalid", "main"),
+        ("ld16", 1, "frank/probe", "verified", "main"),
+        ("ld16", None, "carol/probe", "stale", "main"),  # scored on the data it was made for, not ranked
+    ]
+    rows = {(r["model"], r["config"]): r for r in result["rows"]}
+    for (model, _config), row in rows.items():
+        who = model.split("/")[0] if not model.startswith(NS) else model.split("/")[1][len("ldmnist-") :]
+        if who in expected:
+            for metric, value in expected[who].items():
+                assert row[metric] == pytest.approx(value, abs=1e-6), (model, metric)
+    assert rows[("bob/probe", "default")]["reported_mse"] == 0.5  # both shown
+    assert rows[("bob/probe", "default")]["mse"] > 0.5
+    assert rows[("carol/probe", "ld16")]["revision"] == board["old_revision"]
+    assert "scored on dataset revision" in rows[("carol/probe", "ld16")]["reason"]
+    assert "cannot be read as a .parquet file" in rows[("dave/probe", "default")]["reason"]
+    assert rows[("erin/probe", "default")]["reported_mse"] == 0.6
+    assert "cannot be read" in rows[("ivan/probe", "default")]["reason"]
+    requests = stub.log[start:]
+    assert not any(r.authorized for r in requests)
+    assert not any(r.path.split("?")[0].endswith(".py") for r in requests)  # it never reads code
+
+
+def _published():
+    from ldmnist_hf.analysis.reference_2020 import reference_2020
+
+    return sorted(reference_2020()["published"]["benchmark"], key=lambda r: (r["mse"], r["model"]))
+
+
+def test_submit_writes_the_hubs_formats(board):
+    stub = board["stub"]
+    api = HfApi(endpoint=stub.endpoint)
+    result = board["results"]["alice"]
+    assert result["pull_request"] is None and result["revision"] == board["old_revision"]
+    card = ModelCard(_text(api.hf_hub_download("alice/probe", "README.md")))
+    assert card.data.datasets == [DATASET] and "ldmnist" in card.data.tags
+    assert {
+        (r.dataset_type, r.dataset_config, r.dataset_split, r.dataset_revision)
+        for r in card.data.eval_results
+    } == {(DATASET, "default", "test", result["revision"])}
+    assert {r.metric_type: r.metric_value for r in card.data.eval_results} == {
+        "mse": result["mse"],
+        "reconstructed_accuracy": result["reconstructed_accuracy"],
+    }
+    assert all(r.source_url.endswith(predictions_file("default")) for r in card.data.eval_results)
+    rows = yaml.safe_load(_text(api.hf_hub_download("alice/probe", eval_results_file("default"))))
+    assert [(r["dataset"]["id"], r["dataset"]["task_id"], r["value"]) for r in rows] == [
+        (DATASET, "default-mse", result["mse"]),
+        (DATASET, "default-reconstructed_accuracy", result["reconstructed_accuracy"]),
+    ]
+    eval_yaml = yaml.safe_load(_text(api.hf_hub_download(DATASET, "eval.yaml", repo_type="dataset")))
+    assert {t["id"] for t in eval_yaml["tasks"]} >= {r["dataset"]["task_id"] for r in rows}
+    table = pq.read_table(api.hf_hub_download("alice/probe", predictions_file("default")))
+    assert table.column_names == ["index", "prediction"] and table.num_rows == 10000
+    assert table.column("index").to_pylist() == list(range(10000))
+
+
+def test_a_repo_the_token_cannot_write_gets_a_pull_request(board):
+    stub = board["stub"]
+    api = HfApi(endpoint=stub.endpoint)
+    result = board["results"]["grace"]
+    assert result["pull_request"].endswith("/henry/probe/discussions/1")
+    assert _text(api.hf_hub_download("henry/probe", "README.md")) == "# henry's probe\n"  # main untouched
+    assert api.file_exists("henry/probe", predictions_file("default"), revision="refs/pr/1")
+    titles = [d.title for d in api.get_repo_discussions(DATASET, repo_type="dataset")]
+    assert "LD-MNIST submission: henry/probe (default)" in titles
+
+
+def test_leaderboard_push_fills_the_card_block_and_leaderboard_json(board, tmp_path):
+    stub = board["stub"]
+    result = leaderboard(
+        DATASET, endpoint=stub.endpoint, token=FAKE_TOKEN, push=True, json_path=tmp_path / "board.json"
+    )
+    assert json.loads((tmp_path / "board.json").read_text()) == json.loads(json.dumps(result))
+    api = HfApi(endpoint=stub.endpoint)
+    card = _text(api.hf_hub_download(DATASET, "README.md", repo_type="dataset"))
+    block = read_block(card, "leaderboard")
+    assert block.strip() == leaderboard_markdown(result).strip()
+    bob = next(line for line in block.splitlines() if "[bob/probe]" in line)
+    assert "| mismatch | reports 0.5000 / 0.9900;" in bob
+    pushed = json.loads(_text(api.hf_hub_download(DATASET, "leaderboard.json", repo_type="dataset")))
+    assert pushed["rows"] == result["rows"]
+    # The commit changed the card only: every status holds on the new revision.
+    again = build_leaderboard(DATASET, endpoint=stub.endpoint)
+    assert again["revision"] != result["revision"] and _table(again) == _table(result)
+
+
+def test_the_exported_card_shows_a_leaderboard(board, benchmarked, variant16, tmp_path):
+    """`export --leaderboard FILE` puts a leaderboard into the card it writes, so a new push keeps it."""
+    from ldmnist_hf.hub.export import export
+
+    result = build_leaderboard(DATASET, endpoint=board["stub"].endpoint)
+    path = tmp_path / "board.json"
+    path.write_text(json.dumps(result))
+    out = tmp_path / "hub"
+    export(NS, out, dataset=benchmarked, variants={"ld16": variant16}, leaderboard=path)
+    card = (out / "datasets" / "ldmnist" / "README.md").read_text()
+    assert read_block(card, "leaderboard").strip() == leaderboard_markdown(result).strip()
+    assert (
+        json.loads((out / "datasets" / "ldmnist" / "leaderboard.json").read_text())["rows"] == result["rows"]
+    )
+
+
+# ----------------------------------------------------------------------------- bad input, before any upload
+
+
+def _npy(array):
+    def make(tmp):
+        np.save(tmp / "p.npy", array, allow_pickle=array.dtype == object)
+        return tmp / "p.npy"
+
+    return make
+
+
+def _parquet_reversed(tmp):
+    column = pa.FixedSizeListArray.from_arrays(pa.array(np.zeros(10000 * 32, np.float32)), 32)
+    pq.write_table(
+        pa.table({"index": np.arange(10000)[::-1].copy(), "prediction": column}), tmp / "p.parquet"
+    )
+    return tmp / "p.parquet"
+
+
+def _text_file(name, text):
+    def make(tmp):
+        (tmp / name).write_text(text)
+        return tmp / name
+
+    return make
+
+
+GOOD = _npy(np.zeros((10000, 32), np.float32))
+# (case, predictions file, submit() arguments, exception, message fragment)
+SUBMIT_BAD_INPUT = [
+    ("too-few-rows", _npy(np.zeros((9999, 32), np.float32)), {}, LDMNISTError, "needs (10000, 32)"),
+    ("other-latent-size", _npy(np.zeros((10000, 16), np.float32)), {}, LDMNISTError, "needs (10000, 32)"),
+    (
+        "ld16-gets-32",
+        GOOD,
+        {"config": "ld16"},
+        LDMNISTError,
+        "the 'ld16' config's test split needs (10000, 16)",
+    ),
+    ("one-dimensional", _npy(np.zeros(10000, np.float32)), {}, LDMNISTError, "expected (N, latent_dim)"),
+    ("nan", _npy(np.full((10000, 32), np.nan, np.float32)), {}, LDMNISTError, "NaN or infinite values"),
+    ("inf", _npy(np.full((10000, 32), np.inf, np.float32)), {}, LDMNISTError, "NaN or infinite values"),
+    ("complex", _npy(np.zeros((10000, 32), np.complex64)), {}, LDMNISTError, "complex values are refused"),
+    ("bool", _npy(np.zeros((10000, 32), bool)), {}, LDMNISTError, "has dtype bool"),
+    ("pickled-objects", _npy(np.array([{}, {}], dtype=object)), {}, LDMNISTError, "never unpickled"),
+    ("rows-out-of-order", _parquet_reversed, {}, LDMNISTError, "is not 0..9999 in order"),
+    ("csv-of-words", _text_file("p.csv", "a,b\nc,d\n"), {}, LDMNISTError, "not a number"),
+    ("unknown-suffix", _text_file("p.txt", "0\n"), {}, LDMNISTError, "is not a predictions file"),
+    ("missing-file", lambda tmp: tmp / "absent.npy", {}, LDMNISTError, "cannot be read as a .npy file"),
+    (
+        "unknown-config",
+        GOOD,
+        {"config": "nope"},
+        LDMNISTError,
+        "has no config 'nope'; its configs: default, ld16",
+    ),
+    (
+        "repo-without-owner",
+        GOOD,
+        {"repo": "probe"},
+        LDMNISTError,
+        "`repo` 'probe' is not a Hub repository id",
+    ),
+    ("repo-three-parts", GOOD, {"repo": "a/b/c"}, LDMNISTError, "is not a Hub repository id"),
+    ("repo-with-space", GOOD, {"repo": "alice/my probe"}, LDMNISTError, "is not a Hub repository id"),
+    ("dataset-repo-path", GOOD, {"dataset_repo": "../ldmnist"}, LDMNISTError, "`dataset_repo` '../ldmnist'"),
+    ("dataset-absent", GOOD, {"dataset_repo": "nobody/ldmnist"}, LDMNISTError, "Could not read the dataset"),
+    ("no-token", GOOD, {"token": None}, LDMNISTError, "No Hub token: pass `token`, set HF_TOKEN"),
+    ("token-with-newline", GOOD, {"token": "hf_a\nb"}, LDMNISTError, "spaces or control characters"),
+    (
+        "endpoint-unreachable",
+        GOOD,
+        {"endpoint": "http://127.0.0.1:9"},
+        LDMNISTError,
+        "Could not read the dataset",
+    ),
+    ("token-over-plain-http", GOOD, {"endpoint": "http://hub.example"}, LDMNISTError, "over plain http"),
+    ("endpoint-not-http", GOOD, {"endpoint": "ftp://hub.example"}, LDMNISTError, "is not an http(s) URL"),
+    ("others-absent-repo", GOOD, {"repo": "nobody/probe"}, LDMNISTError, "your token cannot create it"),
+]
+
+
+def _uploads(requests) -> list:
+    return [r for r in requests if r.method == "POST" and ("/commit/" in r.path or "/repos/create" in r.path)]
+
+
+@pytest.mark.parametrize(
+    "case, make, kwargs, error, fragment", SUBMIT_BAD_INPUT, ids=[c[0] for c in SUBMIT_BAD_INPUT]
+)
+def test_submit_refuses_before_uploading(board, tmp_path, monkeypatch, case, make, kwargs, error, fragment):
+    from huggingface_hub import constants
+
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))  # no `hf auth login` token
+    stub = board["stub"]
+    args = dict(repo="alice/refused", dataset_repo=DATASET, token=TOKENS["alice"], endpoint=stub.endpoint)
+    start = len(stub.log)
+    with pytest.raises(error, match=re.escape(fragment)) as raised:
+        submit(make(tmp_path), **(args | kwargs))
+    assert not _uploads(stub.log[start:])
+    assert all(token not in str(raised.value) for token in (*TOKENS.values(), "hf_a\nb"))
+
+
+LEADERBOARD_BAD_INPUT = [
+    ("unknown-config", {"config": "nope"}, "has no config 'nope'"),
+    ("dataset-absent", {"dataset_repo": "nobody/ldmnist"}, "Could not read the dataset nobody/ldmnist"),
+    ("dataset-not-an-id", {"dataset_repo": "ldmnist"}, "is not a Hub repository id"),
+    ("push-without-token", {"push": True, "token": None}, "it needs a write token"),
+    (
+        "push-without-write-access",
+        {"push": True, "token": TOKENS["grace"]},
+        "Could not commit the leaderboard",
+    ),
+    ("endpoint-unreachable", {"endpoint": "http://127.0.0.1:9"}, "Could not read the dataset"),
+]
+
+
+@pytest.mark.parametrize(
+    "case, kwargs, fragment", LEADERBOARD_BAD_INPUT, ids=[c[0] for c in LEADERBOARD_BAD_INPUT]
+)
+def test_leaderboard_bad_input(board, tmp_path, monkeypatch, case, kwargs, fragment):
+    from huggingface_hub import constants
+
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    stub = board["stub"]
+    before = HfApi(endpoint=stub.endpoint).dataset_info(DATASET).sha
+    with pytest.raises(LDMNISTError, match=re.escape(fragment)) as raised:
+        leaderboard(**({"dataset_repo": DATASET, "endpoint": stub.endpoint} | kwargs))
+    assert HfApi(endpoint=stub.endpoint).dataset_info(DATASET).sha == before  # nothing committed
+    assert TOKENS["grace"] not in str(raised.value)
+
+
+def test_leaderboard_push_refuses_when_the_dataset_moved(board, monkeypatch):
+    """A commit to the dataset between reading and pushing: the table is not committed over it."""
+    import ldmnist_hf.hub.leaderboard as module
+
+    stub, real = board["stub"], module.build_leaderboard
+
+    def then_someone_commits(*args, **kwargs):
+        result = real(*args, **kwargs)
+        HfApi(endpoint=stub.endpoint, token=FAKE_TOKEN).upload_file(
+            path_or_fileobj=b"notes", path_in_repo="NOTES.txt", repo_id=DATASET, repo_type="dataset"
+        )
+        return result
+
+    monkeypatch.setattr(module, "build_leaderboard", then_someone_commits)
+    with pytest.raises(
+        LDMNISTError, match="changed while the leaderboard was computed; nothing was committed"
+    ):
+        module.leaderboard(DATASET, endpoint=stub.endpoint, token=FAKE_TOKEN, push=True)
+    api = HfApi(endpoint=stub.endpoint)
+    assert api.list_repo_commits(DATASET, repo_type="dataset")[0].title != "Update the LD-MNIST leaderboard"
+
+
+# ----------------------------------------------------------------------------- the command line
+
+
+def test_cli_submit_dry_run_and_leaderboard_json(board, tmp_path, capsys):
+    from ldmnist_hf.cli import main
+
+    stub = board["stub"]
+    path = GOOD(tmp_path)
+    start = len(stub.log)
+    token = TOKENS["alice"]
+    code = main(
+        ["submit", "--predictions", str(path), "--repo", "alice/zeros", "--dataset-repo", DATASET]
+        + ["--endpoint", stub.endpoint, "--token", token, "--dry-run"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert not _uploads(stub.log[start:]) and token not in out + err
+    lines = out.splitlines()
+    assert (
+        lines[0].startswith(f"alice/zeros on {DATASET} (default, revision ") and "MSE 0.878" in lines[0]
+    )  # predicting zero
+    assert lines[1] == "Would upload to alice/zeros:"
+    assert [line.split()[-1] for line in lines[2:]] == [
+        predictions_file("default"),
+        eval_results_file("default"),
+        "README.md",
+    ]
+    code = main(
+        [
+            "leaderboard",
+            "--dataset-repo",
+            DATASET,
+            "--endpoint",
+            stub.endpoint,
+            "--json",
+            str(tmp_path / "b.json"),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    board_json = json.loads((tmp_path / "b.json").read_text())
+    assert out.strip() == leaderboard_markdown(board_json).strip()
+
+
+def test_cli_never_prints_the_token(board, tmp_path, capsys):
+    from ldmnist_hf.cli import main
+
+    token = TOKENS["alice"]
+    for endpoint in ("http://127.0.0.1:9", board["stub"].endpoint):
+        code = main(
+            ["submit", "--predictions", str(GOOD(tmp_path)), "--repo", "nobody/x", "--dataset-repo", DATASET]
+            + ["--endpoint", endpoint, "--token", token + "\r", "-v"]
+        )
+        out, err = capsys.readouterr()
+        assert code != 0 and "error:" in err and token not in out + err
+
+
+# ----------------------------------------------------------------------------- README
+
+
+def test_readme_submission_snippet_runs(board, built, tmp_path, monkeypatch):
+    """README's "Submitting a result", after its "Evaluating your model" (whose `model` and `test` it uses)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    (evaluating,) = [b for b in blocks if "# your model here" in b]
+    (snippet,) = [b for b in blocks if 'DATASET = "your-namespace/ldmnist"' in b]
+    (tmp_path / "ldmnist").symlink_to(built / "ldmnist")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_ENDPOINT", board["stub"].endpoint)
+    monkeypatch.setenv("HF_TOKEN", TOKENS["you"])
+    scope: dict = {}
+    exec(compile(evaluating, "README:evaluating", "exec"), scope)
+    exec(compile(snippet.replace("your-namespace/ldmnist", DATASET), "README:submitting", "exec"), scope)
+    (row,) = [r for r in scope["board"]["rows"] if r["model"] == "you/my-model"]
+    assert row["status"] == "verified" and row["rank"] is not None
+    assert (tmp_path / "predictions.npy").is_file()
+
+
+def test_a_second_submission_keeps_the_first_and_the_card(board, tmp_path, variant16):
+    """Results of another config go beside those already in the card; its own text stays."""
+    stub = board["stub"]
+    api = HfApi(endpoint=stub.endpoint, token=TOKENS["you"])
+    api.create_repo("you/two-configs")
+    api.upload_file(
+        path_or_fileobj=b"---\nlicense: apache-2.0\n---\n# My model\n\nIt is mine.\n",
+        path_in_repo="README.md",
+        repo_id="you/two-configs",
+    )
+    y16 = load_latents(variant16, "test", columns=("y_mean",))[0]
+    for config, predictions in (("default", np.zeros((10000, 32), np.float32)), ("ld16", np.array(y16))):
+        np.save(tmp_path / f"{config}.npy", predictions)
+        submit(
+            tmp_path / f"{config}.npy",
+            "you/two-configs",
+            DATASET,
+            config,
+            token=TOKENS["you"],
+            endpoint=stub.endpoint,
+        )
+    card = ModelCard(_text(api.hf_hub_download("you/two-configs", "README.md")))
+    assert card.data.license == "apache-2.0" and "It is mine." in card.text
+    assert sorted((r.dataset_config, r.metric_type) for r in card.data.eval_results) == [
+        ("default", "mse"),
+        ("default", "reconstructed_accuracy"),
+        ("ld16", "mse"),
+        ("ld16", "reconstructed_accuracy"),
+    ]
+    for config in ("default", "ld16"):
+        assert api.file_exists("you/two-configs", predictions_file(config))
+        assert api.file_exists("you/two-configs", eval_results_file(config))
