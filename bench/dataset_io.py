@@ -2,7 +2,8 @@
 
 Prints, all measured in this run (imports and model loading excluded from the build time):
 - build: encode 70000 digits + write Parquet and card (`build_dataset`), vs np.save of the same arrays;
-- warm load of the full train split as a (60000, 32) float32 array, by three routes, vs np.load.
+- warm load of the full train split as a (60000, 32) float32 array, by four routes, vs np.load;
+- the train file's size and read time, as written (zstd, BYTE_STREAM_SPLIT) and rewritten with snappy.
 
     python bench/dataset_io.py [--repeats 5]
 """
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 
 
 def best_of(fn, repeats):
@@ -37,6 +39,7 @@ def main() -> None:
     from ldmnist_hf import load_mnist
     from ldmnist_hf.data.build import build_dataset, encode_split, load_vaes
     from ldmnist_hf.data.read import load_latents
+    from ldmnist_hf.data.schema import data_file
     from ldmnist_hf.registry import DEFAULT_MODELS
 
     logging.disable_progress_bar()
@@ -63,7 +66,13 @@ def main() -> None:
     t_np, _ = best_of(lambda: np.load(tmp / "train_x.npy"), args.repeats)
     t_helper, (x,) = best_of(lambda: load_latents(ds, columns=("x",)), args.repeats)
     t_fmt, x_fmt = best_of(lambda: ds.with_format("numpy")[:]["x"], args.repeats)
-    assert np.array_equal(x, x_ref) and np.array_equal(x_fmt, x_ref)
+    t_parquet, (x_pq,) = best_of(lambda: load_latents(tmp / "ldmnist", "train", columns=("x",)), args.repeats)
+    assert np.array_equal(x, x_ref) and np.array_equal(x_fmt, x_ref) and np.array_equal(x_pq, x_ref)
+    snappy = tmp / "snappy.parquet"  # the same table as `datasets` writes it by default
+    pq.write_table(pq.read_table(tmp / "ldmnist" / data_file("train")), snappy, compression="snappy")
+    t_snappy, _ = best_of(lambda: pq.read_table(snappy, columns=["x"]), args.repeats)
+    ours = tmp / "ldmnist" / data_file("train")
+    t_ours, _ = best_of(lambda: pq.read_table(ours, columns=["x"]), args.repeats)
     print(f"warm load of train x (60000, 32) float32, best of {args.repeats}:")
     print(f"  np.load(train_x.npy)                      {t_np * 1e3:8.2f} ms   (reference format)")
     print(
@@ -71,6 +80,15 @@ def main() -> None:
     )
     print(
         f"  ds.with_format('numpy')[:]['x']           {t_fmt * 1e3:8.2f} ms   ({t_fmt / t_np:.2f}x np.load)"
+    )
+    print(
+        f"  load_latents(folder): read the Parquet    {t_parquet * 1e3:8.2f} ms   ({t_parquet / t_np:.2f}x np.load)"
+    )
+    print(
+        f"the train file, zstd + BYTE_STREAM_SPLIT: {ours.stat().st_size / 1e6:.2f} MB, column x read in "
+        f"{t_ours * 1e3:.1f} ms; written with snappy: {snappy.stat().st_size / 1e6:.2f} MB, read in "
+        f"{t_snappy * 1e3:.1f} ms ({ours.stat().st_size / snappy.stat().st_size:.3f}x the size, "
+        f"{t_ours / t_snappy:.2f}x the time)"
     )
 
 

@@ -1,0 +1,94 @@
+"""Time of the explorer Space's slider handler (one decode of a moved latent, as a PNG) and of its start.
+
+Runs the Space's own `explorer.py` (numpy decoders, no gradio) on local folders: the built dataset's test
+split (`make dataset` writes ./ldmnist) and the shipped models. Prints, beside this machine's float32 matmul
+rate: the Explorer's start (read the split, rank the components), the handler without and with the PNG
+encoding the browser receives [target: 50 ms], and the package decoder (torch) on the same latent.
+
+    python bench/explorer_latency.py [--repeats 50] [--dataset ldmnist]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(fn, repeats):
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeats", type=int, default=50)
+    p.add_argument("--dataset", default="ldmnist")
+    args = p.parse_args()
+    if not Path(args.dataset, "ldmnist_build.json").is_file():
+        sys.exit(f"{args.dataset} is not a built dataset: run `make dataset` first (or pass --dataset DIR).")
+    sys.path.insert(0, str(ROOT / "ldmnist_hf" / "hub" / "spaces" / "explorer"))
+    import torch
+    from explorer import Explorer, to_image
+
+    from ldmnist_hf import load_pretrained, pretrained_path
+    from ldmnist_hf.registry import DEFAULT_MODELS
+
+    a = torch.randn(4096, 4096)
+    a @ a
+    t0 = time.perf_counter()
+    a @ a
+    gflops = 2 * 4096**3 / (time.perf_counter() - t0) / 1e9
+    space = {
+        "dataset": args.dataset,
+        "image_vae": str(pretrained_path(DEFAULT_MODELS["image_vae"])),
+        "class_vae": str(pretrained_path(DEFAULT_MODELS["class_vae"])),
+        "mnist": None,
+    }
+    t0 = time.perf_counter()
+    ex = Explorer(space)
+    start = time.perf_counter() - t0
+    values = [2.5] * len(ex.components)
+
+    def handler():
+        return to_image(ex.decode(ex.latent(0, values))[0])
+
+    def handler_png():
+        buf = io.BytesIO()
+        handler().save(buf, format="PNG")
+        return buf
+
+    vae = load_pretrained(DEFAULT_MODELS["image_vae"])
+    z = torch.from_numpy(ex.latent(0, values)[None])
+
+    def package():
+        with torch.no_grad():
+            return vae.decode(z).sample
+
+    print(f"explorer Space handlers on {args.dataset}; {time.strftime('%Y-%m-%d')}")
+    print(f"float32 matmul (4096^2): {gflops:.0f} GFLOP/s")
+    print(f"Explorer start (read the test split, rank {len(ex.components)} components): {start:.2f} s")
+    for name, fn, target in (
+        ("slider handler: decode + 224x224 image", handler, None),
+        ("slider handler + PNG encoding", handler_png, 0.050),
+        ("the package decoder (torch) on the same latent", package, None),
+    ):
+        median, best = timed(fn, args.repeats)
+        note = (
+            f"   [target {target * 1e3:.0f} ms: {'met' if median <= target else 'MISSED'}]" if target else ""
+        )
+        print(f"{name:<48} median {median * 1e3:6.2f} ms, best {best * 1e3:6.2f} ms{note}")
+
+
+if __name__ == "__main__":
+    main()
