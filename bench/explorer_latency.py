@@ -39,10 +39,11 @@ def main() -> None:
         sys.exit(f"{args.dataset} is not a built dataset: run `make dataset` first (or pass --dataset DIR).")
     sys.path.insert(0, str(ROOT / "ldmnist_hf" / "hub" / "spaces" / "explorer"))
     import torch
-    from explorer import Explorer, to_image
 
     from ldmnist_hf import load_pretrained, pretrained_path
     from ldmnist_hf.registry import DEFAULT_MODELS
+
+    from explorer import Explorer, to_image
 
     a = torch.randn(4096, 4096)
     a @ a

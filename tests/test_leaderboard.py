@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -27,7 +28,7 @@ from ldmnist_hf.analysis.benchmark import linear_regression
 from ldmnist_hf.data.read import load_latents
 from ldmnist_hf.data.schema import BUILD_RECORD, data_file
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.hub.cards import leaderboard_markdown, read_block
+from ldmnist_hf.hub.cards import leaderboard_markdown, read_block, with_block
 from ldmnist_hf.hub.leaderboard import build_leaderboard, leaderboard
 from ldmnist_hf.hub.push import push
 from ldmnist_hf.hub.submit import eval_results_file, predictions_are_intended, predictions_file, submit
@@ -340,6 +341,19 @@ def _text_file(name, text):
     return make
 
 
+def _parquet_ragged(tmp):
+    lengths = [32, 31, 33] + [32] * 9997  # the right total, rows of other lengths
+    rows = [[0.0] * n for n in lengths]
+    pq.write_table(pa.table({"prediction": pa.array(rows, pa.list_(pa.float32()))}), tmp / "p.parquet")
+    return tmp / "p.parquet"
+
+
+def _parquet_columns_reversed(tmp):
+    columns = {f"y{i}": np.zeros(10000, np.float32) for i in range(32)}
+    pq.write_table(pa.table({"index": np.arange(10000)[::-1].copy(), **columns}), tmp / "p.parquet")
+    return tmp / "p.parquet"
+
+
 GOOD = _npy(np.zeros((10000, 32), np.float32))
 # (case, predictions file, submit() arguments, exception, message fragment)
 SUBMIT_BAD_INPUT = [
@@ -359,6 +373,8 @@ SUBMIT_BAD_INPUT = [
     ("bool", _npy(np.zeros((10000, 32), bool)), {}, LDMNISTError, "has dtype bool"),
     ("pickled-objects", _npy(np.array([{}, {}], dtype=object)), {}, LDMNISTError, "never unpickled"),
     ("rows-out-of-order", _parquet_reversed, {}, LDMNISTError, "is not 0..9999 in order"),
+    ("float-columns-out-of-order", _parquet_columns_reversed, {}, LDMNISTError, "is not 0..9999 in order"),
+    ("ragged-list-rows", _parquet_ragged, {}, LDMNISTError, "have different lengths"),
     ("csv-of-words", _text_file("p.csv", "a,b\nc,d\n"), {}, LDMNISTError, "not a number"),
     ("unknown-suffix", _text_file("p.txt", "0\n"), {}, LDMNISTError, "is not a predictions file"),
     ("missing-file", lambda tmp: tmp / "absent.npy", {}, LDMNISTError, "cannot be read as a .npy file"),
@@ -391,6 +407,13 @@ SUBMIT_BAD_INPUT = [
     ),
     ("token-over-plain-http", GOOD, {"endpoint": "http://hub.example"}, LDMNISTError, "over plain http"),
     ("endpoint-not-http", GOOD, {"endpoint": "ftp://hub.example"}, LDMNISTError, "is not an http(s) URL"),
+    (
+        "dry-run-token-over-plain-http",  # a dry run reads with the token too
+        GOOD,
+        {"endpoint": "http://hub.example", "dry_run": True},
+        LDMNISTError,
+        "over plain http",
+    ),
     ("others-absent-repo", GOOD, {"repo": "nobody/probe"}, LDMNISTError, "your token cannot create it"),
 ]
 
@@ -580,3 +603,170 @@ def test_a_second_submission_keeps_the_first_and_the_card(board, tmp_path, varia
     for config in ("default", "ld16"):
         assert api.file_exists("you/two-configs", predictions_file(config))
         assert api.file_exists("you/two-configs", eval_results_file(config))
+
+
+# ----------------------------------------------------------------------------- hostile submissions
+
+
+def _plant(api: HfApi, repo: str, files: dict[str, bytes]) -> None:
+    """A repository holding what its owner chose, bypassing `submit`'s checks."""
+    api.create_repo(repo)
+    with predictions_are_intended():
+        api.create_commit(
+            repo, operations=[CommitOperationAdd(p, b) for p, b in files.items()], commit_message="planted"
+        )
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+def _results_yaml(mse, accuracy, revision) -> str:
+    return "".join(
+        f"- dataset: {{id: {DATASET}, task_id: default-{m}, revision: {revision}}}\n  value: {v}\n"
+        for m, v in (("mse", mse), ("reconstructed_accuracy", accuracy))
+    )
+
+
+CARD = f"---\ndatasets: [{DATASET}]\n---\n# planted\n".encode()
+EVIL = "p | <!-- leaderboard:end --> ![x](https://evil.example/t.png) <b>hi</b>"
+
+
+def test_hostile_submissions_never_stop_or_break_the_table(board, tmp_path):
+    """Odd YAML values, a YAML alias bomb, a Parquet file that decodes to a million rows, Markdown in an error
+    text, a copy of another submission's file, a no-op pull request: each gets a row (or none), never a crash."""
+    stub = board["stub"]
+    revision = HfApi(endpoint=stub.endpoint).dataset_info(DATASET).sha
+    api = HfApi(endpoint=stub.endpoint, token=TOKENS["ivan"])
+
+    def predictions(k: float) -> bytes:
+        values = pa.array(np.full(10000 * 32, k, np.float32))
+        return _parquet_bytes(pa.table({"prediction": pa.FixedSizeListArray.from_arrays(values, 32)}))
+
+    # a YAML alias tree: 10**8 leaves in 500 bytes, which the leaderboard must never expand
+    anchors = ", ".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]" for p, c in zip("abcdefg", "bcdefgh"))
+    bomb = f"- {{a: &a [x, x, x, x, x, x, x, x, x, x], {anchors}}}\n"
+    planted = {
+        "ivan/nan": (_results_yaml(".nan", 0.5, revision), predictions(0.01)),
+        "ivan/bool": (_results_yaml(0.8, "true", revision), predictions(0.02)),
+        "ivan/huge-int": (_results_yaml("9" * 400, 0.5, revision), predictions(0.03)),
+        "ivan/dates": (_results_yaml("2020-01-01", 0.5, "2020-01-01"), predictions(0.04)),
+        "ivan/bomb": (bomb + _results_yaml("*h", 0.5, revision), predictions(0.05)),
+        "ivan/million-rows": (
+            _results_yaml(0.9, 0.5, revision),
+            _parquet_bytes(
+                pa.table(
+                    {
+                        "prediction": pa.FixedSizeListArray.from_arrays(
+                            pa.array(np.zeros(32 * 10**6, np.float32)), 32
+                        )
+                    }
+                )
+            ),
+        ),
+        "ivan/markdown": (
+            _results_yaml(0.9, 0.5, revision),
+            _parquet_bytes(pa.table({EVIL: pa.array([[0.0] * 32] * 9999 + [None], pa.list_(pa.float32()))})),
+        ),
+    }
+    alice = HfApi(endpoint=stub.endpoint).hf_hub_download("alice/probe", predictions_file("default"))
+    planted["ivan/copy"] = (_results_yaml(0.9, 0.5, revision), Path(alice).read_bytes())
+    for repo, (results, data) in planted.items():
+        _plant(
+            api,
+            repo,
+            {
+                "README.md": CARD,
+                eval_results_file("default"): results.encode(),
+                predictions_file("default"): data,
+            },
+        )
+    _plant(
+        api,
+        "ivan/odd-card",
+        {
+            "README.md": CARD.replace(
+                b"---\n#",
+                b"model-index: [{results: [{dataset: {type: "
+                + DATASET.encode()
+                + b", config: 5}, metrics: [{type: mse, value: 1}], task: {type: x}}]}]\n---\n#",
+            )
+        },
+    )
+    with predictions_are_intended():  # a no-op pull request on a ranked repository
+        HfApi(endpoint=stub.endpoint, token=TOKENS["grace"]).upload_file(
+            path_or_fileobj=b"hello", path_in_repo="x.txt", repo_id="alice/probe", create_pr=True
+        )
+
+    result = build_leaderboard(DATASET, endpoint=stub.endpoint)
+    json.dumps(result, allow_nan=False)  # the table is JSON
+    rows = {r["model"]: r for r in result["rows"] if r["config"] == "default"}
+    for repo in ("ivan/nan", "ivan/bool", "ivan/huge-int", "ivan/bomb"):
+        assert (rows[repo]["status"], rows[repo]["reason"]) == ("mismatch", "no scores reported"), repo
+    assert rows["ivan/dates"]["status"] == "invalid" and "name no revision" in rows["ivan/dates"]["reason"]
+    assert rows["ivan/million-rows"]["status"] == "invalid"
+    assert "holds 1000000 rows" in rows["ivan/million-rows"]["reason"]
+    assert (
+        rows["ivan/markdown"]["status"] == "invalid" and "missing values" in rows["ivan/markdown"]["reason"]
+    )
+    assert rows["ivan/copy"]["status"] == "invalid"
+    assert rows["ivan/copy"]["reason"] == "the same predictions file as alice/probe, submitted earlier"
+    assert "ivan/odd-card" not in rows  # no result it can read: no row
+    assert [r["source"] for r in result["rows"] if r["model"] == "alice/probe"] == ["main"]
+
+    block = leaderboard_markdown(result)
+    line = next(line for line in block.splitlines() if "ivan/markdown" in line)
+    assert line.replace("\\|", "").count("|") == 7  # the row's own columns only
+    assert "<" not in line and "![x](" not in line  # no HTML, no image: the text as text
+    card = _text(HfApi(endpoint=stub.endpoint).hf_hub_download(DATASET, "README.md", repo_type="dataset"))
+    assert read_block(with_block(card, "leaderboard", block), "leaderboard") == block
+
+
+def test_a_pull_request_stands_when_its_discussion_cannot_be_opened(board, tmp_path, monkeypatch, caplog):
+    """The pull request is open: the result names it and the log says how to point the leaderboard to it."""
+    stub = board["stub"]
+    HfApi(endpoint=stub.endpoint, token=TOKENS["henry"]).create_repo("henry/second")
+
+    def refused(*args, **kwargs):
+        raise RuntimeError("403 Forbidden: discussions are closed")
+
+    monkeypatch.setattr(HfApi, "create_discussion", refused)
+    with caplog.at_level("WARNING", logger="ldmnist_hf.hub.submit"):
+        result = submit(
+            GOOD(tmp_path), "henry/second", DATASET, token=TOKENS["grace"], endpoint=stub.endpoint
+        )
+    assert result["pull_request"].endswith("/henry/second/discussions/1")
+    assert "open a discussion titled 'LD-MNIST submission: henry/second (default)'" in caplog.text
+
+
+def test_a_failed_first_upload_leaves_no_repository(board, tmp_path, monkeypatch):
+    stub = board["stub"]
+    real = HfApi.create_commit
+
+    def fails(self, *args, **kwargs):
+        if kwargs.get("create_pr"):
+            return real(self, *args, **kwargs)
+        raise RuntimeError("500 Internal Server Error")
+
+    monkeypatch.setattr(HfApi, "create_commit", fails)
+    with pytest.raises(LDMNISTError, match="Could not upload the submission to you/fails"):
+        submit(GOOD(tmp_path), "you/fails", DATASET, token=TOKENS["you"], endpoint=stub.endpoint)
+    assert not HfApi(endpoint=stub.endpoint).repo_exists("you/fails")
+
+
+@pytest.mark.parametrize("kind", ["large_list", "list", "fixed_size_list"])
+def test_every_list_kind_of_parquet_reads(tmp_path, kind):
+    from ldmnist_hf.hub.scoring import metric_module
+
+    values = np.arange(10 * 4, dtype=np.float32).reshape(10, 4)
+    types = {"large_list": pa.large_list(pa.float32()), "list": pa.list_(pa.float32())}
+    column = (
+        pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), 4)
+        if kind == "fixed_size_list"
+        else pa.array(values.tolist(), types[kind])
+    )
+    pq.write_table(pa.table({"prediction": column}), tmp_path / "p.parquet")
+    read = metric_module().read_predictions(tmp_path / "p.parquet", shape=(10, 4))
+    np.testing.assert_array_equal(read, values)

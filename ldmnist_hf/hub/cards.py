@@ -89,6 +89,19 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence], align: str |
     return "\n".join(lines)
 
 
+def plain_cell(text) -> str:
+    r"""Text from elsewhere (a submitter's error text, a file name) as one table cell that renders as the text
+    itself: no column break, line break, HTML, link or image, and no block marker.
+
+    >>> print(plain_cell("a | b <!-- x --> ![t](http://e.x/t.png)\nc"))
+    a \| b &lt;!-- x --&gt; !\[t\](http://e.x/t.png) c
+    """
+    text = " ".join(str(text).split())
+    for char in ("\\", "|", "[", "]", "`"):
+        text = text.replace(char, "\\" + char)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 # ----------------------------------------------------------------------------- blocks of a Markdown file
 
 
@@ -121,8 +134,11 @@ def replace_block(path: str | Path, name: str, content: str) -> None:
 
 
 def with_block(text: str, name: str, content: str) -> str:
-    """`text` with its block `name` holding `content` (the text must have the block's two markers)."""
+    """`text` with its block `name` holding `content` (the text must have the block's two markers; the content
+    must hold neither, or the next replacement would end the block inside it)."""
     start, end = _markers(name)
+    if start in content or end in content:
+        raise ValueError(f"The content of block {name!r} holds one of its markers; it cannot be written.")
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
     return f"{head}{start}\n{content}\n{end}{tail}"
@@ -809,14 +825,14 @@ def leaderboard_markdown(result: dict) -> str:
             [
                 (
                     r.get("rank") or "",
-                    r["model"]
+                    plain_cell(r["model"])
                     if r["status"] == "published"
-                    else f"[{r['model']}](https://huggingface.co/{r['model']})",
+                    else f"[{r['model']}](https://huggingface.co/{r['model']})",  # a checked repo id
                     num(r.get("mse")),
                     num(r.get("reconstructed_accuracy")),
                     r["status"],
                     "; ".join(
-                        x
+                        plain_cell(x)
                         for x in (
                             r.get("source") if r.get("source", "main") != "main" else "",
                             f"reports {num(r.get('reported_mse'))} / {num(r.get('reported_reconstructed_accuracy'))}"

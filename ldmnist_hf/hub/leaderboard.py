@@ -28,6 +28,7 @@ from pathlib import Path
 
 import yaml
 from huggingface_hub import HfApi, constants
+from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from ..analysis.reference_2020 import reference_2020
 from ..data.schema import BUILD_RECORD, data_file
@@ -48,37 +49,75 @@ _RANKED = ("verified", "mismatch")
 _AFTER = {"stale": 0, "published": 1, "unverifiable": 2, "invalid": 3}
 
 
-def _reported(api: HfApi, repo: str, revision: str, dataset: str, configs) -> dict[str, dict]:
-    """The results a repository reports at `revision`, by config: from `.eval_results/ldmnist-*.yaml`, else
-    the card's `model-index`. Each: `mse`, `reconstructed_accuracy`, `revision` (of the dataset)."""
+MAX_TEXT_BYTES = 1 << 20  # a card or a results file larger than this is not read
+
+
+def _number(value) -> float | None:
+    """A reported score as a finite float, else `None` (a string, a boolean, a date, NaN, 1e999, a YAML alias
+    tree: what a results file may hold is the submitter's)."""
+    if type(value) not in (int, float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _files(api: HfApi, repo: str, git_rev: str, configs) -> dict:
+    """The card, results and predictions files the repository holds at `git_rev`, by path (sizes, blob ids,
+    last commits): one request, and nothing downloaded that is not there."""
+    paths = ["README.md", *(eval_results_file(c) for c in configs), *(predictions_file(c) for c in configs)]
+    infos = api.get_paths_info(repo, paths, revision=git_rev, expand=True)
+    return {i.path: i for i in infos if getattr(i, "size", None) is not None and hasattr(i, "blob_id")}
+
+
+def _read_text(api: HfApi, repo: str, git_rev: str, files: dict, path: str) -> str | None:
+    info = files.get(path)
+    if info is None or info.size > MAX_TEXT_BYTES:
+        return None
+    return Path(api.hf_hub_download(repo, path, revision=git_rev)).read_text(
+        encoding="utf-8", errors="replace"
+    )
+
+
+def _reported(api: HfApi, repo: str, git_rev: str, dataset: str, configs, files: dict) -> dict[str, dict]:
+    """The results a repository reports at `git_rev`, by config: from `.eval_results/ldmnist-*.yaml`, else
+    the card's `model-index`. Each: `mse`, `reconstructed_accuracy` (finite floats or `None`), `revision`
+    (a string or `None`)."""
     found: dict[str, dict] = {}
     for config in configs:
+        text = _read_text(api, repo, git_rev, files, eval_results_file(config))
         try:
-            rows = yaml.safe_load(
-                Path(api.hf_hub_download(repo, eval_results_file(config), revision=revision)).read_text()
-            )
-        except Exception:  # noqa: BLE001 - no such file: maybe the card has them
-            continue
+            rows = yaml.safe_load(text) if text else None
+        except yaml.YAMLError:
+            rows = None
         for row in rows if isinstance(rows, list) else []:
             ds = row.get("dataset") if isinstance(row, dict) else None
             if not isinstance(ds, dict) or ds.get("id") != dataset:
                 continue
             for metric in METRICS:
                 if ds.get("task_id") == task_id(config, metric):
-                    entry = found.setdefault(config, {"revision": ds.get("revision")})
-                    entry[metric] = row.get("value")
+                    entry = found.setdefault(config, {"revision": _text(ds.get("revision"))})
+                    entry[metric] = _number(row.get("value"))
     if found:
         return found
+    text = _read_text(api, repo, git_rev, files, "README.md")
     try:
         from huggingface_hub import ModelCard
 
-        card = ModelCard(Path(api.hf_hub_download(repo, "README.md", revision=revision)).read_text())
-    except Exception:  # noqa: BLE001
+        results = ModelCard(text).data.eval_results or [] if text else []
+    except Exception:  # noqa: BLE001 - the card's YAML is the submitter's: no results then
         return found
-    for r in card.data.eval_results or []:
-        if r.dataset_type == dataset and r.metric_type in METRICS:
-            config = r.dataset_config or DEFAULT_CONFIG
-            found.setdefault(config, {"revision": r.dataset_revision})[r.metric_type] = r.metric_value
+    for r in results:
+        config = DEFAULT_CONFIG if r.dataset_config is None else _text(r.dataset_config)
+        if r.dataset_type == dataset and r.metric_type in METRICS and config is not None:
+            entry = found.setdefault(config, {"revision": _text(r.dataset_revision)})
+            entry[r.metric_type] = _number(r.metric_value)
     return found
 
 
@@ -93,15 +132,13 @@ def _candidates(api: HfApi, dataset: str) -> list[tuple[str, str, str]]:
     out = []
     for repo in sorted(repos):
         try:
-            check_repo_id(repo, "repo")
-        except LDMNISTError:
+            validate_repo_id(repo)
+        except HFValidationError:
             continue
         out.append((repo, "main", "main"))
         try:
-            for pr in api.get_repo_discussions(
-                repo, discussion_type="pull_request", discussion_status="open"
-            ):
-                out.append((repo, f"refs/pr/{pr.num}", f"community: pull request #{pr.num}"))
+            prs = api.get_repo_discussions(repo, discussion_type="pull_request", discussion_status="open")
+            out += [(repo, f"refs/pr/{pr.num}", f"community: pull request #{pr.num}") for pr in prs]
         except Exception:  # noqa: BLE001 - a repository that went away
             continue
     return out
@@ -143,7 +180,7 @@ class _Splits:
         return self._cache[key]
 
 
-def _row(api, repo, git_rev, source, config, reported, splits: _Splits, current: str) -> dict:
+def _row(api, repo, git_rev, source, config, reported, files, splits: _Splits, current: str) -> dict:
     row = {
         "model": repo,
         "source": source,
@@ -154,22 +191,18 @@ def _row(api, repo, git_rev, source, config, reported, splits: _Splits, current:
         "reported_mse": reported.get("mse"),
         "reported_reconstructed_accuracy": reported.get("reconstructed_accuracy"),
         "revision": reported.get("revision"),
+        "submitted": None,
         "reason": "",
     }
     if config not in splits.prefixes:
-        return {**row, "status": "invalid", "reason": f"the dataset has no config {config!r}"}
-    reported_ok = all(
-        isinstance(row[f"reported_{m}"], int | float) and math.isfinite(row[f"reported_{m}"]) for m in METRICS
-    )
-    try:
-        path = api.hf_hub_download(repo, predictions_file(config), revision=git_rev)
-    except Exception:  # noqa: BLE001 - no predictions file: nothing to recompute
+        return {**row, "status": "invalid", "reason": "the dataset has no such config"}
+    info = files.get(predictions_file(config))
+    if info is None:
         return {**row, "status": "unverifiable", "reason": "no predictions file"}
-    revision = (
-        row["revision"]
-        if isinstance(row["revision"], str) and re.fullmatch(r"[0-9a-f]{40}", row["revision"])
-        else None
-    )
+    commit = getattr(info, "last_commit", None)
+    row["submitted"] = commit.date.isoformat() if getattr(commit, "date", None) else None
+    row["_predictions"] = info.blob_id  # the same file under two names is one submission (dropped from JSON)
+    revision = row["revision"] if row["revision"] and re.fullmatch(r"[0-9a-f]{40}", row["revision"]) else None
     if revision is None:
         return {**row, "status": "invalid", "reason": "its results name no revision of the dataset"}
     if splits.data_id(config, revision) == splits.data_id(config, current):
@@ -178,10 +211,12 @@ def _row(api, repo, git_rev, source, config, reported, splits: _Splits, current:
     if isinstance(split, LDMNISTError):
         return {**row, "status": "stale", "reason": f"dataset revision {revision[:12]} cannot be read"}
     try:
-        scores = split.score(metric_module().read_predictions(path))
+        path = api.hf_hub_download(repo, predictions_file(config), revision=git_rev)
+        scores = split.score(metric_module().read_predictions(path, shape=split.references.shape))
     except (LDMNISTError, ValueError) as e:
         return {**row, "status": "invalid", "reason": str(e).splitlines()[0][:300]}
     row.update(scores)
+    reported_ok = all(row[f"reported_{m}"] is not None for m in METRICS)
     if revision != current:
         row["status"] = "stale"
         row["reason"] = f"scored on dataset revision {revision[:12]}, not the current {current[:12]}"
@@ -193,6 +228,31 @@ def _row(api, repo, git_rev, source, config, reported, splits: _Splits, current:
             "the reported scores are not what its predictions give" if reported_ok else "no scores reported"
         )
     return row
+
+
+def _one_per_model(rows: list[dict]) -> list[dict]:
+    """One row per model and config: its main branch's, else its oldest open pull request's; and one row per
+    predictions file: a copy of another submission's file is `invalid` (the earlier submission keeps it)."""
+    kept: dict[tuple, dict] = {}
+    for r in rows:
+        key = (r["model"], r["config"])
+        order = (r["source"] != "main", int(r["source"].rsplit("#", 1)[1]) if "#" in r["source"] else 0)
+        if key not in kept or order < kept[key]["_order"]:
+            kept[key] = {**r, "_order": order}
+    first: dict[tuple, dict] = {}
+    for r in sorted(kept.values(), key=lambda r: (r.get("submitted") or "~", r["model"])):
+        blob = r.get("_predictions")
+        if blob is None:
+            continue
+        earlier = first.setdefault((r["config"], blob), r)
+        if earlier is not r:
+            r.update(
+                status="invalid",
+                mse=None,
+                reconstructed_accuracy=None,
+                reason=f"the same predictions file as {earlier['model']}, submitted earlier",
+            )
+    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in kept.values()]
 
 
 def _published(config: str) -> list[dict]:
@@ -244,26 +304,31 @@ def build_leaderboard(
 
     def rows_of(candidate):
         repo, git_rev, source = candidate
-        try:
-            reported = _reported(api, repo, git_rev, dataset_repo, list(prefixes))
-        except Exception as e:  # noqa: BLE001 - one bad submission never stops the table
+        try:  # one bad submission never stops the table
+            files = _files(api, repo, git_rev, list(prefixes))
+            reported = _reported(api, repo, git_rev, dataset_repo, list(prefixes), files)
+            return [
+                _row(api, repo, git_rev, source, c, r, files, splits, info.sha)
+                for c, r in sorted(reported.items())
+                if config is None or c == config
+            ]
+        except Exception as e:  # noqa: BLE001
+            reason = f"it cannot be read ({first_line(e)[:200]})"
             return [
                 {
                     "model": repo,
                     "source": source,
-                    "config": config or "?",
+                    "config": config or DEFAULT_CONFIG,
                     "status": "invalid",
-                    "reason": first_line(e),
+                    "mse": None,
+                    "reconstructed_accuracy": None,
+                    "reason": reason,
                 }
             ]
-        return [
-            _row(api, repo, git_rev, source, c, r, splits, info.sha)
-            for c, r in sorted(reported.items())
-            if config is None or c == config
-        ]
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         rows = [r for rows in pool.map(rows_of, _candidates(api, dataset_repo)) for r in rows]
+    rows = _one_per_model(rows)
     rows += [r for c in configs for r in _published(c)]
     return {"dataset": dataset_repo, "revision": info.sha, "configs": configs, "rows": rank(rows)}
 
@@ -274,9 +339,9 @@ def rank(rows: list[dict]) -> list[dict]:
     out = []
     for config in sorted({r["config"] for r in rows}, key=lambda c: (c != DEFAULT_CONFIG, c)):
         mine = [r for r in rows if r["config"] == config]
-        scored = sorted(
+        scored = sorted(  # equal scores: the earlier submission first
             (r for r in mine if r["status"] in _RANKED and r.get("mse") is not None),
-            key=lambda r: (r["mse"], r["model"]),
+            key=lambda r: (r["mse"], r.get("submitted") or "~", r["model"]),
         )
         for i, r in enumerate(scored, 1):
             r["rank"] = i

@@ -251,10 +251,11 @@ def submit(
     """
     check_repo_id(repo, "repo")
     check_repo_id(dataset_repo, "dataset_repo")
-    endpoint = check_endpoint(
-        endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT, sends_token=not dry_run
-    )
     token = resolve_token(token)
+    # a dry run sends the token too (to read a private dataset): the same rule for the endpoint
+    endpoint = check_endpoint(
+        endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT, sends_token=bool(token)
+    )
     if not dry_run and not token:
         raise LDMNISTError("No Hub token: pass `token`, set HF_TOKEN, or log in once with `hf auth login`.")
     try:
@@ -302,32 +303,52 @@ def _upload(api: HfApi, repo: str, dataset_repo: str, config: str, files: dict[s
         raise LDMNISTError(
             f"Could not reach the Hub with your token ({first_line(e)}); nothing was uploaded."
         ) from e
-    names = {user.get("name")} | {o.get("name") for o in user.get("orgs", []) if isinstance(o, dict)}
-    own = repo.split("/")[0] in names
+    orgs = [o for o in user.get("orgs") or [] if isinstance(o, dict)]
+    names = {user.get("name")} | {o.get("name") for o in orgs if o.get("roleInOrg", "write") != "read"}
     operations = [CommitOperationAdd(path, data) for path, data in files.items()]
     message = f"LD-MNIST results on {dataset_repo} ({config})"
     with predictions_are_intended():
         try:
-            if own:
-                api.create_repo(repo, exist_ok=True)
-                api.create_commit(repo, operations=operations, commit_message=message)
-                logger.info("Uploaded the submission to %s", repo)
-                return None
-            if not api.repo_exists(repo):
+            exists = api.repo_exists(repo)
+            if repo.split("/")[0] in names:
+                if not exists:
+                    api.create_repo(repo)
+                try:
+                    api.create_commit(repo, operations=operations, commit_message=message)
+                    logger.info("Uploaded the submission to %s", repo)
+                    return None
+                except Exception as e:  # noqa: BLE001
+                    if not exists:  # nothing half-written: the repository this call created goes again
+                        api.delete_repo(repo, missing_ok=True)
+                    if getattr(getattr(e, "response", None), "status_code", None) != 403 or not exists:
+                        raise
+                    logger.info("Your token may not write %s: opening a pull request instead", repo)
+            elif not exists:
                 raise LDMNISTError(
-                    f"{repo} does not exist and your token cannot create it (it is not your namespace); submit to a "
-                    f"repository of your own, or ask its owner to create it."
+                    f"{repo} does not exist and your token cannot create it (it is not your namespace); submit "
+                    f"to a repository of your own, or ask its owner to create it."
                 )
             info = api.create_commit(repo, operations=operations, commit_message=message, create_pr=True)
-            api.create_discussion(
-                dataset_repo,
-                f"{SUBMISSION_TITLE}{repo} ({config})",
-                description=f"Results of {repo} on the `{config}` config, in the pull request {info.pr_url}.",
-                repo_type="dataset",
-            )
-            logger.info("Opened a pull request on %s: %s", repo, info.pr_url)
-            return info.pr_url
         except LDMNISTError:
             raise
         except Exception as e:  # noqa: BLE001 - HTTP errors of the client, quoted without secrets
             raise LDMNISTError(f"Could not upload the submission to {repo} ({first_line(e)}).") from e
+    logger.info("Opened a pull request on %s: %s", repo, info.pr_url)
+    title = f"{SUBMISSION_TITLE}{repo} ({config})"
+    try:  # how the leaderboard finds a pull request on a repository that reports nothing on main
+        api.create_discussion(
+            dataset_repo,
+            title,
+            description=f"Results of {repo} on the `{config}` config, in the pull request {info.pr_url}.",
+            repo_type="dataset",
+        )
+    except Exception as e:  # noqa: BLE001 - the pull request stands; say how to finish by hand
+        logger.warning(
+            "The pull request %s is open, but the discussion that points the leaderboard to it could not be "
+            "opened on %s (%s): open a discussion titled %r there by hand.",
+            info.pr_url,
+            dataset_repo,
+            first_line(e),
+            title,
+        )
+    return info.pr_url

@@ -206,44 +206,62 @@ def load_class_decoder(class_vae: str) -> tuple[np.ndarray, np.ndarray]:
 PREDICTION_FORMATS = (".npy", ".csv", ".parquet")
 
 
-def read_predictions(path) -> np.ndarray:
+def read_predictions(path, shape: tuple[int, int] | None = None) -> np.ndarray:
     """A predictions file as a float array `(N, latent_dim)`, rows in the dataset's test order.
 
     `.npy` (a 2-d array; never a pickle), `.csv` (one row per line, comma-separated, an optional header line)
-    or `.parquet`: the `prediction` list column of `ldmnist submit`'s file (with an `index` column that must be
-    0..N-1 in order), another single list column, or one float column per component.
+    or `.parquet`: the `prediction` list column of `ldmnist submit`'s file, another single list column, or one
+    float column per component; an `index` column, when there is one, must be 0..N-1 in order.
+
+    Args:
+        path: the file.
+        shape (`tuple`, *optional*): the `(N, latent_dim)` expected. Given, a file of another shape is refused
+            from its header or metadata before its values are read, and a file larger than such an array can
+            be (in that format) is refused before it is opened: a small file cannot decode to gigabytes.
     """
     path = os.fspath(path)
+    name = os.path.basename(path)
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in PREDICTION_FORMATS:
         raise ValueError(
-            f"{os.path.basename(path)!r} is not a predictions file: give a .npy, .csv or .parquet file of shape "
+            f"{name!r} is not a predictions file: give a .npy, .csv or .parquet file of shape "
             f"(10000, latent_dim), rows in the test split's order."
         )
+    if shape is not None:
+        n, width = shape
+        limit = {".npy": 8, ".csv": 40, ".parquet": 16}[suffix] * n * width + (1 << 20)
+        size = os.path.getsize(path) if os.path.isfile(path) else 0
+        if size > limit:
+            raise ValueError(
+                f"{name!r} is {size:,} bytes: more than a {suffix} file of {n} x {width} predictions can be "
+                f"({limit:,} bytes at most)."
+            )
     try:
         if suffix == ".npy":
             try:
-                array = np.load(path, allow_pickle=False)
+                array = np.load(path, allow_pickle=False, mmap_mode="r")
             except ValueError as e:  # numpy's text would advise unpickling: never done here
                 raise ValueError(
-                    f"{os.path.basename(path)!r} cannot be read as a .npy file of numbers (it is damaged, or holds "
+                    f"{name!r} cannot be read as a .npy file of numbers (it is damaged, or holds "
                     f"Python objects, which are never unpickled here); save a float array with numpy.save."
                 ) from e
+            if shape is not None and array.shape != tuple(shape):
+                raise ValueError(
+                    f"{name!r} holds an array of shape {array.shape}; the test split needs {tuple(shape)}: one "
+                    f"prediction of y per test row, in its order."
+                )
+            array = np.array(array)
         elif suffix == ".csv":
             array = _read_csv(path)
         else:
-            array = _read_parquet(path)
+            array = _read_parquet(path, shape)
     except ValueError:
         raise
     except Exception as e:  # numpy, pyarrow and the file system each raise their own types
-        raise ValueError(
-            f"{os.path.basename(path)!r} cannot be read as a {suffix} file ({type(e).__name__}: {e})."
-        ) from e
+        raise ValueError(f"{name!r} cannot be read as a {suffix} file ({type(e).__name__}: {e}).") from e
     array = np.asarray(array)
     if array.ndim != 2:
-        raise ValueError(
-            f"{os.path.basename(path)!r} holds an array of shape {array.shape}; expected (N, latent_dim)."
-        )
+        raise ValueError(f"{name!r} holds an array of shape {array.shape}; expected (N, latent_dim).")
     return array
 
 
@@ -263,45 +281,64 @@ def _read_csv(path: str) -> np.ndarray:
         raise ValueError(f"{os.path.basename(path)!r} holds a value that is not a number ({e}).") from e
 
 
-def _read_parquet(path: str) -> np.ndarray:
+def _read_parquet(path: str, shape: tuple[int, int] | None = None) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    name = os.path.basename(path)
     try:
+        meta = pq.ParquetFile(path).metadata
+        if shape is not None:  # from the footer, before any value is decoded
+            leaf_values = [
+                sum(meta.row_group(g).column(c).num_values for g in range(meta.num_row_groups))
+                for c in range(meta.num_columns)
+            ]
+            if meta.num_rows != shape[0] or max(leaf_values, default=0) > shape[0] * shape[1]:
+                raise ValueError(
+                    f"{name!r} holds {meta.num_rows} rows (up to {max(leaf_values, default=0)} values in a column); "
+                    f"the test split needs {tuple(shape)}: one prediction of y per test row, in its order."
+                )
         table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as e:  # pyarrow's errors subclass ValueError: say what they mean
+    except ValueError as e:
+        if not isinstance(e, pa.ArrowException):
+            raise
         raise ValueError(
-            f"{os.path.basename(path)!r} cannot be read as a .parquet file ({type(e).__name__}: "
-            f"{str(e).split(': ')[-1]})."
+            f"{name!r} cannot be read as a .parquet file ({type(e).__name__}: {str(e).split(': ')[-1]})."
         ) from e
-    lists = [f.name for f in table.schema if pa.types.is_list(f.type) or pa.types.is_fixed_size_list(f.type)]
-    name = "prediction" if "prediction" in lists else lists[0] if len(lists) == 1 else None
-    if "index" in table.column_names and name is not None:
-        index = table.column("index").to_numpy()
+    except (pa.ArrowException, OSError) as e:  # pyarrow's errors: say what they mean
+        raise ValueError(
+            f"{name!r} cannot be read as a .parquet file ({type(e).__name__}: {str(e).split(': ')[-1]})."
+        ) from e
+    if "index" in table.column_names:
+        index = table.column("index").to_numpy(zero_copy_only=False)
         if not np.array_equal(index, np.arange(len(index))):
             raise ValueError(
-                f"{os.path.basename(path)!r}: its `index` column is not 0..{len(index) - 1} in order; the rows must "
-                f"follow the test split's order."
+                f"{name!r}: its `index` column is not 0..{len(index) - 1} in order; the rows must follow the test "
+                f"split's order."
             )
-    if name is not None:
-        column = table.column(name).combine_chunks()
+    kinds = (pa.types.is_list, pa.types.is_large_list, pa.types.is_fixed_size_list)
+    lists = [f.name for f in table.schema if any(k(f.type) for k in kinds)]
+    column_name = "prediction" if "prediction" in lists else lists[0] if len(lists) == 1 else None
+    if column_name is not None:
+        column = table.column(column_name).combine_chunks()
         if column.null_count or column.flatten().null_count:
-            raise ValueError(f"{os.path.basename(path)!r}: column {name!r} has missing values.")
-        lengths = {len(v) for v in column.to_pylist()[:1]} if len(column) else {0}
-        width = column.type.list_size if pa.types.is_fixed_size_list(column.type) else lengths.pop()
+            raise ValueError(f"{name!r}: column {column_name!r} has missing values.")
+        if pa.types.is_fixed_size_list(column.type):
+            width = column.type.list_size
+        else:
+            lengths = column.value_lengths().to_numpy(zero_copy_only=False)
+            width = int(lengths[0]) if len(lengths) else 0
+            if (lengths != width).any():
+                raise ValueError(f"{name!r}: the rows of column {column_name!r} have different lengths.")
         values = column.flatten().to_numpy(zero_copy_only=False)
-        if values.size != width * len(column):
-            raise ValueError(
-                f"{os.path.basename(path)!r}: the rows of column {name!r} have different lengths."
-            )
         return values.reshape(len(column), width)
     numeric = [
         c for c in table.column_names if c != "index" and pa.types.is_floating(table.schema.field(c).type)
     ]
     if not numeric:
         raise ValueError(
-            f"{os.path.basename(path)!r} has no prediction column: give a `prediction` list column or one float "
-            f"column per component."
+            f"{name!r} has no prediction column: give a `prediction` list column or one float column per "
+            f"component."
         )
     return np.stack([table.column(c).to_numpy() for c in numeric], axis=1)
 

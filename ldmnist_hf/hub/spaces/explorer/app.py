@@ -13,6 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+
 from explorer import Explorer, to_image
 
 SPACE = json.loads((Path(__file__).parent / "space.json").read_text())

@@ -97,8 +97,8 @@ def score_file(file, config: str):
     path = file if isinstance(file, str) else getattr(file, "name", str(file))
     try:
         c = _config(config)
-        predictions = read_predictions(path)
         n, latent_dim = c["references"].shape
+        predictions = read_predictions(path, shape=(n, latent_dim))  # a file of another shape: not decoded
         if predictions.shape != (n, latent_dim):
             raise ValueError(
                 f"the file holds an array of shape {predictions.shape}; the `{config}` config's test split needs "
