@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from conftest import NS
-from hub_stub import FAKE_TOKEN, HubStub
+from hub_stub import FAKE_TOKEN, HubStub, stub_api
 from huggingface_hub import CommitOperationAdd, EvalResult, HfApi, ModelCard, ModelCardData
 
 from ldmnist_hf import load_metric
@@ -99,7 +99,7 @@ def board(tmp_path_factory, exported, benchmarked, variant16):
         push(NS, export_dir=exported[0], endpoint=stub.endpoint, token=FAKE_TOKEN)
 
         def api(who):
-            return HfApi(endpoint=stub.endpoint, token=TOKENS[who])
+            return stub_api(stub.endpoint, token=TOKENS[who])
 
         def send(who, predictions, repo=None, config="default"):
             path = tmp / f"{who}-{config}.npy"
@@ -126,7 +126,7 @@ def board(tmp_path_factory, exported, benchmarked, variant16):
         results = {who: send(who, predictions[who]) for who in ("alice", "bob", "dave", "ivan")}
         results["carol"] = send("carol", predictions["carol"], config="ld16")
         old_revision = results["carol"]["revision"]
-        new_y16 = _change_ld16_test_data(HfApi(endpoint=stub.endpoint, token=FAKE_TOKEN), exported[0])
+        new_y16 = _change_ld16_test_data(stub_api(stub.endpoint, token=FAKE_TOKEN), exported[0])
         results["frank"] = send("frank", predictions["frank"], config="ld16")
         api("henry").create_repo("henry/probe")
         api("henry").upload_file(
@@ -144,7 +144,7 @@ def board(tmp_path_factory, exported, benchmarked, variant16):
                 repo_id="dave/probe",
             )
         _edit_eval_results(api("ivan"), "ivan/probe", "default", revision="f" * 40)
-        current = HfApi(endpoint=stub.endpoint).dataset_info(DATASET).sha
+        current = stub_api(stub.endpoint).dataset_info(DATASET).sha
         card = ModelCard.from_template(  # erin reports results by hand, without predictions
             ModelCardData(
                 model_name="probe",
@@ -242,7 +242,7 @@ def _published():
 
 def test_submit_writes_the_hubs_formats(board):
     stub = board["stub"]
-    api = HfApi(endpoint=stub.endpoint)
+    api = stub_api(stub.endpoint)
     result = board["results"]["alice"]
     assert result["pull_request"] is None and result["revision"] == board["old_revision"]
     card = ModelCard(_text(api.hf_hub_download("alice/probe", "README.md")))
@@ -270,7 +270,7 @@ def test_submit_writes_the_hubs_formats(board):
 
 def test_a_repo_the_token_cannot_write_gets_a_pull_request(board):
     stub = board["stub"]
-    api = HfApi(endpoint=stub.endpoint)
+    api = stub_api(stub.endpoint)
     result = board["results"]["grace"]
     assert result["pull_request"].endswith("/henry/probe/discussions/1")
     assert _text(api.hf_hub_download("henry/probe", "README.md")) == "# henry's probe\n"  # main untouched
@@ -285,7 +285,7 @@ def test_leaderboard_push_fills_the_card_block_and_leaderboard_json(board, tmp_p
         DATASET, endpoint=stub.endpoint, token=FAKE_TOKEN, push=True, json_path=tmp_path / "board.json"
     )
     assert json.loads((tmp_path / "board.json").read_text()) == json.loads(json.dumps(result))
-    api = HfApi(endpoint=stub.endpoint)
+    api = stub_api(stub.endpoint)
     card = _text(api.hf_hub_download(DATASET, "README.md", repo_type="dataset"))
     block = read_block(card, "leaderboard")
     assert block.strip() == leaderboard_markdown(result).strip()
@@ -462,10 +462,10 @@ def test_leaderboard_bad_input(board, tmp_path, monkeypatch, case, kwargs, fragm
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
     stub = board["stub"]
-    before = HfApi(endpoint=stub.endpoint).dataset_info(DATASET).sha
+    before = stub_api(stub.endpoint).dataset_info(DATASET).sha
     with pytest.raises(LDMNISTError, match=re.escape(fragment)) as raised:
         leaderboard(**({"dataset_repo": DATASET, "endpoint": stub.endpoint} | kwargs))
-    assert HfApi(endpoint=stub.endpoint).dataset_info(DATASET).sha == before  # nothing committed
+    assert stub_api(stub.endpoint).dataset_info(DATASET).sha == before  # nothing committed
     assert TOKENS["grace"] not in str(raised.value)
 
 
@@ -477,7 +477,7 @@ def test_leaderboard_push_refuses_when_the_dataset_moved(board, monkeypatch):
 
     def then_someone_commits(*args, **kwargs):
         result = real(*args, **kwargs)
-        HfApi(endpoint=stub.endpoint, token=FAKE_TOKEN).upload_file(
+        stub_api(stub.endpoint, token=FAKE_TOKEN).upload_file(
             path_or_fileobj=b"notes", path_in_repo="NOTES.txt", repo_id=DATASET, repo_type="dataset"
         )
         return result
@@ -487,7 +487,7 @@ def test_leaderboard_push_refuses_when_the_dataset_moved(board, monkeypatch):
         LDMNISTError, match="changed while the leaderboard was computed; nothing was committed"
     ):
         module.leaderboard(DATASET, endpoint=stub.endpoint, token=FAKE_TOKEN, push=True)
-    api = HfApi(endpoint=stub.endpoint)
+    api = stub_api(stub.endpoint)
     assert api.list_repo_commits(DATASET, repo_type="dataset")[0].title != "Update the LD-MNIST leaderboard"
 
 
@@ -574,7 +574,7 @@ def test_readme_submission_snippet_runs(board, built, tmp_path, monkeypatch):
 def test_a_second_submission_keeps_the_first_and_the_card(board, tmp_path, variant16):
     """Results of another config go beside those already in the card; its own text stays."""
     stub = board["stub"]
-    api = HfApi(endpoint=stub.endpoint, token=TOKENS["you"])
+    api = stub_api(stub.endpoint, token=TOKENS["you"])
     api.create_repo("you/two-configs")
     api.upload_file(
         path_or_fileobj=b"---\nlicense: apache-2.0\n---\n# My model\n\nIt is mine.\n",
@@ -638,8 +638,8 @@ def test_hostile_submissions_never_stop_or_break_the_table(board, tmp_path):
     """Odd YAML values, a YAML alias bomb, a Parquet file that decodes to a million rows, Markdown in an error
     text, a copy of another submission's file, a no-op pull request: each gets a row (or none), never a crash."""
     stub = board["stub"]
-    revision = HfApi(endpoint=stub.endpoint).dataset_info(DATASET).sha
-    api = HfApi(endpoint=stub.endpoint, token=TOKENS["ivan"])
+    revision = stub_api(stub.endpoint).dataset_info(DATASET).sha
+    api = stub_api(stub.endpoint, token=TOKENS["ivan"])
 
     def predictions(k: float) -> bytes:
         values = pa.array(np.full(10000 * 32, k, np.float32))
@@ -671,7 +671,7 @@ def test_hostile_submissions_never_stop_or_break_the_table(board, tmp_path):
             _parquet_bytes(pa.table({EVIL: pa.array([[0.0] * 32] * 9999 + [None], pa.list_(pa.float32()))})),
         ),
     }
-    alice = HfApi(endpoint=stub.endpoint).hf_hub_download("alice/probe", predictions_file("default"))
+    alice = stub_api(stub.endpoint).hf_hub_download("alice/probe", predictions_file("default"))
     planted["ivan/copy"] = (_results_yaml(0.9, 0.5, revision), Path(alice).read_bytes())
     for repo, (results, data) in planted.items():
         _plant(
@@ -696,7 +696,7 @@ def test_hostile_submissions_never_stop_or_break_the_table(board, tmp_path):
         },
     )
     with predictions_are_intended():  # a no-op pull request on a ranked repository
-        HfApi(endpoint=stub.endpoint, token=TOKENS["grace"]).upload_file(
+        stub_api(stub.endpoint, token=TOKENS["grace"]).upload_file(
             path_or_fileobj=b"hello", path_in_repo="x.txt", repo_id="alice/probe", create_pr=True
         )
 
@@ -720,14 +720,14 @@ def test_hostile_submissions_never_stop_or_break_the_table(board, tmp_path):
     line = next(line for line in block.splitlines() if "ivan/markdown" in line)
     assert line.replace("\\|", "").count("|") == 7  # the row's own columns only
     assert "<" not in line and "![x](" not in line  # no HTML, no image: the text as text
-    card = _text(HfApi(endpoint=stub.endpoint).hf_hub_download(DATASET, "README.md", repo_type="dataset"))
+    card = _text(stub_api(stub.endpoint).hf_hub_download(DATASET, "README.md", repo_type="dataset"))
     assert read_block(with_block(card, "leaderboard", block), "leaderboard") == block
 
 
 def test_a_pull_request_stands_when_its_discussion_cannot_be_opened(board, tmp_path, monkeypatch, caplog):
     """The pull request is open: the result names it and the log says how to point the leaderboard to it."""
     stub = board["stub"]
-    HfApi(endpoint=stub.endpoint, token=TOKENS["henry"]).create_repo("henry/second")
+    stub_api(stub.endpoint, token=TOKENS["henry"]).create_repo("henry/second")
 
     def refused(*args, **kwargs):
         raise RuntimeError("403 Forbidden: discussions are closed")
@@ -753,7 +753,7 @@ def test_a_failed_first_upload_leaves_no_repository(board, tmp_path, monkeypatch
     monkeypatch.setattr(HfApi, "create_commit", fails)
     with pytest.raises(LDMNISTError, match="Could not upload the submission to you/fails"):
         submit(GOOD(tmp_path), "you/fails", DATASET, token=TOKENS["you"], endpoint=stub.endpoint)
-    assert not HfApi(endpoint=stub.endpoint).repo_exists("you/fails")
+    assert not stub_api(stub.endpoint).repo_exists("you/fails")
 
 
 @pytest.mark.parametrize("kind", ["large_list", "list", "fixed_size_list"])

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import NS
-from hub_stub import FAKE_TOKEN, HubStub
+from hub_stub import FAKE_TOKEN, HubStub, stub_api
 from huggingface_hub import HfApi, snapshot_download
 
 import ldmnist_hf
@@ -103,7 +103,7 @@ def spaces_hub(tmp_path_factory, exported, mnist):
     with HubStub(tmp_path_factory.mktemp("spaces-hub")) as stub:
         push(NS, export_dir=exported[0], endpoint=stub.endpoint, token=FAKE_TOKEN)
         stub.board = leaderboard(f"{NS}/ldmnist", endpoint=stub.endpoint, token=FAKE_TOKEN, push=True)
-        _mnist_stand_in(HfApi(endpoint=stub.endpoint, token=FAKE_TOKEN), mnist)
+        _mnist_stand_in(stub_api(stub.endpoint, token=FAKE_TOKEN), mnist)
         yield stub
     stub.assert_no_unknown()
 
@@ -211,8 +211,13 @@ def _upload_and_score(driver, path: Path) -> str:
     _css(driver, "#predictions input[type=file]")[0].send_keys(str(path))
     _wait(driver, lambda d: _css(d, "#predictions button[aria-label='Clear']"))
     _css(driver, "#score")[0].click()
-    _wait(driver, lambda d: (t := _css(d, "#result")[0].text.strip()) and t != before)
-    return _css(driver, "#result")[0].text
+
+    def answered(d) -> str | None:  # this file's answer, not a pending state or the previous answer
+        text = _css(d, "#result")[0].text.strip()
+        done = text != before and path.name in text and ("Unrounded" in text or text.startswith("Error"))
+        return text if done else None
+
+    return _wait(driver, answered)
 
 
 def _write(path: Path, predictions: np.ndarray) -> Path:

@@ -6,6 +6,7 @@ A token never goes over plain http except to this machine, is stripped of surrou
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from urllib.parse import urlparse
 
@@ -52,3 +53,18 @@ def resolve_token(token: str | None) -> str | None:
             "from https://huggingface.co/settings/tokens."
         )
     return token
+
+
+@contextlib.contextmanager
+def commits_to(endpoint: str):
+    """Where commits go, for huggingface_hub's own parsing: before 1.0 it reads the URLs of a commit's answer
+    against `constants.ENDPOINT` (the import-time `HF_ENDPOINT`), not the endpoint `HfApi` was given, and fails
+    after the commit was made. Around our commits, that constant names the endpoint they go to."""
+    from huggingface_hub import constants
+
+    before = constants.ENDPOINT
+    constants.ENDPOINT = endpoint
+    try:
+        yield
+    finally:
+        constants.ENDPOINT = before

@@ -35,7 +35,7 @@ from ..data.schema import BUILD_RECORD, data_file
 from ..errors import LDMNISTError, first_line
 from ..files import atomic_write_text
 from ..registry import DEFAULT_CONFIG
-from .auth import check_endpoint, resolve_token
+from .auth import check_endpoint, commits_to, resolve_token
 from .cards import leaderboard_markdown, read_block, with_block
 from .scoring import config_prefixes, fetch_test_split, metric_module
 from .submit import METRICS, SUBMISSION_TITLE, check_repo_id, eval_results_file, predictions_file, task_id
@@ -402,16 +402,17 @@ def _push(result: dict, text: str, endpoint: str | None, token: str | None) -> N
         )
     card = with_block(card, "leaderboard", leaderboard_markdown(result))
     try:
-        api.create_commit(
-            dataset,
-            repo_type="dataset",
-            operations=[
-                CommitOperationAdd("README.md", card.encode()),
-                CommitOperationAdd(LEADERBOARD_FILE, text.encode()),
-            ],
-            commit_message="Update the LD-MNIST leaderboard",
-            parent_commit=result["revision"],  # refused if the dataset changed since it was read
-        )
+        with commits_to(endpoint):
+            api.create_commit(
+                dataset,
+                repo_type="dataset",
+                operations=[
+                    CommitOperationAdd("README.md", card.encode()),
+                    CommitOperationAdd(LEADERBOARD_FILE, text.encode()),
+                ],
+                commit_message="Update the LD-MNIST leaderboard",
+                parent_commit=result["revision"],  # refused if the dataset changed since it was read
+            )
     except Exception as e:  # noqa: BLE001
         if getattr(getattr(e, "response", None), "status_code", None) == 412:
             raise LDMNISTError(

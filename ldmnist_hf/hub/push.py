@@ -26,7 +26,7 @@ from ..data.schema import BUILD_RECORD
 from ..errors import LDMNISTError, first_line, redact
 from ..files import read_json, sha256_file
 from ..registry import BASELINES, DEFAULT_CONFIG, KINDS
-from .auth import check_endpoint, resolve_token
+from .auth import check_endpoint, commits_to, resolve_token
 from .export import (
     MANIFEST,
     METRIC_SCRIPT,
@@ -326,7 +326,7 @@ def _push(namespace, export_dir: Path, endpoint: str, token, dry_run: bool, priv
                 exist_ok=True,
                 **({"space_sdk": "gradio"} if repo.repo_type == "space" else {}),
             )
-            with predictions_are_intended():
+            with predictions_are_intended(), commits_to(endpoint):
                 info = api.create_commit(
                     repo.repo_id,
                     repo_type=repo.repo_type,

@@ -31,7 +31,7 @@ from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from ..errors import LDMNISTError, first_line
 from ..registry import DEFAULT_CONFIG
-from .auth import check_endpoint, resolve_token
+from .auth import check_endpoint, commits_to, resolve_token
 from .cards import LICENSE, TEMPLATES, read_block, with_block
 from .scoring import TestSplit, config_prefixes, fetch_test_split, metric_module
 
@@ -307,7 +307,7 @@ def _upload(api: HfApi, repo: str, dataset_repo: str, config: str, files: dict[s
     names = {user.get("name")} | {o.get("name") for o in orgs if o.get("roleInOrg", "write") != "read"}
     operations = [CommitOperationAdd(path, data) for path, data in files.items()]
     message = f"LD-MNIST results on {dataset_repo} ({config})"
-    with predictions_are_intended():
+    with predictions_are_intended(), commits_to(api.endpoint):
         try:
             exists = api.repo_exists(repo)
             if repo.split("/")[0] in names:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import gradio as gr
@@ -107,13 +108,13 @@ def score_file(file, config: str):
         p, r, y = validate(predictions, c["references"], c["labels"])
         result = score(p, r, y, c["decoder"], CLASS_VAES[config])
     except ValueError as e:
-        return f"**Error:** {e}", empty
+        return f"**Error:** {e} (`{os.path.basename(path)}`)", empty
     table = _table(
         [*c["rows"], ("your predictions", result["mse"], result["reconstructed_accuracy"], "this upload")]
     )
     rank = int(table.index[table["model"] == "your predictions"][0]) + 1
     text = (
-        f"**MSE {result['mse']:.4f}**, **reconstructed accuracy {result['reconstructed_accuracy']:.4f}** on the "
+        f"`{os.path.basename(path)}`: **MSE {result['mse']:.4f}**, **reconstructed accuracy {result['reconstructed_accuracy']:.4f}** on the "
         f"`{config}` test split ({n} rows): rank {rank} of {len(table)} in the table below. Unrounded: MSE "
         f"<span id='mse'>{result['mse']!r}</span>, reconstructed accuracy "
         f"<span id='accuracy'>{result['reconstructed_accuracy']!r}</span>."
