@@ -12,22 +12,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import sys
 import time
 from pathlib import Path
 
+from timing import matmul_gflops, timed
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def timed(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times)
 
 
 def main() -> None:
@@ -45,11 +36,7 @@ def main() -> None:
 
     from explorer import Explorer, to_image
 
-    a = torch.randn(4096, 4096)
-    a @ a
-    t0 = time.perf_counter()
-    a @ a
-    gflops = 2 * 4096**3 / (time.perf_counter() - t0) / 1e9
+    gflops = matmul_gflops()
     space = {
         "dataset": args.dataset,
         "image_vae": str(pretrained_path(DEFAULT_MODELS["image_vae"])),

@@ -16,30 +16,11 @@ Uses the built dataset's test split when `--dataset` exists (`make dataset`), el
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from pathlib import Path
 
 import numpy as np
-
-
-def timed(fn, repeats: int) -> tuple[float, float]:
-    fn()  # warm
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times)
-
-
-def matmul_gflops(n: int = 4096, repeats: int = 3) -> float:
-    import torch
-
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    best = min(timed(lambda: a @ b, repeats))
-    return 2 * n**3 / best / 1e9
+from timing import matmul_gflops, timed
 
 
 def main() -> None:

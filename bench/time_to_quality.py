@@ -43,7 +43,7 @@ from ldmnist_hf.training.step import (  # noqa: E402
 )
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-from train_step import matmul_gflops  # noqa: E402
+from timing import matmul_gflops  # noqa: E402
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ import argparse
 import time
 
 import torch
+from timing import matmul_gflops
 from torch._inductor import config as inductor_config
 
 from ldmnist_hf import load_mnist
@@ -32,17 +33,6 @@ from ldmnist_hf.training.step import (
     mnist_tensors,
     train_epoch,
 )
-
-
-def matmul_gflops(n: int = 4096, repeats: int = 3) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n**3 / best / 1e9
 
 
 def epoch_flops(models: JointModels, n_train: int, n_test: int) -> float:

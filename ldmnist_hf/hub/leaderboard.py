@@ -37,7 +37,7 @@ from ..files import atomic_write_text
 from ..registry import DEFAULT_CONFIG
 from .auth import check_endpoint, commits_to, resolve_token
 from .cards import leaderboard_markdown, read_block, with_block
-from .scoring import config_prefixes, fetch_test_split, metric_module
+from .scoring import dataset_configs, fetch_test_split, metric_module
 from .submit import METRICS, SUBMISSION_TITLE, check_repo_id, eval_results_file, predictions_file, task_id
 
 logger = logging.getLogger(__name__)
@@ -286,17 +286,7 @@ def build_leaderboard(
         endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT, sends_token=bool(token)
     )
     api = HfApi(endpoint=endpoint, token=resolve_token(token) if token else False)
-    try:
-        info = api.dataset_info(dataset_repo)
-    except Exception as e:  # noqa: BLE001
-        raise LDMNISTError(
-            f"Could not read the dataset {dataset_repo} at {endpoint} ({first_line(e)})."
-        ) from e
-    prefixes = config_prefixes(info.card_data.to_dict() if info.card_data else None)
-    if config is not None and config not in prefixes:
-        raise LDMNISTError(
-            f"{dataset_repo} has no config {config!r}; its configs: {', '.join(prefixes)} (`config`)."
-        )
+    info, prefixes = dataset_configs(api, dataset_repo, config)
     configs = [config] if config else list(prefixes)
     splits = _Splits(api, dataset_repo, prefixes)
     for c in configs:  # the current revision of each config, fetched once before the threads start

@@ -45,6 +45,22 @@ def config_prefixes(card_data: dict | None) -> dict[str, str]:
     return out
 
 
+def dataset_configs(api, dataset_repo: str, config: str | None):
+    """The dataset's info and its configs' folders; `config`, when given, must be one of them."""
+    try:
+        info = api.dataset_info(dataset_repo)
+    except Exception as e:  # noqa: BLE001 - network, a missing repository: one clear line
+        raise LDMNISTError(
+            f"Could not read the dataset {dataset_repo} at {api.endpoint} ({first_line(e)})."
+        ) from e
+    prefixes = config_prefixes(info.card_data.to_dict() if info.card_data else None)
+    if config is not None and config not in prefixes:
+        raise LDMNISTError(
+            f"{dataset_repo} has no config {config!r}; its configs: {', '.join(prefixes) or 'none'} (`config`)."
+        )
+    return info, prefixes
+
+
 @dataclass
 class TestSplit:
     """One config's test split at one revision of the dataset repository, ready to score predictions."""

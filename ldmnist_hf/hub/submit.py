@@ -33,7 +33,7 @@ from ..errors import LDMNISTError, first_line
 from ..registry import DEFAULT_CONFIG
 from .auth import check_endpoint, commits_to, resolve_token
 from .cards import LICENSE, TEMPLATES, read_block, with_block
-from .scoring import TestSplit, config_prefixes, fetch_test_split, metric_module
+from .scoring import TestSplit, dataset_configs, fetch_test_split, metric_module
 
 logger = logging.getLogger(__name__)
 
@@ -263,17 +263,7 @@ def submit(
     except ValueError as e:
         raise LDMNISTError(str(e)) from e
     api = HfApi(endpoint=endpoint, token=token or False)
-    try:
-        info = api.dataset_info(dataset_repo)
-    except Exception as e:  # noqa: BLE001
-        raise LDMNISTError(
-            f"Could not read the dataset {dataset_repo} at {endpoint} ({first_line(e)})."
-        ) from e
-    prefixes = config_prefixes(info.card_data.to_dict() if info.card_data else None)
-    if config not in prefixes:
-        raise LDMNISTError(
-            f"{dataset_repo} has no config {config!r}; its configs: {', '.join(prefixes) or 'none'} (`config`)."
-        )
+    info, prefixes = dataset_configs(api, dataset_repo, config)
     split = fetch_test_split(api, dataset_repo, config, info.sha, prefixes[config])
     scores = split.score(array)
     files = submission_files(repo, split, array, scores, endpoint, _existing_card(api, repo), description)
