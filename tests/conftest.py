@@ -1,13 +1,34 @@
 """Fixtures shared by the whole suite; each expensive one is made once per session and only read after."""
 
+import atexit
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
-import numpy as np
-import pytest
-from helpers import make_tiny_world, run_python
+# The suite's Hugging Face caches (files downloaded from the Hub stand-in, datasets' Arrow files, evaluate's
+# modules) go to a scratch folder of this session, never into the user's ~/.cache/huggingface: no test reads a
+# cache an earlier run left, and none sees a token saved there. Set before anything imports huggingface_hub,
+# which reads these variables once, at import.
+_HF_HOME = tempfile.mkdtemp(prefix="ldmnist-tests-hf-")
+atexit.register(shutil.rmtree, _HF_HOME, ignore_errors=True)
+os.environ["HF_HOME"] = _HF_HOME
+for _var in (
+    "HF_HUB_CACHE",
+    "HUGGINGFACE_HUB_CACHE",
+    "TRANSFORMERS_CACHE",
+    "HF_DATASETS_CACHE",
+    "HF_MODULES_CACHE",
+    "HF_XET_CACHE",
+    "HF_TOKEN_PATH",
+    "HF_EVALUATE_CACHE",
+):
+    os.environ.pop(_var, None)
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from helpers import make_tiny_world, run_python  # noqa: E402
 
 pytest_plugins = ["hub_stub"]  # the `hub` fixture: a local stand-in of the Hub's HTTP API
 

@@ -62,6 +62,21 @@ Two splits of (x, y) rows.
 """
 
 
+def test_the_suite_never_touches_the_users_hugging_face_cache():
+    """conftest points HF_HOME at a scratch folder before huggingface_hub is imported: every cache and the
+    token path are inside it, so no test reads what an earlier run (or the user) left in ~/.cache/huggingface."""
+    import os
+    from pathlib import Path
+
+    import datasets.config
+    from huggingface_hub import constants
+
+    home = Path(os.environ["HF_HOME"])
+    assert home != Path.home() / ".cache" / "huggingface"
+    for path in (constants.HF_HUB_CACHE, constants.HF_TOKEN_PATH, datasets.config.HF_DATASETS_CACHE):
+        assert Path(path).is_relative_to(home), path
+
+
 def _write_dataset(folder):
     import pyarrow as pa
     import pyarrow.parquet as pq
