@@ -589,9 +589,11 @@ def _add_export(sub, common) -> None:
         common,
         "export",
         cmd_export,
-        "write the Hub repositories (dataset, models, metric Space) as folders",
-        "Write one folder per Hub repository under OUTPUT_DIR: datasets/ldmnist, models/ldmnist-*, "
-        "spaces/ldmnist\n(see README, 'Publishing'). `ldmnist push --export-dir` uploads them as written.",
+        "write the Hub repositories (dataset and its configs, models, baselines, Spaces) as folders",
+        "Write one folder per Hub repository under OUTPUT_DIR: datasets/ldmnist (a config per --variant),\n"
+        "models/ldmnist-* (each config's models and the benchmark's baselines), spaces/ldmnist (the metric)\n"
+        "and spaces/ldmnist-explorer (see README, 'Publishing'). `ldmnist push --export-dir` uploads them as\n"
+        "written. Benchmark a dataset (`ldmnist benchmark`) before exporting it, or it gets no baselines.",
         [
             "ldmnist export --namespace you --output-dir hub --dataset ldmnist",
             "ldmnist export --namespace you --output-dir hub16 --image-vae models16/image-vae-16 \\",
@@ -609,7 +611,7 @@ def _add_push(sub, common) -> None:
         common,
         "push",
         cmd_push,
-        "upload the dataset, the models and the metric Space to the Hub",
+        "upload the dataset, the models, the baselines and the Spaces to the Hub",
         "Upload every repository of an export (or export first, into a temporary folder) through\n"
         "huggingface_hub's client. Everything is checked before the first upload.",
         [
@@ -714,6 +716,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build, publish and benchmark the Low-dimensional MNIST dataset (LD-MNIST).",
         epilog="Run `ldmnist COMMAND --help` for the options and examples of each command.",
     )
+    # Also before the command (`ldmnist -q build ...`); a subparser's defaults would overwrite the same dest.
+    top = p.add_mutually_exclusive_group()
+    top.add_argument(
+        "-q", "--quiet", dest="top_quiet", action="store_true", help="print results and errors only"
+    )
+    top.add_argument(
+        "-v", "--verbose", dest="top_verbose", action="store_true", help="also print debugging messages"
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in _SUBCOMMANDS:
         add(sub, common)
@@ -783,7 +793,11 @@ def as_flags(message: str, parser: argparse.ArgumentParser) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.quiet, args.verbose = args.quiet or args.top_quiet, args.verbose or args.top_verbose
+    if args.quiet and args.verbose:
+        parser.error("-q/--quiet and -v/--verbose exclude each other")
     args.argv = argv  # the command as typed, recorded in what `ldmnist build` writes
     try:
         with _logging_to_stderr(args):

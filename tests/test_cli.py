@@ -108,18 +108,35 @@ def cache(tmp_path_factory, mnist):
     return folder
 
 
-@pytest.mark.parametrize("flag, shown", [([], True), (["--quiet"], False), (["-v"], True)])
-def test_quiet_and_verbose(cache, flag, shown):
-    """Progress messages go to stderr through logging; --quiet keeps results and errors only."""
+@pytest.mark.parametrize(
+    "before, after, shown",
+    [
+        ([], [], True),
+        ([], ["--quiet"], False),
+        (["-q"], [], False),
+        ([], ["-v"], True),
+        (["--verbose"], [], True),
+    ],
+)
+def test_quiet_and_verbose(cache, before, after, shown):
+    """Progress messages go to stderr through logging; --quiet keeps results and errors only; the flags work
+    before the command (`ldmnist -q fetch-mnist`) and after it."""
     env = {**os.environ, "LDMNIST_CACHE": str(cache)}
     proc = subprocess.run(
-        [sys.executable, "-m", "ldmnist_hf.cli", "fetch-mnist", *flag, "--source", "cache"],
+        [sys.executable, "-m", "ldmnist_hf.cli", *before, "fetch-mnist", *after, "--source", "cache"],
         capture_output=True,
         text=True,
         env=env,
     )
     assert proc.returncode == 0 and proc.stdout.startswith("MNIST from cache: 60000 train")
     assert ("MNIST: read from the verified cache" in proc.stderr) == shown, proc.stderr
+
+
+def test_quiet_and_verbose_exclude_each_other_wherever_given():
+    proc = subprocess.run(
+        [sys.executable, "-m", "ldmnist_hf.cli", "-q", "fetch-mnist", "-v"], capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and "-q/--quiet and -v/--verbose exclude each other" in proc.stderr
 
 
 def test_the_library_logs_and_never_prints(cache, monkeypatch, caplog, capsys):

@@ -6,6 +6,7 @@ cannot be imported, as a user who never installed it would load them from the Hu
 
 import difflib
 import json
+import logging
 import os
 import re
 import shutil
@@ -412,17 +413,26 @@ def test_dry_run_prints_every_repo_with_its_files(exported, capsys):
     assert main(["push", "--namespace", NS, "--export-dir", str(out), "--dry-run"]) == 0
     printed = capsys.readouterr().out
     manifest = json.loads((out / MANIFEST).read_text())
+    first = f"Dry run, nothing uploaded: {len(manifest['repos'])} repositories "
+    assert printed.startswith(first) and "would go to https://huggingface.co:" in printed.splitlines()[0]
     for repo in manifest["repos"]:
         assert f"{repo['repo_id']} ({repo['repo_type']}): " in printed
         for path, size in upload_files(out / repo["folder"]):
             assert re.search(rf"^\s+{size:,}\s+{re.escape(path)}$", printed, flags=re.M), (repo, path)
 
 
-def test_push_without_an_export_exports_the_same_repos(exported, benchmarked, variant16):
-    """One code path: `push` with no --export-dir exports into a temporary folder, then uploads that."""
+def test_push_without_an_export_exports_the_same_repos(exported, benchmarked, variant16, caplog):
+    """One code path: `push` with no --export-dir exports into a temporary folder, then uploads that.
+
+    The 16-d variant was never benchmarked: the export says so, and what to run, instead of silently publishing
+    a config without baselines."""
     out, _ = exported
-    plan = push(NS, dry_run=True, dataset=benchmarked, variants={"ld16": variant16})
-    assert plan == plan_text(out, read_export(out, NS))
+    with caplog.at_level(logging.WARNING, logger="ldmnist_hf"):
+        plan = push(NS, dry_run=True, dataset=benchmarked, variants={"ld16": variant16})
+    assert plan.endswith("\n" + plan_text(out, read_export(out, NS)))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "'ld16' config" in warnings[0], warnings
+    assert f"ldmnist benchmark --dataset {variant16}" in warnings[0]
 
 
 def _copy_export(out: Path, dest: Path) -> Path:

@@ -752,7 +752,7 @@ def results_rows(evaluation: dict) -> list[tuple[str, str, str, str]]:
             f">= {QUALITY_BAR['middle_layers_accuracy']}",
         ),
         (
-            "middle layers: MSE of its output vs sampled class latents",
+            "middle layers: MSE of its output vs class latents drawn at evaluation (benchmark: the dataset's draw)",
             f"{m['middle_layers_test_mse']:.4f}",
             f"{joint_2020['mse']:.4f} (on its dataset)",
             "",

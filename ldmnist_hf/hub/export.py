@@ -246,6 +246,14 @@ def _load_config(c: _Config) -> None:
     c.evaluations = {key: _evaluation_for(c.weights[key], key, c.sha256[key]) for key in KINDS}
     if c.dataset is not None:
         c.baselines = _benchmarked(c.dataset)
+        if not c.baselines:
+            logger.warning(
+                "The %r config (%s) has no benchmark predictions: its baselines get no model repositories and "
+                "its leaderboard starts empty. Run `ldmnist benchmark --dataset %s` first to publish them.",
+                c.name,
+                c.dataset,
+                c.dataset,
+            )
 
 
 def _benchmarked(dataset: Path) -> dict:

@@ -300,7 +300,11 @@ def _push(namespace, export_dir: Path, endpoint: str, token, dry_run: bool, priv
     # Every file of every repository is read and checked before the first request; those bytes are sent.
     contents = {repo.repo_id + repo.repo_type: checked_files(export_dir, namespace, repo) for repo in repos}
     if dry_run:
-        return plan_text(export_dir, repos)
+        files = sum(len(c) for c in contents.values())
+        return (
+            f"Dry run, nothing uploaded: {len(repos)} repositories ({files} files, all checked) would go to "
+            f"{endpoint}:\n{plan_text(export_dir, repos)}"
+        )
     api = HfApi(endpoint=endpoint, token=token)
     try:
         user = api.whoami()  # reachability and the token, before anything is created
