@@ -290,3 +290,55 @@ def test_a_checkpoint_at_the_last_epoch_without_summary_finishes_from_its_log(ti
     summary = train(tiny_args(run, epochs=1, resume=True), mnist=tiny.mnist, progress=False)
     assert summary["final"]["epoch"] == 1 and "test/loss" in summary["final"]
     assert json.loads((run / "summary.json").read_text())["final"] == summary["final"]
+
+
+def _files(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "fault", [KeyboardInterrupt(), RuntimeError("a crash in epoch 1")], ids=["ctrl-c", "crash"]
+)
+def test_an_overwrite_that_fails_gives_the_earlier_run_back(tiny, copy_of, monkeypatch, fault):
+    """`train --overwrite` deleted the finished run before the first epoch: Ctrl-C left an empty folder."""
+    from ldmnist_hf.training import trainer
+
+    run = copy_of(tiny.root / "done")
+    before = _files(run)
+
+    def interrupted(*args, **kwargs):
+        (run / "metrics.jsonl").write_text("half a new run\n")  # the new run has started writing
+        raise fault
+
+    monkeypatch.setattr(trainer, "evaluate_models", interrupted)
+    with pytest.raises(type(fault)):
+        train(tiny_args(run, epochs=1, overwrite=True), mnist=tiny.mnist, progress=False)
+    assert _files(run) == before
+    assert sorted(p.name for p in run.iterdir()) == sorted(p.name for p in (tiny.root / "done").iterdir())
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        lambda run, tmp: (run / "models" / "NOTES.md").write_text("my notes"),
+        lambda run, tmp: (run / "checkpoint" / "mine").mkdir(),
+        lambda run, tmp: (
+            (run / "checkpoint" / "mine").mkdir() or (run / "checkpoint" / "mine" / "a.txt").write_text("x")
+        ),
+        lambda run, tmp: (shutil.rmtree(run / "models"), (run / "models").symlink_to(tmp)),
+        lambda run, tmp: (run / "models" / "image-vae" / "link.json").symlink_to(tmp / "thesis.txt"),
+    ],
+    ids=["a note in models", "an empty folder", "a folder of files", "models is a link", "a link inside"],
+)
+def test_overwrite_never_deletes_a_file_a_run_did_not_write(tiny, copy_of, tmp_path, extra):
+    run = copy_of(tiny.root / "done")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("years of work")
+    extra(run, mine)
+    before = _files(run)
+    with pytest.raises(
+        LDMNISTError, match="does not write .a link, or a file of yours.: nothing is replaced"
+    ):
+        train(tiny_args(run, epochs=1, overwrite=True), mnist=tiny.mnist, progress=False)
+    assert _files(run) == before and (mine / "thesis.txt").read_text() == "years of work"

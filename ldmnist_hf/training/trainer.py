@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +36,36 @@ logger = logging.getLogger(__name__)
 
 RUN_FILES = ("checkpoint", "models", "metrics.jsonl", "summary.json")  # all that a run writes
 _STATE = Path("checkpoint") / "trainer_state.json"
+# The files a run writes inside its folders (`models/<kind>/...`, `checkpoint/...`): `overwrite` replaces a
+# folder only when it holds nothing else, so a user's own file in it is never deleted.
+_RUN_WRITES = {"config.json", "model.safetensors", "trainer_state.json"}
+_RUN_FOLDERS = {kind.stem for kind in KINDS.values()}  # models/image-vae, checkpoint/image-vae, ...
+_RUN_WRITES_GLOB = (
+    "optimizer-*.safetensors",
+    ".*.tmp-*",
+)  # the optimizers; a killed atomic write's leftovers
+
+
+def _foreign(out: Path, earlier: list[str]) -> list[str]:
+    """What, in an earlier run's files, a run did not write: other files, links, deeper folders."""
+    found = []
+    for name in earlier:
+        top = out / name
+        if top.is_symlink():
+            found.append(name)
+            continue
+        if not top.is_dir():
+            continue
+        for path in sorted(top.rglob("*")):
+            rel = path.relative_to(out)
+            if path.is_symlink() or len(rel.parts) > 3:
+                found.append(str(rel))
+            elif path.is_dir():
+                if len(rel.parts) != 2 or rel.parts[1] not in _RUN_FOLDERS:
+                    found.append(str(rel))
+            elif not (path.name in _RUN_WRITES or any(path.match(g) for g in _RUN_WRITES_GLOB)):
+                found.append(str(rel))
+    return found
 
 
 def _check_same_run(args: LDMNISTTrainingArguments, saved: dict) -> None:
@@ -77,6 +108,13 @@ def _check_run_dir(out: Path, args: LDMNISTTrainingArguments) -> list[str]:
         raise LDMNISTError(
             f"{out} holds {', '.join(earlier)} but no run of `ldmnist train` (no {_STATE} or summary.json): "
             f"they are not this command's to replace. Choose another `output_dir`, or move them away."
+        )
+    foreign = _foreign(out, earlier) if earlier else []
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise LDMNISTError(
+            f"{out} holds a run, and also {shown}, which `ldmnist train` does not write (a link, or a file of "
+            f"yours): nothing is replaced. Move those away, or choose another `output_dir`."
         )
     if earlier and not args.overwrite:
         if (out / "summary.json").exists():
@@ -189,20 +227,37 @@ def _resume(s: _Session, out: Path) -> tuple[int, dict]:
     return start_epoch, last
 
 
-def _prepare_run_dir(out: Path, resume: bool, earlier: list[str], start_epoch: int) -> None:
-    """Removes an earlier run's files (`overwrite`), or the log lines after the checkpoint (`resume`)."""
+def _prepare_run_dir(out: Path, resume: bool, earlier: list[str], start_epoch: int) -> Path | None:
+    """Moves an earlier run's files aside (`overwrite`), or drops the log lines after the checkpoint (`resume`).
+
+    Returns the folder the earlier run was moved to: `_replaced` deletes it once the new run has ended,
+    `_restore` puts it back when the new one fails or is interrupted, so an overwrite loses nothing early.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    if not resume:  # overwrite: only the files a run writes go; anything else in the folder stays
+    aside = None
+    if not resume and earlier:  # overwrite: only the files a run writes move; anything else stays
+        aside = Path(tempfile.mkdtemp(prefix=".replaced-run-", dir=out))
         for name in earlier:
-            if (out / name).is_dir():
-                shutil.rmtree(out / name)
-            else:
-                (out / name).unlink()
+            os.rename(out / name, aside / name)
     # A resumed run drops the lines logged after its checkpoint, so the log matches an uninterrupted run.
     metrics_path = out / "metrics.jsonl"
     if resume and metrics_path.exists():
         kept = _metrics_lines(metrics_path, start_epoch)
         atomic_write_text(metrics_path, "".join(ln + "\n" for ln in kept))
+    return aside
+
+
+def _restore(out: Path, aside: Path) -> None:
+    """The new run failed: its partial files go, the earlier run comes back as it was."""
+    for name in RUN_FILES:
+        if (aside / name).exists() or (aside / name).is_symlink():
+            if (out / name).is_dir() and not (out / name).is_symlink():
+                shutil.rmtree(out / name)
+            elif (out / name).exists():
+                (out / name).unlink()
+            os.rename(aside / name, out / name)
+    shutil.rmtree(aside, ignore_errors=True)
+    logger.warning("The run did not finish: the earlier run in %s is back as it was.", out)
 
 
 def _one_epoch(s: _Session, epoch: int, ckpt: Path, first: bool = False) -> tuple[dict, float]:
@@ -307,9 +362,18 @@ def train(args: LDMNISTTrainingArguments, mnist=None, progress: bool = True) -> 
     earlier = _check_run_dir(out, args)  # before any work
     session = _setup(args, mnist)
     start_epoch, last = _resume(session, out) if args.resume else (0, {})
-    _prepare_run_dir(out, args.resume, earlier, start_epoch)
-    ran, train_time, stopped = _run_epochs(session, out, start_epoch, args.stop_after, progress)
-    if stopped is not None:
-        logger.info("Stopped after epoch %d; continue with `resume=True`.", stopped)
-        return {"final": ran, "stopped_after": stopped}
-    return _finish(session, out, ran or last, train_time, start_epoch)
+    aside = _prepare_run_dir(out, args.resume, earlier, start_epoch)
+    try:
+        ran, train_time, stopped = _run_epochs(session, out, start_epoch, args.stop_after, progress)
+        if stopped is not None:
+            logger.info("Stopped after epoch %d; continue with `resume=True`.", stopped)
+            result = {"final": ran, "stopped_after": stopped}
+        else:
+            result = _finish(session, out, ran or last, train_time, start_epoch)
+    except BaseException:  # an error or Ctrl-C: an overwritten run comes back
+        if aside is not None:
+            _restore(out, aside)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside)  # the earlier run, replaced now that the new one has ended
+    return result
