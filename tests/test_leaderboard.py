@@ -450,6 +450,11 @@ LEADERBOARD_BAD_INPUT = [
         "Could not commit the leaderboard",
     ),
     ("endpoint-unreachable", {"endpoint": "http://127.0.0.1:9"}, "Could not read the dataset"),
+    # `json_path` names a file in tmp_path that the test writes first; it must come out unchanged.
+    ("json-over-a-users-file", {"json_path": "thesis.txt"}, "thesis.txt exists and is not a leaderboard"),
+    ("json-over-a-dataset-card", {"json_path": "README.md"}, "README.md exists and is not a leaderboard"),
+    ("json-over-other-json", {"json_path": "config.json"}, "config.json exists and is not a leaderboard"),
+    ("json-is-a-folder", {"json_path": "folder"}, "folder is a folder; give a file path"),
 ]
 
 
@@ -463,9 +468,17 @@ def test_leaderboard_bad_input(board, tmp_path, monkeypatch, case, kwargs, fragm
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
     stub = board["stub"]
     before = stub_api(stub.endpoint).dataset_info(DATASET).sha
+    (tmp_path / "thesis.txt").write_text("years of work")
+    (tmp_path / "README.md").write_text("---\nconfigs: []\n---\n# my dataset\n")
+    (tmp_path / "config.json").write_text('{"latent_dim": 32}')
+    (tmp_path / "folder").mkdir()
+    files = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    if "json_path" in kwargs:
+        kwargs = kwargs | {"json_path": tmp_path / kwargs["json_path"]}
     with pytest.raises(LDMNISTError, match=re.escape(fragment)) as raised:
         leaderboard(**({"dataset_repo": DATASET, "endpoint": stub.endpoint} | kwargs))
     assert stub_api(stub.endpoint).dataset_info(DATASET).sha == before  # nothing committed
+    assert {p: p.read_bytes() for p in files} == files and not list((tmp_path / "folder").iterdir())
     assert TOKENS["grace"] not in str(raised.value)
 
 

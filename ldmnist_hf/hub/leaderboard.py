@@ -363,6 +363,8 @@ def leaderboard(
         raise LDMNISTError(
             "`push` commits to the dataset repository: it needs a write token (`token`, HF_TOKEN)."
         )
+    if json_path:
+        _check_json_path(Path(json_path))
     result = build_leaderboard(dataset_repo, config, endpoint, token)
     text = json.dumps(result, indent=2, allow_nan=False) + "\n"
     if json_path:
@@ -370,6 +372,25 @@ def leaderboard(
     if push:
         _push(result, text, endpoint, token)
     return result
+
+
+def _check_json_path(path: Path) -> None:
+    """`json_path` may replace an earlier leaderboard JSON, never another file (a card, a user's notes)."""
+    if path.is_dir():
+        raise LDMNISTError(
+            f"`json_path` {path} is a folder; give a file path, e.g. {path / 'leaderboard.json'}."
+        )
+    if not path.exists() and not path.is_symlink():
+        return
+    try:
+        earlier = json.loads(path.read_text()) if path.is_file() and not path.is_symlink() else None
+    except (OSError, UnicodeDecodeError, ValueError):
+        earlier = None
+    if not (isinstance(earlier, dict) and {"dataset", "revision", "rows"} <= earlier.keys()):
+        raise LDMNISTError(
+            f"`json_path` {path} exists and is not a leaderboard JSON this command wrote: it is not replaced. "
+            f"Choose another path, or remove that file first."
+        )
 
 
 def _push(result: dict, text: str, endpoint: str | None, token: str | None) -> None:
