@@ -314,6 +314,35 @@ def test_the_exported_card_shows_a_leaderboard(board, benchmarked, variant16, tm
     )
 
 
+# A leaderboard file edited by hand: `export --leaderboard` renders its rows into the dataset card.
+EDITED_LEADERBOARD = [
+    ("mse-as-text", {"mse": "NaN"}, "has mse = 'NaN', not a finite number"),
+    ("mse-infinite", {"mse": float("inf")}, "has mse = 'inf', not a finite number"),
+    ("accuracy-bool", {"reconstructed_accuracy": True}, "has reconstructed_accuracy = 'True'"),
+    ("model-with-a-link", {"model": "evil/x](javascript:alert(1))"}, "which is not a Hub repository id"),
+    ("model-missing", {"model": None}, "names no model"),
+    ("status-unknown", {"status": "best"}, "has the status 'best', not one of verified"),
+    ("rank-zero", {"rank": 0}, "has the rank '0', not a positive integer"),
+    ("reason-not-text", {"reason": ["x"]}, "has a reason that is not text"),
+]
+
+
+@pytest.mark.parametrize("case, edit, fragment", EDITED_LEADERBOARD, ids=[c[0] for c in EDITED_LEADERBOARD])
+def test_an_edited_leaderboard_file_is_refused(board, tmp_path, case, edit, fragment):
+    from ldmnist_hf.hub.export import _read_leaderboard
+
+    result = build_leaderboard(DATASET, endpoint=board["stub"].endpoint)
+    configs = sorted({r["config"] for r in result["rows"]})
+    path = tmp_path / "board.json"
+    path.write_text(json.dumps(result))
+    assert _read_leaderboard(path, DATASET, configs) == result  # as written: accepted
+    row = next(r for r in result["rows"] if r["status"] == "verified")
+    row.update(edit)
+    path.write_text(json.dumps(result))
+    with pytest.raises(LDMNISTError, match=re.escape(fragment)):
+        _read_leaderboard(path, DATASET, configs)
+
+
 # ----------------------------------------------------------------------------- bad input, before any upload
 
 
@@ -357,6 +386,13 @@ def _parquet_columns_reversed(tmp):
 GOOD = _npy(np.zeros((10000, 32), np.float32))
 # (case, predictions file, submit() arguments, exception, message fragment)
 SUBMIT_BAD_INPUT = [
+    (
+        "description-with-block-markers",
+        GOOD,
+        {"description": "mine <!-- ldmnist-results:start --> | x | <!-- ldmnist-results:end -->"},
+        LDMNISTError,
+        "holds an HTML comment marker",
+    ),
     ("too-few-rows", _npy(np.zeros((9999, 32), np.float32)), {}, LDMNISTError, "needs (10000, 32)"),
     ("other-latent-size", _npy(np.zeros((10000, 16), np.float32)), {}, LDMNISTError, "needs (10000, 32)"),
     (

@@ -807,6 +807,7 @@ _STATUS = {
     "invalid": "invalid: cannot be scored",
     "published": "published: the 2020 reference's figures, on its own dataset",
 }
+LEADERBOARD_STATUSES = tuple(_STATUS)
 
 
 def leaderboard_markdown(result: dict) -> str:

@@ -19,6 +19,7 @@ import copy
 import dataclasses
 import json
 import logging
+import math
 import re
 import shutil
 import sys
@@ -53,6 +54,7 @@ from ..registry import (
     repo_ids,
 )
 from .cards import (
+    LEADERBOARD_STATUSES,
     TEMPLATES,
     leaderboard_markdown,
     read_block,
@@ -62,7 +64,7 @@ from .cards import (
     render_model_card,
 )
 from .scoring import TestSplit, metric_module
-from .submit import submission_files
+from .submit import check_repo_id, submission_files
 
 logger = logging.getLogger(__name__)
 
@@ -417,7 +419,45 @@ def _read_leaderboard(path, dataset: str, configs: list[str]) -> dict | None:
         raise LDMNISTError(
             f"{path} ranks configs this export does not have ({', '.join(unknown)}); export them too (--variant)."
         )
+    for i, row in enumerate(rows):
+        problem = _leaderboard_row_problem(row)
+        if problem:
+            raise LDMNISTError(
+                f"{path}: row {i + 1} {problem}; it was not written by `ldmnist leaderboard --json` (or was "
+                f"edited since): write it again with that command."
+            )
     return board
+
+
+_ROW_NUMBERS = ("mse", "reconstructed_accuracy", "reported_mse", "reported_reconstructed_accuracy")
+
+
+def _leaderboard_row_problem(row: dict) -> str | None:
+    """What is wrong with one row of a leaderboard file, as the dataset card would render it; `None` if nothing."""
+    status = row.get("status")
+    if status not in LEADERBOARD_STATUSES:
+        return f"has the status {status!r}, not one of {', '.join(LEADERBOARD_STATUSES)}"
+    model = row.get("model")
+    if not isinstance(model, str) or not model or len(model) > 200:
+        return "names no model"
+    if status != "published":
+        try:
+            check_repo_id(model, "model")
+        except LDMNISTError:
+            return f"names the model {model[:80]!r}, which is not a Hub repository id"
+    for key in _ROW_NUMBERS:
+        value = row.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+        ):
+            return f"has {key} = {str(value)[:40]!r}, not a finite number"
+    rank = row.get("rank")
+    if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int) or rank < 1):
+        return f"has the rank {str(rank)[:40]!r}, not a positive integer"
+    for key in ("source", "reason"):
+        if not isinstance(row.get(key, ""), str):
+            return f"has a {key} that is not text"
+    return None
 
 
 def _export_dataset(

@@ -251,6 +251,11 @@ def submit(
     """
     check_repo_id(repo, "repo")
     check_repo_id(dataset_repo, "dataset_repo")
+    if "<!--" in description or "-->" in description:
+        raise LDMNISTError(
+            "`description` holds an HTML comment marker (`<!--` or `-->`); the card's results table is marked "
+            "with those, so a later submission would update the wrong one: write the description without them."
+        )
     token = resolve_token(token)
     # a dry run sends the token too (to read a private dataset): the same rule for the endpoint
     endpoint = check_endpoint(
