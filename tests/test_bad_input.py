@@ -404,6 +404,20 @@ ROWS = [
         ValueError,
         "`leaky_relu_slope` must be a finite number in [0, 1), got 1.5",
     ),
+    # `dtype` (`torch_dtype` before transformers 5) in config.json casts on load: build would encode in float16.
+    *(
+        (
+            f"model-config-dtype-{dtype}",
+            lambda c, dtype=dtype, name=name: load_pretrained(
+                c.edit_json(
+                    c.copy(name) / "config.json", lambda d: d.update(dtype=dtype, torch_dtype=dtype)
+                ).parent
+            ),
+            LDMNISTError,
+            f"makes the model load in {dtype}; LD-MNIST models compute in float32",
+        )
+        for dtype, name in (("float16", "iv"), ("bfloat16", "cv"), ("float64", "iv"))
+    ),
     ("model-pickle-only", lambda c: load_pretrained(_no_safetensors(c)), LDMNISTError, "safetensors only"),
     (
         "model-empty-weights",
