@@ -3,6 +3,7 @@ files from outside the export (through `..` or a link), a changed file pushed. E
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -210,3 +211,121 @@ def test_a_tampered_export_is_refused_before_any_upload(
         push(NS, export_dir=folder, endpoint=hub.endpoint, token=FAKE_TOKEN, dry_run=dry_run)
     assert "hf_secret" not in str(e.value)
     assert hub.repos() == [] and not hub.requests("POST")
+
+
+def _rewrite(folder: Path, split: str, change) -> None:
+    import pyarrow.parquet as pq
+
+    path = folder / f"data/{split}-00000-of-00001.parquet"
+    pq.write_table(change(pq.read_table(path)), path)
+
+
+def _column(name, change):
+    """A table with one column replaced by `change(numpy array)`, its Arrow type kept."""
+
+    def edit(table):
+        import numpy as np
+        import pyarrow as pa
+
+        col = table.column(name).combine_chunks()
+        if pa.types.is_fixed_size_list(col.type):
+            values = col.flatten().to_numpy().reshape(len(col), col.type.list_size)
+            new = pa.FixedSizeListArray.from_arrays(
+                pa.array(np.ascontiguousarray(change(values)).ravel()), col.type.list_size
+            )
+        else:
+            new = pa.array(change(col.to_numpy()), col.type)
+        return table.set_column(table.schema.get_field_index(name), table.schema.field(name), new)
+
+    return edit
+
+
+def _swap_columns(a, b):
+    def edit(table):
+        ia, ib = table.schema.get_field_index(a), table.schema.get_field_index(b)
+        ca, cb = table.column(a), table.column(b)
+        return table.set_column(ia, table.schema.field(a), cb).set_column(ib, table.schema.field(b), ca)
+
+    return edit
+
+
+def _npy_zeroed(folder: Path) -> None:
+    import numpy as np
+
+    np.save(folder / "train_x.npy", np.zeros_like(np.load(folder / "train_x.npy")))
+
+
+# Rewrites of a real build whose record and card are then re-signed: every checksum passes, so `verify` (and the
+# export and push, which call it) must find them in the data itself.
+RESIGNED_DATA = [
+    (
+        "rows-reordered",
+        lambda f: _rewrite(f, "test", lambda t: t.take(list(range(9999, -1, -1)))),
+        "not in the original MNIST order",
+    ),
+    (
+        "rows-duplicated",
+        lambda f: _rewrite(f, "test", lambda t: __import__("pyarrow").concat_tables([t.slice(0, 5000)] * 2)),
+        "not in the original MNIST order",
+    ),
+    ("splits-swapped", lambda f: _swap_files(f), "has 10000 rows where its build recorded 60000"),
+    (
+        "labels-shuffled",
+        lambda f: _rewrite(
+            f, "test", _column("label", lambda a: __import__("numpy").random.default_rng(0).permutation(a))
+        ),
+        "labels that do not belong to its rows",
+    ),
+    (
+        "label-out-of-range",
+        lambda f: _rewrite(f, "test", _column("label", lambda a: a * 0 + 11)),
+        "labels outside 0..9",
+    ),
+    (
+        "x-and-y-swapped",
+        lambda f: _rewrite(f, "train", _swap_columns("x", "y")),
+        "has `x` that was not drawn from its posterior",
+    ),
+    (
+        "y-is-its-mean",
+        lambda f: _rewrite(
+            f,
+            "test",
+            lambda t: t.set_column(t.schema.get_field_index("y"), t.schema.field("y"), t.column("y_mean")),
+        ),
+        "has `y` that was not drawn from its posterior",
+    ),
+    (
+        "x-huge",
+        lambda f: _rewrite(f, "test", _column("x", lambda a: a * 0 + 1e38)),
+        "has `x` that was not drawn",
+    ),
+    (
+        "std-negative",
+        lambda f: _rewrite(f, "test", _column("y_std", lambda a: -a)),
+        "non-positive or non-finite values in `y_std`",
+    ),
+    ("npy-differs", _npy_zeroed, "train_x.npy, which differs from the Parquet column `x`"),
+]
+
+
+def _swap_files(folder: Path) -> None:
+    train, test = folder / "data/train-00000-of-00001.parquet", folder / "data/test-00000-of-00001.parquet"
+    tmp = folder / "swap.parquet"
+    train.rename(tmp)
+    test.rename(train)
+    tmp.rename(test)
+
+
+@pytest.mark.parametrize("case, rewrite, fragment", RESIGNED_DATA, ids=[c[0] for c in RESIGNED_DATA])
+def test_verify_finds_rewritten_data_behind_a_resigned_record(built, tmp_path, case, rewrite, fragment):
+    from helpers import resign
+
+    from ldmnist_hf.data.read import verify_dataset
+
+    folder = tmp_path / "ldmnist"
+    shutil.copytree(built / "ldmnist", folder)
+    rewrite(folder)
+    resign(folder)
+    with pytest.raises(LDMNISTError, match=re.escape(fragment)):
+        verify_dataset(folder)

@@ -6,6 +6,7 @@ neither the encoder (`build.py`) nor the `datasets` builder (`datasets_builder.p
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -160,7 +161,9 @@ def verify_dataset(dataset_dir: str | Path) -> dict:
 
     Also refuses Parquet files under `data/` that the build did not write (`load_dataset` would read them)
     and a card whose YAML header is broken, belongs to other data, or whose configs read other files than
-    their builds wrote. An exported dataset with several configs is checked config by config.
+    their builds wrote. An exported dataset with several configs is checked config by config. The data itself
+    is checked too (row order, labels, posterior draws, `.npy` copies; `_check_contents`), since a record can
+    be signed again after an edit.
 
     Args:
         dataset_dir: a folder written by `ldmnist build` (or the dataset folder of `ldmnist export`).
@@ -177,7 +180,60 @@ def verify_dataset(dataset_dir: str | Path) -> dict:
     others = _check_card(folder, info)
     for sub in others.values():
         count += _verify_files(sub, read_build_info(sub))
+    for sub, sub_info in ((folder, info), *((f, read_build_info(f)) for f in others.values())):
+        for split in ("train", "test"):
+            _check_contents(sub, sub_info, split)
     return {"files": count, "fingerprint": info.get("fingerprint"), "configs": ["default", *others]}
+
+
+_LATENTS = ("x", "x_mean", "x_std", "y", "y_mean", "y_std")
+
+
+def _check_contents(folder: Path, info: dict, split: str) -> None:
+    """What a build writes, beyond its checksums (a record can be re-signed): the split's rows in MNIST order
+    (`index` 0..N-1, N as recorded), labels 0..9, finite latents drawn from their own posteriors (`(x - x_mean)
+    / x_std` standard normal), `y_mean` grouped by label (the class VAE's classes), `.npy` files equal to the
+    Parquet columns."""
+    *latents, label, index = load_latents(folder, split, columns=(*_LATENTS, "label", "index"))
+
+    def refuse(problem: str) -> None:
+        raise LDMNISTError(
+            f"{folder}: the {split} split {problem}; `ldmnist build` never writes that (edited data, its record "
+            f"signed again?). Rebuild it with `ldmnist build --overwrite`."
+        )
+
+    n = info.get(f"n_{split}")
+    if isinstance(n, int) and len(index) != n:
+        refuse(f"has {len(index)} rows where its build recorded {n}")
+    if not np.array_equal(index, np.arange(len(index))):
+        refuse("is not in the original MNIST order (`index` is not 0, 1, 2, ...)")
+    if not np.issubdtype(label.dtype, np.integer) or len(label) and (label.min() < 0 or label.max() > 9):
+        refuse("has labels outside 0..9")
+    arrays = dict(zip(_LATENTS, latents, strict=True))
+    for name, a in arrays.items():
+        if not np.isfinite(a).all() or (name.endswith("_std") and not (a > 0).all()):
+            refuse(f"has {'non-positive or ' if name.endswith('_std') else ''}non-finite values in `{name}`")
+    for v in ("x", "y"):
+        z = (arrays[v].astype(np.float64) - arrays[f"{v}_mean"]) / arrays[f"{v}_std"]
+        mean_square = float(np.mean(z * z)) if z.size else 1.0
+        if abs(mean_square - 1) > 8 * math.sqrt(2 / max(z.size, 1)) + 0.01:  # a chi-square(1) mean: 8 sigma
+            refuse(
+                f"has `{v}` that was not drawn from its posterior (mean of ((`{v}` - `{v}_mean`) / `{v}_std`)^2 "
+                f"is {mean_square:.3g}, 1 for a draw)"
+            )
+    present = [c for c in range(10) if (label == c).any()]
+    if len(label) >= 1000 and len(present) > 1:  # labels that belong to their rows: y_mean clusters by class
+        means = np.stack([arrays["y_mean"][label == c].mean(0) for c in present])
+        nearest = np.asarray(present)[((arrays["y_mean"][:, None, :] - means[None]) ** 2).sum(-1).argmin(1)]
+        if (nearest == label).mean() < 0.5:
+            refuse(
+                f"has labels that do not belong to its rows (`y_mean` nearest its label's mean in "
+                f"{(nearest == label).mean():.0%} of rows)"
+            )
+    for v in ("x", "y"):
+        npy = folder / f"{split}_{v}.npy"
+        if npy.is_file() and not np.array_equal(np.load(npy, mmap_mode="r", allow_pickle=False), arrays[v]):
+            refuse(f"has {npy.name}, which differs from the Parquet column `{v}`")
 
 
 def _column_to_numpy(name: str, col: pa.ChunkedArray | pa.Array, where: str) -> np.ndarray:
