@@ -384,8 +384,55 @@ def _parquet_columns_reversed(tmp):
 
 
 GOOD = _npy(np.zeros((10000, 32), np.float32))
+
+
+def _file(name, data: bytes):
+    def make(tmp):
+        (tmp / name).write_bytes(data)
+        return tmp / name
+
+    return make
+
+
+def _csv(rows, header="", encoding="utf-8", sep=","):
+    return _file("p.csv", (header + "\n".join(sep.join(map(str, r)) for r in rows)).encode(encoding))
+
+
+def _npz_as_npy(tmp):
+    np.savez(tmp / "p.npz", p=np.zeros((10000, 32), np.float32))
+    (tmp / "p.npz").rename(tmp / "p.npy")
+    return tmp / "p.npy"
+
+
+def _parquet_columns(names):
+    def make(tmp):
+        pq.write_table(pa.table({n: np.zeros(10000, np.float32) for n in names}), tmp / "p.parquet")
+        return tmp / "p.parquet"
+
+    return make
+
+
+_ZEROS = [[0.0] * 32] * 10000
 # (case, predictions file, submit() arguments, exception, message fragment)
 SUBMIT_BAD_INPUT = [
+    ("npz-named-npy", _npz_as_npy, {}, LDMNISTError, "is a .npz archive (numpy.savez), not a .npy array"),
+    ("csv-latin-1", _csv(_ZEROS, header="é\n", encoding="latin-1"), {}, LDMNISTError, "is not UTF-8 text"),
+    ("csv-semicolons", _csv(_ZEROS, sep=";"), {}, LDMNISTError, "separated by commas"),
+    ("csv-nan-first-row", _csv([["NaN"] * 32] + _ZEROS[1:]), {}, LDMNISTError, "NaN or infinite values"),
+    (
+        "csv-word-in-a-row",
+        _csv([["0.0"] * 31 + ["oops"]] * 10000, header="a\n"),
+        {},
+        LDMNISTError,
+        "not a number: 'oops'",
+    ),
+    (
+        "parquet-unnumbered-columns",
+        _parquet_columns([f"c{chr(97 + i % 26)}{i // 26}x" for i in range(32)]),
+        {},
+        LDMNISTError,
+        "whose names do not end with the component numbers",
+    ),
     (
         "description-with-block-markers",
         GOOD,
@@ -400,9 +447,15 @@ SUBMIT_BAD_INPUT = [
         GOOD,
         {"config": "ld16"},
         LDMNISTError,
-        "the 'ld16' config's test split needs (10000, 16)",
+        "holds an array of shape (10000, 32); the test split needs (10000, 16)",
     ),
-    ("one-dimensional", _npy(np.zeros(10000, np.float32)), {}, LDMNISTError, "expected (N, latent_dim)"),
+    (
+        "one-dimensional",
+        _npy(np.zeros(10000, np.float32)),
+        {},
+        LDMNISTError,
+        "shape (10000,); the test split needs",
+    ),
     ("nan", _npy(np.full((10000, 32), np.nan, np.float32)), {}, LDMNISTError, "NaN or infinite values"),
     ("inf", _npy(np.full((10000, 32), np.inf, np.float32)), {}, LDMNISTError, "NaN or infinite values"),
     ("complex", _npy(np.zeros((10000, 32), np.complex64)), {}, LDMNISTError, "complex values are refused"),
@@ -413,7 +466,7 @@ SUBMIT_BAD_INPUT = [
     ("ragged-list-rows", _parquet_ragged, {}, LDMNISTError, "have different lengths"),
     ("csv-of-words", _text_file("p.csv", "a,b\nc,d\n"), {}, LDMNISTError, "not a number"),
     ("unknown-suffix", _text_file("p.txt", "0\n"), {}, LDMNISTError, "is not a predictions file"),
-    ("missing-file", lambda tmp: tmp / "absent.npy", {}, LDMNISTError, "cannot be read as a .npy file"),
+    ("missing-file", lambda tmp: tmp / "absent.npy", {}, LDMNISTError, "absent.npy' is not a file"),
     (
         "unknown-config",
         GOOD,
@@ -819,3 +872,24 @@ def test_every_list_kind_of_parquet_reads(tmp_path, kind):
     pq.write_table(pa.table({"prediction": column}), tmp_path / "p.parquet")
     read = metric_module().read_predictions(tmp_path / "p.parquet", shape=(10, 4))
     np.testing.assert_array_equal(read, values)
+
+
+def test_predictions_in_every_accepted_layout_score_the_same(board, tmp_path):
+    """The same predictions as .npy, as CSV with a BOM or a numeric header (pandas), and as Parquet with one
+    column per component written in lexicographic order (y0, y1, y10, ...): one score."""
+    stub = board["stub"]
+    rng = np.random.default_rng(0)
+    preds = rng.standard_normal((10000, 32)).astype(np.float32)
+    text = "\n".join(",".join(repr(float(v)) for v in row) for row in preds)
+    np.save(tmp_path / "p.npy", preds)
+    (tmp_path / "bom.csv").write_bytes(("\ufeff" + text).encode())
+    (tmp_path / "header.csv").write_text(",".join(map(str, range(32))) + "\n" + text)
+    columns = {f"y{i}": preds[:, i] for i in range(32)}
+    pq.write_table(pa.table({k: columns[k] for k in sorted(columns)}), tmp_path / "lex.parquet")
+    scores = {
+        name: submit(
+            tmp_path / name, repo="alice/layouts", dataset_repo=DATASET, endpoint=stub.endpoint, dry_run=True
+        )["mse"]
+        for name in ("p.npy", "bom.csv", "header.csv", "lex.parquet")
+    }
+    assert len(set(scores.values())) == 1, scores

@@ -263,13 +263,17 @@ def submit(
     )
     if not dry_run and not token:
         raise LDMNISTError("No Hub token: pass `token`, set HF_TOKEN, or log in once with `hf auth login`.")
-    try:
-        array = metric_module().read_predictions(predictions)
-    except ValueError as e:
-        raise LDMNISTError(str(e)) from e
+    if not os.path.isfile(predictions):
+        raise LDMNISTError(
+            f"`predictions` {os.fspath(predictions)!r} is not a file; give a .npy, .csv or .parquet file."
+        )
     api = HfApi(endpoint=endpoint, token=token or False)
     info, prefixes = dataset_configs(api, dataset_repo, config)
     split = fetch_test_split(api, dataset_repo, config, info.sha, prefixes[config])
+    try:  # with the split's shape: a file of another shape is refused before its values are decoded
+        array = metric_module().read_predictions(predictions, shape=split.references.shape)
+    except ValueError as e:
+        raise LDMNISTError(str(e)) from e
     scores = split.score(array)
     files = submission_files(repo, split, array, scores, endpoint, _existing_card(api, repo), description)
     result = {

@@ -238,6 +238,12 @@ def read_predictions(path, shape: tuple[int, int] | None = None) -> np.ndarray:
             )
     try:
         if suffix == ".npy":
+            with open(path, "rb") as f:
+                if f.read(4) == b"PK\x03\x04":
+                    raise ValueError(
+                        f"{name!r} is a .npz archive (numpy.savez), not a .npy array: save the array itself with "
+                        f"numpy.save."
+                    )
             try:
                 array = np.load(path, allow_pickle=False, mmap_mode="r")
             except ValueError as e:  # numpy's text would advise unpickling: never done here
@@ -265,20 +271,41 @@ def read_predictions(path, shape: tuple[int, int] | None = None) -> np.ndarray:
     return array
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _read_csv(path: str) -> np.ndarray:
-    with open(path, encoding="utf-8") as f:
-        lines = [line for line in f.read().splitlines() if line.strip()]
-    if lines and any(c.isalpha() and c not in "eE" for c in lines[0].replace("nan", "").replace("inf", "")):
-        lines = lines[1:]  # a header line
-    rows = [line.split(",") for line in lines]
-    if len({len(r) for r in rows}) > 1:
+    name = os.path.basename(path)
+    try:
+        with open(
+            path, encoding="utf-8-sig"
+        ) as f:  # -sig: a byte-order mark (Excel's "CSV UTF-8") is dropped
+            lines = [line for line in f.read().splitlines() if line.strip()]
+    except UnicodeDecodeError as e:
         raise ValueError(
-            f"{os.path.basename(path)!r}: its rows have different numbers of values; expected (N, latent_dim)."
-        )
+            f"{name!r} is not UTF-8 text ({e.reason} at byte {e.start}); save the CSV as UTF-8."
+        ) from e
+    rows = [[v.strip() for v in line.split(",")] for line in lines]
+    # A header: a first line of names (not all numbers), or the column numbers 0..L-1 / 1..L that pandas writes.
+    if rows and (
+        not all(_is_number(v) for v in rows[0])
+        or rows[0] in ([str(i) for i in range(len(rows[0]))], [str(i + 1) for i in range(len(rows[0]))])
+    ):
+        rows = rows[1:]
+    if rows and len(rows[0]) == 1 and any(sep in lines[-1] for sep in (";", "\t", " ")):
+        raise ValueError(f"{name!r}: one value per line; the values of a row must be separated by commas.")
+    if len({len(r) for r in rows}) > 1:
+        raise ValueError(f"{name!r}: its rows have different numbers of values; expected (N, latent_dim).")
     try:
         return np.array([[float(v) for v in r] for r in rows], dtype=np.float64).reshape(len(rows), -1)
     except ValueError as e:
-        raise ValueError(f"{os.path.basename(path)!r} holds a value that is not a number ({e}).") from e
+        bad = next(v for r in rows for v in r if not _is_number(v))
+        raise ValueError(f"{name!r} holds a value that is not a number: {bad[:40]!r}.") from e
 
 
 def _read_parquet(path: str, shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -340,6 +367,22 @@ def _read_parquet(path: str, shape: tuple[int, int] | None = None) -> np.ndarray
             f"{name!r} has no prediction column: give a `prediction` list column or one float column per "
             f"component."
         )
+    if (
+        len(numeric) > 1
+    ):  # one column per component: ordered by the number that ends each name, never by file order
+        digits = [len(c) - len(c.rstrip("0123456789")) for c in numeric]
+        numbers = [int(c[len(c) - d :]) if d else None for c, d in zip(numeric, digits)]
+        first = min((n for n in numbers if n is not None), default=0)
+        if (
+            None in numbers
+            or sorted(numbers) != list(range(first, first + len(numbers)))
+            or first not in (0, 1)
+        ):
+            raise ValueError(
+                f"{name!r} has {len(numeric)} float columns whose names do not end with the component numbers "
+                f"0..{len(numeric) - 1} (e.g. y0, y1, ...): name them so, or give one `prediction` list column."
+            )
+        numeric = [c for _, c in sorted(zip(numbers, numeric))]
     return np.stack([table.column(c).to_numpy() for c in numeric], axis=1)
 
 
