@@ -52,3 +52,19 @@ def test_cli_fills_the_card_block_and_refuses_missing_inputs(benchmarked, tmp_pa
     assert "none.json is missing" in capsys.readouterr().err
     with pytest.raises(LDMNISTError, match="is missing"):
         fidelity_table(tmp_path / "none.json", benchmarked, evaluation, benchmarked)
+
+
+def test_a_dataset_built_by_other_models_than_its_column_evaluates_is_refused(benchmarked):
+    """The rerun column given the fast recipe's dataset (the two swapped): statistics and benchmark rows would
+    sit beside the other models' evaluation."""
+    with pytest.raises(
+        LDMNISTError,
+        match=r"built with the image_vae 'image-vae-32', not with the "
+        r"'image-vae-32-reference' that evaluation-reference.json evaluates",
+    ):
+        fidelity_table(
+            PRETRAINED_DIR / "evaluation-reference.json",
+            benchmarked,
+            PRETRAINED_DIR / "evaluation.json",
+            benchmarked,
+        )

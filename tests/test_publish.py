@@ -557,6 +557,7 @@ def test_token_goes_over_plain_http_only_to_loopback(endpoint, token, ok):
         (dict(flipped_byte=True), "train-00000-of-00001.parquet has changed since the build"),
         (dict(link_inside=True), "is a symbolic link; a dataset folder to publish holds regular files only"),
         (dict(foreign_output=True, overwrite=True), "holds files this command did not write"),
+        (dict(same_build_twice=True), "The configs 'default' and 'again' are the same build"),
     ],
 )
 def test_export_refuses_bad_input(tmp_path, built, kwargs, fragment):
@@ -581,6 +582,8 @@ def test_export_refuses_bad_input(tmp_path, built, kwargs, fragment):
     if kwargs.pop("foreign_output", False):
         (tmp_path / "out").mkdir()
         (tmp_path / "out" / "thesis.txt").write_text("years of work")
+    if kwargs.pop("same_build_twice", False):
+        kwargs["variants"] = {"again": dataset}
     args = dict(namespace=NS, output_dir=tmp_path / "out", dataset=dataset) | kwargs
     with pytest.raises(LDMNISTError, match=re.escape(fragment)):
         export(**args)

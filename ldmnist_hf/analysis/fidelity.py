@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.read import load_latents, verify_dataset
+from ..data.read import load_latents, read_build_info, verify_dataset
+from ..errors import LDMNISTError
 from ..files import read_json
 from .reference_2020 import reference_2020
 
@@ -23,12 +24,20 @@ def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
     """One column's figures: the models' evaluation and the dataset's statistics and benchmark rows."""
     evaluation_file, dataset_dir = Path(evaluation_file), Path(dataset_dir)
     first = "run `ldmnist release` for the models and `ldmnist benchmark` for the dataset first."
-    metrics = read_json(evaluation_file, fix=first, missing=f"{evaluation_file} is missing: {first}")[
-        "metrics"
-    ]
+    evaluation = read_json(evaluation_file, fix=first, missing=f"{evaluation_file} is missing: {first}")
+    metrics = evaluation["metrics"]
     bench_file = dataset_dir / "benchmark.json"
     bench = read_json(bench_file, fix=first, missing=f"{bench_file} is missing: {first}")
     verify_dataset(dataset_dir)
+    record = read_build_info(dataset_dir)
+    for key in ("image_vae", "class_vae"):  # the column's dataset must be made by the column's models
+        evaluated = (evaluation.get("models") or {}).get(key) or {}
+        if evaluated.get("sha256") and evaluated["sha256"] != record.get(f"{key}_sha256"):
+            raise LDMNISTError(
+                f"{dataset_dir} was built with the {key} {record.get(f'{key}_source')!r}, not with the "
+                f"{evaluated.get('folder')!r} that {evaluation_file.name} evaluates: give each column the dataset "
+                f"its own models built (were the two datasets swapped?)."
+            )
     x, y = load_latents(dataset_dir, "train", check_finite=True)
     rows = {r["key"]: r for r in bench["rows"]}
     return {

@@ -220,6 +220,12 @@ def _middle_layers_beside(image_vae: str) -> str:
         name = image_vae.replace(KINDS["image_vae"].stem, KINDS["middle_layers"].stem, 1)
         return name
     folder = Path(image_vae)
+    if KINDS["image_vae"].stem not in folder.name:
+        raise LDMNISTError(
+            f"The middle layers of a variant are looked up beside its image VAE ({folder}), in the folder named "
+            f"like it with {KINDS['middle_layers'].stem} for {KINDS['image_vae'].stem}; this name has no "
+            f"{KINDS['image_vae'].stem}: build the variant from the folders `ldmnist release` wrote."
+        )
     return str(folder.with_name(folder.name.replace(KINDS["image_vae"].stem, KINDS["middle_layers"].stem, 1)))
 
 
@@ -621,6 +627,17 @@ def export(
                 f"Config {name!r} is given twice (or is the default's name); give each variant its own."
             )
         configs.append(_variant(name, built))
+    built_by = {}
+    for c in configs:
+        if c.dataset is None:
+            continue
+        fingerprint = read_build_info(c.dataset).get("fingerprint")
+        if fingerprint in built_by:
+            raise LDMNISTError(
+                f"The configs {built_by[fingerprint]!r} and {c.name!r} are the same build ({c.dataset}, data "
+                f"fingerprint {fingerprint}): give each config its own build."
+            )
+        built_by[fingerprint] = c.name
     for c in configs:
         _load_config(c)
     baselines = {c.name: sorted(c.baselines) for c in configs if c.baselines}
