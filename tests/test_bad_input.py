@@ -1007,13 +1007,13 @@ ROWS = [
         "benchmark-nan-in-y-std",
         lambda c: run_benchmark(_resigned(c, _nan_in("y_std")), mlp_epochs=1, progress=False),
         LDMNISTError,
-        "the test split has non-positive or non-finite values in `y_std`",  # found by verify, first
+        "column 'y_std' holds NaN or infinite values in 1 rows",
     ),
     (
         "report-nan-in-x",
         lambda c: make_report(_resigned(c, _nan_in("x")), c.tmp / "rep", components=(1, 4), mnist=c.mnist),
         LDMNISTError,
-        "the test split has non-finite values in `x`",
+        "column 'x' holds NaN or infinite values",
     ),
     (
         "report-same-component-twice",

@@ -303,7 +303,7 @@ RESIGNED_DATA = [
     (
         "std-negative",
         lambda f: _rewrite(f, "test", _column("y_std", lambda a: -a)),
-        "non-positive or non-finite values in `y_std`",
+        "the test split has non-positive values in `y_std`",
     ),
     ("npy-differs", _npy_zeroed, "train_x.npy, which differs from the Parquet column `x`"),
 ]
