@@ -162,6 +162,15 @@ def repo_ids(
     return ids
 
 
+def config_prefix(config: str) -> str:
+    """Where a dataset config's built folder lies in the dataset repository: at the top for `default`.
+
+    >>> config_prefix("default"), config_prefix("reference")
+    ('', 'reference/')
+    """
+    return "" if config == DEFAULT_CONFIG else f"{config}/"
+
+
 def baseline_repo(namespace: str, key: str, config: str = DEFAULT_CONFIG) -> str:
     """The model repository of one benchmark baseline's predictions.
 

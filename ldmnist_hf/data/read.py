@@ -19,7 +19,7 @@ import yaml
 
 from ..errors import LDMNISTError, first_line
 from ..files import looks_like_repo_id, read_json, sha256_file
-from ..registry import SET_NAME
+from ..registry import SET_NAME, config_prefix
 from .schema import BUILD_RECORD, CARD, data_files
 
 _REBUILD = "Rebuild the dataset with `ldmnist build --overwrite`."
@@ -131,7 +131,7 @@ def _check_card(folder: Path, info: dict) -> dict[str, Path]:
         sub = folder / str(name)
         if not isinstance(name, str) or not SET_NAME.fullmatch(name) or not (sub / BUILD_RECORD).is_file():
             raise LDMNISTError(f"{card}: config {name!r} has no built folder {sub} with its {BUILD_RECORD}.")
-        _check_config(card, config, f"{name}/", read_build_info(sub))
+        _check_config(card, config, config_prefix(name), read_build_info(sub))
         others[name] = sub
     return others
 

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 from urllib.parse import urlparse
 
-from huggingface_hub import get_token
+from huggingface_hub import constants, get_token
 
 from ..errors import LDMNISTError
 
 
-def check_endpoint(endpoint: str, sends_token: bool) -> str:
-    """The endpoint URL, refused when a token would go over plain http to another host than loopback."""
+def check_endpoint(endpoint: str | None, sends_token: bool) -> str:
+    """The endpoint URL (`None`: `$HF_ENDPOINT`, else huggingface_hub's), refused when a token would go over
+    plain http to another host than loopback."""
+    endpoint = endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT
     url = urlparse(endpoint)
     if url.scheme not in ("http", "https") or not url.hostname:
         raise LDMNISTError(
@@ -60,8 +63,6 @@ def commits_to(endpoint: str):
     """Where commits go, for huggingface_hub's own parsing: before 1.0 it reads the URLs of a commit's answer
     against `constants.ENDPOINT` (the import-time `HF_ENDPOINT`), not the endpoint `HfApi` was given, and fails
     after the commit was made. Around our commits, that constant names the endpoint they go to."""
-    from huggingface_hub import constants
-
     before = constants.ENDPOINT
     constants.ENDPOINT = endpoint
     try:

@@ -33,7 +33,7 @@ from ..analysis.statistics import INFORMATIVE_STD, is_informative
 from ..data.schema import SPLITS, data_files, features
 from ..errors import LDMNISTError
 from ..files import atomic_write_text
-from ..registry import DATASET_REPO, KINDS
+from ..registry import DATASET_REPO, KINDS, config_prefix
 from ..training.arguments import QUALITY_BAR
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -185,7 +185,7 @@ def dataset_card_data(meta: dict, variants: list[dict] | None = None) -> Dataset
     """
     variants = variants or []
     configs = [_config_entry("default", meta, "")] + [
-        _config_entry(v["name"], v["record"], f"{v['name']}/") for v in variants
+        _config_entry(v["name"], v["record"], config_prefix(v["name"])) for v in variants
     ]
     info = _config_info(meta)
     if variants:  # one entry per config, named

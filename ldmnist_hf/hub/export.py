@@ -49,6 +49,7 @@ from ..registry import (
     PRETRAINED,
     SET_NAME,
     baseline_repo,
+    config_prefix,
     kind_of_class,
     model_set,
     repo_ids,
@@ -550,10 +551,7 @@ def _export_metric(out: Path, ids: dict[str, dict], latent_dims: dict[str, int])
         raise LDMNISTError(f"{METRIC_PATH}/{METRIC_SCRIPT} has no line {_DEFAULT_LINE.strip()!r} to fill in.")
     (out / METRIC_SCRIPT).write_text(script.replace(_DEFAULT_LINE, class_vaes_line(ids)))
     default = ids[DEFAULT_CONFIG]
-    configs = {
-        name: {"latent_dim": latent_dims[name], "prefix": "" if name == DEFAULT_CONFIG else f"{name}/"}
-        for name in ids
-    }
+    configs = {name: {"latent_dim": latent_dims[name], "prefix": config_prefix(name)} for name in ids}
     screenshot = _space_files("metric", out, {"dataset": default["dataset"], "configs": configs})
     class_vaes = [i["class_vae"] for i in ids.values()]
     (out / CARD).write_text(render_metric_card(default, class_vaes, screenshot))

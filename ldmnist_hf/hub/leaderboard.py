@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
-from huggingface_hub import HfApi, constants
+from huggingface_hub import HfApi
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from ..analysis.reference_2020 import reference_2020
@@ -282,9 +282,7 @@ def build_leaderboard(
 ) -> dict:
     """The leaderboard of a published dataset (all configs, or one): `{"dataset", "revision", "rows"}`."""
     check_repo_id(dataset_repo, "dataset_repo")
-    endpoint = check_endpoint(
-        endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT, sends_token=bool(token)
-    )
+    endpoint = check_endpoint(endpoint, sends_token=bool(token))
     api = HfApi(endpoint=endpoint, token=resolve_token(token) if token else False)
     info, prefixes = dataset_configs(api, dataset_repo, config)
     configs = [config] if config else list(prefixes)
@@ -396,9 +394,7 @@ def _check_json_path(path: Path) -> None:
 def _push(result: dict, text: str, endpoint: str | None, token: str | None) -> None:
     from huggingface_hub import CommitOperationAdd
 
-    endpoint = check_endpoint(
-        endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT, sends_token=True
-    )
+    endpoint = check_endpoint(endpoint, sends_token=True)
     api = HfApi(endpoint=endpoint, token=resolve_token(token))
     dataset = result["dataset"]
     try:

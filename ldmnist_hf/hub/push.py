@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from huggingface_hub import CommitOperationAdd, HfApi, constants
+from huggingface_hub import CommitOperationAdd, HfApi
 from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
 from ..data.read import verify_dataset
 from ..data.schema import BUILD_RECORD
 from ..errors import LDMNISTError, first_line, redact
 from ..files import read_json, sha256_file
-from ..registry import BASELINES, DEFAULT_CONFIG, KINDS
+from ..registry import BASELINES, KINDS, config_prefix
 from .auth import check_endpoint, commits_to, resolve_token
 from .export import (
     MANIFEST,
@@ -176,7 +175,7 @@ def _check_fresh(export_dir: Path, repos: list[Repo], manifest: dict) -> None:
     recorded = manifest.get("weights_sha256")
     recorded = recorded if isinstance(recorded, dict) else {}
     for repo in (r for r in repos if r.role in KINDS):
-        folder = export_dir / dataset.folder / ("" if repo.config == DEFAULT_CONFIG else repo.config)
+        folder = export_dir / dataset.folder / config_prefix(repo.config)
         record = read_json(folder / BUILD_RECORD, fix=_FIX)
         published = sha256_file(export_dir / repo.folder / "model.safetensors")
         if repo.role == "middle_layers":
@@ -281,7 +280,6 @@ def push(
         The plan (dry run) or one line per uploaded repository.
     """
     check_namespace(namespace)
-    endpoint = endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT
     token = None if dry_run else resolve_token(token)
     if not dry_run and not token:
         raise LDMNISTError(
@@ -355,8 +353,7 @@ def _stamped_baseline(
     """A baseline's files as `ldmnist submit` writes them: its predictions scored on the dataset revision just
     pushed, that revision in its results (model-index and `.eval_results`), its exported card kept."""
     dataset = next(r.repo_id for r in repos if r.role == "dataset")
-    prefix = "" if repo.config == DEFAULT_CONFIG else f"{repo.config}/"
-    split = fetch_test_split(api, dataset, repo.config, revision, prefix)
+    split = fetch_test_split(api, dataset, repo.config, revision, config_prefix(repo.config))
     with tempfile.TemporaryDirectory(prefix="ldmnist-baseline-") as tmp:
         path = Path(tmp) / "predictions.parquet"
         path.write_bytes(files[predictions_file(repo.config)])

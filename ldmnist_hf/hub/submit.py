@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
-from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData, constants
+from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from ..errors import LDMNISTError, first_line
@@ -258,9 +258,7 @@ def submit(
         )
     token = resolve_token(token)
     # a dry run sends the token too (to read a private dataset): the same rule for the endpoint
-    endpoint = check_endpoint(
-        endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT, sends_token=bool(token)
-    )
+    endpoint = check_endpoint(endpoint, sends_token=bool(token))
     if not dry_run and not token:
         raise LDMNISTError("No Hub token: pass `token`, set HF_TOKEN, or log in once with `hf auth login`.")
     if not os.path.isfile(predictions):
