@@ -141,6 +141,16 @@ def _check_finite(model, folder: Path) -> None:
         )
 
 
+def _check_float32(config_file: Path, dtypes) -> None:
+    """Refuses a model that would compute in another float type: a float16 encoder quantises every latent."""
+    other = sorted({str(t).removeprefix("torch.") for t in dtypes if t is not None} - {"float32"})
+    if other:
+        raise LDMNISTError(
+            f"{config_file} makes the model load in {', '.join(other)}; LD-MNIST models compute in float32 "
+            f"(their latents are float32): remove `dtype` (or `torch_dtype`) from it, or set it to float32."
+        )
+
+
 def load_pretrained(name_or_path: str | Path, kind: type | None = None):
     """Loads a shipped model by name (`"image-vae-32"`), or any saved LD-MNIST model from a folder or Hub id.
 
@@ -186,27 +196,16 @@ def load_pretrained(name_or_path: str | Path, kind: type | None = None):
         config = klass.config_class.from_pretrained(folder)
     except (ValueError, TypeError, OSError) as e:
         raise LDMNISTError(f"{config_file} holds an invalid configuration: {str(e).splitlines()[0]}") from e
-    wanted = {getattr(config, a, None) for a in ("dtype", "torch_dtype") if a in config.__dict__}
-    wanted = sorted({str(t).removeprefix("torch.") for t in wanted if t is not None} - {"float32"})
-    if wanted:  # some transformers versions cast to it on load: a float16 encoder quantises every latent
-        raise LDMNISTError(
-            f"{config_file} makes the model load in {', '.join(wanted)}; LD-MNIST models compute in float32 "
-            f"(their latents are float32): remove `dtype` (or `torch_dtype`) from it, or set it to float32."
-        )
+    # `dtype` (`torch_dtype` before transformers 5) casts the model on load in some versions: refused before
+    # loading, and whatever the version did, checked after it
+    _check_float32(
+        config_file, [getattr(config, a) for a in ("dtype", "torch_dtype") if a in config.__dict__]
+    )
     _check_weights(folder, klass, config)
     model, info = klass.from_pretrained(folder, output_loading_info=True, use_safetensors=True)
     left = {k: sorted(v) for k, v in info.items() if k != "error_msgs" and v}
     if left:  # _check_weights should have caught these; never return a partly random model
         raise LDMNISTError(f"{folder}: weights did not load cleanly: {left}.")
     _check_finite(model, folder)
-    dtypes = sorted(
-        {str(t.dtype).removeprefix("torch.") for t in model.state_dict().values() if t.is_floating_point()}
-    )
-    if dtypes != [
-        "float32"
-    ]:  # `dtype` in config.json casts on load: a float16 encoder quantises every latent
-        raise LDMNISTError(
-            f"{config_file} makes the model load in {', '.join(dtypes)}; LD-MNIST models compute in float32 "
-            f"(their latents are float32): remove `dtype` (or `torch_dtype`) from it, or set it to float32."
-        )
+    _check_float32(config_file, [t.dtype for t in model.state_dict().values() if t.is_floating_point()])
     return model.eval()
