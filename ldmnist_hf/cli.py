@@ -701,6 +701,21 @@ _SUBCOMMANDS = (
 )
 
 
+def _level_args(parser: argparse.ArgumentParser, dest_prefix: str = "") -> None:
+    """-q/--quiet and -v/--verbose, which exclude each other."""
+    level = parser.add_mutually_exclusive_group()
+    level.add_argument(
+        "-q", "--quiet", dest=f"{dest_prefix}quiet", action="store_true", help="print results and errors only"
+    )
+    level.add_argument(
+        "-v",
+        "--verbose",
+        dest=f"{dest_prefix}verbose",
+        action="store_true",
+        help="also print debugging messages",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `ldmnist` parser: one subcommand per entry of `_SUBCOMMANDS`.
 
@@ -708,22 +723,14 @@ def build_parser() -> argparse.ArgumentParser:
         `argparse.ArgumentParser`: parses `ldmnist COMMAND ...`; `args.func(args)` runs the command.
     """
     common = argparse.ArgumentParser(add_help=False)
-    level = common.add_mutually_exclusive_group()
-    level.add_argument("-q", "--quiet", action="store_true", help="print results and errors only")
-    level.add_argument("-v", "--verbose", action="store_true", help="also print debugging messages")
+    _level_args(common)
     p = argparse.ArgumentParser(
         prog="ldmnist",
         description="Build, publish and benchmark the Low-dimensional MNIST dataset (LD-MNIST).",
         epilog="Run `ldmnist COMMAND --help` for the options and examples of each command.",
     )
     # Also before the command (`ldmnist -q build ...`); a subparser's defaults would overwrite the same dest.
-    top = p.add_mutually_exclusive_group()
-    top.add_argument(
-        "-q", "--quiet", dest="top_quiet", action="store_true", help="print results and errors only"
-    )
-    top.add_argument(
-        "-v", "--verbose", dest="top_verbose", action="store_true", help="also print debugging messages"
-    )
+    _level_args(p, dest_prefix="top_")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in _SUBCOMMANDS:
         add(sub, common)
