@@ -398,9 +398,7 @@ SPACE_SDK_VERSION = "6.31.0"  # the Gradio the Spaces run on; their requirements
 SPACE_PYTHON = "3.11"
 
 
-def space_card_data(
-    title: str, short: str, ids: dict | None, models: list[str], datasets: list[str], tags
-) -> SpaceCardData:
+def space_card_data(title: str, short: str, models: list[str], datasets: list[str], tags) -> SpaceCardData:
     """A Space's front matter, with the keys of the Hub's Spaces configuration reference only."""
     return SpaceCardData(
         title=title,
@@ -458,7 +456,6 @@ def render_metric_card(
     data = space_card_data(
         "LD-MNIST",
         "Score LD-MNIST predictions: MSE and reconstructed accuracy",
-        repos,
         class_vaes or ([repos["class_vae"]] if repos else []),
         [context["dataset"]],
         ("evaluate", "metric", "ldmnist"),
@@ -479,7 +476,6 @@ def render_explorer_card(repos: dict, screenshot: str | None = None) -> str:
     data = space_card_data(
         "LD-MNIST explorer",
         "What each latent component of LD-MNIST does to a digit",
-        repos,
         [repos["image_vae"], repos["class_vae"]],
         [repos["dataset"], "ylecun/mnist"],
         ("ldmnist", "vae", "mnist", "latent-space"),
