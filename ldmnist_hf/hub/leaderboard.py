@@ -10,7 +10,8 @@ names, and ranks by MSE. Each row has a status:
 - `mismatch`: they differ (both shown);
 - `unverifiable`: results, but no predictions file;
 - `stale`: reported on another revision of the dataset (recomputed there when that revision can be read);
-- `invalid`: the submission cannot be scored (the reason is given).
+- `invalid`: the submission cannot be scored (the reason is given);
+- `published`: the 2020 reference's rows, as published on its own dataset (shown, never recomputed).
 
 One bad submission never stops the table. Reading needs no token; `push=True` commits the table to the
 dataset card's leaderboard block and `leaderboard.json`.

@@ -40,10 +40,8 @@ _STATE = Path("checkpoint") / "trainer_state.json"
 # folder only when it holds nothing else, so a user's own file in it is never deleted.
 _RUN_WRITES = {"config.json", "model.safetensors", "trainer_state.json"}
 _RUN_FOLDERS = {kind.stem for kind in KINDS.values()}  # models/image-vae, checkpoint/image-vae, ...
-_RUN_WRITES_GLOB = (
-    "optimizer-*.safetensors",
-    ".*.tmp-*",
-)  # the optimizers; a killed atomic write's leftovers
+# the optimizers' states, and what a killed atomic write leaves
+_RUN_WRITES_GLOB = ("optimizer-*.safetensors", ".*.tmp-*")
 
 
 def _foreign(out: Path, earlier: list[str]) -> list[str]:
@@ -230,7 +228,7 @@ def _resume(s: _Session, out: Path) -> tuple[int, dict]:
 def _prepare_run_dir(out: Path, resume: bool, earlier: list[str], start_epoch: int) -> Path | None:
     """Moves an earlier run's files aside (`overwrite`), or drops the log lines after the checkpoint (`resume`).
 
-    Returns the folder the earlier run was moved to: `_replaced` deletes it once the new run has ended,
+    Returns the folder the earlier run was moved to: `train` deletes it once the new run has ended and
     `_restore` puts it back when the new one fails or is interrupted, so an overwrite loses nothing early.
     """
     out.mkdir(parents=True, exist_ok=True)
