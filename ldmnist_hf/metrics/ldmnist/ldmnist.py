@@ -216,8 +216,9 @@ def read_predictions(path, shape: tuple[int, int] | None = None) -> np.ndarray:
     Args:
         path: the file.
         shape (`tuple`, *optional*): the `(N, latent_dim)` expected. Given, a file of another shape is refused
-            from its header or metadata before its values are read, and a file larger than such an array can
-            be (in that format) is refused before it is opened: a small file cannot decode to gigabytes.
+            (a .npy or .parquet file from its header or metadata, before its values are read), and a file larger
+            than such an array can be (in that format) is refused before it is opened: a small file cannot
+            decode to gigabytes.
     """
     path = os.fspath(path)
     name = os.path.basename(path)
@@ -251,11 +252,7 @@ def read_predictions(path, shape: tuple[int, int] | None = None) -> np.ndarray:
                     f"{name!r} cannot be read as a .npy file of numbers (it is damaged, or holds "
                     f"Python objects, which are never unpickled here); save a float array with numpy.save."
                 ) from e
-            if shape is not None and array.shape != tuple(shape):
-                raise ValueError(
-                    f"{name!r} holds an array of shape {array.shape}; the test split needs {tuple(shape)}: one "
-                    f"prediction of y per test row, in its order."
-                )
+            _check_shape(name, array.shape, shape)
             array = np.array(array)
         elif suffix == ".csv":
             array = _read_csv(path)
@@ -268,7 +265,16 @@ def read_predictions(path, shape: tuple[int, int] | None = None) -> np.ndarray:
     array = np.asarray(array)
     if array.ndim != 2:
         raise ValueError(f"{name!r} holds an array of shape {array.shape}; expected (N, latent_dim).")
+    _check_shape(name, array.shape, shape)  # a CSV's, known only now
     return array
+
+
+def _check_shape(name: str, found: tuple, shape: tuple[int, int] | None) -> None:
+    if shape is not None and tuple(found) != tuple(shape):
+        raise ValueError(
+            f"{name!r} holds an array of shape {tuple(found)}; the test split needs {tuple(shape)}: one "
+            f"prediction of y per test row, in its order."
+        )
 
 
 def _is_number(text: str) -> bool:
@@ -281,10 +287,8 @@ def _is_number(text: str) -> bool:
 
 def _read_csv(path: str) -> np.ndarray:
     name = os.path.basename(path)
-    try:
-        with open(
-            path, encoding="utf-8-sig"
-        ) as f:  # -sig: a byte-order mark (Excel's "CSV UTF-8") is dropped
+    try:  # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is dropped
+        with open(path, encoding="utf-8-sig") as f:
             lines = [line for line in f.read().splitlines() if line.strip()]
     except UnicodeDecodeError as e:
         raise ValueError(
@@ -326,13 +330,9 @@ def _read_parquet(path: str, shape: tuple[int, int] | None = None) -> np.ndarray
                     f"the test split needs {tuple(shape)}: one prediction of y per test row, in its order."
                 )
         table = pq.read_table(path)
-    except ValueError as e:
-        if not isinstance(e, pa.ArrowException):
-            raise
-        raise ValueError(
-            f"{name!r} cannot be read as a .parquet file ({type(e).__name__}: {str(e).split(': ')[-1]})."
-        ) from e
-    except (pa.ArrowException, OSError) as e:  # pyarrow's errors: say what they mean
+    except (pa.ArrowException, OSError, ValueError) as e:  # pyarrow's errors (some are ValueErrors) explained
+        if isinstance(e, ValueError) and not isinstance(e, pa.ArrowException):
+            raise  # ours: the shape refused from the footer
         raise ValueError(
             f"{name!r} cannot be read as a .parquet file ({type(e).__name__}: {str(e).split(': ')[-1]})."
         ) from e
@@ -367,9 +367,8 @@ def _read_parquet(path: str, shape: tuple[int, int] | None = None) -> np.ndarray
             f"{name!r} has no prediction column: give a `prediction` list column or one float column per "
             f"component."
         )
-    if (
-        len(numeric) > 1
-    ):  # one column per component: ordered by the number that ends each name, never by file order
+    # one column per component: ordered by the number that ends each name, never by the file's order
+    if len(numeric) > 1:
         digits = [len(c) - len(c.rstrip("0123456789")) for c in numeric]
         numbers = [int(c[len(c) - d :]) if d else None for c, d in zip(numeric, digits)]
         first = min((n for n in numbers if n is not None), default=0)

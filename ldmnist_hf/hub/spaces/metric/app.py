@@ -99,12 +99,7 @@ def score_file(file, config: str):
     try:
         c = _config(config)
         n, latent_dim = c["references"].shape
-        predictions = read_predictions(path, shape=(n, latent_dim))  # a file of another shape: not decoded
-        if predictions.shape != (n, latent_dim):
-            raise ValueError(
-                f"the file holds an array of shape {predictions.shape}; the `{config}` config's test split needs "
-                f"({n}, {latent_dim}): one prediction of y per test row, in the test split's order."
-            )
+        predictions = read_predictions(path, shape=(n, latent_dim))  # another shape: refused, not decoded
         p, r, y = validate(predictions, c["references"], c["labels"])
         result = score(p, r, y, c["decoder"], CLASS_VAES[config])
     except ValueError as e:
