@@ -327,19 +327,20 @@ def _export_model(folder: Path, key: str, c: _Config, ids: dict) -> None:
     (folder / CARD).write_text(card)
 
 
-def _local_split(c: _Config) -> TestSplit:
-    """A config's test split from its built folder and its class VAE's weights: what its baselines score on."""
+def _local_split(c: _Config, dataset: str) -> TestSplit:
+    """A config's test split from its built folder and its class VAE's weights: what its baselines score on
+    (`dataset`: the repository the split will be published in)."""
     y, labels = load_latents(c.dataset, "test", columns=("y", "label"), check_finite=True)
     decoder = metric_module().load_class_decoder(str(c.weights["class_vae"].parent))
-    return TestSplit("", c.name, None, np.asarray(y), np.asarray(labels), decoder, c.sources["class_vae"])
+    return TestSplit(
+        dataset, c.name, None, np.asarray(y), np.asarray(labels), decoder, c.sources["class_vae"]
+    )
 
 
-def _export_baseline(folder: Path, repo: Repo, c: _Config, ids: dict) -> None:
+def _export_baseline(folder: Path, repo: Repo, c: _Config, split: TestSplit) -> None:
     """A baseline's model repo: its test predictions, results and card, as `ldmnist submit` writes them."""
     key = repo.role.split(":", 1)[1]
     predictions, row = c.baselines[key]
-    split = _local_split(c)
-    split.dataset = ids["dataset"]
     scores = split.score(predictions)
     description = (
         f"A baseline of the LD-MNIST benchmark: {row['model']}. `ldmnist benchmark` (package ldmnist-hf) trains and "
@@ -643,6 +644,7 @@ def export(
     ids = config_ids(repos)
     board = _read_leaderboard(leaderboard, ids[DEFAULT_CONFIG]["dataset"], [c.name for c in configs])
     output_dir = Path(output_dir)
+    splits: dict[str, TestSplit] = {}  # each config's test split, read once for all its baselines
     with atomic_dir(output_dir, overwrite=overwrite, marker=MANIFEST) as tmp:
         for repo in repos:
             if repo.repo_type == "model":
@@ -650,7 +652,9 @@ def export(
                 if repo.role in KINDS:
                     _export_model(tmp / repo.folder, repo.role, c, ids[c.name])
                 else:
-                    _export_baseline(tmp / repo.folder, repo, c, ids[c.name])
+                    if c.name not in splits:
+                        splits[c.name] = _local_split(c, ids[c.name]["dataset"])
+                    _export_baseline(tmp / repo.folder, repo, c, splits[c.name])
         for c in configs:
             if c.dataset is None:
                 c.dataset = build_dataset(
