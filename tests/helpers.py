@@ -143,3 +143,31 @@ def resign(folder: Path) -> Path:
     card = folder / "README.md"
     card.write_text(card.read_text().replace(old, record["fingerprint"]))
     return folder
+
+
+def rewrite_split(folder: Path, split: str, change) -> Path:
+    """Rewrites a built folder's Parquet file of `split` as `change(table)` (then `resign` it, or not)."""
+    import pyarrow.parquet as pq
+
+    path = folder / f"data/{split}-00000-of-00001.parquet"
+    pq.write_table(change(pq.read_table(path)), path)
+    return folder
+
+
+def with_column(name: str, change):
+    """A table edit for `rewrite_split`: column `name` replaced by `change(its numpy array)`, its type kept."""
+
+    def edit(table):
+        import pyarrow as pa
+
+        col = table.column(name).combine_chunks()
+        if pa.types.is_fixed_size_list(col.type):
+            values = col.flatten().to_numpy().reshape(len(col), col.type.list_size)
+            new = pa.FixedSizeListArray.from_arrays(
+                pa.array(np.ascontiguousarray(change(values)).ravel()), col.type.list_size
+            )
+        else:
+            new = pa.array(change(col.to_numpy()), col.type)
+        return table.set_column(table.schema.get_field_index(name), table.schema.field(name), new)
+
+    return edit

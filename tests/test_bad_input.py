@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from helpers import resign
+from helpers import resign, rewrite_split, with_column
 from helpers import tiny_args as _targs
 from safetensors.torch import load_file, save_file
 
@@ -202,26 +202,16 @@ def _readme(c, text):
 def _resigned(c, change_table):
     """A copy of the tiny dataset whose test Parquet file is changed and whose build record and card are
     re-signed to match: the checksums pass, the data is still bad."""
-    import pyarrow.parquet as pq
-
-    folder = c.copy("ds")
-    path = folder / "data/test-00000-of-00001.parquet"
-    pq.write_table(change_table(pq.read_table(path)), path)
-    return resign(folder)
+    return resign(rewrite_split(c.copy("ds"), "test", change_table))
 
 
 def _nan_in(column):
-    def change(table):
-        import pyarrow as pa
+    def first_value_nan(values):
+        values = values.copy()
+        values.flat[0] = np.nan
+        return values
 
-        values = np.array(table.column(column).combine_chunks().flatten().to_numpy(), copy=True)
-        values[0] = np.nan
-        fixed = pa.FixedSizeListArray.from_arrays(
-            pa.array(values, pa.float32()), table.schema.field(column).type.list_size
-        )
-        return table.set_column(table.schema.get_field_index(column), table.schema.field(column), fixed)
-
-    return change
+    return with_column(column, first_value_nan)
 
 
 def _card_data_files(c, change):

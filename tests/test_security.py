@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import NS
+from helpers import resign, rewrite_split, with_column
 from hub_stub import FAKE_TOKEN
 
 from ldmnist_hf.data import mnist as M
@@ -213,33 +214,6 @@ def test_a_tampered_export_is_refused_before_any_upload(
     assert hub.repos() == [] and not hub.requests("POST")
 
 
-def _rewrite(folder: Path, split: str, change) -> None:
-    import pyarrow.parquet as pq
-
-    path = folder / f"data/{split}-00000-of-00001.parquet"
-    pq.write_table(change(pq.read_table(path)), path)
-
-
-def _column(name, change):
-    """A table with one column replaced by `change(numpy array)`, its Arrow type kept."""
-
-    def edit(table):
-        import numpy as np
-        import pyarrow as pa
-
-        col = table.column(name).combine_chunks()
-        if pa.types.is_fixed_size_list(col.type):
-            values = col.flatten().to_numpy().reshape(len(col), col.type.list_size)
-            new = pa.FixedSizeListArray.from_arrays(
-                pa.array(np.ascontiguousarray(change(values)).ravel()), col.type.list_size
-            )
-        else:
-            new = pa.array(change(col.to_numpy()), col.type)
-        return table.set_column(table.schema.get_field_index(name), table.schema.field(name), new)
-
-    return edit
-
-
 def _swap_columns(a, b):
     def edit(table):
         ia, ib = table.schema.get_field_index(a), table.schema.get_field_index(b)
@@ -260,35 +234,39 @@ def _npy_zeroed(folder: Path) -> None:
 RESIGNED_DATA = [
     (
         "rows-reordered",
-        lambda f: _rewrite(f, "test", lambda t: t.take(list(range(9999, -1, -1)))),
+        lambda f: rewrite_split(f, "test", lambda t: t.take(list(range(9999, -1, -1)))),
         "not in the original MNIST order",
     ),
     (
         "rows-duplicated",
-        lambda f: _rewrite(f, "test", lambda t: __import__("pyarrow").concat_tables([t.slice(0, 5000)] * 2)),
+        lambda f: rewrite_split(
+            f, "test", lambda t: __import__("pyarrow").concat_tables([t.slice(0, 5000)] * 2)
+        ),
         "not in the original MNIST order",
     ),
     ("splits-swapped", lambda f: _swap_files(f), "has 10000 rows where its build recorded 60000"),
     (
         "labels-shuffled",
-        lambda f: _rewrite(
-            f, "test", _column("label", lambda a: __import__("numpy").random.default_rng(0).permutation(a))
+        lambda f: rewrite_split(
+            f,
+            "test",
+            with_column("label", lambda a: __import__("numpy").random.default_rng(0).permutation(a)),
         ),
         "labels that do not belong to its rows",
     ),
     (
         "label-out-of-range",
-        lambda f: _rewrite(f, "test", _column("label", lambda a: a * 0 + 11)),
+        lambda f: rewrite_split(f, "test", with_column("label", lambda a: a * 0 + 11)),
         "labels outside 0..9",
     ),
     (
         "x-and-y-swapped",
-        lambda f: _rewrite(f, "train", _swap_columns("x", "y")),
+        lambda f: rewrite_split(f, "train", _swap_columns("x", "y")),
         "has `x` that was not drawn from its posterior",
     ),
     (
         "y-is-its-mean",
-        lambda f: _rewrite(
+        lambda f: rewrite_split(
             f,
             "test",
             lambda t: t.set_column(t.schema.get_field_index("y"), t.schema.field("y"), t.column("y_mean")),
@@ -297,12 +275,12 @@ RESIGNED_DATA = [
     ),
     (
         "x-huge",
-        lambda f: _rewrite(f, "test", _column("x", lambda a: a * 0 + 1e38)),
+        lambda f: rewrite_split(f, "test", with_column("x", lambda a: a * 0 + 1e38)),
         "has `x` that was not drawn",
     ),
     (
         "std-negative",
-        lambda f: _rewrite(f, "test", _column("y_std", lambda a: -a)),
+        lambda f: rewrite_split(f, "test", with_column("y_std", lambda a: -a)),
         "the test split has non-positive values in `y_std`",
     ),
     ("npy-differs", _npy_zeroed, "train_x.npy, which differs from the Parquet column `x`"),
@@ -319,7 +297,6 @@ def _swap_files(folder: Path) -> None:
 
 @pytest.mark.parametrize("case, rewrite, fragment", RESIGNED_DATA, ids=[c[0] for c in RESIGNED_DATA])
 def test_verify_finds_rewritten_data_behind_a_resigned_record(built, tmp_path, case, rewrite, fragment):
-    from helpers import resign
 
     from ldmnist_hf.data.read import verify_dataset
 
