@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from timing import matmul_gflops, timed
+from timing import matmul_gflops, timed, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,10 +72,7 @@ def main() -> None:
         ("the package decoder (torch) on the same latent", package, None),
     ):
         median, best = timed(fn, args.repeats)
-        note = (
-            f"   [target {target * 1e3:.0f} ms: {'met' if median <= target else 'MISSED'}]" if target else ""
-        )
-        print(f"{name:<48} median {median * 1e3:6.2f} ms, best {best * 1e3:6.2f} ms{note}")
+        print(f"{name:<48} median {median * 1e3:6.2f} ms, best {best * 1e3:6.2f} ms{verdict(median, target)}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from timing import matmul_gflops, timed
+from timing import matmul_gflops, timed, verdict
 
 
 def main() -> None:
@@ -54,10 +54,9 @@ def main() -> None:
 
     def row(name, fn, target=None):
         median, best = timed(fn, args.repeats)
-        note = (
-            f"   [target {target * 1e3:.0f} ms: {'met' if median <= target else 'MISSED'}]" if target else ""
+        rows.append(
+            f"{name:<58} median {median * 1e3:8.2f} ms, best {best * 1e3:8.2f} ms{verdict(median, target)}"
         )
-        rows.append(f"{name:<58} median {median * 1e3:8.2f} ms, best {best * 1e3:8.2f} ms{note}")
 
     row(
         "compute through evaluate (numpy arrays)",

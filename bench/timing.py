@@ -21,6 +21,14 @@ def timed(fn, repeats: int) -> tuple[float, float]:
     return statistics.median(times), min(times)
 
 
+def verdict(seconds: float, target: float | None) -> str:
+    """`   [target 20 ms: met]` (or `MISSED`) after a figure; empty without a target."""
+    if target is None:
+        return ""
+    shown = f"{target * 1e3:.0f} ms" if target < 1 else f"{target:.0f} s"
+    return f"   [target {shown}: {'met' if seconds <= target else 'MISSED'}]"
+
+
 def matmul_gflops(n: int = 4096, repeats: int = 3) -> float:
     """Float32 GFLOP/s of an `n x n` matmul on the CPU, best of `repeats`."""
     import torch
