@@ -37,7 +37,7 @@ def main() -> None:
     from transformers.utils import logging
 
     from ldmnist_hf import load_mnist
-    from ldmnist_hf.data.build import build_dataset, encode_split, load_vaes
+    from ldmnist_hf.build.dataset import build_dataset, encode_split, load_vaes
     from ldmnist_hf.data.read import load_latents
     from ldmnist_hf.data.schema import data_file
     from ldmnist_hf.registry import DEFAULT_MODELS

@@ -26,7 +26,8 @@ import torch  # noqa: E402
 from transformers import HfArgumentParser  # noqa: E402
 
 from ldmnist_hf import load_mnist  # noqa: E402
-from ldmnist_hf.training.arguments import QUALITY_BAR, LDMNISTTrainingArguments  # noqa: E402
+from ldmnist_hf.registry import QUALITY_BAR  # noqa: E402
+from ldmnist_hf.training.arguments import LDMNISTTrainingArguments  # noqa: E402
 from ldmnist_hf.training.evaluation import (  # noqa: E402
     class_accuracy_draws,
     evaluate_models,

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-from pathlib import Path
 
 from . import registry
-
-__version__ = "0.1.0"
+from ._version import __version__ as __version__
 
 _LAZY = {
     "ImageVAEConfig": "models.configuration_image_vae",
@@ -33,9 +31,11 @@ _LAZY = {
     "MNIST": "data.mnist",
     "pretrained_path": "pretrained.loading",
     "load_pretrained": "pretrained.loading",
+    "load_metric": "pretrained.loading",
+    "METRIC_PATH": "pretrained.loading",
     "train": "training.trainer",
     "LDMNISTTrainingArguments": "training.arguments",
-    "build_dataset": "data.build",
+    "build_dataset": "build.dataset",
     "load_latents": "data.read",
     "verify_dataset": "data.read",
     "submit": "hub.submit",
@@ -43,9 +43,8 @@ _LAZY = {
     "LDMNISTError": "errors",
 }
 
-METRIC_PATH = str(Path(__file__).parent / "metrics" / "ldmnist")
 PRETRAINED = registry.PRETRAINED
-__all__ = [*_LAZY, "METRIC_PATH", "PRETRAINED", "load_metric", "register"]
+__all__ = [*_LAZY, "PRETRAINED", "register"]
 
 # A library logs and leaves the handlers to the application (the `ldmnist` command sets one up).
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -54,26 +53,6 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 def register() -> None:
     """Registers the models with `AutoConfig`/`AutoModel` now (importing the package arranges it anyway)."""
     registry.register_models()
-
-
-def load_metric(class_vae: str = registry.DEFAULT_MODELS["class_vae"], **kwargs):
-    """The `ldmnist` evaluate metric (`METRIC_PATH`), its class decoder taken from a shipped class VAE.
-
-    Args:
-        class_vae (`str`, defaults to `"class-vae-32"`): a shipped model name, a folder or a Hub model id.
-        kwargs: passed to `evaluate.load`.
-
-    >>> import ldmnist_hf
-    >>> metric = ldmnist_hf.load_metric()
-    >>> metric.compute(predictions=[[0.0] * 32], references=[[1.0] * 32])
-    {'mse': 1.0}
-    """
-    import evaluate
-
-    from .pretrained.loading import pretrained_path
-
-    source = str(pretrained_path(class_vae)) if class_vae in PRETRAINED else str(class_vae)
-    return evaluate.load(METRIC_PATH, class_vae=source, **kwargs)
 
 
 def __getattr__(name: str):

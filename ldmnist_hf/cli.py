@@ -79,7 +79,7 @@ def load_hint(folder: str) -> str:
 
 
 def cmd_build(args) -> None:
-    from .data.build import build_dataset
+    from .build.dataset import build_dataset
 
     out = build_dataset(
         args.output_dir,
@@ -112,7 +112,7 @@ def cmd_cards(args) -> None:
 
 def cmd_benchmark(args) -> None:
     from .analysis.benchmark import run_benchmark, write_benchmark
-    from .hub.cards import benchmark_markdown, check_block
+    from .rendering.cards import benchmark_markdown, check_block
 
     # Where the table goes is checked before the minutes of training baselines.
     for readme in filter(None, (os.path.join(args.dataset, "README.md"), args.readme)):
@@ -132,8 +132,8 @@ def cmd_benchmark(args) -> None:
 
 def cmd_fidelity(args) -> None:
     from .analysis.fidelity import fidelity_table
-    from .hub.cards import check_block, fidelity_markdown, replace_block
     from .pretrained.loading import PRETRAINED_DIR
+    from .rendering.cards import check_block, fidelity_markdown, replace_block
     from .training.release import evaluation_file
 
     targets = [t for t in (args.card, args.readme) if t]
@@ -245,8 +245,8 @@ def cmd_submit(args) -> None:
 
 
 def cmd_leaderboard(args) -> None:
-    from .hub.cards import leaderboard_markdown
     from .hub.leaderboard import leaderboard
+    from .rendering.cards import leaderboard_markdown
 
     result = leaderboard(
         args.dataset_repo,

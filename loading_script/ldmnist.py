@@ -6,14 +6,14 @@ and card that `ldmnist build` writes; this script is how that data is (re)genera
     python loading_script/ldmnist.py --output-dir ldmnist --seed 0
 
 or, through `datasets` itself, `LDMNIST(cache_dir=...).download_and_prepare()`. The builder's code lives
-in `ldmnist_hf.data.datasets_builder` (rows from `ldmnist_hf.data.build.encode_split`), so the command
+in `ldmnist_hf.build.datasets_builder` (rows from `ldmnist_hf.build.dataset.encode_split`), so the command
 line, the tests and this script share one implementation.
 """
 
 import argparse
 
-from ldmnist_hf.data.build import build_dataset
-from ldmnist_hf.data.datasets_builder import LDMNIST, LDMNISTConfig
+from ldmnist_hf.build.dataset import build_dataset
+from ldmnist_hf.build.datasets_builder import LDMNIST, LDMNISTConfig
 from ldmnist_hf.registry import DEFAULT_MODELS
 
 __all__ = ["LDMNIST", "LDMNISTConfig"]

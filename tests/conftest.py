@@ -127,7 +127,7 @@ def benchmarked(tmp_path_factory, built):
 @pytest.fixture(scope="session")
 def variant16(tmp_path_factory, mnist):
     """A 16-d variant as a user makes one: `train --latent-dim 16` (1 epoch), `release`, `build`."""
-    from ldmnist_hf.data.build import build_dataset
+    from ldmnist_hf.build.dataset import build_dataset
     from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
     from ldmnist_hf.training.release import release
     from ldmnist_hf.training.trainer import train

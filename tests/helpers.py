@@ -103,7 +103,7 @@ def make_tiny_world(root: Path) -> SimpleNamespace:
     import torch
 
     from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, ImageVAEConfig
-    from ldmnist_hf.data.build import build_dataset
+    from ldmnist_hf.build.dataset import build_dataset
     from ldmnist_hf.training.trainer import train
 
     torch.manual_seed(0)

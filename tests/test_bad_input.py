@@ -21,8 +21,8 @@ from safetensors.torch import load_file, save_file
 from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, ImageVAEConfig, MiddleLayers, MiddleLayersConfig
 from ldmnist_hf.analysis.benchmark import run_benchmark
 from ldmnist_hf.analysis.report import make_report
+from ldmnist_hf.build import dataset as B
 from ldmnist_hf.cli import main
-from ldmnist_hf.data import build as B
 from ldmnist_hf.data import mnist as M
 from ldmnist_hf.data import read as R
 from ldmnist_hf.errors import LDMNISTError

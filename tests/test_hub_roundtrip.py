@@ -26,9 +26,9 @@ from huggingface_hub import HfApi, ModelCard, hf_hub_download
 
 import ldmnist_hf
 from ldmnist_hf.data.read import load_latents
-from ldmnist_hf.hub.cards import read_block
 from ldmnist_hf.hub.push import read_export, upload_files
 from ldmnist_hf.pretrained.loading import load_pretrained
+from ldmnist_hf.rendering.cards import read_block
 
 IDS = {
     "image_vae": f"{NS}/ldmnist-image-vae-32",

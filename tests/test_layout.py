@@ -11,7 +11,21 @@ import ldmnist_hf
 from ldmnist_hf.registry import KINDS, PRETRAINED
 
 PACKAGE = Path(ldmnist_hf.__file__).parent
-SUBPACKAGES = ("models", "pretrained", "data", "training", "analysis", "hub")
+SUBPACKAGES = ("models", "pretrained", "data", "rendering", "build", "training", "analysis", "hub")
+# The layers, bottom first: a module imports from its own layer and the ones below it, never from one above.
+# docs/development.md draws the same order.
+LAYERS = (
+    ("_version", "errors", "files"),
+    ("models", "registry"),
+    ("pretrained",),
+    ("data",),
+    ("rendering",),
+    ("build",),
+    ("training",),
+    ("analysis",),
+    ("hub",),
+    ("cli",),
+)
 # The package's own modules; hub/spaces/ holds the Spaces' apps, self-contained like the metric script.
 MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "spaces" not in p.relative_to(PACKAGE).parts)
 
@@ -36,7 +50,60 @@ def test_one_sub_package_per_job():
     for name in SUBPACKAGES:
         assert (PACKAGE / name / "__init__.py").is_file(), name
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
-    assert top == ["__init__.py", "cli.py", "errors.py", "files.py", "registry.py"]
+    assert top == ["__init__.py", "_version.py", "cli.py", "errors.py", "files.py", "registry.py"]
+
+
+def _layer(module: str) -> int:
+    """The layer of a module named relative to the package (`hub.export` -> the layer of `hub`)."""
+    head = module.split(".")[0]
+    found = [i for i, names in enumerate(LAYERS) if head in names]
+    assert found, f"{module} is in no layer: add its sub-package to LAYERS"
+    return found[0]
+
+
+def _package_imports(path: Path) -> list[tuple[int, str]]:
+    """`(line, module)` of every import of the package's own modules in `path`, module-level or local."""
+    rel = path.relative_to(PACKAGE).with_suffix("")
+    here = list(rel.parts[:-1]) if rel.name != "__init__" else list(rel.parts[:-1])
+    found = []
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = here[: len(here) - (node.level - 1)] if node.level > 1 else here
+            if node.module:
+                found.append((node.lineno, ".".join([*base, node.module])))
+            else:  # `from . import x`, `from .. import x`: each name is a module, or the package's root
+                found += [(node.lineno, ".".join([*base, a.name]) if base else "") for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ldmnist_hf"):
+            found.append((node.lineno, node.module.removeprefix("ldmnist_hf").lstrip(".")))
+        elif isinstance(node, ast.Import):
+            found += [
+                (node.lineno, a.name.removeprefix("ldmnist_hf").lstrip("."))
+                for a in node.names
+                if a.name.split(".")[0] == "ldmnist_hf"
+            ]
+    return found
+
+
+# The metric script is self-contained (it imports nothing of the package; test_metric pins that).
+LAYERED = [p for p in MODULES if "metrics" not in p.relative_to(PACKAGE).parts and p != PACKAGE / "__init__.py"]
+
+
+@pytest.mark.parametrize("path", LAYERED, ids=[str(p.relative_to(PACKAGE)) for p in LAYERED])
+def test_imports_point_down(path):
+    """No module imports a higher layer, nor the package's root (the facade that imports everything)."""
+    mine = _layer(".".join(path.relative_to(PACKAGE).with_suffix("").parts))
+    for line, module in _package_imports(path):
+        assert module, f"{path.name}:{line} imports the package root; import the module that defines it"
+        assert _layer(module) <= mine, (
+            f"{path.relative_to(PACKAGE)}:{line} imports {module}, a higher layer "
+            f"({LAYERS[_layer(module)]} above {LAYERS[mine]})"
+        )
+
+
+def test_layers_cover_every_sub_package():
+    named = {name for names in LAYERS for name in names}
+    assert set(SUBPACKAGES) <= named
+    assert {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"} <= named
 
 
 MODEL_CODE = sorted(p for p in (PACKAGE / "models").glob("*.py") if p.name != "__init__.py")

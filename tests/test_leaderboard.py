@@ -28,11 +28,11 @@ from ldmnist_hf.analysis.benchmark import linear_regression
 from ldmnist_hf.data.read import load_latents
 from ldmnist_hf.data.schema import BUILD_RECORD, data_file
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.hub.cards import leaderboard_markdown, read_block, with_block
 from ldmnist_hf.hub.leaderboard import build_leaderboard, leaderboard
 from ldmnist_hf.hub.push import push
 from ldmnist_hf.hub.submit import eval_results_file, predictions_are_intended, predictions_file, submit
 from ldmnist_hf.registry import BASELINES
+from ldmnist_hf.rendering.cards import leaderboard_markdown, read_block, with_block
 
 DATASET = f"{NS}/ldmnist"
 ACCOUNTS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivan", "you")
@@ -235,7 +235,7 @@ def test_every_submission_is_ranked_and_labelled(board):
 
 
 def _published():
-    from ldmnist_hf.analysis.reference_2020 import reference_2020
+    from ldmnist_hf.data.reference_2020 import reference_2020
 
     return sorted(reference_2020()["published"]["benchmark"], key=lambda r: (r["mse"], r["model"]))
 

@@ -20,10 +20,10 @@ from conftest import EXPORTED_REPOS, NS
 import ldmnist_hf
 from ldmnist_hf.cli import main
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.hub.cards import render_metric_card
 from ldmnist_hf.hub.export import MANIFEST, SPACES, export
 from ldmnist_hf.hub.push import check_endpoint, plan_text, push, read_export, upload_files
 from ldmnist_hf.pretrained.loading import PRETRAINED_DIR, load_pretrained
+from ldmnist_hf.rendering.cards import render_metric_card
 
 IDS = {
     "image_vae": f"{NS}/ldmnist-image-vae-32",
@@ -209,7 +209,7 @@ def _front_matter(path: Path) -> dict:
 def test_space_cards_follow_the_spaces_reference(exported):
     from huggingface_hub import SpaceCard
 
-    from ldmnist_hf.hub.cards import SPACE_PYTHON, SPACE_SDK_VERSION
+    from ldmnist_hf.rendering.cards import SPACE_PYTHON, SPACE_SDK_VERSION
 
     _, folders = exported
     for space, models, datasets in (

@@ -12,8 +12,8 @@ from helpers import tiny_args
 from safetensors.torch import load_file, save_file
 
 from ldmnist_hf import ClassVAE, ImageVAE
+from ldmnist_hf.build import dataset as B
 from ldmnist_hf.cli import main
-from ldmnist_hf.data import build as B
 from ldmnist_hf.data import read as R
 from ldmnist_hf.errors import LDMNISTError
 from ldmnist_hf.training.arguments import LDMNISTTrainingArguments

@@ -5,10 +5,10 @@ import pytest
 
 from ldmnist_hf import ImageVAE
 from ldmnist_hf.analysis.report import component_importance, count_important, make_report
-from ldmnist_hf.analysis.statistics import latent_statistics
 from ldmnist_hf.data.read import load_latents
+from ldmnist_hf.data.statistics import latent_statistics
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.hub.cards import printed_form
+from ldmnist_hf.rendering.cards import printed_form
 
 FIGURES = [
     "hist_train_x.png",

@@ -120,7 +120,7 @@ def test_bad_arguments(tmp_path, subset):
 def test_fast_recipe_reaches_the_quality_bars(tmp_path, mnist):
     """The default recipe from scratch on full MNIST reaches the bar (about a minute on 2 cores; the
     time itself is measured by bench/time_to_quality.py, not here)."""
-    from ldmnist_hf.training.arguments import QUALITY_BAR
+    from ldmnist_hf.registry import QUALITY_BAR
     from ldmnist_hf.training.evaluation import evaluate_run
 
     train(

@@ -16,16 +16,15 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .. import load_metric
 from ..data.read import load_latents, read_build_info, verify_dataset
+from ..data.reference_2020 import reference_2020
 from ..errors import LDMNISTError
 from ..files import atomic_dir, atomic_write_text
-from ..hub.cards import benchmark_markdown, replace_block
 from ..models.configuration_middle_layers import MiddleLayersConfig
 from ..models.modeling_middle_layers import MiddleLayers
-from ..pretrained.loading import load_pretrained
+from ..pretrained.loading import load_metric, load_pretrained
 from ..registry import BASELINES, DEFAULT_MODELS
-from .reference_2020 import reference_2020
+from ..rendering.cards import benchmark_markdown, replace_block
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ..data.read import load_latents, read_build_info, verify_dataset
+from ..data.reference_2020 import reference_2020
 from ..errors import LDMNISTError
 from ..files import read_json
-from .reference_2020 import reference_2020
 
 
 def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:

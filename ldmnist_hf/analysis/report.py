@@ -17,16 +17,16 @@ from statistics import NormalDist
 import numpy as np
 import torch
 
-from ..data.build import load_vaes
+from ..build.dataset import load_vaes
 from ..data.mnist import load_mnist
 from ..data.read import load_latents, read_build_info, verify_dataset
+from ..data.reference_2020 import reference_2020
 from ..data.schema import BUILD_RECORD, CARD
+from ..data.statistics import INFORMATIVE_STD, is_informative, latent_statistics
 from ..errors import LDMNISTError
 from ..files import atomic_dir, check_output_dir
-from ..hub.cards import check_block, replace_block, report_markdown, statistics_markdown
+from ..rendering.cards import check_block, replace_block, report_markdown, statistics_markdown
 from .plots import plot_component_sweep, plot_histogram, plot_image_grid, plot_importance, plot_manifold
-from .reference_2020 import reference_2020
-from .statistics import INFORMATIVE_STD, is_informative, latent_statistics
 
 logger = logging.getLogger(__name__)
 

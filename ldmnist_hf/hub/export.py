@@ -29,15 +29,14 @@ import numpy as np
 from huggingface_hub import hf_hub_download
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
-from .. import METRIC_PATH
 from ..analysis.benchmark import PREDICTIONS_DIR
-from ..analysis.statistics import latent_statistics
-from ..data.build import build_dataset
+from ..build.dataset import build_dataset
 from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.schema import BUILD_RECORD, CARD
+from ..data.statistics import latent_statistics
 from ..errors import LDMNISTError
 from ..files import atomic_dir, read_json, sha256_file
-from ..pretrained.loading import load_pretrained, pretrained_path
+from ..pretrained.loading import METRIC_PATH, load_pretrained, pretrained_path
 from ..registry import (
     BASELINES,
     DATASET_REPO,
@@ -54,7 +53,7 @@ from ..registry import (
     model_set,
     repo_ids,
 )
-from .cards import (
+from ..rendering.cards import (
     LEADERBOARD_STATUSES,
     TEMPLATES,
     leaderboard_markdown,

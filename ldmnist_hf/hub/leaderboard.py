@@ -31,13 +31,13 @@ import yaml
 from huggingface_hub import HfApi
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
-from ..analysis.reference_2020 import reference_2020
+from ..data.reference_2020 import reference_2020
 from ..data.schema import BUILD_RECORD, data_file
 from ..errors import LDMNISTError, first_line
 from ..files import atomic_write_text
 from ..registry import DEFAULT_CONFIG
+from ..rendering.cards import leaderboard_markdown, read_block, with_block
 from .auth import check_endpoint, commits_to, resolve_token
-from .cards import leaderboard_markdown, read_block, with_block
 from .scoring import dataset_configs, fetch_test_split, metric_module
 from .submit import METRICS, SUBMISSION_TITLE, check_repo_id, eval_results_file, predictions_file, task_id
 

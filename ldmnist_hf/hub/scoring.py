@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from .. import METRIC_PATH
 from ..data.schema import BUILD_RECORD, data_file
 from ..errors import LDMNISTError, first_line
 from ..files import sha256_file
+from ..pretrained.loading import METRIC_PATH
 
 
 @functools.cache

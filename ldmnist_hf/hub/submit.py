@@ -31,8 +31,8 @@ from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from ..errors import LDMNISTError, first_line
 from ..registry import DEFAULT_CONFIG
+from ..rendering.cards import LICENSE, TEMPLATES, read_block, with_block
 from .auth import check_endpoint, commits_to, resolve_token
-from .cards import LICENSE, TEMPLATES, read_block, with_block
 from .scoring import TestSplit, dataset_configs, fetch_test_split, metric_module
 
 logger = logging.getLogger(__name__)

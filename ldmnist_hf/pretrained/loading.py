@@ -16,9 +16,11 @@ from safetensors import SafetensorError, safe_open
 
 from ..errors import LDMNISTError, first_line
 from ..files import looks_like_repo_id, read_json
-from ..registry import KINDS, PRETRAINED, kind_of, kind_of_class
+from ..registry import DEFAULT_MODELS, KINDS, PRETRAINED, kind_of, kind_of_class
 
 PRETRAINED_DIR = Path(__file__).parent
+# The `evaluate` metric script shipped with the package (copied, with its class VAEs filled in, to the Space).
+METRIC_PATH = str(PRETRAINED_DIR.parent / "metrics" / "ldmnist")
 
 
 def pretrained_path(name: str) -> Path:
@@ -209,3 +211,21 @@ def load_pretrained(name_or_path: str | Path, kind: type | None = None):
     _check_finite(model, folder)
     _check_float32(config_file, [t.dtype for t in model.state_dict().values() if t.is_floating_point()])
     return model.eval()
+
+
+def load_metric(class_vae: str = DEFAULT_MODELS["class_vae"], **kwargs):
+    """The `ldmnist` evaluate metric (`METRIC_PATH`), its class decoder taken from a shipped class VAE.
+
+    Args:
+        class_vae (`str`, defaults to `"class-vae-32"`): a shipped model name, a folder or a Hub model id.
+        kwargs: passed to `evaluate.load`.
+
+    >>> import ldmnist_hf
+    >>> metric = ldmnist_hf.load_metric()
+    >>> metric.compute(predictions=[[0.0] * 32], references=[[1.0] * 32])
+    {'mse': 1.0}
+    """
+    import evaluate
+
+    source = str(pretrained_path(class_vae)) if class_vae in PRETRAINED else str(class_vae)
+    return evaluate.load(METRIC_PATH, class_vae=source, **kwargs)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..analysis.statistics import INFORMATIVE_STD, informative_components
+from ..data.statistics import INFORMATIVE_STD, informative_components
 from ..models.modeling_class_vae import ClassVAE
 from .step import JointModels, averages, batch_sums, draw_noise, joint_losses, mnist_tensors
 

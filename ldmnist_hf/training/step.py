@@ -187,8 +187,10 @@ def make_optimizers(models: JointModels, args: LDMNISTTrainingArguments) -> dict
         vae_groups = [{"params": iv}, {"params": cv, "lr": args.class_vae_learning_rate}]
     fused = args.device.split(":")[0] in ("cpu", "cuda")
     return {
-        "vaes": torch.optim.Adam(vae_groups, lr=args.learning_rate, fused=fused),
-        "middle": torch.optim.Adam(models.middle_layers.parameters(), lr=args.learning_rate, fused=fused),
+        "vaes": torch.optim.Adam(vae_groups, lr=args.learning_rate, eps=args.adam_epsilon, fused=fused),
+        "middle": torch.optim.Adam(
+            models.middle_layers.parameters(), lr=args.learning_rate, eps=args.adam_epsilon, fused=fused
+        ),
     }
 
 

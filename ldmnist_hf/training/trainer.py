@@ -21,8 +21,8 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from ..analysis.statistics import INFORMATIVE_STD, informative_components
 from ..data.mnist import load_mnist
+from ..data.statistics import INFORMATIVE_STD, informative_components
 from ..errors import LDMNISTError
 from ..files import atomic_dir, atomic_write_text, check_output_dir
 from ..registry import KINDS

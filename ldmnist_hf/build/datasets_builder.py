@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import datasets
 
-from ..hub.cards import CITATION, DESCRIPTION, LICENSE
+from ..rendering.cards import CITATION, DESCRIPTION, LICENSE
 from ..registry import DEFAULT_MODELS, SHIPPED_LATENT_DIM
-from .build import encode_split, load_vaes, split_seed
-from .mnist import load_mnist
-from .schema import SPLITS, features, latents_table
+from .dataset import encode_split, load_vaes, split_seed
+from ..data.mnist import load_mnist
+from ..data.schema import SPLITS, features, latents_table
 
 
 @dataclass

@@ -20,15 +20,15 @@ import numpy as np
 import pyarrow.parquet as pq
 import torch
 
-from .. import __version__
-from ..analysis.statistics import latent_statistics
+from .._version import __version__
+from ..data.statistics import latent_statistics
 from ..errors import LDMNISTError
 from ..files import atomic_dir, check_output_dir, sha256_file
-from ..hub.cards import TEMPLATES, render_dataset_card
+from ..rendering.cards import TEMPLATES, render_dataset_card
 from ..pretrained.loading import load_pretrained, pretrained_path
 from ..registry import DEFAULT_MODELS, KINDS, PRETRAINED
-from .mnist import MNIST, load_mnist
-from .schema import (
+from ..data.mnist import MNIST, load_mnist
+from ..data.schema import (
     BUILD_RECORD,
     CARD,
     LATENT_COLUMNS,

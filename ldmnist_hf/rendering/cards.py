@@ -28,13 +28,12 @@ from huggingface_hub import (
     SpaceCardData,
 )
 
-from ..analysis.reference_2020 import reference_2020
-from ..analysis.statistics import INFORMATIVE_STD, is_informative
+from ..data.reference_2020 import reference_2020
 from ..data.schema import SPLITS, data_files, features
+from ..data.statistics import INFORMATIVE_STD, is_informative
 from ..errors import LDMNISTError
 from ..files import atomic_write_text
-from ..registry import DATASET_REPO, KINDS, config_prefix
-from ..training.arguments import QUALITY_BAR
+from ..registry import DATASET_REPO, KINDS, QUALITY_BAR, config_prefix
 
 TEMPLATES = Path(__file__).parent / "templates"
 LICENSE = "mit"
