@@ -112,7 +112,7 @@ def cmd_cards(args) -> None:
 
 def cmd_benchmark(args) -> None:
     from .analysis.benchmark import run_benchmark, write_benchmark
-    from .rendering.cards import benchmark_markdown, check_block
+    from .rendering import benchmark_markdown, check_block
 
     # Where the table goes is checked before the minutes of training baselines.
     for readme in filter(None, (os.path.join(args.dataset, "README.md"), args.readme)):
@@ -133,7 +133,7 @@ def cmd_benchmark(args) -> None:
 def cmd_fidelity(args) -> None:
     from .analysis.fidelity import fidelity_table
     from .pretrained.loading import PRETRAINED_DIR
-    from .rendering.cards import check_block, fidelity_markdown, replace_block
+    from .rendering import check_block, fidelity_markdown, replace_block
     from .training.release import evaluation_file
 
     targets = [t for t in (args.card, args.readme) if t]
@@ -172,7 +172,7 @@ def cmd_verify(args) -> None:
 
 def _model_sources(args) -> dict:
     """The models to publish: a shipped set (--models), each overridable by a name or folder."""
-    from .hub.export import shipped_set
+    from .hub.configs import shipped_set
 
     names = shipped_set(args.models)
     return {kind: getattr(args, kind) or names[kind] for kind in names}
@@ -246,7 +246,7 @@ def cmd_submit(args) -> None:
 
 def cmd_leaderboard(args) -> None:
     from .hub.leaderboard import leaderboard
-    from .rendering.cards import leaderboard_markdown
+    from .rendering import leaderboard_markdown
 
     result = leaderboard(
         args.dataset_repo,
@@ -665,7 +665,7 @@ def _add_leaderboard(sub, common) -> None:
         common,
         "leaderboard",
         cmd_leaderboard,
-        "recompute, verify and rank every submission to a published dataset",
+        "recompute, check and rank every submission to a published dataset",
         "Find the model repositories that report results on the dataset (and submissions in open pull\n"
         "requests), recompute each score from its predictions (never running its code), and rank them.\n"
         "Reading needs no token; --push commits the table to the dataset card and leaderboard.json.",

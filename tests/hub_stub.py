@@ -564,7 +564,13 @@ class HubStub:
         if method == "POST" and head == "commit" and len(rest) == 2:
             _require_token(token)
             pr = bool(query.get("create_pr"))
-            if not pr and not self._may_write(token, repo["id"].split("/")[0]):
+            branch = unquote(rest[1])
+            own_pr = any(  # as on the Hub, a pull request's author may push to its branch
+                f"refs/pr/{d['num']}" == branch and d["author"] == self.users.get(token, self.user)
+                for d in repo["discussions"]
+                if d["isPullRequest"] and d["status"] == "open"
+            )
+            if not pr and not own_pr and not self._may_write(token, repo["id"].split("/")[0]):
                 raise HubError(
                     403, f"You don't have write access to {repo['id']}; open a pull request instead"
                 )

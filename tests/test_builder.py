@@ -13,7 +13,7 @@ from ldmnist_hf.build import datasets_builder as DB
 from ldmnist_hf.data import read as R
 from ldmnist_hf.data.statistics import INFORMATIVE_STD, latent_statistics
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.rendering.cards import DATASET_CITATION as CITATION
+from ldmnist_hf.rendering import DATASET_CITATION as CITATION
 
 LATENTS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
 

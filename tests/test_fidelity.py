@@ -11,7 +11,7 @@ from ldmnist_hf.cli import main
 from ldmnist_hf.data.reference_2020 import reference_2020
 from ldmnist_hf.errors import LDMNISTError
 from ldmnist_hf.pretrained.loading import PRETRAINED_DIR
-from ldmnist_hf.rendering.cards import fidelity_markdown
+from ldmnist_hf.rendering import fidelity_markdown
 
 
 @pytest.fixture(scope="module")

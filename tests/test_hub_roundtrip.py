@@ -28,7 +28,7 @@ import ldmnist_hf
 from ldmnist_hf.data.read import load_latents
 from ldmnist_hf.hub.push import read_export, upload_files
 from ldmnist_hf.pretrained.loading import load_pretrained
-from ldmnist_hf.rendering.cards import read_block
+from ldmnist_hf.rendering import read_block
 
 IDS = {
     "image_vae": f"{NS}/ldmnist-image-vae-32",

@@ -85,7 +85,9 @@ def _package_imports(path: Path) -> list[tuple[int, str]]:
 
 
 # The metric script is self-contained (it imports nothing of the package; test_metric pins that).
-LAYERED = [p for p in MODULES if "metrics" not in p.relative_to(PACKAGE).parts and p != PACKAGE / "__init__.py"]
+LAYERED = [
+    p for p in MODULES if "metrics" not in p.relative_to(PACKAGE).parts and p != PACKAGE / "__init__.py"
+]
 
 
 @pytest.mark.parametrize("path", LAYERED, ids=[str(p.relative_to(PACKAGE)) for p in LAYERED])
@@ -132,7 +134,7 @@ def test_model_code_is_flat_and_imports_only_its_siblings(path):
 def test_exported_code_is_the_models_folder(tmp_path):
     """What `save_with_code` writes beside each model's weights: its modules and their relative imports, as
     transformers finds them; together, every file of `models/`."""
-    from ldmnist_hf.hub.export import save_with_code
+    from ldmnist_hf.hub.model_repos import save_with_code
 
     written = set()
     for kind in KINDS.values():

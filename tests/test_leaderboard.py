@@ -26,13 +26,14 @@ from huggingface_hub import CommitOperationAdd, EvalResult, HfApi, ModelCard, Mo
 from ldmnist_hf import load_metric
 from ldmnist_hf.analysis.benchmark import linear_regression
 from ldmnist_hf.data.read import load_latents
+from ldmnist_hf.data.records import Leaderboard, Status
 from ldmnist_hf.data.schema import BUILD_RECORD, data_file
 from ldmnist_hf.errors import LDMNISTError
 from ldmnist_hf.hub.leaderboard import build_leaderboard, leaderboard
 from ldmnist_hf.hub.push import push
 from ldmnist_hf.hub.submit import eval_results_file, predictions_are_intended, predictions_file, submit
 from ldmnist_hf.registry import BASELINES
-from ldmnist_hf.rendering.cards import leaderboard_markdown, read_block, with_block
+from ldmnist_hf.rendering import leaderboard_markdown, read_block, with_block
 
 DATASET = f"{NS}/ldmnist"
 ACCOUNTS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivan", "you")
@@ -187,48 +188,54 @@ def board(tmp_path_factory, exported, benchmarked, variant16):
 
 
 def _table(result) -> list[tuple]:
-    return [(r["config"], r["rank"], r["model"], r["status"], r.get("source")) for r in result["rows"]]
+    return [(r.config, r.rank, r.model, r.status.value, r.source) for r in result.rows]
 
 
 def test_every_submission_is_ranked_and_labelled(board):
     stub = board["stub"]
     start = len(stub.log)
     result = build_leaderboard(DATASET, endpoint=stub.endpoint)  # no token: reading is public
-    assert result["revision"] == board["current"]
+    assert result.revision == board["current"]
     expected = board["expected"]
     ranked = sorted(
         [
             *(
-                (expected[f"baseline-{k}"]["mse"], f"{NS}/ldmnist-baseline-{k}", "verified", "main")
+                (expected[f"baseline-{k}"]["mse"], f"{NS}/ldmnist-baseline-{k}", "recomputed", "main")
                 for k in BASELINES
             ),
-            (expected["alice"]["mse"], "alice/probe", "verified", "main"),
+            (expected["alice"]["mse"], "alice/probe", "recomputed", "main"),
             (expected["bob"]["mse"], "bob/probe", "mismatch", "main"),
-            (expected["grace"]["mse"], "henry/probe", "verified", "community: pull request #1"),
+            (expected["grace"]["mse"], "henry/probe", "recomputed", "pull request #1"),
         ]
     )
     assert _table(result) == [
         *(("default", i, model, status, source) for i, (_, model, status, source) in enumerate(ranked, 1)),
-        ("default", None, "ivan/probe", "stale", "main"),
         *(("default", None, r["model"], "published", "published in 2020") for r in _published()),
         ("default", None, "erin/probe", "unverifiable", "main"),
         ("default", None, "dave/probe", "invalid", "main"),
-        ("ld16", 1, "frank/probe", "verified", "main"),
+        ("default", None, "ivan/probe", "invalid", "main"),  # names a revision that is not on main
+        ("ld16", 1, "frank/probe", "recomputed", "main"),
         ("ld16", None, "carol/probe", "stale", "main"),  # scored on the data it was made for, not ranked
     ]
-    rows = {(r["model"], r["config"]): r for r in result["rows"]}
+    rows = {(r.model, r.config): r for r in result.rows}
     for (model, _config), row in rows.items():
         who = model.split("/")[0] if not model.startswith(NS) else model.split("/")[1][len("ldmnist-") :]
         if who in expected:
             for metric, value in expected[who].items():
-                assert row[metric] == pytest.approx(value, abs=1e-6), (model, metric)
-    assert rows[("bob/probe", "default")]["reported_mse"] == 0.5  # both shown
-    assert rows[("bob/probe", "default")]["mse"] > 0.5
-    assert rows[("carol/probe", "ld16")]["revision"] == board["old_revision"]
-    assert "scored on dataset revision" in rows[("carol/probe", "ld16")]["reason"]
-    assert "cannot be read as a .parquet file" in rows[("dave/probe", "default")]["reason"]
-    assert rows[("erin/probe", "default")]["reported_mse"] == 0.6
-    assert "cannot be read" in rows[("ivan/probe", "default")]["reason"]
+                assert getattr(row, metric) == pytest.approx(value, abs=1e-6), (model, metric)
+    assert rows[("bob/probe", "default")].reported_mse == 0.5  # both shown
+    assert rows[("bob/probe", "default")].mse > 0.5
+    carol = rows[("carol/probe", "ld16")]
+    assert carol.revision == board["old_revision"] and carol.revision_date
+    assert "scored on dataset revision" in carol.reason
+    assert "cannot be read as a .parquet file" in rows[("dave/probe", "default")].reason
+    assert rows[("erin/probe", "default")].reported_mse == 0.6
+    assert (
+        "f" * 12 + ", which is not a commit on the dataset's main branch"
+        in rows[("ivan/probe", "default")].reason
+    )
+    henry = rows[("henry/probe", "default")]  # a pull request: its author credited, its link to the PR
+    assert henry.user == "grace" and henry.url == f"{board['stub'].endpoint}/henry/probe/discussions/1"
     requests = stub.log[start:]
     assert not any(r.authorized for r in requests)
     assert not any(r.path.split("?")[0].endswith(".py") for r in requests)  # it never reads code
@@ -251,9 +258,9 @@ def test_submit_writes_the_hubs_formats(board):
         (r.dataset_type, r.dataset_config, r.dataset_split, r.dataset_revision)
         for r in card.data.eval_results
     } == {(DATASET, "default", "test", result["revision"])}
-    assert {r.metric_type: r.metric_value for r in card.data.eval_results} == {
-        "mse": result["mse"],
-        "reconstructed_accuracy": result["reconstructed_accuracy"],
+    assert {(r.metric_type, r.metric_name): r.metric_value for r in card.data.eval_results} == {
+        ("mse", "MSE of predicted vs test y"): result["mse"],
+        ("accuracy", "reconstructed accuracy"): result["reconstructed_accuracy"],
     }
     assert all(r.source_url.endswith(predictions_file("default")) for r in card.data.eval_results)
     rows = yaml.safe_load(_text(api.hf_hub_download("alice/probe", eval_results_file("default"))))
@@ -261,8 +268,8 @@ def test_submit_writes_the_hubs_formats(board):
         (DATASET, "default-mse", result["mse"]),
         (DATASET, "default-reconstructed_accuracy", result["reconstructed_accuracy"]),
     ]
-    eval_yaml = yaml.safe_load(_text(api.hf_hub_download(DATASET, "eval.yaml", repo_type="dataset")))
-    assert {t["id"] for t in eval_yaml["tasks"]} >= {r["dataset"]["task_id"] for r in rows}
+    assert all(set(r) == {"dataset", "value", "source", "notes"} for r in rows)  # the spec's keys only
+    assert not api.file_exists(DATASET, "eval.yaml", repo_type="dataset")  # the Hub would refuse ours
     table = pq.read_table(api.hf_hub_download("alice/probe", predictions_file("default")))
     assert table.column_names == ["index", "prediction"] and table.num_rows == 10000
     assert table.column("index").to_pylist() == list(range(10000))
@@ -284,7 +291,7 @@ def test_leaderboard_push_fills_the_card_block_and_leaderboard_json(board, tmp_p
     result = leaderboard(
         DATASET, endpoint=stub.endpoint, token=FAKE_TOKEN, push=True, json_path=tmp_path / "board.json"
     )
-    assert json.loads((tmp_path / "board.json").read_text()) == json.loads(json.dumps(result))
+    assert json.loads((tmp_path / "board.json").read_text()) == json.loads(json.dumps(result.to_json()))
     api = stub_api(stub.endpoint)
     card = _text(api.hf_hub_download(DATASET, "README.md", repo_type="dataset"))
     block = read_block(card, "leaderboard")
@@ -292,10 +299,11 @@ def test_leaderboard_push_fills_the_card_block_and_leaderboard_json(board, tmp_p
     bob = next(line for line in block.splitlines() if "[bob/probe]" in line)
     assert "| mismatch | reports 0.5000 / 0.9900;" in bob
     pushed = json.loads(_text(api.hf_hub_download(DATASET, "leaderboard.json", repo_type="dataset")))
-    assert pushed["rows"] == result["rows"]
+    assert pushed == result.to_json()
+    assert pushed["schema_version"] == 2 and set(pushed["statuses"]) == {s.value for s in Status}
     # The commit changed the card only: every status holds on the new revision.
     again = build_leaderboard(DATASET, endpoint=stub.endpoint)
-    assert again["revision"] != result["revision"] and _table(again) == _table(result)
+    assert again.revision != result.revision and _table(again) == _table(result)
 
 
 def test_the_exported_card_shows_a_leaderboard(board, benchmarked, variant16, tmp_path):
@@ -304,14 +312,12 @@ def test_the_exported_card_shows_a_leaderboard(board, benchmarked, variant16, tm
 
     result = build_leaderboard(DATASET, endpoint=board["stub"].endpoint)
     path = tmp_path / "board.json"
-    path.write_text(json.dumps(result))
+    path.write_text(json.dumps(result.to_json()))
     out = tmp_path / "hub"
     export(NS, out, dataset=benchmarked, variants={"ld16": variant16}, leaderboard=path)
     card = (out / "datasets" / "ldmnist" / "README.md").read_text()
     assert read_block(card, "leaderboard").strip() == leaderboard_markdown(result).strip()
-    assert (
-        json.loads((out / "datasets" / "ldmnist" / "leaderboard.json").read_text())["rows"] == result["rows"]
-    )
+    assert json.loads((out / "datasets" / "ldmnist" / "leaderboard.json").read_text()) == result.to_json()
 
 
 # A leaderboard file edited by hand: `export --leaderboard` renders its rows into the dataset card.
@@ -321,24 +327,27 @@ EDITED_LEADERBOARD = [
     ("accuracy-bool", {"reconstructed_accuracy": True}, "has reconstructed_accuracy = 'True'"),
     ("model-with-a-link", {"model": "evil/x](javascript:alert(1))"}, "which is not a Hub repository id"),
     ("model-missing", {"model": None}, "names no model"),
-    ("status-unknown", {"status": "best"}, "has the status 'best', not one of verified"),
+    ("status-unknown", {"status": "best"}, "has the status 'best', not one of recomputed"),
+    ("status-of-version-1", {"status": "verified"}, "has the status 'verified', not one of recomputed"),
     ("rank-zero", {"rank": 0}, "has the rank '0', not a positive integer"),
-    ("reason-not-text", {"reason": ["x"]}, "has a reason that is not text"),
+    ("reason-not-text", {"reason": ["x"]}, "has a reason that is not a short text"),
+    ("field-unknown", {"verified_by": "me"}, "has fields the schema does not have (verified_by)"),
 ]
 
 
 @pytest.mark.parametrize("case, edit, fragment", EDITED_LEADERBOARD, ids=[c[0] for c in EDITED_LEADERBOARD])
 def test_an_edited_leaderboard_file_is_refused(board, tmp_path, case, edit, fragment):
-    from ldmnist_hf.hub.export import _read_leaderboard
+    from ldmnist_hf.hub.dataset_repo import _read_leaderboard
 
     result = build_leaderboard(DATASET, endpoint=board["stub"].endpoint)
-    configs = sorted({r["config"] for r in result["rows"]})
+    configs = sorted({r.config for r in result.rows})
     path = tmp_path / "board.json"
-    path.write_text(json.dumps(result))
-    assert _read_leaderboard(path, DATASET, configs) == result  # as written: accepted
-    row = next(r for r in result["rows"] if r["status"] == "verified")
+    data = result.to_json()
+    path.write_text(json.dumps(data))
+    assert _read_leaderboard(path, DATASET, configs).to_json() == data  # as written: accepted
+    row = next(r for r in data["rows"] if r["status"] == "recomputed")
     row.update(edit)
-    path.write_text(json.dumps(result))
+    path.write_text(json.dumps(data))
     with pytest.raises(LDMNISTError, match=re.escape(fragment)):
         _read_leaderboard(path, DATASET, configs)
 
@@ -634,7 +643,7 @@ def test_cli_submit_dry_run_and_leaderboard_json(board, tmp_path, capsys):
     out, err = capsys.readouterr()
     assert code == 0, err
     board_json = json.loads((tmp_path / "b.json").read_text())
-    assert out.strip() == leaderboard_markdown(board_json).strip()
+    assert out.strip() == leaderboard_markdown(Leaderboard.from_json(board_json)).strip()
 
 
 def test_cli_never_prints_the_token(board, tmp_path, capsys):
@@ -668,8 +677,8 @@ def test_readme_submission_snippet_runs(board, built, tmp_path, monkeypatch):
     scope: dict = {}
     exec(compile(evaluating, "README:evaluating", "exec"), scope)
     exec(compile(snippet.replace("your-namespace/ldmnist", DATASET), "README:submitting", "exec"), scope)
-    (row,) = [r for r in scope["board"]["rows"] if r["model"] == "you/my-model"]
-    assert row["status"] == "verified" and row["rank"] is not None
+    (row,) = [r for r in scope["board"].rows if r.model == "you/my-model"]
+    assert row.status is Status.RECOMPUTED and row.rank is not None
     assert (tmp_path / "predictions.npy").is_file()
 
 
@@ -697,10 +706,10 @@ def test_a_second_submission_keeps_the_first_and_the_card(board, tmp_path, varia
     card = ModelCard(_text(api.hf_hub_download("you/two-configs", "README.md")))
     assert card.data.license == "apache-2.0" and "It is mine." in card.text
     assert sorted((r.dataset_config, r.metric_type) for r in card.data.eval_results) == [
+        ("default", "accuracy"),
         ("default", "mse"),
-        ("default", "reconstructed_accuracy"),
+        ("ld16", "accuracy"),
         ("ld16", "mse"),
-        ("ld16", "reconstructed_accuracy"),
     ]
     for config in ("default", "ld16"):
         assert api.file_exists("you/two-configs", predictions_file(config))
@@ -803,20 +812,20 @@ def test_hostile_submissions_never_stop_or_break_the_table(board, tmp_path):
         )
 
     result = build_leaderboard(DATASET, endpoint=stub.endpoint)
-    json.dumps(result, allow_nan=False)  # the table is JSON
-    rows = {r["model"]: r for r in result["rows"] if r["config"] == "default"}
+    json.dumps(result.to_json(), allow_nan=False)  # the table is JSON
+    rows = {r.model: r for r in result.rows if r.config == "default"}
     for repo in ("ivan/nan", "ivan/bool", "ivan/huge-int", "ivan/bomb"):
-        assert (rows[repo]["status"], rows[repo]["reason"]) == ("mismatch", "no scores reported"), repo
-    assert rows["ivan/dates"]["status"] == "invalid" and "name no revision" in rows["ivan/dates"]["reason"]
-    assert rows["ivan/million-rows"]["status"] == "invalid"
-    assert "holds 1000000 rows" in rows["ivan/million-rows"]["reason"]
-    assert (
-        rows["ivan/markdown"]["status"] == "invalid" and "missing values" in rows["ivan/markdown"]["reason"]
+        assert (rows[repo].status, rows[repo].reason) == (Status.MISMATCH, "no scores reported"), repo
+    assert rows["ivan/dates"].status is Status.INVALID and "name no revision" in rows["ivan/dates"].reason
+    assert rows["ivan/million-rows"].status is Status.INVALID
+    assert "holds 1000000 rows" in rows["ivan/million-rows"].reason
+    assert rows["ivan/markdown"].status is Status.INVALID and "missing values" in rows["ivan/markdown"].reason
+    assert rows["ivan/copy"].status is Status.INVALID
+    assert rows["ivan/copy"].reason == (
+        "a copy of the predictions file of alice/probe, submitted earlier: not scored again"
     )
-    assert rows["ivan/copy"]["status"] == "invalid"
-    assert rows["ivan/copy"]["reason"] == "the same predictions file as alice/probe, submitted earlier"
     assert "ivan/odd-card" not in rows  # no result it can read: no row
-    assert [r["source"] for r in result["rows"] if r["model"] == "alice/probe"] == ["main"]
+    assert [r.source for r in result.rows if r.model == "alice/probe"] == ["main"]
 
     block = leaderboard_markdown(result)
     line = next(line for line in block.splitlines() if "ivan/markdown" in line)
@@ -834,7 +843,12 @@ def test_a_pull_request_stands_when_its_discussion_cannot_be_opened(board, tmp_p
     def refused(*args, **kwargs):
         raise RuntimeError("403 Forbidden: discussions are closed")
 
-    monkeypatch.setattr(HfApi, "create_discussion", refused)
+    real = HfApi.create_discussion
+
+    def refused_on_the_dataset(self, *args, **kwargs):  # the pull request itself opens
+        return real(self, *args, **kwargs) if kwargs.get("pull_request") else refused()
+
+    monkeypatch.setattr(HfApi, "create_discussion", refused_on_the_dataset)
     with caplog.at_level("WARNING", logger="ldmnist_hf.hub.submit"):
         result = submit(
             GOOD(tmp_path), "henry/second", DATASET, token=TOKENS["grace"], endpoint=stub.endpoint

@@ -20,10 +20,12 @@ from conftest import EXPORTED_REPOS, NS
 import ldmnist_hf
 from ldmnist_hf.cli import main
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.hub.export import MANIFEST, SPACES, export
+from ldmnist_hf.hub.export import export
+from ldmnist_hf.hub.manifest import MANIFEST
 from ldmnist_hf.hub.push import check_endpoint, plan_text, push, read_export, upload_files
+from ldmnist_hf.hub.space_repos import SPACES
 from ldmnist_hf.pretrained.loading import PRETRAINED_DIR, load_pretrained
-from ldmnist_hf.rendering.cards import render_metric_card
+from ldmnist_hf.rendering import render_metric_card
 
 IDS = {
     "image_vae": f"{NS}/ldmnist-image-vae-32",
@@ -82,7 +84,8 @@ def test_one_folder_per_repo_with_only_what_it_needs(exported):
         for path in folders[space].glob("*.py"):
             assert not re.search(r"^\s*(from|import)\s+ldmnist_hf", path.read_text(), flags=re.M), path
     data = sorted(p for p, _ in upload_files(folders["dataset"]))
-    assert {".gitattributes", "README.md", "ldmnist_build.json", "eval.yaml", "benchmark.json"} <= set(data)
+    assert {".gitattributes", "README.md", "ldmnist_build.json", "benchmark.json"} <= set(data)
+    assert "eval.yaml" not in data  # the Hub refuses an evaluation framework not on its allow-list
     assert [p for p in data if "data/" in p] == [
         "data/test-00000-of-00001.parquet",
         "data/train-00000-of-00001.parquet",
@@ -209,7 +212,7 @@ def _front_matter(path: Path) -> dict:
 def test_space_cards_follow_the_spaces_reference(exported):
     from huggingface_hub import SpaceCard
 
-    from ldmnist_hf.rendering.cards import SPACE_PYTHON, SPACE_SDK_VERSION
+    from ldmnist_hf.rendering import SPACE_PYTHON, SPACE_SDK_VERSION
 
     _, folders = exported
     for space, models, datasets in (

@@ -8,7 +8,7 @@ import pytest
 from ldmnist_hf import load_pretrained
 from ldmnist_hf.pretrained.loading import PRETRAINED_DIR
 from ldmnist_hf.registry import KINDS, PRETRAINED, QUALITY_BAR
-from ldmnist_hf.rendering.cards import render_model_card, results_markdown
+from ldmnist_hf.rendering import render_model_card, results_markdown
 from ldmnist_hf.training.evaluation import evaluate_run
 from ldmnist_hf.training.step import JointModels
 

@@ -8,7 +8,7 @@ from ldmnist_hf.analysis.report import component_importance, count_important, ma
 from ldmnist_hf.data.read import load_latents
 from ldmnist_hf.data.statistics import latent_statistics
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.rendering.cards import printed_form
+from ldmnist_hf.rendering import printed_form
 
 FIGURES = [
     "hist_train_x.png",

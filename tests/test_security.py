@@ -17,7 +17,7 @@ from hub_stub import FAKE_TOKEN
 
 from ldmnist_hf.data import mnist as M
 from ldmnist_hf.errors import LDMNISTError, first_line, redact
-from ldmnist_hf.hub.export import MANIFEST
+from ldmnist_hf.hub.manifest import MANIFEST
 from ldmnist_hf.hub.push import push, resolve_token
 
 # A source distribution whose build backend lives in the archive itself: building it runs that code, with

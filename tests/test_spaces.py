@@ -29,10 +29,10 @@ from huggingface_hub import HfApi, snapshot_download
 
 import ldmnist_hf
 from ldmnist_hf.data.read import load_latents
-from ldmnist_hf.hub.export import SPACES
 from ldmnist_hf.hub.leaderboard import leaderboard
 from ldmnist_hf.hub.push import push
-from ldmnist_hf.rendering.cards import SPACE_SDK_VERSION
+from ldmnist_hf.hub.space_repos import SPACES
+from ldmnist_hf.rendering import SPACE_SDK_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")

@@ -24,7 +24,7 @@ from ..models.configuration_middle_layers import MiddleLayersConfig
 from ..models.modeling_middle_layers import MiddleLayers
 from ..pretrained.loading import load_metric, load_pretrained
 from ..registry import BASELINES, DEFAULT_MODELS
-from ..rendering.cards import benchmark_markdown, replace_block
+from ..rendering import benchmark_markdown, replace_block
 
 logger = logging.getLogger(__name__)
 

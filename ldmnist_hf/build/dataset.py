@@ -24,7 +24,7 @@ from .._version import __version__
 from ..data.statistics import latent_statistics
 from ..errors import LDMNISTError
 from ..files import atomic_dir, check_output_dir, sha256_file
-from ..rendering.cards import TEMPLATES, render_dataset_card
+from ..rendering import TEMPLATES, render_dataset_card
 from ..pretrained.loading import load_pretrained, pretrained_path
 from ..registry import DEFAULT_MODELS, KINDS, PRETRAINED
 from ..data.mnist import MNIST, load_mnist

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import datasets
 
-from ..rendering.cards import CITATION, DESCRIPTION, LICENSE
+from ..rendering import CITATION, DESCRIPTION, LICENSE
 from ..registry import DEFAULT_MODELS, SHIPPED_LATENT_DIM
 from .dataset import encode_split, load_vaes, split_seed
 from ..data.mnist import load_mnist

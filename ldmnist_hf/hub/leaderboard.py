@@ -1,17 +1,19 @@
-"""`ldmnist leaderboard`: every submission to a published LD-MNIST dataset, recomputed, verified and ranked.
+"""`ldmnist leaderboard`: every submission to a published LD-MNIST dataset, recomputed, checked and ranked.
 
-It finds the model repositories that report results on the dataset (the Hub's model search by the
-`dataset:NS/ldmnist` tag that `submit` writes into the card; submissions still in open pull requests through
-the dataset's `LD-MNIST submission:` discussions), reads only their cards, `.eval_results` files and
-prediction files (never their code), recomputes each score with the metric on the dataset revision the row
-names, and ranks by MSE. Each row has a status:
+Where rows come from: the model repositories the Hub's model search finds by the `dataset:NS/ldmnist` tag that
+`submit` writes (their main branch and their open pull requests), and the open pull requests of repositories
+that the dataset's `LD-MNIST submission:` discussions name. A name alone gives no row: only results do. A
+candidate that cannot be read is logged, never published.
 
-- `verified`: recomputed equals reported within 1e-6;
-- `mismatch`: they differ (both shown);
-- `unverifiable`: results, but no predictions file;
-- `stale`: reported on another revision of the dataset (recomputed there when that revision can be read);
-- `invalid`: the submission cannot be scored (the reason is given);
-- `published`: the 2020 reference's rows, as published on its own dataset (shown, never recomputed).
+What is checked, per result (`data.records.Status` holds each status's meaning and rank rule):
+
+- the dataset revision it names must be a commit on the dataset's main branch (one `list_repo_commits` per
+  run): only published data scores, never a pull request to the dataset;
+- its predictions file, its size checked from the listing before any download, is scored with the metric on
+  that revision (cards, results and predictions are read; code never);
+- the recomputed scores against the reported ones (`recomputed`, `mismatch`), the revision against the current
+  one (`stale`), the MSE against the config's noise floor (`below-floor`: only the public test targets get
+  there).
 
 One bad submission never stops the table. Reading needs no token; `push=True` commits the table to the
 dataset card's leaderboard block and `leaderboard.json`.
@@ -26,31 +28,29 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 from huggingface_hub import HfApi
-from huggingface_hub.utils import HFValidationError, validate_repo_id
 
+from ..data.records import LEADERBOARD_FILE, Floor, Leaderboard, LeaderboardRow, Status, rank
 from ..data.reference_2020 import reference_2020
 from ..data.schema import BUILD_RECORD, data_file
 from ..errors import LDMNISTError, first_line
 from ..files import atomic_write_text
 from ..registry import DEFAULT_CONFIG
-from ..rendering.cards import leaderboard_markdown, read_block, with_block
+from ..rendering import leaderboard_markdown, read_block, with_block
 from .auth import check_endpoint, commits_to, resolve_token
+from .ids import check_repo_id, is_repo_id
 from .scoring import dataset_configs, fetch_test_split, metric_module
-from .submit import METRICS, SUBMISSION_TITLE, check_repo_id, eval_results_file, predictions_file, task_id
+from .submit import METRIC_IDS, METRICS, SUBMISSION_TITLE, eval_results_file, predictions_file, task_id
 
 logger = logging.getLogger(__name__)
 
 TOLERANCE = 1e-6
-LEADERBOARD_FILE = "leaderboard.json"
-# Ranked by recomputed MSE on the current data; stale rows (scored on other data) are listed after them.
-_RANKED = ("verified", "mismatch")
-_AFTER = {"stale": 0, "published": 1, "unverifiable": 2, "invalid": 3}
-
-
 MAX_TEXT_BYTES = 1 << 20  # a card or a results file larger than this is not read
+# A card's `model-index` metric type -> the score it reports (cards written before the metric ids: their names).
+_METRIC_OF = {**{v: k for k, v in METRIC_IDS.items()}, **{m: m for m in METRICS}}
 
 
 def _number(value) -> float | None:
@@ -116,40 +116,64 @@ def _reported(api: HfApi, repo: str, git_rev: str, dataset: str, configs, files:
         return found
     for r in results:
         config = DEFAULT_CONFIG if r.dataset_config is None else _text(r.dataset_config)
-        if r.dataset_type == dataset and r.metric_type in METRICS and config is not None:
+        metric = _METRIC_OF.get(r.metric_type)
+        if r.dataset_type == dataset and metric and config is not None:
             entry = found.setdefault(config, {"revision": _text(r.dataset_revision)})
-            entry[r.metric_type] = _number(r.metric_value)
+            entry[metric] = _number(r.metric_value)
     return found
 
 
-def _candidates(api: HfApi, dataset: str) -> list[tuple[str, str, str]]:
-    """`(repo, git revision, source)` of every submission: main branches found by the model search, and
-    open pull requests (on those repositories, and those named by the dataset's submission discussions)."""
-    repos = {m.id for m in api.list_models(filter=f"dataset:{dataset}")}
+class Candidate(NamedTuple):
+    """A place that may hold results: a repository at a git revision (`main` or `refs/pr/N`)."""
+
+    repo: str
+    git_rev: str
+    source: str  # how the table names it: "main" or "pull request #N"
+    url: str  # where a visitor sees it
+    user: str | None = None  # who opened the pull request
+
+
+def _candidates(api: HfApi, dataset: str) -> list[Candidate]:
+    """The main branches of the repositories tagged with the dataset, and the open pull requests of those and
+    of the repositories the dataset's submission discussions name."""
+    tagged = {m.id for m in api.list_models(filter=f"dataset:{dataset}")}
+    named = set()
     for d in api.get_repo_discussions(dataset, repo_type="dataset", discussion_type="discussion"):
         found = re.match(rf"{re.escape(SUBMISSION_TITLE)}(\S+/\S+)", d.title)
         if found and d.status == "open":
-            repos.add(found.group(1))
+            named.add(found.group(1))
     out = []
-    for repo in sorted(repos):
-        try:
-            validate_repo_id(repo)
-        except HFValidationError:
+    for repo in sorted(tagged | named):
+        if not is_repo_id(repo):
+            logger.info("A submission discussion names %r, not a repository id: skipped.", repo[:100])
             continue
-        out.append((repo, "main", "main"))
+        if repo in tagged:
+            out.append(Candidate(repo, "main", "main", f"{api.endpoint}/{repo}"))
         try:
             prs = api.get_repo_discussions(repo, discussion_type="pull_request", discussion_status="open")
-            out += [(repo, f"refs/pr/{pr.num}", f"community: pull request #{pr.num}") for pr in prs]
-        except Exception:  # noqa: BLE001 - a repository that went away
-            continue
+            out += [
+                Candidate(
+                    repo,
+                    f"refs/pr/{pr.num}",
+                    f"pull request #{pr.num}",
+                    f"{api.endpoint}/{repo}/discussions/{pr.num}",
+                    pr.author,
+                )
+                for pr in prs
+            ]
+        except Exception as e:  # noqa: BLE001 - a repository that does not exist or went away
+            logger.warning("%s cannot be read (%s): it gives no row.", repo, first_line(e)[:200])
     return out
 
 
-class _Splits:
-    """The test splits of (config, revision), each fetched once; `None` where that revision cannot be read."""
+class _Data:
+    """The dataset as published: its main branch's commits (read once), and the test split and noise floor of
+    each (config, revision), each fetched once; an `LDMNISTError` where that revision cannot be read."""
 
     def __init__(self, api, dataset, prefixes):
         self.api, self.dataset, self.prefixes, self._cache = api, dataset, prefixes, {}
+        commits = api.list_repo_commits(dataset, repo_type="dataset")
+        self.commits = {c.commit_id: c.created_at.isoformat() for c in commits}
 
     def data_id(self, config: str, revision: str):
         """What identifies the config's data at `revision`: its test file's and build record's blob ids. A
@@ -181,96 +205,145 @@ class _Splits:
         return self._cache[key]
 
 
-def _row(api, repo, git_rev, source, config, reported, files, splits: _Splits, current: str) -> dict:
-    row = {
-        "model": repo,
-        "source": source,
-        "config": config,
-        "status": None,
-        "mse": None,
-        "reconstructed_accuracy": None,
-        "reported_mse": reported.get("mse"),
-        "reported_reconstructed_accuracy": reported.get("reconstructed_accuracy"),
-        "revision": reported.get("revision"),
-        "submitted": None,
-        "reason": "",
-    }
-    if config not in splits.prefixes:
-        return {**row, "status": "invalid", "reason": "the dataset has no such config"}
-    info = files.get(predictions_file(config))
-    if info is None:
-        return {**row, "status": "unverifiable", "reason": "no predictions file"}
-    commit = getattr(info, "last_commit", None)
-    row["submitted"] = commit.date.isoformat() if getattr(commit, "date", None) else None
-    row["_predictions"] = info.blob_id  # the same file under two names is one submission (dropped from JSON)
-    revision = row["revision"] if row["revision"] and re.fullmatch(r"[0-9a-f]{40}", row["revision"]) else None
-    if revision is None:
-        return {**row, "status": "invalid", "reason": "its results name no revision of the dataset"}
-    if splits.data_id(config, revision) == splits.data_id(config, current):
-        revision = current  # the same data (later commits changed the card only)
-    split = splits.get(config, revision)
-    if isinstance(split, LDMNISTError):
-        return {**row, "status": "stale", "reason": f"dataset revision {revision[:12]} cannot be read"}
-    try:
-        path = api.hf_hub_download(repo, predictions_file(config), revision=git_rev)
-        scores = split.score(metric_module().read_predictions(path, shape=split.references.shape))
-    except (LDMNISTError, ValueError) as e:
-        return {**row, "status": "invalid", "reason": str(e).splitlines()[0][:300]}
-    row.update(scores)
-    reported_ok = all(row[f"reported_{m}"] is not None for m in METRICS)
-    if revision != current:
-        row["status"] = "stale"
-        row["reason"] = f"scored on dataset revision {revision[:12]}, not the current {current[:12]}"
-    elif reported_ok and all(abs(row[f"reported_{m}"] - row[m]) <= TOLERANCE for m in METRICS):
-        row["status"] = "verified"
+def _predictions_limit(split) -> int:
+    """The largest predictions Parquet file the split's shape allows (the metric's own bound)."""
+    n, width = split.references.shape
+    return 16 * n * width + (1 << 20)
+
+
+def _scored(row: LeaderboardRow, split, floor: Floor, current: str) -> None:
+    """The status of a row whose predictions were scored on `split`."""
+    reported_ok = all(getattr(row, f"reported_{m}") is not None for m in METRICS)
+    if row.mse < floor.threshold:
+        row.status = Status.BELOW_FLOOR
+        row.reason = (
+            f"MSE {row.mse:.4f} is below the noise floor {floor.mse:.4f} by more than its tolerance "
+            f"{floor.tolerance:.4f}"
+        )
+    elif split.revision != current:
+        row.status = Status.STALE
+        row.reason = f"scored on dataset revision {split.revision[:12]}, not the current {current[:12]}"
+    elif reported_ok and all(
+        abs(getattr(row, f"reported_{m}") - getattr(row, m)) <= TOLERANCE for m in METRICS
+    ):
+        row.status = Status.RECOMPUTED
     else:
-        row["status"] = "mismatch"
-        row["reason"] = (
+        row.status = Status.MISMATCH
+        row.reason = (
             "the reported scores are not what its predictions give" if reported_ok else "no scores reported"
         )
-    return row
 
 
-def _one_per_model(rows: list[dict]) -> list[dict]:
+def _row(
+    api, c: Candidate, config, reported, files, data: _Data, current: str
+) -> tuple[LeaderboardRow, str | None]:
+    """One result's row, and its predictions file's blob id (`None` without one)."""
+    row = LeaderboardRow(
+        model=c.repo,
+        config=config,
+        status=Status.INVALID,
+        source=c.source,
+        url=c.url,
+        user=c.user,
+        reported_mse=reported.get("mse"),
+        reported_reconstructed_accuracy=reported.get("reconstructed_accuracy"),
+        revision=reported.get("revision"),
+    )
+    info = files.get(predictions_file(config))
+    if info is None:
+        row.status, row.reason = Status.UNVERIFIABLE, "no predictions file"
+        return row, None
+    commit = getattr(info, "last_commit", None)
+    row.submitted = commit.date.isoformat() if getattr(commit, "date", None) else None
+    revision = row.revision if row.revision and re.fullmatch(r"[0-9a-f]{40}", row.revision) else None
+    if revision is None:
+        row.reason = "its results name no revision of the dataset"
+        return row, info.blob_id
+    if revision not in data.commits:
+        row.reason = (
+            f"its results name revision {revision[:12]}, which is not a commit on the dataset's main branch: "
+            f"only published data scores"
+        )
+        return row, info.blob_id
+    row.revision_date = data.commits[revision]
+    if data.data_id(config, revision) == data.data_id(config, current):
+        revision = current  # the same data (later commits changed the card only)
+    split = data.get(config, revision)
+    if isinstance(split, LDMNISTError):
+        row.reason = f"the {config!r} config cannot be read at dataset revision {revision[:12]}"
+        return row, info.blob_id
+    if info.size > _predictions_limit(split):
+        row.reason = (
+            f"its predictions file is {info.size:,} bytes, more than a file of {split.references.shape[0]} x "
+            f"{split.references.shape[1]} predictions can be; it was not downloaded"
+        )
+        return row, info.blob_id
+    try:
+        path = api.hf_hub_download(c.repo, predictions_file(config), revision=c.git_rev)
+        scores = split.score(metric_module().read_predictions(path, shape=split.references.shape))
+    except (LDMNISTError, ValueError) as e:
+        row.reason = str(e).splitlines()[0][:300]
+        return row, info.blob_id
+    row.mse, row.reconstructed_accuracy = scores["mse"], scores["reconstructed_accuracy"]
+    _scored(row, split, split.floor, current)
+    return row, info.blob_id
+
+
+def _one_per_model(found: list[tuple[LeaderboardRow, str | None]]) -> list[LeaderboardRow]:
     """One row per model and config: its main branch's, else its oldest open pull request's; and one row per
     predictions file: a copy of another submission's file is `invalid` (the earlier submission keeps it)."""
-    kept: dict[tuple, dict] = {}
-    for r in rows:
-        key = (r["model"], r["config"])
-        order = (r["source"] != "main", int(r["source"].rsplit("#", 1)[1]) if "#" in r["source"] else 0)
-        if key not in kept or order < kept[key]["_order"]:
-            kept[key] = {**r, "_order": order}
-    first: dict[tuple, dict] = {}
-    for r in sorted(kept.values(), key=lambda r: (r.get("submitted") or "~", r["model"])):
-        blob = r.get("_predictions")
+    kept: dict[tuple, tuple] = {}
+    for row, blob in found:
+        key = (row.model, row.config)
+        order = (row.source != "main", int(row.source.rsplit("#", 1)[1]) if "#" in row.source else 0)
+        if key not in kept or order < kept[key][0]:
+            kept[key] = (order, row, blob)
+    first: dict[tuple, LeaderboardRow] = {}
+    for _, row, blob in sorted(kept.values(), key=lambda k: (k[1].submitted or "~", k[1].model)):
         if blob is None:
             continue
-        earlier = first.setdefault((r["config"], blob), r)
-        if earlier is not r:
-            r.update(
-                status="invalid",
-                mse=None,
-                reconstructed_accuracy=None,
-                reason=f"the same predictions file as {earlier['model']}, submitted earlier",
+        earlier = first.setdefault((row.config, blob), row)
+        if earlier is not row:
+            row.status, row.mse, row.reconstructed_accuracy = Status.INVALID, None, None
+            row.reason = (
+                f"a copy of the predictions file of {earlier.model}, submitted earlier: not scored again"
             )
-    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in kept.values()]
+    return [row for _, row, _ in kept.values()]
 
 
-def _published(config: str) -> list[dict]:
+def _published(config: str) -> list[LeaderboardRow]:
     """The 2020 reference's rows, as published (on its own dataset): shown, never recomputed."""
     if config != DEFAULT_CONFIG:
         return []
     return [
-        {
-            "model": r["model"],
-            "source": "published in 2020",
-            "config": config,
-            "status": "published",
-            "mse": r["mse"],
-            "reconstructed_accuracy": r["reconstructed_accuracy"],
-            "reason": "the 2020 dataset, made by other VAEs",
-        }
+        LeaderboardRow(
+            model=r["model"],
+            config=config,
+            status=Status.PUBLISHED,
+            source="published in 2020",
+            mse=r["mse"],
+            reconstructed_accuracy=r["reconstructed_accuracy"],
+            reason="the 2020 dataset, made by other VAEs",
+        )
         for r in reference_2020()["published"]["benchmark"]
+    ]
+
+
+def _rows_of(api, c: Candidate, dataset: str, prefixes: dict, data: _Data, config: str | None, current: str):
+    """The rows of one candidate; none (and a log line) when it cannot be read or reports nothing here."""
+    try:
+        files = _files(api, c.repo, c.git_rev, list(prefixes))
+        reported = _reported(api, c.repo, c.git_rev, dataset, list(prefixes), files)
+    except Exception as e:  # noqa: BLE001 - one bad submission never stops the table
+        logger.warning("%s (%s) cannot be read (%s): it gives no row.", c.repo, c.source, first_line(e)[:200])
+        return []
+    unknown = sorted(set(reported) - set(prefixes))
+    if unknown:
+        logger.info("%s reports results for configs %s has not: dropped.", c.repo, dataset)
+    return [
+        _row(api, c, name, r, files, data, current)
+        for name, r in sorted(reported.items())
+        if name in prefixes and (config is None or name == config)
     ]
 
 
@@ -280,73 +353,31 @@ def build_leaderboard(
     endpoint: str | None = None,
     token: str | None = None,
     workers: int = 8,
-) -> dict:
-    """The leaderboard of a published dataset (all configs, or one): `{"dataset", "revision", "rows"}`."""
+) -> Leaderboard:
+    """The leaderboard of a published dataset (all configs, or one), ranked (`data.records.rank`)."""
     check_repo_id(dataset_repo, "dataset_repo")
     endpoint = check_endpoint(endpoint, sends_token=bool(token))
     api = HfApi(endpoint=endpoint, token=resolve_token(token) if token else False)
     info, prefixes = dataset_configs(api, dataset_repo, config)
     configs = [config] if config else list(prefixes)
-    splits = _Splits(api, dataset_repo, prefixes)
+    try:
+        data = _Data(api, dataset_repo, prefixes)
+    except Exception as e:  # noqa: BLE001
+        raise LDMNISTError(f"Could not list the commits of {dataset_repo} ({first_line(e)}).") from e
+    floors = {}
     for c in configs:  # the current revision of each config, fetched once before the threads start
-        splits.get(c, info.sha)
-
-    def rows_of(candidate):
-        repo, git_rev, source = candidate
-        try:  # one bad submission never stops the table
-            files = _files(api, repo, git_rev, list(prefixes))
-            reported = _reported(api, repo, git_rev, dataset_repo, list(prefixes), files)
-            return [
-                _row(api, repo, git_rev, source, c, r, files, splits, info.sha)
-                for c, r in sorted(reported.items())
-                if config is None or c == config
-            ]
-        except Exception as e:  # noqa: BLE001
-            reason = f"it cannot be read ({first_line(e)[:200]})"
-            return [
-                {
-                    "model": repo,
-                    "source": source,
-                    "config": config or DEFAULT_CONFIG,
-                    "status": "invalid",
-                    "mse": None,
-                    "reconstructed_accuracy": None,
-                    "reason": reason,
-                }
-            ]
-
+        split = data.get(c, info.sha)
+        if isinstance(split, LDMNISTError):
+            raise split
+        floors[c] = split.floor
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        rows = [r for rows in pool.map(rows_of, _candidates(api, dataset_repo)) for r in rows]
-    rows = _one_per_model(rows)
+        found = pool.map(
+            lambda c: _rows_of(api, c, dataset_repo, prefixes, data, config, info.sha),
+            _candidates(api, dataset_repo),
+        )
+        rows = _one_per_model([r for rows in found for r in rows])
     rows += [r for c in configs for r in _published(c)]
-    return {"dataset": dataset_repo, "revision": info.sha, "configs": configs, "rows": rank(rows)}
-
-
-def rank(rows: list[dict]) -> list[dict]:
-    """Per config: the verified and mismatch rows by recomputed MSE (rank 1 = lowest), then without a rank the
-    stale (by MSE on their own revision), published, unverifiable and invalid rows."""
-    out = []
-    for config in sorted({r["config"] for r in rows}, key=lambda c: (c != DEFAULT_CONFIG, c)):
-        mine = [r for r in rows if r["config"] == config]
-        scored = sorted(  # equal scores: the earlier submission first
-            (r for r in mine if r["status"] in _RANKED and r.get("mse") is not None),
-            key=lambda r: (r["mse"], r.get("submitted") or "~", r["model"]),
-        )
-        for i, r in enumerate(scored, 1):
-            r["rank"] = i
-        ranked = {id(r) for r in scored}
-        rest = sorted(
-            (r for r in mine if id(r) not in ranked),
-            key=lambda r: (
-                _AFTER.get(r["status"], len(_AFTER)),
-                math.inf if r.get("mse") is None else r["mse"],
-                r["model"],
-            ),
-        )
-        for r in rest:
-            r["rank"] = None
-        out += scored + rest
-    return out
+    return Leaderboard(dataset_repo, info.sha, configs, rank(rows, DEFAULT_CONFIG), floors)
 
 
 def leaderboard(
@@ -356,7 +387,7 @@ def leaderboard(
     token: str | None = None,
     push: bool = False,
     json_path: str | os.PathLike | None = None,
-) -> dict:
+) -> Leaderboard:
     """`build_leaderboard`, written to `json_path` and, with `push`, committed to the dataset repository."""
     if push and not resolve_token(token):
         raise LDMNISTError(
@@ -364,13 +395,13 @@ def leaderboard(
         )
     if json_path:
         _check_json_path(Path(json_path))
-    result = build_leaderboard(dataset_repo, config, endpoint, token)
-    text = json.dumps(result, indent=2, allow_nan=False) + "\n"
+    board = build_leaderboard(dataset_repo, config, endpoint, token)
+    text = json.dumps(board.to_json(), indent=2, allow_nan=False) + "\n"
     if json_path:
         atomic_write_text(json_path, text)
     if push:
-        _push(result, text, endpoint, token)
-    return result
+        _push(board, text, endpoint, token)
+    return board
 
 
 def _check_json_path(path: Path) -> None:
@@ -392,15 +423,15 @@ def _check_json_path(path: Path) -> None:
         )
 
 
-def _push(result: dict, text: str, endpoint: str | None, token: str | None) -> None:
+def _push(board: Leaderboard, text: str, endpoint: str | None, token: str | None) -> None:
     from huggingface_hub import CommitOperationAdd
 
     endpoint = check_endpoint(endpoint, sends_token=True)
     api = HfApi(endpoint=endpoint, token=resolve_token(token))
-    dataset = result["dataset"]
+    dataset = board.dataset
     try:
         card = Path(
-            api.hf_hub_download(dataset, "README.md", repo_type="dataset", revision=result["revision"])
+            api.hf_hub_download(dataset, "README.md", repo_type="dataset", revision=board.revision)
         ).read_text()
     except Exception as e:  # noqa: BLE001
         raise LDMNISTError(f"Could not read the card of {dataset} ({first_line(e)}).") from e
@@ -408,7 +439,7 @@ def _push(result: dict, text: str, endpoint: str | None, token: str | None) -> N
         raise LDMNISTError(
             f"The card of {dataset} has no leaderboard block; export and push it again with ldmnist-hf."
         )
-    card = with_block(card, "leaderboard", leaderboard_markdown(result))
+    card = with_block(card, "leaderboard", leaderboard_markdown(board))
     try:
         with commits_to(endpoint):
             api.create_commit(
@@ -419,7 +450,7 @@ def _push(result: dict, text: str, endpoint: str | None, token: str | None) -> N
                     CommitOperationAdd(LEADERBOARD_FILE, text.encode()),
                 ],
                 commit_message="Update the LD-MNIST leaderboard",
-                parent_commit=result["revision"],  # refused if the dataset changed since it was read
+                parent_commit=board.revision,  # refused if the dataset changed since it was read
             )
     except Exception as e:  # noqa: BLE001
         if getattr(getattr(e, "response", None), "status_code", None) == 412:

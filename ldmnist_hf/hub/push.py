@@ -26,19 +26,11 @@ from ..errors import LDMNISTError, first_line, redact
 from ..files import read_json, sha256_file
 from ..registry import BASELINES, KINDS, config_prefix
 from .auth import check_endpoint, commits_to, resolve_token
-from .export import (
-    MANIFEST,
-    METRIC_SCRIPT,
-    REQUIRED,
-    Repo,
-    check_config_name,
-    check_namespace,
-    class_vaes_line,
-    config_ids,
-    export,
-    plan_repos,
-)
+from .export import export
+from .ids import check_config_name, check_namespace
+from .manifest import MANIFEST, REQUIRED, Repo, config_ids, plan_repos
 from .scoring import fetch_test_split, metric_module
+from .space_repos import METRIC_SCRIPT, class_vaes_line
 from .submit import eval_results_file, predictions_are_intended, predictions_file, submission_files
 
 logger = logging.getLogger(__name__)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from ..data.records import Floor
 from ..data.schema import BUILD_RECORD, data_file
 from ..errors import LDMNISTError, first_line
 from ..files import sha256_file
@@ -72,6 +73,7 @@ class TestSplit:
     labels: np.ndarray  # (N,) int64
     decoder: tuple  # the class VAE's decoder (weight, bias)
     class_vae: str  # its repository
+    floor: Floor | None = None  # the noise floor of these targets (from the split's `y_std`)
 
     def score(self, predictions) -> dict:
         """`mse` and `reconstructed_accuracy` of an `(N, L)` array, checked (shape, finite values)."""
@@ -120,8 +122,8 @@ def fetch_test_split(api, dataset: str, config: str, revision: str, prefix: str)
                 f"The {what} of the {config!r} config of {dataset} at revision {revision[:12]} is not the one "
                 f"its build record names (SHA-256 differs); the dataset's publisher must push it again."
             )
-    table = pq.read_table(path, columns=["y", "label"])
-    y = table.column("y").combine_chunks()
+    table = pq.read_table(path, columns=["y", "y_std", "label"])
+    y, y_std = (table.column(name).combine_chunks() for name in ("y", "y_std"))
     return TestSplit(
         dataset,
         config,
@@ -130,4 +132,5 @@ def fetch_test_split(api, dataset: str, config: str, revision: str, prefix: str)
         table.column("label").to_numpy(),
         metric_module().load_class_decoder(str(folder)),
         class_vae,
+        Floor.of(y_std.flatten().to_numpy().reshape(len(y), -1)),
     )

@@ -21,24 +21,28 @@ import logging
 import os
 import warnings
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
-from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from ..errors import LDMNISTError, first_line
 from ..registry import DEFAULT_CONFIG
-from ..rendering.cards import LICENSE, TEMPLATES, read_block, with_block
+from ..rendering import LICENSE, TEMPLATES, read_block, with_block
 from .auth import check_endpoint, commits_to, resolve_token
+from .ids import check_repo_id
 from .scoring import TestSplit, dataset_configs, fetch_test_split, metric_module
 
 logger = logging.getLogger(__name__)
 
 SUBMISSION_TITLE = "LD-MNIST submission: "  # the dataset discussion that points to a pull-request submission
 METRICS = ("mse", "reconstructed_accuracy")
+# Each score's metric id in a card's `model-index` (ids of the evaluate metrics on the Hub): reconstructed
+# accuracy is an accuracy; its `name` says which one.
+METRIC_IDS = {"mse": "mse", "reconstructed_accuracy": "accuracy"}
 
 
 @contextlib.contextmanager
@@ -61,20 +65,6 @@ def eval_results_file(config: str) -> str:
 def task_id(config: str, metric: str) -> str:
     """The dataset's `eval.yaml` task of one config and metric: `default-mse`, `reference-reconstructed_accuracy`."""
     return f"{config}-{metric}"
-
-
-def check_repo_id(repo_id, what: str) -> str:
-    try:
-        ok = isinstance(repo_id, str) and repo_id.count("/") == 1 and not Path(repo_id).exists()
-        if ok:
-            validate_repo_id(repo_id)
-    except HFValidationError:
-        ok = False
-    if not ok:
-        raise LDMNISTError(
-            f"`{what}` {repo_id!r} is not a Hub repository id: give OWNER/NAME, for example you/my-model."
-        )
-    return repo_id
 
 
 def predictions_parquet(predictions: np.ndarray) -> bytes:
@@ -101,7 +91,7 @@ def _results(split: TestSplit, scores: dict, source_url: str) -> list[EvalResult
             dataset_config=split.config,
             dataset_split="test",
             dataset_revision=split.revision,
-            metric_type=m,
+            metric_type=METRIC_IDS[m],
             metric_name=names[m],
             metric_value=scores[m],
             source_name="ldmnist submit: test-split predictions",
@@ -111,8 +101,15 @@ def _results(split: TestSplit, scores: dict, source_url: str) -> list[EvalResult
     ]
 
 
-def eval_results_yaml(split: TestSplit, scores: dict, source_url: str) -> str:
-    """One row per task, in the Hub's `.eval_results/*.yaml` format."""
+def eval_results_yaml(split: TestSplit, scores: dict, source_url: str, user: str | None = None) -> str:
+    """One row per task, in the Hub's `.eval_results/*.yaml` format: only the keys its specification has
+    (`dataset.id`, `dataset.task_id`, `dataset.revision`, `value`, `source.url`/`name`/`user`, `notes`); which
+    way is better goes into `notes`, since the format has no field for it (docs/publishing.md)."""
+    source = {
+        "url": source_url,
+        "name": "LD-MNIST test-split predictions",
+        **({"user": user} if user else {}),
+    }
     rows = [
         {
             "dataset": {
@@ -121,8 +118,7 @@ def eval_results_yaml(split: TestSplit, scores: dict, source_url: str) -> str:
                 **({"revision": split.revision} if split.revision else {}),  # an export: set by `push`
             },
             "value": scores[m],
-            "source": {"url": source_url, "name": "LD-MNIST test-split predictions"},
-            "evaluation_framework": "ldmnist-hf",
+            "source": source,
             "notes": f"config {split.config}; {'lower' if m == 'mse' else 'higher'} is better",
         }
         for m in METRICS
@@ -134,9 +130,10 @@ def results_table(eval_results) -> str:
     """The card's table of its LD-MNIST results (every dataset and config its `model-index` holds)."""
     rows: dict[tuple, dict] = {}
     for r in eval_results or []:
-        if r.metric_type in METRICS:
+        metric = {**{v: k for k, v in METRIC_IDS.items()}, **{m: m for m in METRICS}}.get(r.metric_type)
+        if metric:
             key = (r.dataset_type, r.dataset_config or DEFAULT_CONFIG, r.dataset_revision)
-            rows.setdefault(key, {})[r.metric_type] = r.metric_value
+            rows.setdefault(key, {})[metric] = r.metric_value
     lines = [
         "| dataset | config | MSE (lower is better) | reconstructed accuracy | dataset revision |",
         "|---|---|---:|---:|---|",
@@ -206,12 +203,17 @@ def submission_files(
     endpoint: str,
     existing_card=None,
     description: str = "",
+    revision: str = "main",
+    user: str | None = None,
 ) -> dict[str, bytes]:
-    """Every file one submission writes into the model repository (also the baselines' repos of an export)."""
-    url = f"{endpoint}/{repo}/blob/main/{predictions_file(split.config)}"
+    """Every file one submission writes into the model repository (also the baselines' repos of an export).
+
+    `revision` is where the files will be (`main`, or a pull request's `refs/pr/N`): the results link to the
+    predictions file there. `user` is credited in the results (`source.user`)."""
+    url = f"{endpoint}/{repo}/blob/{quote(revision, safe='')}/{predictions_file(split.config)}"
     return {
         predictions_file(split.config): predictions_parquet(predictions),
-        eval_results_file(split.config): eval_results_yaml(split, scores, url).encode(),
+        eval_results_file(split.config): eval_results_yaml(split, scores, url, user).encode(),
         "README.md": submission_card(repo, split, scores, url, existing_card, description).encode(),
     }
 
@@ -273,7 +275,12 @@ def submit(
     except ValueError as e:
         raise LDMNISTError(str(e)) from e
     scores = split.score(array)
-    files = submission_files(repo, split, array, scores, endpoint, _existing_card(api, repo), description)
+    existing = _existing_card(api, repo)
+
+    def files_at(revision: str, user: str | None = None) -> dict[str, bytes]:
+        return submission_files(repo, split, array, scores, endpoint, existing, description, revision, user)
+
+    files = files_at("main")
     result = {
         "repo": repo,
         "dataset": dataset_repo,
@@ -286,12 +293,27 @@ def submit(
     }
     if dry_run:
         return result
-    result["pull_request"] = _upload(api, repo, dataset_repo, config, files)
+    result["pull_request"] = _upload(api, repo, dataset_repo, config, files_at, result)
     return result
 
 
-def _upload(api: HfApi, repo: str, dataset_repo: str, config: str, files: dict[str, bytes]) -> str | None:
-    """One commit to `repo`, or a pull request when the token may not write it; returns the PR's URL."""
+def _pr_description(result: dict, user: str | None) -> str:
+    """What a submission's pull request says: what was scored, on which revision, with what scores."""
+    return (
+        f"LD-MNIST results{f' by @{user}' if user else ''}, made with `ldmnist submit`: test-split predictions of "
+        f"`y` for the `{result['config']}` config of {result['dataset']} (revision `{result['revision']}`), "
+        f"scored there with the LD-MNIST metric: MSE {result['mse']:.6f} (lower is better), reconstructed "
+        f"accuracy {result['reconstructed_accuracy']:.6f}. The pull request adds the predictions file "
+        f"(`{predictions_file(result['config'])}`), the results (`{eval_results_file(result['config'])}`) and "
+        f"the card's `model-index`; the leaderboard of {result['dataset']} recomputes the scores from the file."
+    )
+
+
+def _upload(api: HfApi, repo: str, dataset_repo: str, config: str, files_at, result: dict) -> str | None:
+    """One commit to `repo`, or a pull request when the token may not write it; returns the PR's URL.
+
+    A pull request is opened first, with its description; its files then go to its branch `refs/pr/N`, so
+    that the results link to the predictions file where it is (main has it only once the PR is merged)."""
     from huggingface_hub import CommitOperationAdd
 
     try:
@@ -302,7 +324,7 @@ def _upload(api: HfApi, repo: str, dataset_repo: str, config: str, files: dict[s
         ) from e
     orgs = [o for o in user.get("orgs") or [] if isinstance(o, dict)]
     names = {user.get("name")} | {o.get("name") for o in orgs if o.get("roleInOrg", "write") != "read"}
-    operations = [CommitOperationAdd(path, data) for path, data in files.items()]
+    operations = [CommitOperationAdd(path, data) for path, data in files_at("main").items()]
     message = f"LD-MNIST results on {dataset_repo} ({config})"
     with predictions_are_intended(), commits_to(api.endpoint):
         try:
@@ -325,27 +347,44 @@ def _upload(api: HfApi, repo: str, dataset_repo: str, config: str, files: dict[s
                     f"{repo} does not exist and your token cannot create it (it is not your namespace); submit "
                     f"to a repository of your own, or ask its owner to create it."
                 )
-            info = api.create_commit(repo, operations=operations, commit_message=message, create_pr=True)
+            pr = api.create_pull_request(
+                repo, title=message, description=_pr_description(result, user.get("name"))
+            )
+            branch = f"refs/pr/{pr.num}"
+            try:
+                api.create_commit(
+                    repo,
+                    operations=[
+                        CommitOperationAdd(path, data)
+                        for path, data in files_at(branch, user.get("name")).items()
+                    ],
+                    commit_message=message,
+                    revision=branch,
+                )
+            except Exception:
+                api.change_discussion_status(repo, pr.num, "closed", comment="The upload failed; closed.")
+                raise
         except LDMNISTError:
             raise
         except Exception as e:  # noqa: BLE001 - HTTP errors of the client, quoted without secrets
             raise LDMNISTError(f"Could not upload the submission to {repo} ({first_line(e)}).") from e
-    logger.info("Opened a pull request on %s: %s", repo, info.pr_url)
+    pr_url = f"{api.endpoint}/{repo}/discussions/{pr.num}"
+    logger.info("Opened a pull request on %s: %s", repo, pr_url)
     title = f"{SUBMISSION_TITLE}{repo} ({config})"
     try:  # how the leaderboard finds a pull request on a repository that reports nothing on main
         api.create_discussion(
             dataset_repo,
             title,
-            description=f"Results of {repo} on the `{config}` config, in the pull request {info.pr_url}.",
+            description=f"Results of {repo} on the `{config}` config, in the pull request {pr_url}.",
             repo_type="dataset",
         )
     except Exception as e:  # noqa: BLE001 - the pull request stands; say how to finish by hand
         logger.warning(
             "The pull request %s is open, but the discussion that points the leaderboard to it could not be "
             "opened on %s (%s): open a discussion titled %r there by hand.",
-            info.pr_url,
+            pr_url,
             dataset_repo,
             first_line(e),
             title,
         )
-    return info.pr_url
+    return pr_url

@@ -19,7 +19,7 @@ from ..errors import LDMNISTError
 from ..files import atomic_dir, atomic_write_text, read_json, sha256_file
 from ..pretrained.loading import METRIC_PATH, PRETRAINED_DIR, load_pretrained
 from ..registry import DEFAULT_SET, KINDS, MODEL_SETS, SET_NAME, SHIPPED_LATENT_DIM, suffix
-from ..rendering.cards import render_metric_card, render_model_card, replace_block, results_markdown
+from ..rendering import render_metric_card, render_model_card, replace_block, results_markdown
 from .evaluation import evaluate_run
 from .step import JointModels
 

@@ -1,0 +1,105 @@
+"""The Spaces' cards: the metric Space (evaluate's metric-card layout) and the explorer."""
+
+from __future__ import annotations
+
+from huggingface_hub import SpaceCard, SpaceCardData
+
+from ..registry import DATASET_REPO
+from .texts import CITATION, DATASET_CITATION, LICENSE, TEMPLATES
+
+SPACE_SDK_VERSION = "6.31.0"  # the Gradio the Spaces run on; their requirements.txt are pinned beside it
+
+
+SPACE_PYTHON = "3.11"
+
+
+def space_card_data(title: str, short: str, models: list[str], datasets: list[str], tags) -> SpaceCardData:
+    """A Space's front matter, with the keys of the Hub's Spaces configuration reference only."""
+    return SpaceCardData(
+        title=title,
+        emoji="🔢",
+        colorFrom="blue",
+        colorTo="green",
+        sdk="gradio",
+        sdk_version=SPACE_SDK_VERSION,
+        python_version=SPACE_PYTHON,
+        app_file="app.py",
+        pinned=False,
+        license=LICENSE,
+        short_description=short,
+        models=models or None,
+        datasets=datasets,
+        tags=list(tags),
+    )
+
+
+def _metric_card_context(repos: dict | None) -> dict:
+    """What differs between the Space's card (`repos` given: Hub ids) and the package's copy."""
+    if repos is None:
+        return {
+            "dataset": DATASET_REPO,
+            "class_vae_note": "here the shipped class VAE, through `ldmnist_hf.load_metric()`",
+            "imports": "import ldmnist_hf",
+            "load": "metric = ldmnist_hf.load_metric()  # class decoder: the shipped 32-d class VAE",
+            "other": 'ldmnist_hf.load_metric(class_vae="path/or/hub-id")',
+        }
+    class_vae, metric = repos["class_vae"], repos["metric"]
+    return {
+        "dataset": repos["dataset"],
+        "class_vae_note": f"by default the class VAE [{class_vae}](https://huggingface.co/{class_vae})",
+        "imports": "import evaluate",
+        "load": f'metric = evaluate.load("{metric}")  # class decoder: {class_vae}',
+        "other": f'evaluate.load("{metric}", class_vae="path/or/hub-id")',
+    }
+
+
+def render_metric_card(
+    repos: dict | None = None, class_vaes: list[str] | None = None, screenshot: str | None = None
+) -> str:
+    """The metric card (evaluate's metric-card layout) for the Space (`repos` given) or the package's copy.
+
+    Args:
+        repos (`dict`, *optional*): the default config's Hub ids (`registry.repo_ids`); without them, the
+            card of the package's metric (`ldmnist_hf/metrics/ldmnist/README.md`).
+        class_vaes (`list[str]`, *optional*): every config's class VAE repository (the Space's `models:`).
+        screenshot (`str`, *optional*): the Space's screenshot, relative to the card.
+
+    Returns:
+        `str`: the card, front matter and body, rendered from `templates/metric_card.md`.
+    """
+    context = _metric_card_context(repos)
+    data = space_card_data(
+        "LD-MNIST",
+        "Score LD-MNIST predictions: MSE and reconstructed accuracy",
+        class_vaes or ([repos["class_vae"]] if repos else []),
+        [context["dataset"]],
+        ("evaluate", "metric", "ldmnist"),
+    )
+    card = SpaceCard.from_template(
+        data,
+        template_path=str(TEMPLATES / "metric_card.md"),
+        citation=DATASET_CITATION,
+        space=repos is not None,
+        screenshot=screenshot,
+        **context,
+    )
+    return str(card)
+
+
+def render_explorer_card(repos: dict, screenshot: str | None = None) -> str:
+    """The explorer Space's card: what it shows, where its models and data come from."""
+    data = space_card_data(
+        "LD-MNIST explorer",
+        "What each latent component of LD-MNIST does to a digit",
+        [repos["image_vae"], repos["class_vae"]],
+        [repos["dataset"], "ylecun/mnist"],
+        ("ldmnist", "vae", "mnist", "latent-space"),
+    )
+    card = SpaceCard.from_template(
+        data,
+        template_path=str(TEMPLATES / "explorer_card.md"),
+        repos=repos,
+        screenshot=screenshot,
+        citation=CITATION,
+    )
+    return str(card)
