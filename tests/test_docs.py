@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ldmnist_hf.cli import _SUBCOMMANDS, build_parser
+from ldmnist_hf.cli import COMMANDS, build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -63,7 +63,7 @@ def test_command_table_lists_every_subcommand():
     table = re.findall(r"^\| `ldmnist ([\w-]+)` \|", README.read_text(), flags=re.M)
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert table == list(sub.choices) and len(table) == len(_SUBCOMMANDS)
+    assert table == list(sub.choices) and len(table) == len(COMMANDS)
 
 
 def test_links_resolve_and_readme_stays_a_guide():

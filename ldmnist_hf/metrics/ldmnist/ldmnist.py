@@ -271,9 +271,15 @@ def read_predictions(path, shape: tuple[int, int] | None = None) -> np.ndarray:
 
 def _check_shape(name: str, found: tuple, shape: tuple[int, int] | None) -> None:
     if shape is not None and tuple(found) != tuple(shape):
+        hint = ""
+        if tuple(found) == (shape[0], shape[1] + 1):  # pandas' `to_csv()` writes the row index first
+            hint = (
+                " It has one column more than the latent size: if the first column is a row index (pandas' "
+                "`to_csv()` writes one), save with `to_csv(index=False)` or drop that column."
+            )
         raise ValueError(
             f"{name!r} holds an array of shape {tuple(found)}; the test split needs {tuple(shape)}: one "
-            f"prediction of y per test row, in its order."
+            f"prediction of y per test row, in its order.{hint}"
         )
 
 
