@@ -93,7 +93,7 @@ class Explorer:
         self.decode = ImageDecoder(space["image_vae"])
         self.classify = ClassDecoder(space["class_vae"])
         (test,) = _repo_files(
-            space["dataset"], (f"{space.get('prefix', '')}data/test-00000-of-00001.parquet",), "dataset"
+            space["dataset"], (space.get("prefix", "") + space["files"]["test_split"],), "dataset"
         )
         table = pq.read_table(test, columns=["x", "y", "label"])
         self.x, self.y, self.labels = (

@@ -31,6 +31,7 @@ HERE = Path(__file__).parent
 SPACE = json.loads((HERE / "space.json").read_text())
 DATASET = SPACE["dataset"]
 CONFIGS = SPACE["configs"]  # name -> {"latent_dim", "prefix"}
+FILES = SPACE["files"]  # the names of the dataset repository's files: test_split, benchmark, leaderboard
 REFRESH_SECONDS = float(os.environ.get("LDMNIST_REFRESH_SECONDS", "10"))
 LEADERBOARD_SCHEMA = 2  # the leaderboard.json version this app reads
 HUB = "https://huggingface.co"
@@ -66,7 +67,7 @@ def _dataset_file(name: str, revision: str) -> str | None:
 def _board(revision: str) -> dict | None:
     """The published leaderboard at `revision`, if it has one this app can read."""
     if revision not in _state["boards"]:
-        path = _dataset_file("leaderboard.json", revision)
+        path = _dataset_file(FILES["leaderboard"], revision)
         board = json.loads(Path(path).read_text()) if path else None
         if board is not None and board.get("schema_version") != LEADERBOARD_SCHEMA:
             board = None  # written by another version: not shown rather than misread
@@ -79,10 +80,10 @@ def _config(name: str) -> dict:
     revision = _revision()
     if name not in _state["configs"]:
         prefix = CONFIGS[name]["prefix"]
-        test = _dataset_file(f"{prefix}data/test-00000-of-00001.parquet", revision)
+        test = _dataset_file(prefix + FILES["test_split"], revision)
         table = pq.read_table(test, columns=["y", "label"])
         y = table.column("y").combine_chunks()
-        bench = _dataset_file(f"{prefix}benchmark.json", revision)
+        bench = _dataset_file(prefix + FILES["benchmark"], revision)
         _state["configs"][name] = {
             "revision": revision,
             "references": y.flatten().to_numpy().reshape(len(y), -1),
