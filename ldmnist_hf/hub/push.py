@@ -30,9 +30,9 @@ from .auth import check_endpoint, commits_to, resolve_token
 from .export import export
 from .ids import check_config_name, check_namespace
 from .manifest import MANIFEST, REQUIRED, Repo, config_ids, plan_repos
+from .results import eval_results_file, predictions_are_intended, predictions_file, submission_files
 from .scoring import fetch_test_split, metric_module
 from .space_repos import METRIC_SCRIPT, class_vaes_line
-from .submit import eval_results_file, predictions_are_intended, predictions_file, submission_files
 
 logger = logging.getLogger(__name__)
 
