@@ -18,7 +18,8 @@ docs/fidelity.md shows its output.
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # a CPU run: no CUDA probing messages
 
 import tensorflow as tf  # noqa: E402
 import tf_keras  # noqa: E402
