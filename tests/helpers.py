@@ -16,6 +16,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
+# The repository's root (README.md, docs/, bench/, loading_script/), wherever under tests/ a test file sits.
+ROOT = Path(__file__).resolve().parents[1]
+
 # Run first in the child: the named top-level packages cannot be imported. `find_spec` still answers (a spec
 # whose loader refuses), so libraries that probe for optional packages do not crash; nothing loads.
 _BLOCK = """\

@@ -7,10 +7,10 @@ import shlex
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from ldmnist_hf.cli import COMMANDS, build_parser
 
-ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 

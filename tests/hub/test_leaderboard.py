@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from conftest import NS
+from helpers import ROOT
 from hub_stub import FAKE_TOKEN, HubStub, stub_api
 from huggingface_hub import CommitOperationAdd, EvalResult, HfApi, ModelCard, ModelCardData
 
@@ -664,9 +665,8 @@ def test_cli_never_prints_the_token(board, tmp_path, capsys):
 
 def test_readme_submission_snippet_runs(board, built, tmp_path, monkeypatch):
     """README's "Submitting a result", after its "Evaluating your model" (whose `model` and `test` it uses)."""
-    from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
     (evaluating,) = [b for b in blocks if "# your model here" in b]
     (snippet,) = [b for b in blocks if 'DATASET = "your-namespace/ldmnist"' in b]

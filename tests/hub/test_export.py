@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import EXPORTED_REPOS, NS
+from helpers import ROOT
 
 import ldmnist_hf
 from ldmnist_hf.cli import main
@@ -306,7 +307,7 @@ def test_readme_hub_example_runs_without_the_package(exported, isolated_python, 
     cache = tmp_path / "hub-cache"
     for kind in CODE:
         _hub_cache(cache, IDS[kind], folders[kind])
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     (code,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if 'NS = "your-namespace"' in b]
     code = _local(code.replace('NS = "your-namespace"', f'NS = "{NS}"'), folders)
     out = isolated_python(code, env={"HF_HUB_CACHE": str(cache)})

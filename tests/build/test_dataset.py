@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ROOT
 import torch
 
 from ldmnist_hf.build import dataset as B
@@ -190,7 +191,7 @@ def test_interrupted_build_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_loading_script_regenerates_the_same_files(tmp_path, built):
-    script = Path(__file__).resolve().parents[1] / "loading_script" / "ldmnist.py"
+    script = ROOT / "loading_script" / "ldmnist.py"
     proc = subprocess.run(
         [sys.executable, str(script), "--output-dir", str(tmp_path / "ld")], capture_output=True, text=True
     )

@@ -20,7 +20,7 @@ import pytest
 import torch
 import yaml
 from conftest import EXPORTED_REPOS, NS
-from helpers import run_python
+from helpers import ROOT, run_python
 from hub_stub import DEFAULT_GITATTRIBUTES, FAKE_TOKEN, HubStub
 from huggingface_hub import HfApi, ModelCard, hf_hub_download
 
@@ -171,7 +171,7 @@ def _snippets(hub: HubStub, cache: Path) -> list[tuple[str, str]]:
 
 def _readme_snippet() -> tuple[str, str]:
     """README's "Using LD-MNIST from the Hub" example, its namespace set to the one pushed."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     (code,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if 'NS = "your-namespace"' in b]
     return "README#1", code.replace('NS = "your-namespace"', f'NS = "{NS}"')
 

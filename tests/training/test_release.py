@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from ldmnist_hf import load_pretrained
 from ldmnist_hf.pretrained.loading import PRETRAINED_DIR
@@ -12,7 +13,6 @@ from ldmnist_hf.rendering import render_model_card, results_markdown
 from ldmnist_hf.training.evaluation import evaluate_run
 from ldmnist_hf.training.step import JointModels
 
-ROOT = Path(__file__).resolve().parents[1]
 EVALUATION = json.loads((PRETRAINED_DIR / "evaluation.json").read_text())
 
 

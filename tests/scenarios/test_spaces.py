@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import NS
+from helpers import ROOT
 from hub_stub import FAKE_TOKEN, HubStub, stub_api
 from huggingface_hub import HfApi, snapshot_download
 
@@ -34,7 +35,6 @@ from ldmnist_hf.hub.push import push
 from ldmnist_hf.hub.space_repos import SPACES
 from ldmnist_hf.rendering import SPACE_SDK_VERSION
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 SCREENSHOTS = bool(os.environ.get("LDMNIST_SCREENSHOTS"))
 TIMINGS: dict[str, float] = {}
