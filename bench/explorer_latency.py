@@ -32,6 +32,7 @@ def main() -> None:
     import torch
 
     from ldmnist_hf import load_pretrained, pretrained_path
+    from ldmnist_hf.data.schema import data_file
     from ldmnist_hf.registry import DEFAULT_MODELS
 
     from explorer import Explorer, to_image
@@ -42,6 +43,7 @@ def main() -> None:
         "image_vae": str(pretrained_path(DEFAULT_MODELS["image_vae"])),
         "class_vae": str(pretrained_path(DEFAULT_MODELS["class_vae"])),
         "mnist": None,
+        "files": {"test_split": data_file("test")},
     }
     t0 = time.perf_counter()
     ex = Explorer(space)

@@ -105,34 +105,9 @@ def check_output_dir(
     try:
         present = target.exists() or target.is_symlink()
     except OSError as e:  # a name too long for the file system, a folder we may not look into
-        if e.errno == errno.ENAMETOOLONG:
-            raise LDMNISTError(
-                f"Cannot write {given}: its name is too long for the file system; choose a shorter one."
-            ) from e
-        raise LDMNISTError(f"Cannot write {given}: {e.strerror or e}; {fix}.") from e
+        raise LDMNISTError(_cannot_write(given, e, fix)) from e
     if present:
-        if not target.is_dir() or target.is_symlink():
-            raise LDMNISTError(
-                f"{given} exists and is not a folder (a file or a link); choose another output path."
-            )
-        if Path.cwd().resolve().is_relative_to(target.resolve()):
-            raise LDMNISTError(
-                f"{given} is the current folder or holds it; choose an output path below it, e.g. {given}/out."
-            )
-        if not overwrite:
-            raise LDMNISTError(
-                f"{given} already exists; pass `overwrite=True` to replace it, or choose another path."
-            )
-        try:
-            empty = not any(target.iterdir())
-        except OSError as e:
-            raise LDMNISTError(f"{given} cannot be read ({e.strerror}); choose another output path.") from e
-        if not empty and not any((target / m).exists() for m in markers):
-            what = f"no {' or '.join(markers)} in it" if markers else "not empty"
-            raise LDMNISTError(
-                f"{given} holds files this command did not write ({what}); `overwrite` replaces only "
-                f"an empty folder or one a previous run of it wrote. Remove it yourself or choose another path."
-            )
+        _check_replaceable(given, target, overwrite, markers)
     parent = target.parent
     while not parent.exists():  # the nearest existing folder above must be writable
         parent = parent.parent
@@ -141,12 +116,43 @@ def check_output_dir(
     try:  # a real probe: permission bits say nothing to root, and nothing about read-only mounts
         os.rmdir(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=parent))
     except OSError as e:
-        if e.errno == errno.ENAMETOOLONG:
-            raise LDMNISTError(
-                f"Cannot write {given}: its name is too long for the file system; choose a shorter one."
-            ) from e
-        raise LDMNISTError(f"Cannot write {given}: {parent} is not writable ({e.strerror}); {fix}.") from e
+        raise LDMNISTError(_cannot_write(given, e, fix, parent)) from e
     return target
+
+
+def _cannot_write(given, e: OSError, fix: str, parent: Path | None = None) -> str:
+    if e.errno == errno.ENAMETOOLONG:
+        return f"Cannot write {given}: its name is too long for the file system; choose a shorter one."
+    if parent is not None:
+        return f"Cannot write {given}: {parent} is not writable ({e.strerror}); {fix}."
+    return f"Cannot write {given}: {e.strerror or e}; {fix}."
+
+
+def _check_replaceable(given, target: Path, overwrite: bool, markers: tuple[str, ...]) -> None:
+    """An existing `target` may be replaced: a folder, not the current one, `overwrite` given, and empty or
+    holding a marker of the command's earlier run."""
+    if not target.is_dir() or target.is_symlink():
+        raise LDMNISTError(
+            f"{given} exists and is not a folder (a file or a link); choose another output path."
+        )
+    if Path.cwd().resolve().is_relative_to(target.resolve()):
+        raise LDMNISTError(
+            f"{given} is the current folder or holds it; choose an output path below it, e.g. {given}/out."
+        )
+    if not overwrite:
+        raise LDMNISTError(
+            f"{given} already exists; pass `overwrite=True` to replace it, or choose another path."
+        )
+    try:
+        empty = not any(target.iterdir())
+    except OSError as e:
+        raise LDMNISTError(f"{given} cannot be read ({e.strerror}); choose another output path.") from e
+    if not empty and not any((target / m).exists() for m in markers):
+        what = f"no {' or '.join(markers)} in it" if markers else "not empty"
+        raise LDMNISTError(
+            f"{given} holds files this command did not write ({what}); `overwrite` replaces only "
+            f"an empty folder or one a previous run of it wrote. Remove it yourself or choose another path."
+        )
 
 
 def _identity(path: Path) -> tuple[int, int]:

@@ -7,8 +7,11 @@ published as (`NS/ldmnist-image-vae-32`, `NS/ldmnist-image-vae-32-reference`). E
 choice, export and benchmark reads its names from here.
 
 Registration: `import ldmnist_hf` calls `install()`, which registers the models with `AutoConfig` and
-`AutoModel` as soon as transformers' Auto modules are imported (at once if they already are). That is the one
-mechanism: the model modules themselves register nothing, so what `save_pretrained` writes is weights and
+`AutoModel` as soon as transformers' Auto modules are imported (at once if they already are).
+Why an import hook rather than calling `AutoConfig.register`/`AutoModel.register` at import: those need the
+classes, so torch and transformers (3.2 s here, 2026-12-06) would load on every `import ldmnist_hf`, and
+`ldmnist --help` (0.1 s) with it; registering later, on first use of a model, would break `AutoModel`
+after a plain `import ldmnist_hf`. It is the one mechanism: the model modules themselves register nothing, so what `save_pretrained` writes is weights and
 config alone, and `ldmnist export` is the one place that puts the modeling code beside the weights.
 """
 

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.reference_2020 import reference_2020
+from ..data.schema import BENCHMARK_FILE
 from ..errors import LDMNISTError
 from ..files import atomic_dir, atomic_write_text
 from ..models.configuration_middle_layers import MiddleLayersConfig
@@ -241,7 +242,7 @@ def write_benchmark(result: dict, dataset_dir: str | Path, readme: str | Path | 
     ) as tmp:
         for key, array in predictions.items():
             np.save(tmp / f"{key}.npy", array)
-    atomic_write_text(dataset_dir / "benchmark.json", json.dumps(result, indent=2, allow_nan=False) + "\n")
+    atomic_write_text(dataset_dir / BENCHMARK_FILE, json.dumps(result, indent=2, allow_nan=False) + "\n")
     atomic_write_text(dataset_dir / "benchmark.md", md + "\n")
     replace_block(dataset_dir / "README.md", "benchmark", md)
     if readme:

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.reference_2020 import reference_2020
+from ..data.schema import BENCHMARK_FILE
 from ..errors import LDMNISTError
 from ..files import read_json
 
@@ -26,7 +27,7 @@ def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
     first = "run `ldmnist release` for the models and `ldmnist benchmark` for the dataset first."
     evaluation = read_json(evaluation_file, fix=first, missing=f"{evaluation_file} is missing: {first}")
     metrics = evaluation["metrics"]
-    bench_file = dataset_dir / "benchmark.json"
+    bench_file = dataset_dir / BENCHMARK_FILE
     bench = read_json(bench_file, fix=first, missing=f"{bench_file} is missing: {first}")
     verify_dataset(dataset_dir)
     record = read_build_info(dataset_dir)

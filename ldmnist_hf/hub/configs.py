@@ -11,6 +11,7 @@ import numpy as np
 from huggingface_hub import hf_hub_download
 
 from ..data.read import read_build_info
+from ..data.schema import BENCHMARK_FILE
 from ..errors import LDMNISTError
 from ..files import read_json, sha256_file
 from ..pretrained.loading import load_pretrained, pretrained_path
@@ -123,7 +124,7 @@ def _benchmarked(dataset: Path) -> dict:
     """The baselines `ldmnist benchmark` kept predictions of, with their benchmark rows."""
     from ..analysis.benchmark import predictions_path
 
-    bench = dataset / "benchmark.json"
+    bench = dataset / BENCHMARK_FILE
     if not bench.is_file():
         return {}
     rows = {r.get("key"): r for r in read_json(bench, fix="run `ldmnist benchmark` again.").get("rows", [])}

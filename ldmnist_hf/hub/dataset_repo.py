@@ -62,6 +62,9 @@ def _published_record(info: dict, ids: dict) -> dict:
         record[f"{key}_source"] = record[key] = ids[key]
         record[f"{key}_card"] = f"https://huggingface.co/{ids[key]}"
     record["load_name"] = ids["dataset"]
+    for key in ("image_vae_config", "class_vae_config"):  # where the models lay on the build machine
+        if isinstance(record.get(key), dict):
+            record[key] = {k: v for k, v in record[key].items() if k != "_name_or_path"}
     return record
 
 

@@ -74,8 +74,33 @@ def export(
     """
     check_namespace(namespace)
     sources = {"image_vae": str(image_vae), "class_vae": str(class_vae), "middle_layers": str(middle_layers)}
-    configs = [_Config(DEFAULT_CONFIG, Path(dataset) if dataset is not None else None, sources)]
-    for name, built in (variants or {}).items():
+    configs = _configs(Path(dataset) if dataset is not None else None, sources, variants or {})
+    for c in configs:
+        _load_config(c)
+    baselines = {c.name: sorted(c.baselines) for c in configs if c.baselines}
+    repos = plan_repos(namespace, {c.name: c.latent_dim for c in configs}, baselines)
+    ids = config_ids(repos)
+    board = _read_leaderboard(leaderboard, ids[DEFAULT_CONFIG]["dataset"], [c.name for c in configs])
+    output_dir = Path(output_dir)
+    with atomic_dir(output_dir, overwrite=overwrite, marker=MANIFEST) as tmp:
+        _write_model_repos(tmp, repos, configs, ids)
+        _write_shared_repos(tmp, repos, configs, ids, board, mnist_source)
+        manifest = {
+            "namespace": namespace,
+            "configs": {c.name: c.latent_dim for c in configs},
+            "baselines": baselines,
+            "repos": [{**dataclasses.asdict(r), "files": file_record(tmp / r.folder)} for r in repos],
+            "weights_sha256": {c.name: c.sha256 for c in configs},
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+    logger.info("Exported %d repositories for %s to %s", len(repos), namespace, output_dir)
+    return repos
+
+
+def _configs(dataset: Path | None, sources: dict, variants: dict) -> list[_Config]:
+    """The default config and the variants, each a distinct name and a distinct build."""
+    configs = [_Config(DEFAULT_CONFIG, dataset, sources)]
+    for name, built in variants.items():
         if name == DEFAULT_CONFIG or name in (c.name for c in configs):
             raise LDMNISTError(
                 f"Config {name!r} is given twice (or is the default's name); give each variant its own."
@@ -92,48 +117,40 @@ def export(
                 f"fingerprint {fingerprint}): give each config its own build."
             )
         built_by[fingerprint] = c.name
+    return configs
+
+
+def _write_model_repos(tmp: Path, repos: list[Repo], configs: list[_Config], ids: dict) -> None:
+    """Each config's three models, and its baselines (scored on its test split, read once for all of them)."""
+    splits: dict[str, TestSplit] = {}
+    for repo in repos:
+        if repo.repo_type != "model":
+            continue
+        c = next(c for c in configs if c.name == repo.config)
+        if repo.role in KINDS:
+            _export_model(tmp / repo.folder, repo.role, c, ids[c.name])
+        else:
+            if c.name not in splits:
+                splits[c.name] = _local_split(c, ids[c.name]["dataset"])
+            _export_baseline(tmp / repo.folder, repo, c, splits[c.name])
+
+
+def _write_shared_repos(tmp: Path, repos, configs: list[_Config], ids: dict, board, mnist_source) -> None:
+    """The dataset repository (building the configs that have no built folder yet) and the two Spaces."""
     for c in configs:
-        _load_config(c)
-    baselines = {c.name: sorted(c.baselines) for c in configs if c.baselines}
-    repos = plan_repos(namespace, {c.name: c.latent_dim for c in configs}, baselines)
-    ids = config_ids(repos)
-    board = _read_leaderboard(leaderboard, ids[DEFAULT_CONFIG]["dataset"], [c.name for c in configs])
-    output_dir = Path(output_dir)
-    splits: dict[str, TestSplit] = {}  # each config's test split, read once for all its baselines
-    with atomic_dir(output_dir, overwrite=overwrite, marker=MANIFEST) as tmp:
-        for repo in repos:
-            if repo.repo_type == "model":
-                c = next(c for c in configs if c.name == repo.config)
-                if repo.role in KINDS:
-                    _export_model(tmp / repo.folder, repo.role, c, ids[c.name])
-                else:
-                    if c.name not in splits:
-                        splits[c.name] = _local_split(c, ids[c.name]["dataset"])
-                    _export_baseline(tmp / repo.folder, repo, c, splits[c.name])
-        for c in configs:
-            if c.dataset is None:
-                c.dataset = build_dataset(
-                    tmp / f".build-{c.name}",
-                    image_vae=c.sources["image_vae"],
-                    class_vae=c.sources["class_vae"],
-                    mnist_source=mnist_source,
-                )
-        by_role = {r.role: r for r in repos if r.config is None}
-        (tmp / by_role["dataset"].folder).mkdir(parents=True)
-        _export_dataset(configs, tmp / by_role["dataset"].folder, ids, board)
-        for c in configs:
-            shutil.rmtree(tmp / f".build-{c.name}", ignore_errors=True)
-        (tmp / by_role["metric"].folder).mkdir(parents=True)
-        _export_metric(tmp / by_role["metric"].folder, ids, {c.name: c.latent_dim for c in configs})
-        (tmp / by_role["explorer"].folder).mkdir(parents=True)
-        _export_explorer(tmp / by_role["explorer"].folder, ids[DEFAULT_CONFIG])
-        manifest = {
-            "namespace": namespace,
-            "configs": {c.name: c.latent_dim for c in configs},
-            "baselines": baselines,
-            "repos": [{**dataclasses.asdict(r), "files": file_record(tmp / r.folder)} for r in repos],
-            "weights_sha256": {c.name: c.sha256 for c in configs},
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
-    logger.info("Exported %d repositories for %s to %s", len(repos), namespace, output_dir)
-    return repos
+        if c.dataset is None:
+            c.dataset = build_dataset(
+                tmp / f".build-{c.name}",
+                image_vae=c.sources["image_vae"],
+                class_vae=c.sources["class_vae"],
+                mnist_source=mnist_source,
+            )
+    by_role = {r.role: r for r in repos if r.config is None}
+    (tmp / by_role["dataset"].folder).mkdir(parents=True)
+    _export_dataset(configs, tmp / by_role["dataset"].folder, ids, board)
+    for c in configs:
+        shutil.rmtree(tmp / f".build-{c.name}", ignore_errors=True)
+    (tmp / by_role["metric"].folder).mkdir(parents=True)
+    _export_metric(tmp / by_role["metric"].folder, ids, {c.name: c.latent_dim for c in configs})
+    (tmp / by_role["explorer"].folder).mkdir(parents=True)
+    _export_explorer(tmp / by_role["explorer"].folder, ids[DEFAULT_CONFIG])

@@ -20,8 +20,8 @@ from ..rendering import (
 )
 from .configs import _Config
 from .manifest import Repo
+from .results import submission_files
 from .scoring import TestSplit, metric_module
-from .submit import submission_files
 
 
 def save_with_code(model, folder: Path) -> list[str]:

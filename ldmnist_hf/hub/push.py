@@ -21,6 +21,7 @@ from huggingface_hub import CommitOperationAdd, HfApi
 from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
 from ..data.read import verify_dataset
+from ..data.records import LEADERBOARD_FILE
 from ..data.schema import BUILD_RECORD
 from ..errors import LDMNISTError, first_line, redact
 from ..files import read_json, sha256_file
@@ -29,9 +30,9 @@ from .auth import check_endpoint, commits_to, resolve_token
 from .export import export
 from .ids import check_config_name, check_namespace
 from .manifest import MANIFEST, REQUIRED, Repo, config_ids, plan_repos
+from .results import eval_results_file, predictions_are_intended, predictions_file, submission_files
 from .scoring import fetch_test_split, metric_module
 from .space_repos import METRIC_SCRIPT, class_vaes_line
-from .submit import eval_results_file, predictions_are_intended, predictions_file, submission_files
 
 logger = logging.getLogger(__name__)
 
@@ -311,7 +312,7 @@ def _push(namespace, export_dir: Path, endpoint: str, token, dry_run: bool, priv
         try:
             if repo.role.startswith("baseline:"):
                 files = _stamped_baseline(api, repo, files, repos, revision, endpoint)
-            if repo.role == "dataset" and "leaderboard.json" not in files:
+            if repo.role == "dataset" and LEADERBOARD_FILE not in files:
                 _warn_if_leaderboard_is_reset(api, repo.repo_id)
             api.create_repo(
                 repo.repo_id,
@@ -358,7 +359,7 @@ def _stamped_baseline(
 def _warn_if_leaderboard_is_reset(api: HfApi, dataset: str) -> None:
     """The card about to be pushed has no leaderboard; say so when the Hub's copy has one."""
     try:
-        published = api.file_exists(dataset, "leaderboard.json", repo_type="dataset")
+        published = api.file_exists(dataset, LEADERBOARD_FILE, repo_type="dataset")
     except Exception:  # noqa: BLE001 - a new repository
         published = False
     if published:

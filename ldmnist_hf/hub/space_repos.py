@@ -6,7 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from ..data.schema import CARD
+from ..data.records import LEADERBOARD_FILE
+from ..data.schema import BENCHMARK_FILE, CARD, data_file
 from ..errors import LDMNISTError
 from ..pretrained.loading import METRIC_PATH
 from ..registry import (
@@ -36,12 +37,15 @@ SCREENSHOT = "screenshot.png"  # written by the browser tests (`make screenshots
 
 
 def _space_files(name: str, out: Path, space: dict) -> str | None:
-    """Copies a Space's own files from `hub/spaces/NAME/` and writes its `space.json`; returns the screenshot's
+    """Copies a Space's own files from `hub/spaces/NAME/` and writes its `space.json` (with the names of the
+    dataset repository's files, so that the Space, which runs without this package, spells none of them);
+    returns the screenshot's
     name when there is one to show."""
     for path in sorted((SPACES / name).iterdir()):
         if path.is_file() and path.suffix in (".py", ".txt", ".png"):
             shutil.copyfile(path, out / path.name)
-    (out / "space.json").write_text(json.dumps(space, indent=2) + "\n")
+    files = {"test_split": data_file("test"), "benchmark": BENCHMARK_FILE, "leaderboard": LEADERBOARD_FILE}
+    (out / "space.json").write_text(json.dumps({**space, "files": files}, indent=2) + "\n")
     return SCREENSHOT if (out / SCREENSHOT).is_file() else None
 
 

@@ -79,7 +79,8 @@ def render_model_card(
     shipped_name = KINDS[kind].folder(L, model_set)
     rows = _EVAL_ROWS[kind]
     data = ModelCardData(
-        model_name=repos[kind].split("/")[-1] if repos else f"ldmnist-{shipped_name}",
+        # the Hub reads `model_name` as the name of the `model-index`: only a card with results has one
+        model_name=(repos[kind].split("/")[-1] if repos else f"ldmnist-{shipped_name}") if rows else None,
         license=LICENSE,
         library_name="transformers",
         pipeline_tag=_PIPELINE_TAGS[kind],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from huggingface_hub import SpaceCard, SpaceCardData
 
+from ..data.reference_2020 import reference_2020
+from ..data.statistics import INFORMATIVE_STD
 from ..registry import DATASET_REPO
 from .texts import CITATION, DATASET_CITATION, LICENSE, TEMPLATES
 
@@ -79,6 +81,7 @@ def render_metric_card(
         data,
         template_path=str(TEMPLATES / "metric_card.md"),
         citation=DATASET_CITATION,
+        published=reference_2020()["published"]["benchmark"],
         space=repos is not None,
         screenshot=screenshot,
         **context,
@@ -101,5 +104,6 @@ def render_explorer_card(repos: dict, screenshot: str | None = None) -> str:
         repos=repos,
         screenshot=screenshot,
         citation=CITATION,
+        informative_std=INFORMATIVE_STD,
     )
     return str(card)

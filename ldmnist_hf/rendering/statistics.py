@@ -86,8 +86,7 @@ def what_differs(stats: dict, reference: dict) -> str:
         f"where the 2020 one used {len(rx)}, at the same std level ({x.min():.2f}-{x.max():.2f} here, "
         f"{rx.min():.2f}-{rx.max():.2f} in 2020: the reference sampling parameterisation at work); our class VAE "
         f"spreads the classes over {len(y)} components (2020: {len(ry)}). These counts are properties of the "
-        f"trained VAEs: other runs of the fast recipe gave 9 to 11 informative image components "
-        f"(docs/training.md)."
+        f"trained VAEs: they vary from run to run (docs/training.md)."
     )
 
 

@@ -50,11 +50,11 @@ def benchmark_markdown(result: dict) -> str:
 # Why a row may differ between the columns: one line each, shown under the table.
 _WHY = {
     "Class VAE": "2020 published one draw; here the mean +- std over 20 posterior draws of the MNIST test "
-    "labels (one draw varies by about 0.05 points).",
+    "labels (the +- is how much one draw varies).",
     "Joint": "Image encoder -> middle layers -> class decoder on sampled test latents; random initialisation "
     "and draws differ between TensorFlow 2020 and this port, the recipe is the same.",
     "Components": "Properties of each trained VAE: the reference sampling (std = exp(log_var)) leaves "
-    "informative components near std 0.67 and the rest near 1; how many a run uses varies from run to run.",
+    "informative components near std {level} and the rest near 1; how many a run uses varies from run to run.",
     "Statistics": "Each column's own dataset (train split, seed 0 draws); both sides are close to standard "
     "normal.",
     "Benchmark": "Scored on each column's own dataset with its own class decoder. The 2020 MLP row used the "
@@ -101,7 +101,11 @@ def fidelity_markdown(table: dict) -> str:
             label = f"{label} (MLP schedule {recipes})"
         rows.append((label, *(_fidelity_cell(table[c], key) for c in cols)))
     header = ["figure", "2020 publication", "2020 recipe rerun here", "fast recipe (shipped)"]
-    why = [f"- {name}: {_WHY[name]}" for name in dict.fromkeys(w for _, _, w in _FIDELITY_ROWS)]
+    level = reference_2020()["informative_std_level"]
+    why = [
+        f"- {name}: {_WHY[name].format(level=level)}"
+        for name in dict.fromkeys(w for _, _, w in _FIDELITY_ROWS)
+    ]
     return markdown_table(header, rows, align="lrrr") + "\n\n" + "\n".join(why)
 
 
@@ -159,7 +163,7 @@ def results_rows(evaluation: dict) -> list[tuple[str, str, str, str]]:
         (
             f"training loop time ({a['epochs']} epochs at batch {a['batch_size']}, {a['device']})",
             f"{t['train_seconds_this_session']:.0f} s",
-            "about 6 h",
+            f"about {ref['train_hours_here']:.0f} h on 2 CPU cores (measured here)",
             "",
         ),
     ]

@@ -70,7 +70,7 @@ def _change_ld16_test_data(api: HfApi, export_dir) -> np.ndarray:
     column = pa.FixedSizeListArray.from_arrays(pa.array(y.reshape(-1)), y.shape[1])
     buf = io.BytesIO()
     pq.write_table(table.set_column(table.schema.get_field_index("y"), "y", column), buf, compression="zstd")
-    record = json.loads((folder / BUILD_RECORD).readtext_of())
+    record = json.loads((folder / BUILD_RECORD).read_text())
     record["files"][data_file("test")] = {
         "sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
         "size": len(buf.getvalue()),
@@ -164,7 +164,7 @@ def board(tmp_path_factory, exported, benchmarked, variant16):
             path_or_fileobj=str(card).encode(), path_in_repo="README.md", repo_id="erin/probe"
         )
 
-        bench = {r["key"]: r for r in json.loads((benchmarked / "benchmark.json").readtext_of())["rows"]}
+        bench = {r["key"]: r for r in json.loads((benchmarked / "benchmark.json").read_text())["rows"]}
         expected = {
             "alice": _scores(predictions["alice"], y, labels, class_vae),
             "bob": _scores(predictions["bob"], y, labels, class_vae),

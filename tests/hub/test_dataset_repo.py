@@ -45,12 +45,12 @@ def test_the_exported_card_shows_a_leaderboard(board, benchmarked, variant16, tm
 
     result = build_leaderboard(DATASET, endpoint=board["stub"].endpoint)
     path = tmp_path / "board.json"
-    path.writetext_of(json.dumps(result.to_json()))
+    path.write_text(json.dumps(result.to_json()))
     out = tmp_path / "hub"
     export(NS, out, dataset=benchmarked, variants={"ld16": variant16}, leaderboard=path)
-    card = (out / "datasets" / "ldmnist" / "README.md").readtext_of()
+    card = (out / "datasets" / "ldmnist" / "README.md").read_text()
     assert read_block(card, "leaderboard").strip() == leaderboard_markdown(result).strip()
-    assert json.loads((out / "datasets" / "ldmnist" / "leaderboard.json").readtext_of()) == result.to_json()
+    assert json.loads((out / "datasets" / "ldmnist" / "leaderboard.json").read_text()) == result.to_json()
 
 
 # A leaderboard file edited by hand: `export --leaderboard` renders its rows into the dataset card.
@@ -76,10 +76,10 @@ def test_an_edited_leaderboard_file_is_refused(board, tmp_path, case, edit, frag
     configs = sorted({r.config for r in result.rows})
     path = tmp_path / "board.json"
     data = result.to_json()
-    path.writetext_of(json.dumps(data))
+    path.write_text(json.dumps(data))
     assert _read_leaderboard(path, DATASET, configs).to_json() == data  # as written: accepted
     row = next(r for r in data["rows"] if r["status"] == "recomputed")
     row.update(edit)
-    path.writetext_of(json.dumps(data))
+    path.write_text(json.dumps(data))
     with pytest.raises(LDMNISTError, match=re.escape(fragment)):
         _read_leaderboard(path, DATASET, configs)

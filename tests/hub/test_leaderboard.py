@@ -1,6 +1,7 @@
 """`ldmnist leaderboard` (hub/leaderboard.py) on the living benchmark (conftest.py's `board`): every submission
 ranked and labelled, the card's block, hostile submissions."""
 
+import hashlib
 import io
 import json
 import re
@@ -12,9 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import NS
 from hub_stub import FAKE_TOKEN, stub_api
-from huggingface_hub import CommitOperationAdd, HfApi
+from huggingface_hub import CommitOperationAdd, EvalResult, HfApi, ModelCard, ModelCardData
 
+from ldmnist_hf.analysis.benchmark import linear_regression
+from ldmnist_hf.data.read import load_latents
 from ldmnist_hf.data.records import Status
+from ldmnist_hf.data.schema import BUILD_RECORD, data_file
 from ldmnist_hf.errors import LDMNISTError
 from ldmnist_hf.hub.leaderboard import build_leaderboard, leaderboard
 from ldmnist_hf.hub.submit import eval_results_file, predictions_are_intended, predictions_file
@@ -89,7 +93,7 @@ def test_leaderboard_push_fills_the_card_block_and_leaderboard_json(board, tmp_p
     result = leaderboard(
         DATASET, endpoint=stub.endpoint, token=FAKE_TOKEN, push=True, json_path=tmp_path / "board.json"
     )
-    assert json.loads((tmp_path / "board.json").readtext_of()) == json.loads(json.dumps(result.to_json()))
+    assert json.loads((tmp_path / "board.json").read_text()) == json.loads(json.dumps(result.to_json()))
     api = stub_api(stub.endpoint)
     card = text_of(api.hf_hub_download(DATASET, "README.md", repo_type="dataset"))
     block = read_block(card, "leaderboard")
@@ -133,9 +137,9 @@ def test_leaderboard_bad_input(board, tmp_path, monkeypatch, case, kwargs, fragm
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
     stub = board["stub"]
     before = stub_api(stub.endpoint).dataset_info(DATASET).sha
-    (tmp_path / "thesis.txt").writetext_of("years of work")
-    (tmp_path / "README.md").writetext_of("---\nconfigs: []\n---\n# my dataset\n")
-    (tmp_path / "config.json").writetext_of('{"latent_dim": 32}')
+    (tmp_path / "thesis.txt").write_text("years of work")
+    (tmp_path / "README.md").write_text("---\nconfigs: []\n---\n# my dataset\n")
+    (tmp_path / "config.json").write_text('{"latent_dim": 32}')
     (tmp_path / "folder").mkdir()
     files = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     if "json_path" in kwargs:
@@ -196,6 +200,141 @@ def _results_yaml(mse, accuracy, revision) -> str:
 
 CARD = f"---\ndatasets: [{DATASET}]\n---\n# planted\n".encode()
 EVIL = "p | <!-- leaderboard:end --> ![x](https://evil.example/t.png) <b>hi</b>"
+
+
+def _predictions_parquet(values: np.ndarray) -> bytes:
+    flat = pa.array(np.asarray(values, np.float32).reshape(-1))
+    return _parquet_bytes(pa.table({"prediction": pa.FixedSizeListArray.from_arrays(flat, values.shape[1])}))
+
+
+def _forge_dataset_pull_request(api: HfApi, export_dir, predictions: np.ndarray) -> str:
+    """Anyone may open a pull request on a public dataset: this one replaces the default config's test `y` by
+    the attacker's predictions, with its build record re-signed. Returns the pull request's commit."""
+    folder = export_dir / "datasets" / "ldmnist"
+    table = pq.read_table(folder / data_file("test"))
+    column = pa.FixedSizeListArray.from_arrays(pa.array(predictions.astype(np.float32).reshape(-1)), 32)
+    buf = io.BytesIO()
+    pq.write_table(table.set_column(table.schema.get_field_index("y"), "y", column), buf, compression="zstd")
+    record = json.loads((folder / BUILD_RECORD).read_text())
+    record["files"][data_file("test")] = {
+        "sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
+        "size": len(buf.getvalue()),
+    }
+    info = api.create_commit(
+        DATASET,
+        repo_type="dataset",
+        operations=[
+            CommitOperationAdd(data_file("test"), buf.getvalue()),
+            CommitOperationAdd(BUILD_RECORD, json.dumps(record).encode()),
+        ],
+        commit_message="Fix the test split",
+        create_pr=True,
+    )
+    return api.list_repo_commits(DATASET, repo_type="dataset", revision=f"refs/pr/{info.pr_num}")[0].commit_id
+
+
+def test_the_hostile_submitters_attacks_change_no_rank(board, exported, benchmarked, caplog):
+    """Each attack on the benchmark gets the status that says what was checked; no ranked row moves."""
+    stub = board["stub"]
+    api = stub_api(stub.endpoint, token=TOKENS["you"])
+    public = stub_api(stub.endpoint)
+    x_tr, y_tr = load_latents(benchmarked, "train")
+    x, y, y_mean = load_latents(benchmarked, "test", columns=("x", "y", "y_mean"))
+    before = build_leaderboard(DATASET, endpoint=stub.endpoint)
+    current = before.revision
+    honest = linear_regression(x_tr, y_tr)(x)
+
+    # 1. A dataset revision of her own: the test targets replaced by her predictions (MSE 0 there).
+    forged = _forge_dataset_pull_request(api, exported[0], honest)
+    assert public.dataset_info(DATASET).sha == current  # main is untouched
+    _plant(
+        api,
+        "you/forged-revision",
+        {
+            "README.md": CARD,
+            eval_results_file("default"): _results_yaml(0.0, 1.0, forged).encode(),
+            predictions_file("default"): _predictions_parquet(honest),
+        },
+    )
+    # 2. The public targets themselves, and 3. the posterior means (a perfect classifier: not flagged).
+    for repo, values in (("you/copied-targets", y), ("you/posterior-means", y_mean)):
+        _plant(
+            api,
+            repo,
+            {
+                "README.md": CARD,
+                eval_results_file("default"): _results_yaml(0.0, 1.0, current).encode(),
+                predictions_file("default"): _predictions_parquet(np.asarray(values)),
+            },
+        )
+    # 4. A discussion naming a repository that does not exist, and one naming a repository with no results.
+    for named in ("ghost/nothing", "you/no-results"):
+        api.create_discussion(DATASET, f"LD-MNIST submission: {named} (default)", repo_type="dataset")
+    api.create_repo("you/no-results")
+    # 5. A predictions file larger than any of the test split's shape can be.
+    limit = 16 * 10000 * 32 + (1 << 20)
+    _plant(
+        api,
+        "you/huge",
+        {
+            "README.md": CARD,
+            eval_results_file("default"): _results_yaml(0.8, 0.9, current).encode(),
+            predictions_file("default"): b"PAR1" + b"\0" * (limit + 1),
+        },
+    )
+    # 6. Results for a config the dataset does not have.
+    card = ModelCard.from_template(
+        ModelCardData(
+            model_name="x",
+            datasets=[DATASET],
+            eval_results=[
+                EvalResult(
+                    task_type="tabular-regression",
+                    dataset_type=DATASET,
+                    dataset_name="LD-MNIST",
+                    dataset_config="nope",
+                    dataset_revision=current,
+                    metric_type="mse",
+                    metric_value=0.1,
+                )
+            ],
+        )
+    )
+    _plant(api, "you/unknown-config", {"README.md": str(card).encode()})
+
+    start = len(stub.log)
+    with caplog.at_level("INFO", logger="ldmnist_hf.hub"):
+        after = build_leaderboard(DATASET, endpoint=stub.endpoint)
+    rows = {r.model: r for r in after.rows if r.config == "default"}
+
+    assert rows["you/forged-revision"].status is Status.INVALID and rows["you/forged-revision"].mse is None
+    assert (
+        f"{forged[:12]}, which is not a commit on the dataset's main branch"
+        in rows["you/forged-revision"].reason
+    )
+    copied = rows["you/copied-targets"]
+    assert (copied.status, copied.rank, copied.mse) == (Status.BELOW_FLOOR, None, 0.0)
+    assert "below the noise floor" in copied.reason
+    assert rows["you/posterior-means"].status is Status.RECOMPUTED or rows["you/posterior-means"].rank
+    floor = after.floors["default"]
+    assert rows["you/posterior-means"].mse > floor.threshold > 0.75  # the best honest model stays ranked
+    assert "ghost/nothing" not in rows and "you/no-results" not in rows  # a name alone gives no row
+    assert "ghost/nothing cannot be read" in caplog.text
+    huge = rows["you/huge"]
+    assert huge.status is Status.INVALID and "it was not downloaded" in huge.reason
+    downloads = [r.path for r in stub.log[start:] if "you/huge/resolve" in r.path]
+    assert not [p for p in downloads if p.endswith(predictions_file("default"))]  # refused from the listing
+    assert (
+        "you/unknown-config" not in rows and "you/unknown-config reports results for configs" in caplog.text
+    )
+    # every row ranked before keeps its rank among the ranked rows; the attacks add none above them
+    ranked = [(r.model, r.rank) for r in after.rows if r.rank and r.config == "default"]
+    assert [m for m, _ in ranked if m in {r.model for r in before.rows}] == [
+        r.model for r in before.rows if r.rank and r.config == "default"
+    ]
+    assert [m for m, _ in ranked if m not in {r.model for r in before.rows}] == ["you/posterior-means"]
+    block = leaderboard_markdown(after)
+    assert "`below-floor`: MSE below the noise floor" in block and "The test targets are public" in block
 
 
 def test_hostile_submissions_never_stop_or_break_the_table(board, tmp_path):

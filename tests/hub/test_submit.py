@@ -62,6 +62,24 @@ def test_a_repo_the_token_cannot_write_gets_a_pull_request(board):
     assert "LD-MNIST submission: henry/probe (default)" in titles
 
 
+def test_a_pull_request_submission_credits_its_author_and_links_where_its_files_are(board):
+    stub = board["stub"]
+    api = stub_api(stub.endpoint)
+    (pr,) = [d for d in api.get_repo_discussions("henry/probe") if d.is_pull_request]
+    details = api.get_discussion_details("henry/probe", pr.num)
+    assert details.author == "grace"
+    text = details.events[0].content
+    assert board["results"]["grace"]["revision"] in text and f"{board['results']['grace']['mse']:.6f}" in text
+    rows = yaml.safe_load(
+        text_of(api.hf_hub_download("henry/probe", eval_results_file("default"), revision="refs/pr/1"))
+    )
+    assert all(r["source"]["user"] == "grace" for r in rows)
+    url = rows[0]["source"]["url"]
+    assert "/blob/refs%2Fpr%2F1/" in url  # not blob/main, where the file is only once the PR is merged
+    revision, path = url.split("/blob/", 1)[1].split("/", 1)
+    assert api.file_exists("henry/probe", path, revision=revision.replace("%2F", "/"))
+
+
 # ----------------------------------------------------------------------------- bad input, before any upload
 
 
@@ -83,7 +101,7 @@ def _parquet_reversed(tmp):
 
 def _text_file(name, text):
     def make(tmp):
-        (tmp / name).writetext_of(text)
+        (tmp / name).write_text(text)
         return tmp / name
 
     return make
@@ -286,7 +304,7 @@ def test_cli_submit_dry_run_and_leaderboard_json(board, tmp_path, capsys):
     )
     out, err = capsys.readouterr()
     assert code == 0, err
-    board_json = json.loads((tmp_path / "b.json").readtext_of())
+    board_json = json.loads((tmp_path / "b.json").read_text())
     assert out.strip() == leaderboard_markdown(Leaderboard.from_json(board_json)).strip()
 
 
@@ -308,7 +326,7 @@ def test_cli_never_prints_the_token(board, tmp_path, capsys):
 def test_readme_submission_snippet_runs(board, built, tmp_path, monkeypatch):
     """README's "Submitting a result", after its "Evaluating your model" (whose `model` and `test` it uses)."""
 
-    readme = (ROOT / "README.md").readtext_of()
+    readme = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
     (evaluating,) = [b for b in blocks if "# your model here" in b]
     (snippet,) = [b for b in blocks if 'DATASET = "your-namespace/ldmnist"' in b]
@@ -407,7 +425,7 @@ def test_predictions_in_every_accepted_layout_score_the_same(board, tmp_path):
     text = "\n".join(",".join(repr(float(v)) for v in row) for row in preds)
     np.save(tmp_path / "p.npy", preds)
     (tmp_path / "bom.csv").write_bytes(("\ufeff" + text).encode())
-    (tmp_path / "header.csv").writetext_of(",".join(map(str, range(32))) + "\n" + text)
+    (tmp_path / "header.csv").write_text(",".join(map(str, range(32))) + "\n" + text)
     columns = {f"y{i}": preds[:, i] for i in range(32)}
     pq.write_table(pa.table({k: columns[k] for k in sorted(columns)}), tmp_path / "lex.parquet")
     scores = {

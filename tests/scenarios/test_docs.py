@@ -10,7 +10,7 @@ import pytest
 from conftest import CODE, IDS, NS
 from helpers import ROOT, hub_cache
 
-from ldmnist_hf.cli import _SUBCOMMANDS, build_parser
+from ldmnist_hf.cli import COMMANDS, build_parser
 
 README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
@@ -64,7 +64,7 @@ def test_command_table_lists_every_subcommand():
     table = re.findall(r"^\| `ldmnist ([\w-]+)` \|", README.read_text(), flags=re.M)
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert table == list(sub.choices) and len(table) == len(_SUBCOMMANDS)
+    assert table == list(sub.choices) and len(table) == len(COMMANDS)
 
 
 def test_links_resolve_and_readme_stays_a_guide():

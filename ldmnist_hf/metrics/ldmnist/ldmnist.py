@@ -239,21 +239,7 @@ def read_predictions(path, shape: tuple[int, int] | None = None) -> np.ndarray:
             )
     try:
         if suffix == ".npy":
-            with open(path, "rb") as f:
-                if f.read(4) == b"PK\x03\x04":
-                    raise ValueError(
-                        f"{name!r} is a .npz archive (numpy.savez), not a .npy array: save the array itself with "
-                        f"numpy.save."
-                    )
-            try:
-                array = np.load(path, allow_pickle=False, mmap_mode="r")
-            except ValueError as e:  # numpy's text would advise unpickling: never done here
-                raise ValueError(
-                    f"{name!r} cannot be read as a .npy file of numbers (it is damaged, or holds "
-                    f"Python objects, which are never unpickled here); save a float array with numpy.save."
-                ) from e
-            _check_shape(name, array.shape, shape)
-            array = np.array(array)
+            array = _read_npy(path, shape)
         elif suffix == ".csv":
             array = _read_csv(path)
         else:
@@ -269,11 +255,35 @@ def read_predictions(path, shape: tuple[int, int] | None = None) -> np.ndarray:
     return array
 
 
+def _read_npy(path: str, shape: tuple[int, int] | None = None) -> np.ndarray:
+    name = os.path.basename(path)
+    with open(path, "rb") as f:
+        if f.read(4) == b"PK\x03\x04":
+            raise ValueError(
+                f"{name!r} is a .npz archive (numpy.savez), not a .npy array: save the array itself with numpy.save."
+            )
+    try:
+        array = np.load(path, allow_pickle=False, mmap_mode="r")
+    except ValueError as e:  # numpy's text would advise unpickling: never done here
+        raise ValueError(
+            f"{name!r} cannot be read as a .npy file of numbers (it is damaged, or holds "
+            f"Python objects, which are never unpickled here); save a float array with numpy.save."
+        ) from e
+    _check_shape(name, array.shape, shape)  # from the header, before the values are read
+    return np.array(array)
+
+
 def _check_shape(name: str, found: tuple, shape: tuple[int, int] | None) -> None:
     if shape is not None and tuple(found) != tuple(shape):
+        hint = ""
+        if tuple(found) == (shape[0], shape[1] + 1):  # pandas' `to_csv()` writes the row index first
+            hint = (
+                " It has one column more than the latent size: if the first column is a row index (pandas' "
+                "`to_csv()` writes one), save with `to_csv(index=False)` or drop that column."
+            )
         raise ValueError(
             f"{name!r} holds an array of shape {tuple(found)}; the test split needs {tuple(shape)}: one "
-            f"prediction of y per test row, in its order."
+            f"prediction of y per test row, in its order.{hint}"
         )
 
 
@@ -347,18 +357,32 @@ def _read_parquet(path: str, shape: tuple[int, int] | None = None) -> np.ndarray
     lists = [f.name for f in table.schema if any(k(f.type) for k in kinds)]
     column_name = "prediction" if "prediction" in lists else lists[0] if len(lists) == 1 else None
     if column_name is not None:
-        column = table.column(column_name).combine_chunks()
-        if column.null_count or column.flatten().null_count:
-            raise ValueError(f"{name!r}: column {column_name!r} has missing values.")
-        if pa.types.is_fixed_size_list(column.type):
-            width = column.type.list_size
-        else:
-            lengths = column.value_lengths().to_numpy(zero_copy_only=False)
-            width = int(lengths[0]) if len(lengths) else 0
-            if (lengths != width).any():
-                raise ValueError(f"{name!r}: the rows of column {column_name!r} have different lengths.")
-        values = column.flatten().to_numpy(zero_copy_only=False)
-        return values.reshape(len(column), width)
+        return _list_column(name, table, column_name)
+    return _float_columns(name, table)
+
+
+def _list_column(name: str, table, column_name: str) -> np.ndarray:
+    """A list column (one row's prediction per cell) as an `(N, width)` array."""
+    import pyarrow as pa
+
+    column = table.column(column_name).combine_chunks()
+    if column.null_count or column.flatten().null_count:
+        raise ValueError(f"{name!r}: column {column_name!r} has missing values.")
+    if pa.types.is_fixed_size_list(column.type):
+        width = column.type.list_size
+    else:
+        lengths = column.value_lengths().to_numpy(zero_copy_only=False)
+        width = int(lengths[0]) if len(lengths) else 0
+        if (lengths != width).any():
+            raise ValueError(f"{name!r}: the rows of column {column_name!r} have different lengths.")
+    values = column.flatten().to_numpy(zero_copy_only=False)
+    return values.reshape(len(column), width)
+
+
+def _float_columns(name: str, table) -> np.ndarray:
+    """One float column per component, ordered by the number that ends each name (never the file's order)."""
+    import pyarrow as pa
+
     numeric = [
         c for c in table.column_names if c != "index" and pa.types.is_floating(table.schema.field(c).type)
     ]
@@ -367,7 +391,6 @@ def _read_parquet(path: str, shape: tuple[int, int] | None = None) -> np.ndarray
             f"{name!r} has no prediction column: give a `prediction` list column or one float column per "
             f"component."
         )
-    # one column per component: ordered by the number that ends each name, never by the file's order
     if len(numeric) > 1:
         digits = [len(c) - len(c.rstrip("0123456789")) for c in numeric]
         numbers = [int(c[len(c) - d :]) if d else None for c, d in zip(numeric, digits)]

@@ -12,9 +12,8 @@ import json
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 
-from explorer import Explorer, to_image
+from explorer import INFORMATIVE_STD, Explorer, to_image
 
 SPACE = json.loads((Path(__file__).parent / "space.json").read_text())
 EX = Explorer(SPACE)
@@ -22,38 +21,57 @@ N = len(EX.x)
 
 
 def show(index):
-    """A digit: its MNIST image, the decode of its `x`, the class reading, and its slider values."""
-    index = int(np.clip(int(index or 0), 0, N - 1))
+    """A digit: its MNIST image, the decode of its `x`, the class reading, its class and its slider values; a
+    one-line message (and nothing else changed) for an index that is not a test digit."""
+    try:
+        index = EX.check_index(index)
+    except ValueError as e:
+        return (f"**{e}**", *[gr.update()] * (4 + len(EX.components)))
     z = EX.latent(index)
     original = to_image(EX.digits[index] / 255.0) if EX.digits is not None else None
-    return (original, to_image(EX.decode(z)[0]), EX.reading(index), *[float(z[c]) for c in EX.components])
+    values = [round(float(z[c]), 2) for c in EX.components]
+    return ("", original, to_image(EX.decode(z)[0]), EX.reading(index), str(EX.label_of(index)), *values)
 
 
 def slide(index, *values):
     """The decode of the digit's `x` with the slider components set to `values`: one decode."""
-    return to_image(EX.decode(EX.latent(int(index or 0), values))[0])
+    try:
+        return "", to_image(EX.decode(EX.latent(index, values))[0])
+    except ValueError as e:
+        return f"**{e}**", gr.update()
 
 
 def by_class(label):
+    if label is None or str(label) not in {str(i) for i in range(10)}:
+        return gr.update()
     return EX.first_of_class(int(label))
 
 
 def interpolate(a, b):
-    return to_image(EX.interpolation(int(a or 0), int(b or 0)), scale=4)
+    try:
+        return "", to_image(EX.interpolation(EX.check_index(a), EX.check_index(b)), scale=4)
+    except ValueError as e:
+        return f"**{e}**", gr.update()
 
 
 with gr.Blocks(title="LD-MNIST explorer") as demo:
     gr.Markdown(
-        f"# LD-MNIST explorer\n\nThe {EX.x.shape[1]}-d latent `x` of a test digit, decoded by the image VAE "
-        f"[{SPACE['image_vae']}](https://huggingface.co/{SPACE['image_vae']}). Move a slider to change one "
-        f"informative component (std < 0.8 over the test split; {len(EX.components)} of {EX.x.shape[1]}), "
-        "the one that changes the image most first."
+        f"# LD-MNIST explorer\n\nEach test digit is stored as {EX.x.shape[1]} numbers, its latent `x`: the image "
+        f"VAE [{SPACE['image_vae']}](https://huggingface.co/{SPACE['image_vae']}) turns them back into an image. "
+        f"Each number is a *component*; a slider below sets one of them and the image is decoded again. Only "
+        f"{len(EX.components)} of the {EX.x.shape[1]} components carry much information (their values vary "
+        f"less than std {INFORMATIVE_STD} over the test split); their sliders are here, the one that changes the "
+        "image most first."
     )
     with gr.Row():
-        index = gr.Number(value=0, precision=0, minimum=0, maximum=N - 1, label="test digit", elem_id="index")
+        index = gr.Number(value=0, precision=0, label=f"test digit (0 to {N - 1})", elem_id="index")
         label = gr.Dropdown(
-            choices=[str(i) for i in range(10)], label="or the first digit of class", elem_id="label"
+            choices=[str(i) for i in range(10)],
+            value=None,
+            label="or the first digit of class",
+            elem_id="label",
         )
+    message = gr.Markdown(elem_id="message")
     reading = gr.Markdown(elem_id="reading")
     with gr.Row():
         original = gr.Image(label="MNIST test digit", elem_id="original", height=224, format="png")
@@ -66,7 +84,7 @@ with gr.Blocks(title="LD-MNIST explorer") as demo:
             with gr.Column():
                 sliders += [
                     gr.Slider(
-                        -4.0, 4.0, value=0.0, step=0.05, label=f"component {c}", elem_id=f"component-{c}"
+                        -4.0, 4.0, value=0.0, step=0.01, label=f"component {c}", elem_id=f"component-{c}"
                     )
                     for c in half
                 ]
@@ -77,15 +95,15 @@ with gr.Blocks(title="LD-MNIST explorer") as demo:
             a = gr.Number(value=0, precision=0, label="from digit", elem_id="from")
             b = gr.Number(value=1, precision=0, label="to digit", elem_id="to")
         strip = gr.Image(label="(1 - t) x_a + t x_b, t from 0 to 1", elem_id="interpolation", format="png")
-    outputs = [original, decoded, reading, *sliders]
+    outputs = [message, original, decoded, reading, label, *sliders]
     index.change(show, index, outputs)
-    label.change(by_class, label, index)
+    label.input(by_class, label, index)  # the user's choice only: show() sets it to the digit's class
     for s in sliders:
-        s.input(slide, [index, *sliders], decoded)
+        s.input(slide, [index, *sliders], [message, decoded])
     for n in (a, b):
-        n.change(interpolate, [a, b], strip)
+        n.change(interpolate, [a, b], [message, strip])
     demo.load(show, index, outputs)
-    demo.load(interpolate, [a, b], strip)
+    demo.load(interpolate, [a, b], [message, strip])
 
 if __name__ == "__main__":
     demo.launch()

@@ -93,7 +93,7 @@ class Explorer:
         self.decode = ImageDecoder(space["image_vae"])
         self.classify = ClassDecoder(space["class_vae"])
         (test,) = _repo_files(
-            space["dataset"], (f"{space.get('prefix', '')}data/test-00000-of-00001.parquet",), "dataset"
+            space["dataset"], (space.get("prefix", "") + space["files"]["test_split"],), "dataset"
         )
         table = pq.read_table(test, columns=["x", "y", "label"])
         self.x, self.y, self.labels = (
@@ -118,18 +118,45 @@ class Explorer:
     def first_of_class(self, label: int) -> int:
         return int(np.flatnonzero(self.labels == int(label))[0])
 
+    def check_index(self, index) -> int:
+        """`index` as a row of the test split; `ValueError` with a one-line message otherwise."""
+        try:
+            value = float(index)
+        except (TypeError, ValueError):
+            raise ValueError(f"The test digit must be a number from 0 to {len(self.x) - 1}.") from None
+        if not np.isfinite(value) or value != int(value) or not 0 <= value < len(self.x):
+            raise ValueError(f"There is no test digit {index}: choose one from 0 to {len(self.x) - 1}.")
+        return int(value)
+
     def latent(self, index: int, values=None) -> np.ndarray:
-        """Row `index`'s `x`, with the slider components set to `values` when given."""
-        z = self.x[int(index)].copy()
+        """Row `index`'s `x`, with the slider components set to `values` when given (one finite number per
+        slider component; `ValueError` otherwise)."""
+        z = self.x[self.check_index(index)].copy()
         if values is not None:
-            z[self.components] = np.asarray(values, np.float32)
+            try:
+                values = np.asarray(values, np.float64)
+            except (TypeError, ValueError):
+                raise ValueError("Every slider value must be a number.") from None
+            if values.shape != (len(self.components),):
+                raise ValueError(
+                    f"Got {values.size} slider values; this explorer has {len(self.components)} sliders."
+                )
+            if not np.isfinite(values).all():
+                raise ValueError("Every slider value must be a finite number.")
+            z[self.components] = values.astype(np.float32)
         return z
 
+    def label_of(self, index: int) -> int:
+        return int(self.labels[self.check_index(index)])
+
     def reading(self, index: int) -> str:
-        probs = self.classify(self.y[int(index)][None])[0]
+        """What the class VAE makes of the dataset's `y` for this digit (not of the edited image)."""
+        index = self.check_index(index)
+        probs = self.classify(self.y[index][None])[0]
         return (
-            f"Test digit {int(index)}: label {int(self.labels[int(index)])}; the class VAE reads its `y` as "
-            f"{int(probs.argmax())} (p = {probs.max():.3f})."
+            f"Test digit {index}, label {int(self.labels[index])}. The dataset's target `y` for it decodes, "
+            f"through the class VAE, to class {int(probs.argmax())} (p = {probs.max():.3f}); the sliders change "
+            f"`x` only."
         )
 
     def interpolation(self, a: int, b: int, steps: int = 9) -> np.ndarray:

