@@ -26,9 +26,14 @@ for _var in (
 ):
     os.environ.pop(_var, None)
 
+import json  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from helpers import make_tiny_world, run_python  # noqa: E402
+
+pytest.register_assert_rewrite("helpers")  # its `bad_input_test` asserts: plain asserts report their values
+from helpers import make_tiny_world, resign, rewrite_split, run_python  # noqa: E402
 
 pytest_plugins = ["hub_stub"]  # the `hub` fixture: a local stand-in of the Hub's HTTP API
 
@@ -49,6 +54,21 @@ EXPORTED_REPOS = [
     ("metric", None, f"{NS}/ldmnist", "space"),
     ("explorer", None, f"{NS}/ldmnist-explorer", "space"),
 ]
+# The repository ids of the export's roles, and the code files each model repository carries.
+IDS = {
+    "image_vae": f"{NS}/ldmnist-image-vae-32",
+    "class_vae": f"{NS}/ldmnist-class-vae-32",
+    "class_vae16": f"{NS}/ldmnist-class-vae-16-ld16",
+    "middle_layers": f"{NS}/ldmnist-middle-layers-32",
+    "dataset": f"{NS}/ldmnist",
+    "metric": f"{NS}/ldmnist",
+    "explorer": f"{NS}/ldmnist-explorer",
+}
+CODE = {
+    "image_vae": ["configuration_image_vae.py", "modeling_image_vae.py", "distributions.py"],
+    "class_vae": ["configuration_class_vae.py", "modeling_class_vae.py", "distributions.py"],
+    "middle_layers": ["configuration_middle_layers.py", "modeling_middle_layers.py"],
+}
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +91,20 @@ def small_mnist():
     return MNIST(images[:30], labels[:30], images[30:], labels[30:], source="test")
 
 
+@pytest.fixture(scope="session")
+def mnist_subset(mnist):
+    """2048 train and 512 test digits of real MNIST: for seconds-long training runs (`helpers.subset_args`)."""
+    from ldmnist_hf.data.mnist import MNIST
+
+    return MNIST(
+        mnist.train_images[:2048],
+        mnist.train_labels[:2048],
+        mnist.test_images[:512],
+        mnist.test_labels[:512],
+        source="subset",
+    )
+
+
 @pytest.fixture
 def empty_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("LDMNIST_CACHE", str(tmp_path / "cache"))
@@ -81,6 +115,93 @@ def empty_cache(tmp_path, monkeypatch):
 def tiny(tmp_path_factory):
     """The tiny world (helpers.make_tiny_world), pristine: tests copy what they change (`copy_of`)."""
     return make_tiny_world(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture
+def tiny_kw(tiny):
+    """What `build_dataset` needs from the tiny world: its 6-d model pair and its 60 digits."""
+    return {"image_vae": tiny.iv, "class_vae": tiny.cv, "mnist_source": tiny.mnist}
+
+
+@pytest.fixture
+def scratch(tiny, tmp_path, monkeypatch):
+    """What a row of a bad-input table gets (`helpers.bad_input_test`): fresh copies of the tiny world's files
+    under `tmp`, and tools to damage them."""
+    from safetensors.torch import load_file, save_file
+
+    def copy(name):
+        dest = tmp_path / name
+        if not dest.exists():
+            shutil.copytree(tiny.root / name, dest)
+        return dest
+
+    def edit_json(path, change):
+        data = json.loads(path.read_text())
+        change(data)
+        path.write_text(json.dumps(data))
+        return path
+
+    def flip_byte(path, offset=-200):
+        raw = bytearray(path.read_bytes())
+        raw[offset] ^= 0x01
+        path.write_bytes(bytes(raw))
+        return path
+
+    def truncate(path, keep=0.5):
+        raw = path.read_bytes()
+        path.write_bytes(raw[: int(len(raw) * keep)])
+        return path
+
+    def model_with(name, change):
+        """A copy of the tiny image VAE (`iv`) or class VAE (`cv`) with its weights dict changed."""
+        folder = copy(name)
+        sd = load_file(folder / "model.safetensors")
+        change(sd)
+        save_file(sd, str(folder / "model.safetensors"), metadata={"format": "pt"})  # as save_pretrained
+        return folder
+
+    def file(name="afile"):
+        """A file where a folder is expected."""
+        path = tmp_path / name
+        path.write_text("not a folder")
+        return path
+
+    def thesis():
+        """A folder of the user's own (`mine/thesis.txt`), which no command may delete."""
+        folder = tmp_path / "mine"
+        folder.mkdir()
+        (folder / "thesis.txt").write_text("years of work")
+        return folder
+
+    def card_data_files(change):
+        """A copy of the tiny dataset whose card's text is `change(text)`."""
+        folder = copy("ds")
+        card = folder / "README.md"
+        card.write_text(change(card.read_text()))
+        return folder
+
+    def resigned(change_table):
+        """A copy of the tiny dataset whose test Parquet file is changed and whose build record and card are
+        re-signed to match: the checksums pass, the data is still bad."""
+        return resign(rewrite_split(copy("ds"), "test", change_table))
+
+    return SimpleNamespace(
+        tmp=tmp_path,
+        mnist=tiny.mnist,
+        copy=copy,
+        edit_json=edit_json,
+        flip_byte=flip_byte,
+        truncate=truncate,
+        model_with=model_with,
+        file=file,
+        thesis=thesis,
+        card_data_files=card_data_files,
+        resigned=resigned,
+        monkeypatch=monkeypatch,
+        iv=tiny.iv,
+        cv=tiny.cv,
+        ds=tiny.ds,  # pristine: rows that only read it may use it directly
+    )
 
 
 @pytest.fixture
@@ -109,6 +230,19 @@ def built(tmp_path_factory, mnist):
     assert proc.returncode == 0, proc.stderr
     assert 'load_dataset("ldmnist")' in proc.stdout
     return cwd
+
+
+@pytest.fixture(scope="session")
+def ds(built):
+    """The built dataset as `datasets.load_dataset("ldmnist")` gives it, offline, from its parent folder."""
+    import datasets
+
+    with (
+        pytest.MonkeyPatch.context() as mp
+    ):  # session scope: no `monkeypatch` fixture; restores what was there
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.chdir(built)
+        return datasets.load_dataset("ldmnist")
 
 
 @pytest.fixture(scope="session")

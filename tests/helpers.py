@@ -1,8 +1,10 @@
-"""Helpers the tests share: a Python without this package, and the tiny world of real files.
+"""Helpers the tests share: a Python without this package, the tiny world of real files, bad-input tables.
 
 `run_python` runs code in a fresh interpreter in which the named packages cannot be imported, as for a user who
 never installed them. `make_tiny_world` writes small but real files (a 6-d model pair, 60 digits, a built
 dataset, an unfinished and a finished training run) once per session (conftest.py's `tiny` fixture).
+`bad_input_test` makes the test of a module's bad-input table; `resign`, `rewrite_split`, `with_column` and
+`nan_in` damage a built folder.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ import numpy as np
 
 # The repository's root (README.md, docs/, bench/, loading_script/), wherever under tests/ a test file sits.
 ROOT = Path(__file__).resolve().parents[1]
+TRAIN_FILE = "data/train-00000-of-00001.parquet"  # a built folder's train split
+# PROPERTY_EXAMPLES=2000 pytest -k "any_input or valid_or_refused or resumes_or_is_refused" searches harder
+# than the default run does (the property-based tests of the metric, the configs and a checkpoint).
+PROPERTY_EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "60"))
 
 # Run first in the child: the named top-level packages cannot be imported. `find_spec` still answers (a spec
 # whose loader refuses), so libraries that probe for optional packages do not crash; nothing loads.
@@ -174,3 +180,81 @@ def with_column(name: str, change):
         return table.set_column(table.schema.get_field_index(name), table.schema.field(name), new)
 
     return edit
+
+
+def nan_in(column: str):
+    """A table edit for `rewrite_split`: the first value of column `column` set to NaN."""
+
+    def first_value_nan(values):
+        values = values.copy()
+        values.flat[0] = np.nan
+        return values
+
+    return with_column(column, first_value_nan)
+
+
+def swap_splits(card: str) -> str:
+    """A dataset card's text with the train and test splits' data files swapped."""
+    return (
+        card.replace("data/train-*", "data/@@-*")
+        .replace("data/test-*", "data/train-*")
+        .replace("data/@@-*", "data/test-*")
+    )
+
+
+def code_blocks(text: str, lang: str = "python") -> list[str]:
+    """The fenced code blocks of a Markdown text (README, a card) in language `lang`, in order."""
+    import re
+
+    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Writes `data` as a new file at `path` (a hard-linked copy's other links keep the old bytes)."""
+    path.unlink()
+    path.write_bytes(data)
+
+
+def property_settings(max_examples: int = PROPERTY_EXAMPLES):
+    """Hypothesis settings of the property-based tests: `max_examples`, no deadline, fixtures allowed."""
+    from hypothesis import HealthCheck, settings
+
+    return settings(
+        max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+
+
+def bad_input_test(rows: list[tuple]):
+    """The test of a module's bad-input table: one case per row `(id, action, exception type, fragment)`.
+
+    Each action gets the `scratch` fixture (conftest.py: fresh copies of the tiny world's files and tools to
+    damage them) and must raise that exception type with the fragment in its message. A test module holds its
+    table and binds `test_bad_input = bad_input_test(BAD_INPUT)`; pytest collects it there.
+    """
+    import pytest
+
+    @pytest.mark.parametrize("action, error, fragment", [r[1:] for r in rows], ids=[r[0] for r in rows])
+    def test_bad_input(scratch, action, error, fragment):
+        with pytest.raises(error) as info:
+            action(scratch)
+        assert fragment in str(info.value)
+
+    return test_bad_input
+
+
+def hub_cache(cache: Path, repo_id: str, folder: Path) -> None:
+    """Puts a model folder into a huggingface_hub cache as if downloaded, so the unmodified repo id loads offline."""
+    import shutil
+
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0" * 40)
+    shutil.copytree(folder, repo / "snapshots" / ("0" * 40))
+
+
+def subset_args(tmp_path: Path, name: str, **kw):
+    """Training arguments for a seconds-long 8-d run on `mnist_subset` (conftest.py), in `tmp_path / name`."""
+    from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
+
+    kw = {"latent_dim": 8, "epochs": 4, "batch_size": 256, "device": "cpu", "checkpoint_every": 2, **kw}
+    return LDMNISTTrainingArguments(output_dir=str(tmp_path / name), **kw)

@@ -1,8 +1,14 @@
+"""The `ldmnist` command (cli.py): help without heavy imports, options from the dataclasses, one-line errors."""
+
+import dataclasses
+import importlib
 import os
+import re
 import subprocess
 import sys
 
 import pytest
+from helpers import ROOT, TRAIN_FILE, swap_splits
 
 from ldmnist_hf.cli import build_parser, main
 
@@ -52,7 +58,6 @@ def test_known_errors_are_one_line(capsys, empty_cache):
 def test_train_options_come_from_the_dataclass():
     """Every training setting is a `ldmnist train` option, with the dataclass's default, and the help
     is built without importing torch."""
-    import dataclasses
 
     from ldmnist_hf.cli import build_parser
     from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
@@ -150,3 +155,118 @@ def test_the_library_logs_and_never_prints(cache, monkeypatch, caplog, capsys):
     load_mnist("cache")
     assert any("read from the verified cache" in r.getMessage() for r in caplog.records)
     assert capsys.readouterr().err == ""
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def _cli_flipped(c):
+    return str(c.flip_byte(c.copy("ds") / TRAIN_FILE).parents[1])
+
+
+# Through `main()`: one line on stderr naming the problem, exit status 1.
+CLI_ROWS = [
+    ("cli-verify-flipped", lambda c: ["verify", _cli_flipped(c)], "train-00000-of-00001.parquet has changed"),
+    ("cli-verify-missing", lambda c: ["verify", str(c.tmp / "nothing")], "(no such folder)"),
+    (
+        "cli-train-lr-inf",
+        lambda c: ["train", "--learning-rate", "inf", "--output-dir", str(c.tmp / "r")],
+        "--learning-rate",
+    ),
+    (
+        "cli-train-stop-after",
+        lambda c: ["train", "--stop-after", "-1", "--output-dir", str(c.tmp / "r")],
+        "--stop-after",
+    ),
+    (
+        "cli-train-device",
+        lambda c: ["train", "--device", "foo", "--output-dir", str(c.tmp / "r")],
+        "Unknown --device 'foo'",
+    ),
+    (
+        "cli-train-unfinished",
+        lambda c: ["train", "--output-dir", str(c.copy("run")), "--latent-dim", "4"],
+        "--resume",
+    ),
+    (
+        "cli-build-output-is-file",
+        lambda c: ["build", "--output-dir", str(c.file()), "--overwrite"],
+        "is not a folder",
+    ),
+    (
+        "cli-build-foreign",
+        lambda c: ["build", "--output-dir", str(c.thesis()), "--overwrite"],
+        "did not write",
+    ),
+    (
+        "cli-benchmark-mlp-epochs",
+        lambda c: ["benchmark", "--dataset", str(c.ds), "--mlp-epochs", "-5"],
+        "--mlp-epochs",
+    ),
+    (
+        "cli-benchmark-readme",
+        lambda c: ["benchmark", "--dataset", str(c.ds), "--readme", str(c.tmp / "R.md")],
+        "R.md does not exist",
+    ),
+    ("cli-report-flipped", lambda c: ["report", "--dataset", _cli_flipped(c)], "has changed since the build"),
+    (
+        "cli-fetch-hub-repo",
+        lambda c: ["fetch-mnist", "--source", "hub", "--hub-repo", "../../etc"],
+        "--hub-repo",
+    ),
+    (
+        "cli-train-output-dir-empty",
+        lambda c: ["train", "--output-dir", ""],
+        "--output-dir must name a folder",
+    ),
+    (
+        "cli-train-resume-finished",
+        lambda c: [
+            "train",
+            "--output-dir",
+            str(c.copy("done")),
+            "--latent-dim",
+            "4",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--resume",
+        ],
+        "nothing to train, and its summary.json stays as it is",
+    ),
+    (
+        "cli-report-same-component",
+        lambda c: ["report", "--dataset", str(c.ds), "--out", str(c.tmp / "r"), "--components", "2", "2"],
+        "--components (2, 2): give two different components",
+    ),
+    (
+        "cli-verify-swapped-card",
+        lambda c: ["verify", str(c.card_data_files(swap_splits))],
+        "not the files its build wrote",
+    ),
+]
+
+
+@pytest.mark.parametrize("argv, fragment", [r[1:] for r in CLI_ROWS], ids=[r[0] for r in CLI_ROWS])
+def test_cli_bad_input(scratch, capsys, argv, fragment):
+    args = argv(scratch)
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"ldmnist {args[0]}: error: ") and fragment in err[-1], err
+    assert not any(line.startswith("Traceback") for line in err)
+
+
+def _module_rows():
+    """The rows of the bad-input tables of the package's modules: each test module that binds
+    `test_bad_input = bad_input_test(BAD_INPUT)` (tests/<sub-package>/test_<module>.py)."""
+    tests = ROOT / "tests"
+    for path in sorted(tests.rglob("test_*.py")):
+        if re.search(r"^test_bad_input = bad_input_test\(BAD_INPUT\)$", path.read_text(), flags=re.M):
+            module = ".".join(path.relative_to(tests).with_suffix("").parts)
+            yield from importlib.import_module(module).BAD_INPUT
+
+
+def test_table_size():
+    ROWS = list(_module_rows())
+    assert len(ROWS) + len(CLI_ROWS) >= 60 and len({r[0] for r in ROWS}) == len(ROWS)

@@ -1,8 +1,11 @@
+"""The benchmark (analysis/benchmark.py): its rows and floors, deterministic, written into the card."""
+
 import json
 import shutil
 
 import numpy as np
 import pytest
+from helpers import TRAIN_FILE, bad_input_test, nan_in
 
 from ldmnist_hf.analysis.benchmark import linear_regression, run_benchmark, write_benchmark
 from ldmnist_hf.errors import LDMNISTError
@@ -86,3 +89,43 @@ def test_linear_regression_is_exact():
 def test_not_a_dataset(tmp_path):
     with pytest.raises(LDMNISTError, match="not a folder written by `ldmnist build`"):
         run_benchmark(tmp_path)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+# (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
+BAD_INPUT = [
+    (
+        "benchmark-mlp-epochs",
+        lambda c: run_benchmark(c.ds, mlp_epochs=-5),
+        LDMNISTError,
+        "`mlp_epochs` must be an integer from 1",
+    ),
+    (
+        "benchmark-mlp-recipe",
+        lambda c: run_benchmark(c.ds, mlp_recipe="slow"),
+        LDMNISTError,
+        "Unknown `mlp_recipe` 'slow'",
+    ),
+    (
+        "benchmark-seed",
+        lambda c: run_benchmark(c.ds, seed=-1),
+        LDMNISTError,
+        "`seed` must be an integer from 0",
+    ),
+    (
+        "benchmark-flipped-byte",
+        lambda c: run_benchmark(c.flip_byte(c.copy("ds") / TRAIN_FILE).parents[1]),
+        LDMNISTError,
+        "has changed since the build",
+    ),
+    (
+        "benchmark-nan-in-y-std",
+        lambda c: run_benchmark(c.resigned(nan_in("y_std")), mlp_epochs=1, progress=False),
+        LDMNISTError,
+        "column 'y_std' holds NaN or infinite values in 1 rows",
+    ),
+]
+
+test_bad_input = bad_input_test(BAD_INPUT)

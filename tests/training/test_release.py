@@ -4,13 +4,15 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, bad_input_test
 
 from ldmnist_hf import load_pretrained
+from ldmnist_hf.errors import LDMNISTError
 from ldmnist_hf.pretrained.loading import PRETRAINED_DIR
 from ldmnist_hf.registry import KINDS, PRETRAINED, QUALITY_BAR
 from ldmnist_hf.rendering import render_model_card, results_markdown
 from ldmnist_hf.training.evaluation import evaluate_run
+from ldmnist_hf.training.release import release
 from ldmnist_hf.training.step import JointModels
 
 EVALUATION = json.loads((PRETRAINED_DIR / "evaluation.json").read_text())
@@ -87,7 +89,6 @@ def test_release_of_a_run_writes_folders_without_code(tmp_path, small_mnist, exp
     """Released folders hold weights, config and card; only `ldmnist export` adds the modeling code (even
     after an export in the same process: it switches nothing on in transformers' classes)."""
     from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
-    from ldmnist_hf.training.release import release
     from ldmnist_hf.training.trainer import train
 
     train(
@@ -110,7 +111,6 @@ def test_release_of_a_named_set_sits_beside_the_default(tmp_path, small_mnist):
     the default set alone, and re-evaluates the set from its own files."""
     from ldmnist_hf.errors import LDMNISTError
     from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
-    from ldmnist_hf.training.release import release
     from ldmnist_hf.training.trainer import train
 
     train(
@@ -160,3 +160,19 @@ def test_shipped_cards_load_their_own_folder():
     assert len(cards) == 6
     for card in cards:
         assert f'pretrained_path("{card.parent.name}")' in card.read_text(), card
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+# (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
+BAD_INPUT = [
+    (
+        "release-unfinished-run",
+        lambda c: release(c.copy("run"), dest=c.tmp / "models"),
+        LDMNISTError,
+        "holds no finished run",
+    ),
+]
+
+test_bad_input = bad_input_test(BAD_INPUT)

@@ -1,9 +1,13 @@
+"""`ldmnist train`'s run (training/trainer.py): losses fall, resumption is exact, a run is never lost."""
+
+import dataclasses
 import json
-import subprocess
-import sys
+import shutil
 
 import pytest
 import torch
+from helpers import bad_input_test, subset_args, tiny_args
+from safetensors.torch import load_file, save_file
 
 from ldmnist_hf.errors import LDMNISTError
 from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
@@ -11,26 +15,8 @@ from ldmnist_hf.training.step import JointModels
 from ldmnist_hf.training.trainer import train
 
 
-@pytest.fixture(scope="module")
-def subset(mnist):
-    from ldmnist_hf.data.mnist import MNIST
-
-    return MNIST(
-        mnist.train_images[:2048],
-        mnist.train_labels[:2048],
-        mnist.test_images[:512],
-        mnist.test_labels[:512],
-        source="subset",
-    )
-
-
-def _args(tmp_path, name, **kw):
-    kw = {"latent_dim": 8, "epochs": 4, "batch_size": 256, "device": "cpu", "checkpoint_every": 2, **kw}
-    return LDMNISTTrainingArguments(output_dir=str(tmp_path / name), **kw)
-
-
-def test_losses_fall_and_models_are_saved(tmp_path, subset):
-    summary = train(_args(tmp_path, "run"), mnist=subset, progress=False)
+def test_losses_fall_and_models_are_saved(tmp_path, mnist_subset):
+    summary = train(subset_args(tmp_path, "run"), mnist=mnist_subset, progress=False)
     lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [line["epoch"] for line in lines] == [1, 2, 3, 4]
     assert lines[-1]["train/loss"] < lines[0]["train/loss"]
@@ -41,14 +27,18 @@ def test_losses_fall_and_models_are_saved(tmp_path, subset):
     assert len(summary["image_latent_std"]) == 8
 
 
-def test_resume_gives_identical_weights(tmp_path, subset):
-    train(_args(tmp_path, "full"), mnist=subset, progress=False)
+def test_resume_gives_identical_weights(tmp_path, mnist_subset):
+    train(subset_args(tmp_path, "full"), mnist=mnist_subset, progress=False)
     # A run stopped after epoch 3 (between checkpoints) and resumed ends where the uninterrupted run ends.
-    stopped = train(_args(tmp_path, "split", stop_after=3), mnist=subset, progress=False)
+    stopped = train(subset_args(tmp_path, "split", stop_after=3), mnist=mnist_subset, progress=False)
     assert stopped["stopped_after"] == 3 and not (tmp_path / "split" / "models").exists()
     with pytest.raises(LDMNISTError, match=r"other settings .*learning_rate: 0\.002 -> 0\.001"):
-        train(_args(tmp_path, "split", learning_rate=1e-3, resume=True), mnist=subset, progress=False)
-    train(_args(tmp_path, "split", resume=True), mnist=subset, progress=False)
+        train(
+            subset_args(tmp_path, "split", learning_rate=1e-3, resume=True),
+            mnist=mnist_subset,
+            progress=False,
+        )
+    train(subset_args(tmp_path, "split", resume=True), mnist=mnist_subset, progress=False)
     a = JointModels.from_dir(tmp_path / "full" / "models").state_dict()
     b = JointModels.from_dir(tmp_path / "split" / "models").state_dict()
     assert a.keys() == b.keys()
@@ -60,60 +50,27 @@ def test_resume_gives_identical_weights(tmp_path, subset):
     assert strip == [{k: v for k, v in json.loads(x).items() if k != "epoch_seconds"} for x in log_b]
 
 
-def test_classification_gradient_option(tmp_path, subset):
-    models = JointModels.new(_args(tmp_path, "g"))
-    from ldmnist_hf.training.step import draw_noise, joint_losses, mnist_tensors
-
-    x, y, _, _ = mnist_tensors(subset, "cpu", 64)
-    for flag in (True, False):
-        models.zero_grad()
-        noise = draw_noise(models, len(x), torch.Generator().manual_seed(0))
-        joint_losses(models, x, y, noise, classification_to_vaes=flag)["classification"].backward()
-        reaches_vae = models.image_vae.mean_head.weight.grad is not None
-        assert reaches_vae == flag
-        assert models.middle_layers.layers[-1].weight.grad is not None
-
-
-@pytest.mark.parametrize("dropout_batchnorm", ["eval", "train"])
-def test_joint_step_uses_each_models_own_loss(tmp_path, subset, dropout_batchnorm):
-    """The joint step's per-model losses are the models' own `forward(...)` losses for the same noise."""
-    from ldmnist_hf.training.step import joint_losses, mnist_tensors
-
-    models = JointModels.new(_args(tmp_path, "own"))
-    models.train(dropout_batchnorm == "train")
-    x, y, _, _ = mnist_tensors(subset, "cpu", 64)
-    gx, gy = torch.Generator().manual_seed(1), torch.Generator().manual_seed(2)
-    noise = (torch.randn(64, 8, generator=gx), torch.randn(64, 8, generator=gy))
-    torch.manual_seed(0)  # the same dropout masks in both passes in train mode
-    joint = joint_losses(models, x, y, noise)
-    torch.manual_seed(0)
-    image = models.image_vae(x, sample_posterior=True, generator=torch.Generator().manual_seed(1))
-    label = models.class_vae(y, sample_posterior=True, generator=torch.Generator().manual_seed(2))
-    torch.testing.assert_close(joint["image_rec"], image.reconstruction_loss)
-    torch.testing.assert_close(joint["image_kl"], image.kl_loss)
-    torch.testing.assert_close(joint["class_rec"], label.reconstruction_loss)
-    torch.testing.assert_close(joint["class_kl"], label.kl_loss)
-    torch.testing.assert_close(joint["loss"] - joint["classification"], image.loss + label.loss)
-    assert joint["class_correct"] == (label.logits.argmax(-1) == y).sum()
-
-
-def test_dropout_batchnorm_mode_keeps_batchnorm_statistics(tmp_path, subset):
-    train(_args(tmp_path, "eval", epochs=1), mnist=subset, progress=False)
+def test_dropout_batchnorm_mode_keeps_batchnorm_statistics(tmp_path, mnist_subset):
+    train(subset_args(tmp_path, "eval", epochs=1), mnist=mnist_subset, progress=False)
     bn = JointModels.from_dir(tmp_path / "eval" / "models").image_vae.encoder[0].norm
     assert torch.equal(bn.running_mean, torch.zeros_like(bn.running_mean))  # as the reference code ran
-    train(_args(tmp_path, "train", epochs=1, dropout_batchnorm="train"), mnist=subset, progress=False)
+    train(
+        subset_args(tmp_path, "train", epochs=1, dropout_batchnorm="train"),
+        mnist=mnist_subset,
+        progress=False,
+    )
     bn = JointModels.from_dir(tmp_path / "train" / "models").image_vae.encoder[0].norm
     assert not torch.equal(bn.running_mean, torch.zeros_like(bn.running_mean))
 
 
-def test_bad_arguments(tmp_path, subset):
+def test_bad_arguments(tmp_path, mnist_subset):
     with pytest.raises(LDMNISTError, match="Unknown `recipe`"):
         LDMNISTTrainingArguments(recipe="slow")
     with pytest.raises(LDMNISTError, match="no checkpoint"):
-        train(_args(tmp_path, "none", resume=True), mnist=subset, progress=False)
-    train(_args(tmp_path, "done", epochs=1), mnist=subset, progress=False)
+        train(subset_args(tmp_path, "none", resume=True), mnist=mnist_subset, progress=False)
+    train(subset_args(tmp_path, "done", epochs=1), mnist=mnist_subset, progress=False)
     with pytest.raises(LDMNISTError, match="already holds a finished run"):
-        train(_args(tmp_path, "done", epochs=1), mnist=subset, progress=False)
+        train(subset_args(tmp_path, "done", epochs=1), mnist=mnist_subset, progress=False)
 
 
 @pytest.mark.slow
@@ -132,56 +89,220 @@ def test_fast_recipe_reaches_the_quality_bars(tmp_path, mnist):
     assert m["x_informative_components"] >= QUALITY_BAR["informative_components"]
 
 
-def test_class_draws_average_the_class_loss(tmp_path, subset):
-    """`class_vae_draws` scores the class VAE on several posterior draws per label: the loss is the mean
-    of the single-draw losses, and the image side is untouched."""
-    from ldmnist_hf.training.step import joint_losses, mnist_tensors
-
-    models = JointModels.new(_args(tmp_path, "draws")).eval()
-    x, y, _, _ = mnist_tensors(subset, "cpu", 32)
-    image_noise = torch.randn(32, 8, generator=torch.Generator().manual_seed(0))
-    class_noise = torch.randn(3 * 32, 8, generator=torch.Generator().manual_seed(1))
-    three = joint_losses(models, x, y, (image_noise, class_noise))
-    singles = [
-        joint_losses(models, x, y, (image_noise, class_noise[i * 32 : (i + 1) * 32])) for i in range(3)
-    ]
-    for key in ("class_rec", "class_kl", "class_correct"):
-        torch.testing.assert_close(three[key], torch.stack([s[key].float() for s in singles]).mean(0))
-    for key in ("image_rec", "image_kl", "classification", "middle_correct"):
-        torch.testing.assert_close(three[key], singles[0][key])
+# ----------------------------------------------------------------------------- runs are never lost
 
 
-_STEP_LIKE = """if True:
-    import resource, sys, torch
-    from ldmnist_hf.training.memory import retain_freed_memory
-    if sys.argv[1] == "retain" and not retain_freed_memory():
-        print(-1)  # not glibc
-        sys.exit()
-    def faults():  # like a training step: several (10000, 784) tensors alive at once, then all freed
-        start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        for _ in range(3):
-            alive = [torch.ones(10000, 784) for _ in range(4)]
-            del alive
-        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start
-    faults(), faults()
-    print(faults())
-"""
+def test_train_without_resume_keeps_an_unfinished_run(tmp_path, tiny_kw):
+    """Item 2: `train` on a folder holding an unfinished run refused to continue it, and wiped it."""
+    mnist = tiny_kw["mnist_source"]
+
+    def args(**kw):
+        kw = {"latent_dim": 4, "epochs": 3, "batch_size": 16, "device": "cpu", "checkpoint_every": 1, **kw}
+        return LDMNISTTrainingArguments(output_dir=str(tmp_path / "run"), **kw)
+
+    train(args(stop_after=2), mnist=mnist, progress=False)
+    (tmp_path / "run" / "notes.txt").write_text("mine")
+    before = {p: p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
+    with pytest.raises(
+        LDMNISTError, match=r"unfinished run \(checkpoint at epoch 2\).*resume=True.*overwrite=True"
+    ):
+        train(args(), mnist=mnist, progress=False)
+    assert {p: p.read_bytes() for p in before} == before
+    assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 2
+
+    summary = train(args(overwrite=True), mnist=mnist, progress=False)  # starts over, keeps other files
+    assert summary["final"]["epoch"] == 3
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in lines] == [1, 2, 3]
+    assert (tmp_path / "run" / "notes.txt").read_text() == "mine"
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a glibc malloc setting")
-def test_retain_freed_memory_reuses_step_sized_tensors():
-    """Step-sized tensors (31 MB) reuse freed memory instead of faulting in fresh pages each step."""
+def test_training_stops_on_a_non_finite_loss_and_keeps_the_last_good_checkpoint(tmp_path, tiny_kw):
+    """Item 4: a diverging run logged NaN, wrote NaN into summary.json (invalid JSON) and saved the models."""
+    mnist = tiny_kw["mnist_source"]
+    args = LDMNISTTrainingArguments(
+        output_dir=str(tmp_path / "run"),
+        latent_dim=4,
+        epochs=3,
+        batch_size=16,
+        device="cpu",
+        checkpoint_every=1,
+    )
+    train(dataclasses.replace(args, stop_after=1), mnist=mnist, progress=False)
+    # Weights that are finite but overflow the loss: the next epoch cannot be finite.
+    weights = tmp_path / "run" / "checkpoint" / "image-vae" / "model.safetensors"
+    sd = load_file(weights)
+    last = max(k for k in sd if k.startswith("decoder.") and k.endswith(".weight"))
+    sd[last] = sd[last] * 1e37
+    save_file(sd, str(weights), metadata={"format": "pt"})
+    state = (tmp_path / "run" / "checkpoint" / "trainer_state.json").read_text()
+    with pytest.raises(
+        LDMNISTError, match=r"diverged in epoch 2: .*NaN or inf.*last good checkpoint .*epoch 1"
+    ):
+        train(dataclasses.replace(args, resume=True), mnist=mnist, progress=False)
+    assert (tmp_path / "run" / "checkpoint" / "trainer_state.json").read_text() == state
+    assert load_file(weights)[last].abs().max() > 1e30  # the checkpoint was not replaced
+    assert not (tmp_path / "run" / "summary.json").exists() and not (tmp_path / "run" / "models").exists()
+    for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines():
+        assert "NaN" not in line and "Infinity" not in line
 
-    def faults(mode: str) -> int:
-        run = subprocess.run(
-            [sys.executable, "-c", _STEP_LIKE, mode], capture_output=True, text=True, check=True
-        )
-        return int(run.stdout)
 
-    # 125 MB of tensors per round: ~30000 page faults per round whenever the memory goes back to the system.
-    # glibc's default does that in some runs and not in others (it depends on what sits at the heap's top),
-    # so only the retained case is asserted; `faults("default")` shows the difference where it occurs.
-    retained = faults("retain")
-    if retained == -1:
-        pytest.skip("not glibc: retain_freed_memory() does nothing here")
-    assert retained < 1000
+def test_resume_after_a_half_written_metrics_line(tmp_path, tiny_kw):
+    """A run killed while appending to metrics.jsonl resumes; the torn line is dropped, not a JSON traceback."""
+    args = LDMNISTTrainingArguments(
+        output_dir=str(tmp_path / "run"),
+        latent_dim=4,
+        epochs=2,
+        batch_size=16,
+        device="cpu",
+        checkpoint_every=1,
+    )
+    train(dataclasses.replace(args, stop_after=1), mnist=tiny_kw["mnist_source"], progress=False)
+    with open(tmp_path / "run" / "metrics.jsonl", "a") as f:
+        f.write('{"epoch": 2, "lr": 0.00')
+    summary = train(dataclasses.replace(args, resume=True), mnist=tiny_kw["mnist_source"], progress=False)
+    assert summary["final"]["epoch"] == 2
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in lines] == [1, 2]
+
+
+def test_resume_of_a_finished_run_keeps_its_summary(tiny, copy_of):
+    run = copy_of(tiny.root / "done")
+    before = (run / "summary.json").read_bytes()
+    with pytest.raises(LDMNISTError, match="nothing to train"):
+        train(tiny_args(run, epochs=1, resume=True), mnist=tiny.mnist, progress=False)
+    assert (run / "summary.json").read_bytes() == before
+    assert json.loads(before)["final"]["epoch"] == 1
+
+
+def test_a_folder_holding_someone_elses_models_is_left_alone(tmp_path, tiny):
+    folder = tmp_path / "mine"
+    (folder / "models").mkdir(parents=True)
+    (folder / "models" / "weights.bin").write_text("years of work")
+    for overwrite in (False, True):
+        with pytest.raises(LDMNISTError, match="not this command's to replace"):
+            train(tiny_args(folder, overwrite=overwrite), mnist=tiny.mnist, progress=False)
+    assert (folder / "models" / "weights.bin").read_text() == "years of work"
+    assert sorted(p.name for p in folder.rglob("*")) == ["models", "weights.bin"]
+
+
+def test_a_checkpoint_at_the_last_epoch_without_summary_finishes_from_its_log(tiny, copy_of):
+    """A run killed after its last checkpoint but before summary.json: resuming writes the summary with the
+    final figures from metrics.jsonl (it was `final: {}`)."""
+    run = copy_of(tiny.root / "done")
+    (run / "summary.json").unlink()
+    shutil.rmtree(run / "models")
+    summary = train(tiny_args(run, epochs=1, resume=True), mnist=tiny.mnist, progress=False)
+    assert summary["final"]["epoch"] == 1 and "test/loss" in summary["final"]
+    assert json.loads((run / "summary.json").read_text())["final"] == summary["final"]
+
+
+def _files(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "fault", [KeyboardInterrupt(), RuntimeError("a crash in epoch 1")], ids=["ctrl-c", "crash"]
+)
+def test_an_overwrite_that_fails_gives_the_earlier_run_back(tiny, copy_of, monkeypatch, fault):
+    """`train --overwrite` deleted the finished run before the first epoch: Ctrl-C left an empty folder."""
+    from ldmnist_hf.training import trainer
+
+    run = copy_of(tiny.root / "done")
+    before = _files(run)
+
+    def interrupted(*args, **kwargs):
+        (run / "metrics.jsonl").write_text("half a new run\n")  # the new run has started writing
+        raise fault
+
+    monkeypatch.setattr(trainer, "evaluate_models", interrupted)
+    with pytest.raises(type(fault)):
+        train(tiny_args(run, epochs=1, overwrite=True), mnist=tiny.mnist, progress=False)
+    assert _files(run) == before
+    assert sorted(p.name for p in run.iterdir()) == sorted(p.name for p in (tiny.root / "done").iterdir())
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        lambda run, tmp: (run / "models" / "NOTES.md").write_text("my notes"),
+        lambda run, tmp: (run / "checkpoint" / "mine").mkdir(),
+        lambda run, tmp: (
+            (run / "checkpoint" / "mine").mkdir() or (run / "checkpoint" / "mine" / "a.txt").write_text("x")
+        ),
+        lambda run, tmp: (shutil.rmtree(run / "models"), (run / "models").symlink_to(tmp)),
+        lambda run, tmp: (run / "models" / "image-vae" / "link.json").symlink_to(tmp / "thesis.txt"),
+    ],
+    ids=["a note in models", "an empty folder", "a folder of files", "models is a link", "a link inside"],
+)
+def test_overwrite_never_deletes_a_file_a_run_did_not_write(tiny, copy_of, tmp_path, extra):
+    run = copy_of(tiny.root / "done")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("years of work")
+    extra(run, mine)
+    before = _files(run)
+    with pytest.raises(
+        LDMNISTError, match="does not write .a link, or a file of yours.: nothing is replaced"
+    ):
+        train(tiny_args(run, epochs=1, overwrite=True), mnist=tiny.mnist, progress=False)
+    assert _files(run) == before and (mine / "thesis.txt").read_text() == "years of work"
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def _foreign_models(c):
+    folder = c.tmp / "mine"
+    (folder / "models").mkdir(parents=True)
+    (folder / "models" / "thesis-model.txt").write_text("years of work")
+    return folder
+
+
+# (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
+BAD_INPUT = [
+    (
+        "train-output-is-file",
+        lambda c: train(tiny_args(c.file()), mnist=c.mnist),
+        LDMNISTError,
+        "is a file; give a folder",
+    ),
+    (
+        "train-unfinished-run",
+        lambda c: train(tiny_args(c.copy("run")), mnist=c.mnist),
+        LDMNISTError,
+        "holds an unfinished run (checkpoint at epoch 1); continue it with `resume=True`, or start over with `overwrite=True`",
+    ),
+    (
+        "train-finished-run",
+        lambda c: train(tiny_args(c.copy("done"), epochs=1), mnist=c.mnist),
+        LDMNISTError,
+        "already holds a finished run",
+    ),
+    (
+        "train-resume-nothing",
+        lambda c: train(tiny_args(c.tmp / "r", resume=True), mnist=c.mnist),
+        LDMNISTError,
+        "no checkpoint in",
+    ),
+    (
+        "train-resume-finished-run",
+        lambda c: train(tiny_args(c.copy("done"), epochs=1, resume=True), mnist=c.mnist, progress=False),
+        LDMNISTError,
+        "holds a finished run (epoch 1 of 1): nothing to train, and its summary.json stays as it is",
+    ),
+    (
+        "train-foreign-models-folder",
+        lambda c: train(tiny_args(_foreign_models(c)), mnist=c.mnist, progress=False),
+        LDMNISTError,
+        "holds models but no run of `ldmnist train`",
+    ),
+    (
+        "train-foreign-models-folder-overwrite",
+        lambda c: train(tiny_args(_foreign_models(c), overwrite=True), mnist=c.mnist, progress=False),
+        LDMNISTError,
+        "they are not this command's to replace",
+    ),
+]
+
+test_bad_input = bad_input_test(BAD_INPUT)
