@@ -49,7 +49,7 @@ test-floor:
 
 # The Spaces' screenshots in their cards and README: the browser tests, with the full benchmark (as ./ldmnist has).
 screenshots: setup
-	LDMNIST_SCREENSHOTS=1 $(BIN)/python -m pytest tests/scenarios/test_spaces.py -p no:randomly
+	LDMNIST_SCREENSHOTS=1 LDMNIST_TEST_NAMESPACE=your-namespace $(BIN)/python -m pytest tests/scenarios/test_spaces.py -p no:randomly
 
 cards: setup
 	$(BIN)/ldmnist cards --readme docs/training.md

@@ -37,7 +37,8 @@ from helpers import make_tiny_world, resign, rewrite_split, run_python  # noqa: 
 
 pytest_plugins = ["hub_stub"]  # the `hub` fixture: a local stand-in of the Hub's HTTP API
 
-NS = "ldmnist-test"  # the namespace the session's export is written for
+# The namespace the session's export is written for; `make screenshots` names the one README's snippets use.
+NS = os.environ.get("LDMNIST_TEST_NAMESPACE", "ldmnist-test")
 # Every repository of the session's export, in upload order: (role, config, repo id, type).
 EXPORTED_REPOS = [
     ("image_vae", "default", f"{NS}/ldmnist-image-vae-32", "model"),

@@ -215,7 +215,7 @@ TAMPERED = [
     (
         "manifest names another namespace's repo",
         lambda f, t: _edit_manifest(f, lambda m: _retarget(m, repo_id="someone-else/ldmnist-image-vae-32")),
-        "names other repositories than namespace 'ldmnist-test' and the registry give",
+        f"names other repositories than namespace '{NS}' and the registry give",
     ),
     (
         "manifest folder outside the export",

@@ -154,8 +154,8 @@ def score_file(file, config: str):
     if ranked:
         place = 1 + sum(r["mse"] < mse for r in ranked)
         where = f"it would rank **{place} of {len(ranked) + 1}** among the leaderboard's ranked rows"
-        rows.insert(place - 1, ("→", "**your predictions**", _number(mse), _number(accuracy), "this upload"))
-        rows = [(i + 1 if i + 1 != place else f"**{place}**", *row[1:]) for i, row in enumerate(rows)]
+        rows.insert(place - 1, ("", "**your predictions**", _number(mse), _number(accuracy), "this upload"))
+        rows = [(i + 1, *row[1:]) for i, row in enumerate(rows)]
     else:
         where = "the leaderboard of this config ranks no submission yet, so there is nothing to rank against"
         rows.append(("", "**your predictions**", _number(mse), _number(accuracy), "this upload"))
@@ -190,7 +190,8 @@ def leaderboard(config: str):
         else ""
     )
     text = (
-        f"Leaderboard of revision `{board['revision'][:12]}`. {html.escape(board.get('checked', ''))}{floor_text}"
+        f"Recomputed on dataset revision `{board['revision'][:12]}`. {html.escape(board.get('checked', ''))}"
+        f"{floor_text}"
         f"\n\n{legend}."
     )
     note = [
@@ -248,7 +249,7 @@ with gr.Blocks(title="LD-MNIST metric") as demo:
         elem_id="ranking",
     )
     button.click(score_file, [upload, config], [result, ranking])
-    gr.Markdown("## Leaderboard\n\nEvery score recomputed from the predictions its submitter uploaded.")
+    gr.Markdown("## Leaderboard")
     board_text = gr.Markdown(elem_id="leaderboard-text")
     board = gr.Dataframe(
         interactive=False,
