@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from ..data.records import CHECKED
 from ..data.reference_2020 import reference_2020
 from ..data.schema import SPLITS, data_files, features
 from ..registry import config_prefix
@@ -107,6 +108,7 @@ def render_dataset_card(
         ),
         "reference": reference_2020(),
         "citation": CITATION,
+        "checked": CHECKED,
         "benchmark": benchmark_md,
         "variants": variants or [],
         "configs_table": _configs_table(meta, repos, variants or []),

@@ -68,8 +68,9 @@ def leaderboard_markdown(board: Leaderboard) -> str:
         if c in board.configs
     )
     floor_line = (
-        f"Noise floors (the expected MSE of a perfect classifier; the tolerance is {FLOOR_STANDARD_ERRORS} "
-        f"standard errors over the test rows): {floors}."
+        f"Noise floor (the expected MSE of a perfect classifier) and its tolerance ({FLOOR_STANDARD_ERRORS} "
+        f"standard errors over the test rows): {floors}. A score below the floor by more than the tolerance is "
+        f"`below-floor`, not ranked."
         if floors
         else ""
     )
