@@ -182,6 +182,29 @@ def with_column(name: str, change):
     return edit
 
 
+def resigned_test_split(folder: Path, change) -> dict[str, bytes]:
+    """A built config's test split with its `y` replaced by `change(y)` and its build record re-signed to match
+    (a publisher's rebuild, or an attacker's forgery): `{path in the config's folder: bytes}`, ready to commit.
+    The folder itself is left as it is."""
+    import hashlib
+    import io
+    import json
+
+    import pyarrow.parquet as pq
+
+    from ldmnist_hf.data.schema import BUILD_RECORD, data_file
+
+    table = with_column("y", change)(pq.read_table(folder / data_file("test")))
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    record = json.loads((folder / BUILD_RECORD).read_text())
+    record["files"][data_file("test")] = {
+        "sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
+        "size": len(buf.getvalue()),
+    }
+    return {data_file("test"): buf.getvalue(), BUILD_RECORD: json.dumps(record).encode()}
+
+
 def nan_in(column: str):
     """A table edit for `rewrite_split`: the first value of column `column` set to NaN."""
 

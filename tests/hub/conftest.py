@@ -11,23 +11,19 @@ exactly, recompute every score, read no code, and need no token to read.
 test_dataset_repo.py): the tests of a module run in order on their own stand-in, whatever else ran before.
 """
 
-import hashlib
-import io
 import json
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import yaml
 from conftest import NS
+from helpers import resigned_test_split
 from hub_stub import FAKE_TOKEN, HubStub, stub_api
 from huggingface_hub import CommitOperationAdd, EvalResult, HfApi, ModelCard, ModelCardData
 
 from ldmnist_hf import load_metric
 from ldmnist_hf.analysis.benchmark import linear_regression
 from ldmnist_hf.data.read import load_latents
-from ldmnist_hf.data.schema import BUILD_RECORD, data_file
 from ldmnist_hf.hub.push import push
 from ldmnist_hf.hub.submit import eval_results_file, predictions_are_intended, predictions_file, submit
 
@@ -63,28 +59,21 @@ def _edit_eval_results(api: HfApi, repo: str, config: str, **changes) -> None:
 
 def _change_ld16_test_data(api: HfApi, export_dir) -> np.ndarray:
     """The publisher replaces the ld16 config's test targets (a new build of that config): returns the new y."""
-    folder = export_dir / "datasets" / "ldmnist" / "ld16"
-    table = pq.read_table(folder / data_file("test"))
-    y = table.column("y").combine_chunks().flatten().to_numpy().reshape(table.num_rows, -1).copy()
-    y[:1000] *= -1.0
-    column = pa.FixedSizeListArray.from_arrays(pa.array(y.reshape(-1)), y.shape[1])
-    buf = io.BytesIO()
-    pq.write_table(table.set_column(table.schema.get_field_index("y"), "y", column), buf, compression="zstd")
-    record = json.loads((folder / BUILD_RECORD).read_text())
-    record["files"][data_file("test")] = {
-        "sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
-        "size": len(buf.getvalue()),
-    }
+    changed = {}
+
+    def flip(y):
+        changed["y"] = y = y.copy()
+        y[:1000] *= -1.0
+        return y
+
+    files = resigned_test_split(export_dir / "datasets" / "ldmnist" / "ld16", flip)
     api.create_commit(
         DATASET,
         repo_type="dataset",
-        operations=[
-            CommitOperationAdd(f"ld16/{data_file('test')}", buf.getvalue()),
-            CommitOperationAdd(f"ld16/{BUILD_RECORD}", json.dumps(record).encode()),
-        ],
+        operations=[CommitOperationAdd(f"ld16/{path}", data) for path, data in files.items()],
         commit_message="Rebuild ld16",
     )
-    return y
+    return changed["y"]
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """`ldmnist leaderboard` (hub/leaderboard.py) on the living benchmark (conftest.py's `board`): every submission
 ranked and labelled, the card's block, hostile submissions."""
 
-import hashlib
 import io
 import json
 import re
@@ -12,13 +11,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import NS
+from helpers import resigned_test_split
 from hub_stub import FAKE_TOKEN, stub_api
 from huggingface_hub import CommitOperationAdd, EvalResult, HfApi, ModelCard, ModelCardData
 
 from ldmnist_hf.analysis.benchmark import linear_regression
 from ldmnist_hf.data.read import load_latents
 from ldmnist_hf.data.records import Status
-from ldmnist_hf.data.schema import BUILD_RECORD, data_file
 from ldmnist_hf.errors import LDMNISTError
 from ldmnist_hf.hub.leaderboard import build_leaderboard, leaderboard
 from ldmnist_hf.hub.submit import eval_results_file, predictions_are_intended, predictions_file
@@ -210,23 +209,11 @@ def _predictions_parquet(values: np.ndarray) -> bytes:
 def _forge_dataset_pull_request(api: HfApi, export_dir, predictions: np.ndarray) -> str:
     """Anyone may open a pull request on a public dataset: this one replaces the default config's test `y` by
     the attacker's predictions, with its build record re-signed. Returns the pull request's commit."""
-    folder = export_dir / "datasets" / "ldmnist"
-    table = pq.read_table(folder / data_file("test"))
-    column = pa.FixedSizeListArray.from_arrays(pa.array(predictions.astype(np.float32).reshape(-1)), 32)
-    buf = io.BytesIO()
-    pq.write_table(table.set_column(table.schema.get_field_index("y"), "y", column), buf, compression="zstd")
-    record = json.loads((folder / BUILD_RECORD).read_text())
-    record["files"][data_file("test")] = {
-        "sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
-        "size": len(buf.getvalue()),
-    }
+    files = resigned_test_split(export_dir / "datasets" / "ldmnist", lambda y: predictions.astype(np.float32))
     info = api.create_commit(
         DATASET,
         repo_type="dataset",
-        operations=[
-            CommitOperationAdd(data_file("test"), buf.getvalue()),
-            CommitOperationAdd(BUILD_RECORD, json.dumps(record).encode()),
-        ],
+        operations=[CommitOperationAdd(path, data) for path, data in files.items()],
         commit_message="Fix the test split",
         create_pr=True,
     )

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import NS
-from helpers import ROOT
+from helpers import ROOT, resigned_test_split
 from hub_stub import FAKE_TOKEN, HubStub, stub_api
 from huggingface_hub import CommitOperationAdd, HfApi, snapshot_download
 
@@ -414,35 +414,21 @@ def test_explorer_explains_an_index_that_is_not_a_test_digit(explorer_page):
     _wait(driver, lambda d: not _css(d, "#message")[0].text.strip())
 
 
-def _rebuild_default_test_split(api: HfApi, export_dir) -> np.ndarray:
+def _rebuild_default_test_split(api: HfApi, export_dir) -> None:
     """The publisher pushes a rebuilt test split of the default config (its build record re-signed)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    from ldmnist_hf.data.schema import BUILD_RECORD, data_file
+    def flip(y):
+        y = y.copy()
+        y[:2000] *= -1.0
+        return y
 
-    folder = export_dir / "datasets" / "ldmnist"
-    table = pq.read_table(folder / data_file("test"))
-    y = table.column("y").combine_chunks().flatten().to_numpy().reshape(table.num_rows, -1).copy()
-    y[:2000] *= -1.0
-    column = pa.FixedSizeListArray.from_arrays(pa.array(y.reshape(-1)), y.shape[1])
-    buf = io.BytesIO()
-    pq.write_table(table.set_column(table.schema.get_field_index("y"), "y", column), buf, compression="zstd")
-    record = json.loads((folder / BUILD_RECORD).read_text())
-    record["files"][data_file("test")] = {
-        "sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
-        "size": len(buf.getvalue()),
-    }
+    files = resigned_test_split(export_dir / "datasets" / "ldmnist", flip)
     api.create_commit(
         f"{NS}/ldmnist",
         repo_type="dataset",
-        operations=[
-            CommitOperationAdd(data_file("test"), buf.getvalue()),
-            CommitOperationAdd(BUILD_RECORD, json.dumps(record).encode()),
-        ],
+        operations=[CommitOperationAdd(path, data) for path, data in files.items()],
         commit_message="Rebuild the test split",
     )
-    return y
 
 
 # The two tests below change the published dataset: they run last.
