@@ -52,7 +52,7 @@ screenshots: setup
 	LDMNIST_SCREENSHOTS=1 $(BIN)/python -m pytest tests/scenarios/test_spaces.py -p no:randomly
 
 cards: setup
-	$(BIN)/ldmnist cards --cards-dir model_cards --readme docs/training.md
+	$(BIN)/ldmnist cards --readme docs/training.md
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

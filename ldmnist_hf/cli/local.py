@@ -84,9 +84,9 @@ class Release(Command):
     )
     examples = [
         "ldmnist release --run runs/ld16 --dest models16",
-        "ldmnist release --run runs/fast32 --cards-dir model_cards --readme docs/training.md  # shipped",
-        "ldmnist release --cards-dir model_cards --readme docs/training.md  # re-evaluate the shipped",
-        "ldmnist release --run runs/ref32 --model-set reference --cards-dir model_cards  # *-32-reference",
+        "ldmnist release --run runs/fast32 --readme docs/training.md  # the shipped set",
+        "ldmnist release --readme docs/training.md  # re-evaluate the shipped",
+        "ldmnist release --run runs/ref32 --model-set reference  # *-32-reference",
     ]
     run_dir: str | None = option(
         "a folder written by `ldmnist train` (default: re-evaluate DEST's models)",

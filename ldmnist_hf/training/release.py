@@ -1,8 +1,8 @@
 """Evaluating a training run and writing its models out with model cards (the shipped 32-d models too).
 
 `ldmnist release --run runs/fast32` evaluates the run's models on the MNIST test set, copies them into
-`ldmnist_hf/pretrained/<name>-<L>/` (or `--dest`) with a `README.md` model card each, and writes the
-same cards to `model_cards/`. Without `--run` it re-evaluates the models already in the destination and
+`ldmnist_hf/pretrained/<name>-<L>/` (or `--dest`) with a `README.md` model card each (the one source of
+each shipped card; `--cards-dir` writes copies elsewhere). Without `--run` it re-evaluates the models already in the destination and
 rewrites their cards. Every figure in a card, its `model-index` included, comes from `evaluate_run`;
 `write_shipped_cards` re-renders the shipped cards from the recorded evaluations (`ldmnist cards`).
 """
@@ -140,8 +140,8 @@ def write_shipped_cards(cards_dir: str | Path | None = None, readme: str | Path 
     """Renders every card the package ships from what was recorded: no evaluation, no MNIST (`ldmnist cards`).
 
     The shipped models' cards (`pretrained/<name>/README.md`) from each set's `evaluation*.json` and config,
-    the package metric's card (`metrics/ldmnist/README.md`); the same cards into `cards_dir` when given (the
-    repository's `model_cards/`), and the results block of `readme`.
+    the package metric's card (`metrics/ldmnist/README.md`); copies into `cards_dir` when given, and the results
+    block of `readme`.
 
     Returns:
         The files written.

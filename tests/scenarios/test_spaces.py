@@ -26,7 +26,7 @@ import torch
 from conftest import NS
 from helpers import ROOT
 from hub_stub import FAKE_TOKEN, HubStub, stub_api
-from huggingface_hub import HfApi, snapshot_download
+from huggingface_hub import CommitOperationAdd, HfApi, snapshot_download
 
 import ldmnist_hf
 from ldmnist_hf.data.read import load_latents
@@ -124,6 +124,7 @@ def _running(space: str, stub: HubStub, home: Path):
     snapshot_download(space, repo_type="space", local_dir=src, endpoint=stub.endpoint, token=False)
     port = _free_port()
     env.update(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False")
+    env["LDMNIST_REFRESH_SECONDS"] = "0"  # ask the dataset's revision on every request (the Hub: every 10 s)
     log = open(home / "space.log", "w")  # noqa: SIM115 - closed in the finally below, after the process
     t0 = time.perf_counter()
     proc = subprocess.Popen([str(python), "app.py"], cwd=src, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -185,6 +186,16 @@ def _css(driver, selector):
     return driver.find_elements(By.CSS_SELECTOR, selector)
 
 
+class _LazyKeys:  # selenium's Keys, imported when a test types (this module imports selenium lazily)
+    def __getattr__(self, name):
+        from selenium.webdriver.common.keys import Keys as SeleniumKeys
+
+        return getattr(SeleniumKeys, name)
+
+
+Keys = _LazyKeys()
+
+
 def _screenshot(driver, space: str) -> None:
     if SCREENSHOTS:
         height = driver.execute_script("return document.body.scrollHeight")
@@ -197,6 +208,7 @@ def metric_page(spaces_hub, browser, tmp_path_factory):
     with _running(f"{NS}/ldmnist", spaces_hub, tmp_path_factory.mktemp("metric-space")) as url:
         t0 = time.perf_counter()
         browser.get(url)
+        browser.metric_url = url
         _wait(browser, lambda d: _css(d, "#predictions input[type=file]"))
         TIMINGS["metric page ready (s)"] = round(time.perf_counter() - t0, 2)
         yield browser
@@ -237,12 +249,14 @@ def _write(path: Path, predictions: np.ndarray) -> Path:
     return path
 
 
-def _expected_rank(stub, benchmarked, mse: float) -> tuple[range, int]:
-    """Where the Space ranks an upload: among the leaderboard's scored rows and the card's noise floors (an
-    upload that ties a row comes after it)."""
-    rows = [r["mse"] for r in stub.board["rows"] if r["config"] == "default" and r["mse"] is not None]
-    bench = json.loads((benchmarked / "benchmark.json").read_text())["rows"]
-    rows += [r["mse"] for r in bench if r["kind"] == "floor"]
+def _published_sha(stub) -> str:
+    return stub_api(stub.endpoint).dataset_info(f"{NS}/ldmnist").sha
+
+
+def _expected_rank(stub, mse: float) -> tuple[range, int]:
+    """Where the Space ranks an upload: among the rows the leaderboard ranks, and only those (an upload that
+    ties a row comes after it); floors and the 2020 rows are listed without a rank."""
+    rows = [r.mse for r in stub.board.rows if r.config == "default" and r.rank]
     return range(1 + sum(m < mse - 1e-9 for m in rows), 2 + sum(m <= mse + 1e-9 for m in rows)), len(rows) + 1
 
 
@@ -255,6 +269,8 @@ def test_metric_space_scores_an_upload_as_the_package_metric(
     x, y, labels = load_latents(built / "ldmnist", "test", columns=("x", "y", "label"))
     predictions = linear_regression(x_tr, y_tr)(x)
     expected = ldmnist_hf.load_metric().compute(predictions=predictions, references=y, labels=labels)
+    ranking = _css(metric_page, "#ranking")
+    assert not ranking or not ranking[0].is_displayed()  # no empty table before a score
     for suffix in (".npy", ".csv", ".parquet"):
         text = _upload_and_score(metric_page, _write(tmp_path / f"linear{suffix}", predictions))
         number = r"(\d+\.\d+(?:e-?\d+)?)"
@@ -262,18 +278,32 @@ def test_metric_space_scores_an_upload_as_the_package_metric(
         assert found, text
         assert abs(float(found.group(1)) - expected["mse"]) <= 1e-7, (suffix, text)
         assert abs(float(found.group(2)) - expected["reconstructed_accuracy"]) <= 1e-7, (suffix, text)
-        rank, total = _expected_rank(spaces_hub, benchmarked, expected["mse"])
-        found = re.search(r"rank (\d+) of (\d+) in the table below", text)
+        rank, total = _expected_rank(spaces_hub, expected["mse"])
+        found = re.search(r"it would rank (\d+) of (\d+) among the leaderboard's ranked rows", text)
         assert found and int(found.group(1)) in rank and int(found.group(2)) == total, text
+        assert _published_sha(spaces_hub)[:12] in text  # the revision it was scored on, named
+    table = _css(metric_page, "#ranking")[0].text
+    assert "noise floor" in table and "2020 publication" in table  # listed, without a rank
 
 
 def test_metric_space_shows_the_leaderboard(metric_page, spaces_hub):
-    _css(metric_page, "#leaderboard-panel button")[0].click()  # open the accordion
-    _wait(metric_page, lambda d: "verified" in "".join(e.text for e in _css(d, "#leaderboard")))
+    """Open on landing, every column readable at 1280 px, names as links, what was checked; no instruction for
+    the publisher."""
+    _wait(metric_page, lambda d: "recomputed" in "".join(e.text for e in _css(d, "#leaderboard")))
     shown = _css(metric_page, "#leaderboard")[0].text
-    for row in spaces_hub.board["rows"]:
-        if row["config"] == "default" and row["mse"] is not None:
-            assert row["model"] in shown and f"{row['mse']:.4f}" in shown, row
+    for row in spaces_hub.board.rows:
+        if row.config == "default" and row.mse is not None:
+            assert row.model in shown and f"{row.mse:.4f}" in shown, row
+    page = metric_page.find_element("tag name", "body").text
+    assert "The test targets are public" in page and "recomputed:" in page
+    assert "ldmnist leaderboard --push" not in page
+    width = metric_page.execute_script("return window.innerWidth")
+    headers = {h.text.strip(): h for h in _css(metric_page, "#leaderboard th") if h.text.strip()}
+    for name in ("rank", "model", "MSE", "status", "note"):
+        box = headers[name].rect
+        assert box["width"] > 0 and box["x"] + box["width"] <= width, (name, box, width)
+    links = [a.get_attribute("href") for a in _css(metric_page, "#leaderboard a")]
+    assert any(f"{NS}/ldmnist-baseline-linear" in (h or "") for h in links), links
     _screenshot(metric_page, "metric")  # an upload scored, its rank, and the leaderboard
 
 
@@ -334,7 +364,13 @@ def test_explorer_redecodes_when_a_slider_moves_as_the_package_decoder(explorer_
     (x,) = load_latents(built / "ldmnist", "test", columns=("x",))
     assert np.array_equal(_image(driver, "original"), mnist.test_images[0])
     reading = _css(driver, "#reading")[0].text
-    assert "label 7" in reading and "reads its" in reading and "as 7" in reading, reading
+    assert "label 7" in reading and "target `y`" not in reading and "to class 7" in reading, reading
+    assert "decodes, through the class VAE" in reading and "the sliders change" in reading, reading
+    assert _css(driver, "#label input")[0].get_attribute("value") == "7"  # the shown digit's class
+    for box in _css(driver, "[id^=component-] input[type=number]"):
+        assert len(box.get_attribute("value").partition(".")[2]) <= 2, box.get_attribute("value")
+    page = driver.find_element("tag name", "body").text
+    assert "Each number is a component" in page.replace("*", ""), page[:400]
     first = _css(driver, "[id^=component-]")
     component = int(first[0].get_attribute("id").split("-")[1])
     with torch.no_grad():
@@ -357,3 +393,99 @@ def test_explorer_redecodes_when_a_slider_moves_as_the_package_decoder(explorer_
     assert np.abs(shown.astype(int) - _as_shown(start)).max() > 10  # and the image did change
     assert _css(driver, "#interpolation img")
     _screenshot(driver, "explorer")
+
+
+def test_explorer_explains_an_index_that_is_not_a_test_digit(explorer_page):
+    """Out of range: one line in the page, the shown digit stays, no error badge of Gradio's."""
+    driver = explorer_page
+    box = _css(driver, "#index input")[0]
+    box.clear()
+    box.send_keys("3\n")
+    _wait(driver, lambda d: "Test digit 3," in _css(d, "#reading")[0].text)
+    time.sleep(0.5)
+    before = _css(driver, "#decoded img")[0].get_attribute("src")
+    box.send_keys(Keys.BACKSPACE, "10000\n")
+    _wait(driver, lambda d: "There is no test digit 10000" in _css(d, "#message")[0].text)
+    assert "choose one from 0 to 9999" in _css(driver, "#message")[0].text
+    assert _css(driver, "#decoded img")[0].get_attribute("src") == before
+    time.sleep(1)  # a badge would come with the answer
+    assert not [e for e in _css(driver, ".toast-body, .error") if e.is_displayed()]
+    box.send_keys(*[Keys.BACKSPACE] * 5, "0\n")
+    _wait(driver, lambda d: not _css(d, "#message")[0].text.strip())
+
+
+def _rebuild_default_test_split(api: HfApi, export_dir) -> np.ndarray:
+    """The publisher pushes a rebuilt test split of the default config (its build record re-signed)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ldmnist_hf.data.schema import BUILD_RECORD, data_file
+
+    folder = export_dir / "datasets" / "ldmnist"
+    table = pq.read_table(folder / data_file("test"))
+    y = table.column("y").combine_chunks().flatten().to_numpy().reshape(table.num_rows, -1).copy()
+    y[:2000] *= -1.0
+    column = pa.FixedSizeListArray.from_arrays(pa.array(y.reshape(-1)), y.shape[1])
+    buf = io.BytesIO()
+    pq.write_table(table.set_column(table.schema.get_field_index("y"), "y", column), buf, compression="zstd")
+    record = json.loads((folder / BUILD_RECORD).read_text())
+    record["files"][data_file("test")] = {
+        "sha256": hashlib.sha256(buf.getvalue()).hexdigest(),
+        "size": len(buf.getvalue()),
+    }
+    api.create_commit(
+        f"{NS}/ldmnist",
+        repo_type="dataset",
+        operations=[
+            CommitOperationAdd(data_file("test"), buf.getvalue()),
+            CommitOperationAdd(BUILD_RECORD, json.dumps(record).encode()),
+        ],
+        commit_message="Rebuild the test split",
+    )
+    return y
+
+
+# The two tests below change the published dataset: they run last.
+
+
+def test_metric_space_shows_a_pushed_leaderboard_without_a_restart(metric_page, spaces_hub, built, tmp_path):
+    from ldmnist_hf.analysis.benchmark import linear_regression
+    from ldmnist_hf.hub.submit import submit
+
+    x_tr, y_tr = load_latents(built / "ldmnist", "train")
+    (x,) = load_latents(built / "ldmnist", "test", columns=("x",))
+    np.save(tmp_path / "p.npy", 0.97 * linear_regression(x_tr[:30000], y_tr[:30000])(x))
+    user = stub_api(spaces_hub.endpoint, token=FAKE_TOKEN).whoami()["name"]
+    submit(
+        tmp_path / "p.npy",
+        f"{user}/late-entry",
+        f"{NS}/ldmnist",
+        endpoint=spaces_hub.endpoint,
+        token=FAKE_TOKEN,
+    )
+    spaces_hub.board = leaderboard(f"{NS}/ldmnist", endpoint=spaces_hub.endpoint, token=FAKE_TOKEN, push=True)
+    metric_page.get(metric_page.metric_url)  # a new visitor (the browser is shared with the explorer's tests)
+    _wait(metric_page, lambda d: f"{user}/late-entry" in "".join(e.text for e in _css(d, "#leaderboard")))
+    assert spaces_hub.board.revision[:12] in _css(metric_page, "#leaderboard-text")[0].text
+
+
+def test_metric_space_scores_a_rebuilt_dataset_as_submit_does(
+    metric_page, spaces_hub, exported, built, tmp_path
+):
+    from ldmnist_hf.analysis.benchmark import linear_regression
+    from ldmnist_hf.hub.submit import submit
+
+    _rebuild_default_test_split(stub_api(spaces_hub.endpoint, token=FAKE_TOKEN), exported[0])
+    x_tr, y_tr = load_latents(built / "ldmnist", "train")
+    (x,) = load_latents(built / "ldmnist", "test", columns=("x",))
+    path = _write(tmp_path / "after.npy", linear_regression(x_tr, y_tr)(x))
+    expected = submit(
+        path, f"{NS}/dry", f"{NS}/ldmnist", endpoint=spaces_hub.endpoint, token=FAKE_TOKEN, dry_run=True
+    )
+    metric_page.get(metric_page.metric_url)
+    _wait(metric_page, lambda d: _css(d, "#predictions input[type=file]"))
+    text = _upload_and_score(metric_page, path)
+    found = re.search(r"Unrounded: MSE (\S+), reconstructed accuracy (\S+)\.", text)
+    assert found and abs(float(found.group(1)) - expected["mse"]) <= 1e-7, (text, expected)
+    assert abs(float(found.group(2)) - expected["reconstructed_accuracy"]) <= 1e-7
+    assert expected["revision"][:12] in text

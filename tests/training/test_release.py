@@ -38,7 +38,6 @@ def test_cards_and_docs_are_generated_from_the_evaluation(shipped):
         folder = kind.folder(model.config.latent_dim)
         card = render_model_card(key, model.config.to_dict(), EVALUATION["metrics"], EVALUATION["training"])
         assert (PRETRAINED_DIR / folder / "README.md").read_text() == card
-        assert (ROOT / "model_cards" / f"{folder}.md").read_text() == card
     assert results_markdown(EVALUATION) in (ROOT / "docs" / "training.md").read_text()
 
 
@@ -55,17 +54,19 @@ def test_ldmnist_cards_writes_what_is_shipped(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [f"{n}.md" for n in PRETRAINED] + ["metric-ldmnist.md"]
     )
-    for card in tmp_path.iterdir():
-        assert card.read_bytes() == (ROOT / "model_cards" / card.name).read_bytes()
+    for card in tmp_path.iterdir():  # --cards-dir writes copies of the package's cards, the one source
+        shipped = (
+            Path(METRIC_PATH) / "README.md"
+            if card.stem == "metric-ldmnist"
+            else PRETRAINED_DIR / card.stem / "README.md"
+        )
+        assert card.read_bytes() == shipped.read_bytes()
     assert len(written) == len(before) + len(PRETRAINED) + 1
 
 
-def test_metric_card_copy_is_current():
-    from ldmnist_hf import METRIC_PATH
-
-    assert (ROOT / "model_cards" / "metric-ldmnist.md").read_text() == (
-        Path(METRIC_PATH) / "README.md"
-    ).read_text()
+def test_each_shipped_card_has_one_source():
+    """The cards live in the package (`pretrained/*/README.md`, the metric's README.md); no copy in the repository."""
+    assert not (ROOT / "model_cards").exists()
 
 
 def test_model_index_parses_back_to_the_evaluation():

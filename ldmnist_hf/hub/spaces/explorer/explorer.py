@@ -143,7 +143,10 @@ class Explorer:
                 )
             if not np.isfinite(values).all():
                 raise ValueError("Every slider value must be a finite number.")
-            z[self.components] = values.astype(np.float32)
+            # The sliders show 2 decimals: a component whose slider still shows its own value keeps it exactly.
+            shown = np.round(z[self.components].astype(np.float64), 2)
+            moved = np.abs(values - shown) > 1e-6
+            z[np.asarray(self.components)[moved]] = values[moved].astype(np.float32)
         return z
 
     def label_of(self, index: int) -> int:
