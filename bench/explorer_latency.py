@@ -5,7 +5,9 @@ split (`make dataset` writes ./ldmnist) and the shipped models. Prints, beside t
 rate: the Explorer's start (read the split, rank the components), the handler without and with the PNG
 encoding the browser receives [target: 50 ms], and the package decoder (torch) on the same latent.
 
-    python bench/explorer_latency.py [--repeats 50] [--dataset ldmnist]
+    python bench/explorer_latency.py [--repeats 50] [--dataset ldmnist] [--smoke]
+
+`--smoke` times each once, with the matmul rate at 256^2: seconds, for the test suite.
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=50)
     p.add_argument("--dataset", default="ldmnist")
+    p.add_argument("--smoke", action="store_true", help="each timed once, a small matmul: that it runs")
     args = p.parse_args()
+    if args.smoke:
+        args.repeats = 1
+    matmul_n = 256 if args.smoke else 4096  # the matmul that measures this machine's rate
     if not Path(args.dataset, "ldmnist_build.json").is_file():
         sys.exit(f"{args.dataset} is not a built dataset: run `make dataset` first (or pass --dataset DIR).")
     sys.path.insert(0, str(ROOT / "ldmnist_hf" / "hub" / "spaces" / "explorer"))
@@ -37,7 +43,7 @@ def main() -> None:
 
     from explorer import Explorer, to_image
 
-    gflops = matmul_gflops()
+    gflops = matmul_gflops(matmul_n)
     space = {
         "dataset": args.dataset,
         "image_vae": str(pretrained_path(DEFAULT_MODELS["image_vae"])),
@@ -66,7 +72,7 @@ def main() -> None:
             return vae.decode(z).sample
 
     print(f"explorer Space handlers on {args.dataset}; {time.strftime('%Y-%m-%d')}")
-    print(f"float32 matmul (4096^2): {gflops:.0f} GFLOP/s")
+    print(f"float32 matmul ({matmul_n}^2): {gflops:.0f} GFLOP/s")
     print(f"Explorer start (read the test split, rank {len(ex.components)} components): {start:.2f} s")
     for name, fn, target in (
         ("slider handler: decode + 224x224 image", handler, None),

@@ -5,13 +5,17 @@ submit predictions with `ldmnist_hf.submit` (each to its own repository), and th
 cold (an empty Hub cache: every card, `.eval_results` file and predictions file downloaded) and warm.
 Prints both beside this machine's float32 matmul rate [target: 100 submissions within 30 s].
 
-    python bench/leaderboard_speed.py [--submissions 100] [--dataset ldmnist] [--workers 8]
+    python bench/leaderboard_speed.py [--submissions 100] [--dataset ldmnist] [--workers 8] [--smoke]
+
+`--smoke` has 2 accounts submit, with the matmul rate at 256^2: seconds, for the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -28,10 +32,15 @@ def main() -> None:
     p.add_argument("--submissions", type=int, default=100)
     p.add_argument("--dataset", default="ldmnist")
     p.add_argument("--workers", type=int, default=8)
+    p.add_argument("--smoke", action="store_true", help="2 submissions, a small matmul: that it runs")
     args = p.parse_args()
+    if args.smoke:
+        args.submissions = 2
+    matmul_n = 256 if args.smoke else 4096  # the matmul that measures this machine's rate
     if not Path(args.dataset, "ldmnist_build.json").is_file():
         sys.exit(f"{args.dataset} is not a built dataset: run `make dataset` first (or pass --dataset DIR).")
     tmp = Path(tempfile.mkdtemp(prefix="ldmnist-bench-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # the export, the stand-in's repos, the cache
     os.environ["HF_HUB_CACHE"] = str(tmp / "cache")  # before huggingface_hub is imported: a cold cache
     os.environ.pop("HF_TOKEN", None)
     sys.path.insert(0, str(ROOT / "tests"))
@@ -46,7 +55,7 @@ def main() -> None:
     from ldmnist_hf.hub.push import push
 
     hf_logging.disable_progress_bar()  # export saves the models: their per-file bars would drown the figures
-    gflops = matmul_gflops()
+    gflops = matmul_gflops(matmul_n)
 
     ns, dataset = "bench", "bench/ldmnist"
     names = [f"user{i:03d}" for i in range(args.submissions)]
@@ -69,13 +78,13 @@ def main() -> None:
             t0 = time.perf_counter()
             result = build_leaderboard(dataset, endpoint=stub.endpoint, workers=args.workers)
             times.append(time.perf_counter() - t0)
-    statuses = Counter(r["status"] for r in result["rows"])
+    statuses = Counter(r.status.value for r in result.rows)
     print(f"ldmnist leaderboard on the Hub stand-in; {time.strftime('%Y-%m-%d')}; {os.cpu_count()} CPUs")
-    print(f"float32 matmul (4096^2): {gflops:.0f} GFLOP/s")
+    print(f"float32 matmul ({matmul_n}^2): {gflops:.0f} GFLOP/s")
     print(
         f"export + push of {args.dataset}: {setup:.1f} s; {args.submissions} submissions: {submitting:.1f} s"
     )
-    print(f"rows: {len(result['rows'])} ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})")
+    print(f"rows: {len(result.rows)} ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})")
     print(
         f"leaderboard, cold cache: {times[0]:.1f} s ({times[0] / args.submissions * 1e3:.0f} ms per submission)"
         f"{verdict(times[0], 30 * args.submissions / 100)}"

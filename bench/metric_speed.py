@@ -8,9 +8,10 @@ Prints, all measured in this run (warm: after one call of each):
 - the arithmetic alone (`y @ W.T + b`, argmax, MSE in numpy);
 - float32 matmul GFLOP/s (4096^2), so a time can be compared across machines.
 
-    python bench/metric_speed.py [--repeats 20] [--dataset ldmnist]
+    python bench/metric_speed.py [--repeats 20] [--dataset ldmnist] [--smoke]
 
 Uses the built dataset's test split when `--dataset` exists (`make dataset`), else random latents.
+`--smoke` times each once, with the matmul rate at 256^2: seconds, for the test suite.
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--dataset", default="ldmnist")
+    p.add_argument("--smoke", action="store_true", help="each timed once, a small matmul: that it runs")
     args = p.parse_args()
+    if args.smoke:
+        args.repeats = 1
+    matmul_n = 256 if args.smoke else 4096  # the matmul that measures this machine's rate
 
     import torch
 
@@ -49,7 +54,7 @@ def main() -> None:
     t0 = time.perf_counter()
     metric = ldmnist_hf.load_metric()
     load = time.perf_counter() - t0
-    gflops = matmul_gflops()
+    gflops = matmul_gflops(matmul_n)
     rows = []
 
     def row(name, fn, target=None):
@@ -90,7 +95,7 @@ def main() -> None:
     row("the arithmetic alone (numpy)", arithmetic)
     same = metric.compute(predictions=pred, references=y, labels=labels) == split.score(pred)
     print(f"ldmnist metric on {source}, {len(pred)} x {pred.shape[1]}; {time.strftime('%Y-%m-%d')}")
-    print(f"float32 matmul (4096^2): {gflops:.0f} GFLOP/s; evaluate.load: {load:.2f} s")
+    print(f"float32 matmul ({matmul_n}^2): {gflops:.0f} GFLOP/s; evaluate.load: {load:.2f} s")
     print("\n".join(rows))
     print(f"evaluate and the leaderboard give the same figures: {same}")
 

@@ -8,24 +8,30 @@ evaluates the bar on held-out data (not timed as training):
 - image VAE: components whose sampled train-set latents have std < 0.8.
 
     python bench/time_to_quality.py                       # the default (fast) recipe
-    python bench/time_to_quality.py --epochs 40 --batch_size 512 --learning_rate 3e-3
+    python bench/time_to_quality.py --epochs 40 --batch-size 512 --learning-rate 3e-3
+    python bench/time_to_quality.py --smoke               # seconds: that it runs (the test suite)
 
-Any field of `LDMNISTTrainingArguments` can be given as `--field value`. Prints one line per epoch, then the
+Takes the options of `ldmnist train` (`ldmnist train --help`), built from `LDMNISTTrainingArguments` by the
+command line's own parser; `--batch_size` is read as `--batch-size`. Prints one line per epoch, then the
 training seconds (and wall seconds since the start) to the bar, next to the float32 matmul rate
-measured in the same run, so machines can be compared.
+measured in the same run, so machines can be compared. `--smoke` trains 1 epoch on 2000 digits and
+measures the matmul rate at 256^2: figures that mean nothing, from every step the full run takes.
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import sys
 import time
 
 T0 = time.perf_counter()
 
 import torch  # noqa: E402
-from transformers import HfArgumentParser  # noqa: E402
 
 from ldmnist_hf import load_mnist  # noqa: E402
+from ldmnist_hf.cli import build_parser  # noqa: E402
+from ldmnist_hf.data.mnist import MNIST  # noqa: E402
 from ldmnist_hf.registry import QUALITY_BAR  # noqa: E402
 from ldmnist_hf.training.arguments import LDMNISTTrainingArguments  # noqa: E402
 from ldmnist_hf.training.evaluation import (  # noqa: E402
@@ -47,12 +53,43 @@ sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
 from timing import matmul_gflops  # noqa: E402
 
 
+def _dashed(arg: str) -> str:
+    """`--batch_size` (or `--batch_size=512`) as `--batch-size`; values and other words as they are."""
+    if not arg.startswith("--"):
+        return arg
+    name, sep, value = arg.partition("=")
+    return name.replace("_", "-") + sep + value
+
+
+def parse_args(argv: list[str]) -> tuple[LDMNISTTrainingArguments, bool]:
+    """The training arguments as `ldmnist train` reads them from `argv`, and whether this is a smoke run.
+
+    The options come from the command line's parser (one per field of `LDMNISTTrainingArguments`, with its
+    types and choices); `--field_name` is read as `--field-name`, the spelling this script took before.
+    """
+    own = argparse.ArgumentParser(add_help=False)
+    own.add_argument("--smoke", action="store_true")
+    known, rest = own.parse_known_args(argv)
+    options = build_parser().parse_args(["train", "--output-dir", "/dev/null", *map(_dashed, rest)])
+    fields = dataclasses.fields(LDMNISTTrainingArguments)
+    args = LDMNISTTrainingArguments(**{f.name: getattr(options, f.name) for f in fields})
+    if known.smoke:
+        args = dataclasses.replace(args, epochs=1)
+    return args, known.smoke
+
+
 def main() -> None:
-    (args,) = HfArgumentParser(LDMNISTTrainingArguments).parse_args_into_dataclasses(
-        args=["--output_dir", "/dev/null", *sys.argv[1:]]
-    )
+    args, smoke = parse_args(sys.argv[1:])
     retain_freed_memory()  # as `ldmnist train` does on CPU
     mnist = load_mnist()
+    if smoke:
+        mnist = MNIST(
+            mnist.train_images[:2000],
+            mnist.train_labels[:2000],
+            mnist.test_images[:500],
+            mnist.test_labels[:500],
+            source="smoke",
+        )
     torch.manual_seed(args.seed)
     models = JointModels.new(args).to(args.device)
     optimizers = make_optimizers(models, args)
@@ -84,8 +121,11 @@ def main() -> None:
         )
         if ok and reached is None:
             reached = (epoch + 1, trained, time.perf_counter() - T0)
-    gflops = matmul_gflops()
-    print(f"float32 matmul: {gflops:.0f} GFLOP/s ({torch.get_num_threads()} threads, {args.device})")
+    matmul_n = 256 if smoke else 4096
+    gflops = matmul_gflops(matmul_n)
+    print(
+        f"float32 matmul ({matmul_n}^2): {gflops:.0f} GFLOP/s ({torch.get_num_threads()} threads, {args.device})"
+    )
     if reached is None:
         print(f"bar not reached in {args.epochs} epochs ({trained:.1f} s of training)")
     else:

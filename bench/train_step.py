@@ -5,11 +5,12 @@ images at batch 10000 (forward + backward + two Adam updates), then a forward pa
 test images. The bound is the epoch's multiply-adds at this machine's float32 matmul throughput,
 measured in the same run, right after each epoch.
 
-    python bench/train_step.py [--epochs 5] [--compile] [--device cpu] [--profile]
+    python bench/train_step.py [--epochs 5] [--compile] [--device cpu] [--profile] [--smoke]
 
 `--profile` then shows where an epoch's time goes: the dense layers' matmuls alone (the same shapes,
 run back to back on fresh operands, against the bound) and a `torch.profiler` table of one more epoch
-(the compiled kernels by name under `--compile`).
+(the compiled kernels by name under `--compile`). `--smoke` runs 1 epoch on 2000 training and 500 test
+images at batch 500, with the matmul rate at 256^2: seconds, for the test suite, whose figures mean nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from timing import matmul_gflops
 from torch._inductor import config as inductor_config
 
 from ldmnist_hf import load_mnist
+from ldmnist_hf.data.mnist import MNIST
 from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
 from ldmnist_hf.training.evaluation import evaluate_models
 from ldmnist_hf.training.memory import retain_freed_memory
@@ -86,12 +88,24 @@ def main() -> None:
     p.add_argument("--compile", action="store_true")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--profile", action="store_true", help="then show where an epoch's time goes (CPU)")
+    p.add_argument("--smoke", action="store_true", help="1 epoch on 2000 images, batch 500: that it runs")
     args = p.parse_args()
+    if args.smoke:
+        args.epochs, args.batch_size = 1, min(args.batch_size, 500)
+    matmul_n = 256 if args.smoke else 4096  # the matmul that measures this machine's rate
     if args.profile and args.compile:
         inductor_config.cpp.enable_kernel_profile = True  # name the compiled kernels in the profile
 
     retain_freed_memory()  # as `ldmnist train` does on CPU
     mnist = load_mnist()
+    if args.smoke:
+        mnist = MNIST(
+            mnist.train_images[:2000],
+            mnist.train_labels[:2000],
+            mnist.test_images[:500],
+            mnist.test_labels[:500],
+            source="smoke",
+        )
     targs = LDMNISTTrainingArguments(
         output_dir="/dev/null", recipe="reference", batch_size=args.batch_size, device=args.device
     )
@@ -121,7 +135,7 @@ def main() -> None:
         epoch()
         times.append(time.perf_counter() - t0)
         # the matmul rate right after each epoch: other load on a shared machine moves both together
-        rates.append(matmul_gflops() if args.device == "cpu" else float("nan"))
+        rates.append(matmul_gflops(matmul_n) if args.device == "cpu" else float("nan"))
     ratios = sorted(t * r * 1e9 / flops for t, r in zip(times, rates))
     median = sorted(times)[len(times) // 2]
     gflops = sorted(rates)[len(rates) // 2]
@@ -141,7 +155,7 @@ def main() -> None:
     )
     if args.profile and args.device == "cpu":
         seconds, mm_flops = matmuls_alone(models, args.batch_size)
-        rate = matmul_gflops()
+        rate = matmul_gflops(matmul_n)
         print(
             f"the training step's matmuls alone (batch {args.batch_size}, back to back, fresh outputs): "
             f"{seconds * 1e3:.1f} ms, {seconds * rate * 1e9 / mm_flops:.2f}x their bound at {rate:.0f} GFLOP/s"

@@ -83,6 +83,13 @@ def run_python(
         )
 
 
+def run_ldmnist(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The `ldmnist` command line in a subprocess, as a user runs it: `ldmnist ARGS` with `env`."""
+    return subprocess.run(
+        [sys.executable, "-m", "ldmnist_hf.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
 def tiny_mnist():
     """60 random 28x28 images (not digits) with labels 0..9 as an unverified MNIST: 40 train, 20 test."""
     from ldmnist_hf.data.mnist import MNIST

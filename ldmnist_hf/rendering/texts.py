@@ -11,7 +11,7 @@ LICENSE = "mit"
 
 
 # The metric (metrics/ldmnist/ldmnist.py) cites the same entry without the `note`; it must stay
-# self-contained, so it keeps its own copy (tests/test_cards.py checks that the two agree).
+# self-contained, so it keeps its own copy (tests/rendering/test_texts.py checks that the two agree).
 DATASET_CITATION = """\
 @misc{ldmnist2020,
   title  = {Low dimensional MNIST dataset},

@@ -5,7 +5,6 @@ import shutil
 
 import pytest
 
-from ldmnist_hf.analysis.benchmark import run_benchmark, write_benchmark
 from ldmnist_hf.analysis.fidelity import fidelity_table
 from ldmnist_hf.cli import main
 from ldmnist_hf.data.reference_2020 import reference_2020
@@ -15,10 +14,10 @@ from ldmnist_hf.rendering import fidelity_markdown
 
 
 @pytest.fixture(scope="module")
-def benchmarked(built, tmp_path_factory):
+def benchmarked(benchmarked, tmp_path_factory):
+    """A copy of the session's benchmarked build (conftest.py): `ldmnist fidelity --card` writes into its card."""
     folder = tmp_path_factory.mktemp("fidelity") / "ldmnist"
-    shutil.copytree(built / "ldmnist", folder)
-    write_benchmark(run_benchmark(folder, mlp_epochs=1, progress=False), folder)
+    shutil.copytree(benchmarked, folder)
     return folder
 
 

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 from conftest import CODE, EXPORTED_REPOS, IDS, NS
-from helpers import hub_cache, replace_file
+from helpers import code_blocks, hub_cache, replace_file
 from huggingface_hub import ModelCard
 
 from ldmnist_hf.cli import main
@@ -128,9 +128,7 @@ def test_card_snippets_run_without_the_package(exported, isolated_python, tmp_pa
     for kind in CODE:
         hub_cache(cache, IDS[kind], folders[kind])
     cards = [folders[role] / "README.md" for role in ("dataset", "metric", *CODE)]
-    snippets = [
-        (card, s) for card in cards for s in re.findall(r"```python\n(.*?)```", card.read_text(), re.S)
-    ]
+    snippets = [(card, s) for card in cards for s in code_blocks(card.read_text())]
     assert len(snippets) == 7
     for card, code in snippets:
         ids = set(re.findall(r'"([\w.-]+/[\w.-]+)"', code))

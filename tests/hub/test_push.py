@@ -8,13 +8,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from conftest import IDS, NS
-from helpers import replace_file
+from helpers import replace_file, run_ldmnist
 from hub_stub import FAKE_TOKEN
 
 from ldmnist_hf.cli import main
@@ -138,24 +137,7 @@ def test_push_refuses_before_uploading(exported, tmp_path, monkeypatch, case, kw
 
 def _push_cli(hub, export_dir, tmp_path, token) -> subprocess.CompletedProcess:
     env = hub.env(tmp_path / "publisher", token=None)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ldmnist_hf.cli",
-            "push",
-            "--namespace",
-            NS,
-            "--export-dir",
-            str(export_dir),
-            "--token",
-            token,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_ldmnist(["push", "--namespace", NS, "--export-dir", str(export_dir), "--token", token], env)
 
 
 def test_a_crlf_token_pushes_and_no_token_is_ever_printed(hub, exported, tmp_path):

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from helpers import ROOT
+from helpers import ROOT, code_blocks
 from hub_stub import stub_api
 from huggingface_hub import HfApi, ModelCard
 
@@ -327,7 +327,7 @@ def test_readme_submission_snippet_runs(board, built, tmp_path, monkeypatch):
     """README's "Submitting a result", after its "Evaluating your model" (whose `model` and `test` it uses)."""
 
     readme = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    blocks = code_blocks(readme)
     (evaluating,) = [b for b in blocks if "# your model here" in b]
     (snippet,) = [b for b in blocks if 'DATASET = "your-namespace/ldmnist"' in b]
     (tmp_path / "ldmnist").symlink_to(built / "ldmnist")

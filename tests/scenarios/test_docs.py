@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CODE, IDS, NS
-from helpers import ROOT, hub_cache
+from helpers import ROOT, code_blocks, hub_cache
 
 from ldmnist_hf.cli import COMMANDS, build_parser
 
@@ -16,12 +16,8 @@ README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 
-def _blocks(path: Path, lang: str) -> list[str]:
-    return re.findall(rf"```{lang}\n(.*?)```", path.read_text(), flags=re.S)
-
-
 def test_readme_python_examples_run(built, monkeypatch):
-    blocks = _blocks(README, "python")
+    blocks = code_blocks(README.read_text())
     # the Hub examples run from the export (below) and the Hub stand-in (test_hub_roundtrip.py, hub/test_submit.py)
     blocks = [b for b in blocks if "your-namespace" not in b]
     assert len(blocks) >= 5
@@ -37,13 +33,13 @@ def test_readme_python_examples_run(built, monkeypatch):
 
 def test_docs_have_no_python_blocks_that_no_test_runs():
     for page in PAGES[1:]:
-        assert _blocks(page, "python") == [], page
+        assert code_blocks(page.read_text()) == [], page
 
 
 def _commands(page: Path) -> list[list[str]]:
     """Every `ldmnist ...` line of the page's bash blocks (continuations joined, comments cut)."""
     out = []
-    for block in _blocks(page, "bash"):
+    for block in code_blocks(page.read_text(), "bash"):
         for line in block.replace("\\\n", " ").splitlines():
             line = line.split("  #")[0].strip()
             for part in line.split("&&"):
@@ -92,7 +88,7 @@ def test_readme_hub_example_runs_without_the_package(exported, isolated_python, 
     for kind in CODE:
         hub_cache(cache, IDS[kind], folders[kind])
     readme = (ROOT / "README.md").read_text()
-    (code,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if 'NS = "your-namespace"' in b]
+    (code,) = [b for b in code_blocks(readme) if 'NS = "your-namespace"' in b]
     code = _local(code.replace('NS = "your-namespace"', f'NS = "{NS}"'), folders)
     out = isolated_python(code, env={"HF_HUB_CACHE": str(cache)})
     assert "'reconstructed_accuracy': 1.0" in out

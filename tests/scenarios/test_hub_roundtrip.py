@@ -12,7 +12,6 @@ import ast
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ import pytest
 import torch
 import yaml
 from conftest import EXPORTED_REPOS, NS
-from helpers import ROOT, run_python
+from helpers import ROOT, code_blocks, run_ldmnist, run_python
 from hub_stub import DEFAULT_GITATTRIBUTES, FAKE_TOKEN, HubStub
 from huggingface_hub import HfApi, ModelCard, hf_hub_download
 
@@ -49,13 +48,6 @@ REPO_TYPES = {
 SCORE_TOLERANCE = 1e-7
 
 
-def _ldmnist(args: list[str], env: dict) -> subprocess.CompletedProcess:
-    """The `ldmnist` command line in a subprocess, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "ldmnist_hf.cli", *args], env=env, capture_output=True, text=True, timeout=300
-    )
-
-
 def _check(proc: subprocess.CompletedProcess) -> str:
     assert proc.returncode == 0, (
         f"exit {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-6000:]}"
@@ -72,7 +64,7 @@ def pushed(tmp_path_factory, exported):
     """
     tmp = tmp_path_factory.mktemp("roundtrip")
     with HubStub(tmp / "hub") as stub:
-        proc = _ldmnist(
+        proc = run_ldmnist(
             ["push", "--namespace", NS, "--export-dir", str(exported[0])], stub.env(tmp / "publisher")
         )
         yield stub, proc
@@ -164,7 +156,7 @@ def _snippets(hub: HubStub, cache: Path) -> list[tuple[str, str]]:
             cache_dir=cache,
             token=False,
         )
-        blocks = re.findall(r"```python\n(.*?)```", Path(card).read_text(), re.S)
+        blocks = code_blocks(Path(card).read_text())
         out += [(f"{role}#{i}", code) for i, code in enumerate(blocks, 1)]
     return out
 
@@ -172,7 +164,7 @@ def _snippets(hub: HubStub, cache: Path) -> list[tuple[str, str]]:
 def _readme_snippet() -> tuple[str, str]:
     """README's "Using LD-MNIST from the Hub" example, its namespace set to the one pushed."""
     readme = (ROOT / "README.md").read_text()
-    (code,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if 'NS = "your-namespace"' in b]
+    (code,) = [b for b in code_blocks(readme) if 'NS = "your-namespace"' in b]
     return "README#1", code.replace('NS = "your-namespace"', f'NS = "{NS}"')
 
 
@@ -343,7 +335,7 @@ def test_bad_push_fails_before_any_upload(
         env["HF_ENDPOINT"] = _stopped_endpoint(tmp_path)
     elif endpoint != "stub":
         env["HF_ENDPOINT"] = endpoint
-    proc = _ldmnist(["push", "--namespace", namespace, "--export-dir", str(out)], env)
+    proc = run_ldmnist(["push", "--namespace", namespace, "--export-dir", str(out)], env)
     assert proc.returncode == 1, (case, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     (line,) = [line for line in proc.stderr.splitlines() if line.startswith("ldmnist push: error:")]

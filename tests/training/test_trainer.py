@@ -97,8 +97,7 @@ def test_train_without_resume_keeps_an_unfinished_run(tmp_path, tiny_kw):
     mnist = tiny_kw["mnist_source"]
 
     def args(**kw):
-        kw = {"latent_dim": 4, "epochs": 3, "batch_size": 16, "device": "cpu", "checkpoint_every": 1, **kw}
-        return LDMNISTTrainingArguments(output_dir=str(tmp_path / "run"), **kw)
+        return tiny_args(tmp_path / "run", **{"epochs": 3, **kw})
 
     train(args(stop_after=2), mnist=mnist, progress=False)
     (tmp_path / "run" / "notes.txt").write_text("mine")
@@ -120,14 +119,7 @@ def test_train_without_resume_keeps_an_unfinished_run(tmp_path, tiny_kw):
 def test_training_stops_on_a_non_finite_loss_and_keeps_the_last_good_checkpoint(tmp_path, tiny_kw):
     """Item 4: a diverging run logged NaN, wrote NaN into summary.json (invalid JSON) and saved the models."""
     mnist = tiny_kw["mnist_source"]
-    args = LDMNISTTrainingArguments(
-        output_dir=str(tmp_path / "run"),
-        latent_dim=4,
-        epochs=3,
-        batch_size=16,
-        device="cpu",
-        checkpoint_every=1,
-    )
+    args = tiny_args(tmp_path / "run", epochs=3)
     train(dataclasses.replace(args, stop_after=1), mnist=mnist, progress=False)
     # Weights that are finite but overflow the loss: the next epoch cannot be finite.
     weights = tmp_path / "run" / "checkpoint" / "image-vae" / "model.safetensors"
@@ -149,14 +141,7 @@ def test_training_stops_on_a_non_finite_loss_and_keeps_the_last_good_checkpoint(
 
 def test_resume_after_a_half_written_metrics_line(tmp_path, tiny_kw):
     """A run killed while appending to metrics.jsonl resumes; the torn line is dropped, not a JSON traceback."""
-    args = LDMNISTTrainingArguments(
-        output_dir=str(tmp_path / "run"),
-        latent_dim=4,
-        epochs=2,
-        batch_size=16,
-        device="cpu",
-        checkpoint_every=1,
-    )
+    args = tiny_args(tmp_path / "run")  # 2 epochs
     train(dataclasses.replace(args, stop_after=1), mnist=tiny_kw["mnist_source"], progress=False)
     with open(tmp_path / "run" / "metrics.jsonl", "a") as f:
         f.write('{"epoch": 2, "lr": 0.00')
