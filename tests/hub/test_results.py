@@ -11,10 +11,12 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from ldmnist_hf.hub.results import METRIC_IDS, eval_results_yaml, submission_files
-from ldmnist_hf.hub.scoring import TestSplit
+from ldmnist_hf.hub import scoring
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "eval_results.schema.json").read_text())
-SPLIT = TestSplit("ns/ldmnist", "default", "a" * 40, np.zeros((2, 4)), np.zeros(2, int), None, "ns/cls")
+SPLIT = scoring.TestSplit(
+    "ns/ldmnist", "default", "a" * 40, np.zeros((2, 4)), np.zeros(2, int), None, "ns/cls"
+)
 SCORES = {"mse": 0.84, "reconstructed_accuracy": 0.77}
 
 
