@@ -10,8 +10,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from ldmnist_hf.hub.results import METRIC_IDS, eval_results_yaml, submission_files
 from ldmnist_hf.hub import scoring
+from ldmnist_hf.hub.results import METRIC_IDS, eval_results_yaml, submission_files
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "eval_results.schema.json").read_text())
 SPLIT = scoring.TestSplit(
