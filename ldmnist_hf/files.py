@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -304,15 +305,20 @@ def atomic_dir(
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Writes a file through a temporary sibling and a rename."""
+    """Writes a file through a temporary sibling and a rename; a file it replaces keeps its mode (a private
+    0600 file stays private) and, where the process may set it, its owner."""
     path = Path(path)
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        before = path.stat() if path.is_file() else None
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "w") as f:
             f.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, stat.S_IMODE(before.st_mode) if before else 0o666 & ~_umask())
+        if before is not None and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
+            with contextlib.suppress(PermissionError):  # only root, or the owner for the group, may
+                os.chown(tmp, before.st_uid, before.st_gid)
         os.replace(tmp, path)
     except OSError as e:
         raise write_error(path, e) from e

@@ -1,6 +1,8 @@
 """Files the package writes (files.py): the shared atomic writer."""
 
+import os
 import shutil
+import stat
 
 import pytest
 
@@ -29,3 +31,19 @@ def test_a_folder_that_appears_during_the_write_is_never_replaced(tmp_path, exis
         (target / "thesis.txt").write_text("years of work")
     assert sorted(p.name for p in target.iterdir()) == ["thesis.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o644, 0o755])
+def test_atomic_write_text_keeps_the_mode_of_the_file_it_replaces(tmp_path, mode):
+    from ldmnist_hf.files import atomic_write_text
+
+    path = tmp_path / "token-like.txt"
+    path.write_text("old")
+    path.chmod(mode)
+    atomic_write_text(path, "new")
+    assert path.read_text() == "new" and stat.S_IMODE(path.stat().st_mode) == mode
+    fresh = tmp_path / "fresh.txt"
+    atomic_write_text(fresh, "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
