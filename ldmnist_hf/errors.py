@@ -12,6 +12,8 @@ import re
 
 # Hugging Face user access tokens (`hf_` + letters and digits); `api_org_` tokens of organisations too.
 _TOKEN = re.compile(r"\b(hf_|api_org_)[A-Za-z0-9]{4,}")
+# The credentials of a URL (`https://user:password@host`), wherever a URL is quoted.
+_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s'\"]+@")
 
 
 class LDMNISTError(ValueError):
@@ -19,12 +21,15 @@ class LDMNISTError(ValueError):
 
 
 def redact(text: str) -> str:
-    """`text` with every Hugging Face token in it replaced by `hf_***`: for messages that quote a library.
+    """`text` with every Hugging Face token in it replaced by `hf_***`, and the credentials of every URL by
+    `***`: for messages that quote a library, an endpoint or a URL.
 
     >>> redact("Illegal header value b'Bearer hf_AbCdEf123456\\\\r'")
     "Illegal header value b'Bearer hf_***\\\\r'"
+    >>> redact("Could not reach https://me:s3cret@hub.example/api")
+    'Could not reach https://***@hub.example/api'
     """
-    return _TOKEN.sub(lambda m: m.group(1) + "***", str(text))
+    return _USERINFO.sub(r"\1***@", _TOKEN.sub(lambda m: m.group(1) + "***", str(text)))
 
 
 def first_line(error: BaseException, limit: int = 200) -> str:

@@ -245,6 +245,25 @@ CLI_ROWS = [
         lambda c: ["verify", str(c.card_data_files(swap_splits))],
         "not the files its build wrote",
     ),
+    (  # the endpoint's credentials are never printed (the row's check: the error line names no password)
+        "cli-leaderboard-endpoint-with-credentials",
+        lambda c: [
+            "leaderboard",
+            "--dataset-repo",
+            "ns/ldmnist",
+            "--endpoint",
+            "http://me:s3cret@127.0.0.1:9",
+        ],
+        "Could not read the dataset ns/ldmnist at http://***@127.0.0.1:9",
+    ),
+    (
+        "cli-submit-non-ascii-token",
+        lambda c: (
+            ["submit", "--predictions", str(c.tmp / "p.npy"), "--repo", "u/m", "--dataset-repo", "ns/d"]
+            + ["--token", "hf_abcdé12345", "--endpoint", "http://127.0.0.1:9"]
+        ),
+        "not ASCII (not shown here)",
+    ),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import redact
 from .base import Command, Context
 from .options import HubOptions, PublishOptions, option
 
@@ -73,17 +74,16 @@ class Push(PublishOptions, HubOptions, Command):
                 **self.model_sources(),
             }
         )
-        print(
-            push(
-                self.namespace,
-                export_dir=self.export_dir,
-                endpoint=self.endpoint,
-                token=self.token,
-                dry_run=self.dry_run,
-                private=self.private,
-                **what,
-            )
+        plan = push(
+            self.namespace,
+            export_dir=self.export_dir,
+            endpoint=self.endpoint,
+            token=self.token,
+            dry_run=self.dry_run,
+            private=self.private,
+            **what,
         )
+        print(redact(plan))  # it names the endpoint: without the credentials a URL may carry
 
 
 @dataclass(kw_only=True)

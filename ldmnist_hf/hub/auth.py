@@ -1,7 +1,8 @@
 """Where the Hub is and who speaks to it: the endpoint and the token, checked before anything is sent.
 
 A token never goes over plain http except to this machine, is stripped of surrounding whitespace, is refused
-(without being shown) when it holds other whitespace or control characters, and is never printed.
+(without being shown) when it holds other whitespace, control or non-ASCII characters, and is never printed;
+an endpoint's credentials (`https://user:password@host`) are redacted wherever it is shown (`errors.redact`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,20 @@ def check_endpoint(endpoint: str | None, sends_token: bool) -> str:
     return endpoint.rstrip("/")
 
 
+def public_url(endpoint: str) -> str:
+    """The endpoint as it may be published or shown: without the credentials a URL can carry.
+
+    >>> public_url("https://me:s3cret@hub.example:8443/")
+    'https://hub.example:8443'
+    """
+    url = urlparse(endpoint)
+    host = url.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    netloc = host + (f":{url.port}" if url.port else "")
+    return url._replace(netloc=netloc).geturl().rstrip("/")
+
+
 def resolve_token(token: str | None) -> str | None:
     """The token to send: `token`, else `$HF_TOKEN` or the one `hf auth login` saved; whitespace stripped.
 
@@ -50,6 +65,11 @@ def resolve_token(token: str | None) -> str | None:
     token = str(token).strip()
     if not token:
         return None
+    if not token.isascii():  # HTTP headers are Latin-1: the request would fail deep in the client
+        raise LDMNISTError(
+            "The Hub token holds characters that are not ASCII (not shown here); Hub tokens are ASCII letters "
+            "and digits: copy it again from https://huggingface.co/settings/tokens."
+        )
     if any(ch.isspace() or not ch.isprintable() for ch in token):
         raise LDMNISTError(
             "The Hub token holds spaces or control characters inside it (not shown here); copy it again "

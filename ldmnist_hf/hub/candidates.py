@@ -14,6 +14,7 @@ from huggingface_hub import HfApi
 
 from ..errors import first_line
 from ..registry import DEFAULT_CONFIG
+from .auth import public_url
 from .ids import is_repo_id
 from .results import METRIC_IDS, METRICS, SUBMISSION_TITLE, eval_results_file, predictions_file, task_id
 
@@ -122,7 +123,7 @@ def _candidates(api: HfApi, dataset: str) -> list[Candidate]:
             logger.info("A submission discussion names %r, not a repository id: skipped.", repo[:100])
             continue
         if repo in tagged:
-            out.append(Candidate(repo, "main", "main", f"{api.endpoint}/{repo}"))
+            out.append(Candidate(repo, "main", "main", f"{public_url(api.endpoint)}/{repo}"))
         try:
             prs = api.get_repo_discussions(repo, discussion_type="pull_request", discussion_status="open")
             out += [
@@ -130,7 +131,7 @@ def _candidates(api: HfApi, dataset: str) -> list[Candidate]:
                     repo,
                     f"refs/pr/{pr.num}",
                     f"pull request #{pr.num}",
-                    f"{api.endpoint}/{repo}/discussions/{pr.num}",
+                    f"{public_url(api.endpoint)}/{repo}/discussions/{pr.num}",
                     pr.author,
                 )
                 for pr in prs

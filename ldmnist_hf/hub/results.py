@@ -19,6 +19,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from ..errors import LDMNISTError, first_line
 from ..registry import DEFAULT_CONFIG
 from ..rendering import LICENSE, TEMPLATES, read_block, with_block
+from .auth import public_url
 from .scoring import TestSplit
 
 SUBMISSION_TITLE = "LD-MNIST submission: "  # the dataset discussion that points to a pull-request submission
@@ -197,7 +198,7 @@ def submission_files(
 
     `revision` is where the files will be (`main`, or a pull request's `refs/pr/N`): the results link to the
     predictions file there. `user` is credited in the results (`source.user`)."""
-    url = f"{endpoint}/{repo}/blob/{quote(revision, safe='')}/{predictions_file(split.config)}"
+    url = f"{public_url(endpoint)}/{repo}/blob/{quote(revision, safe='')}/{predictions_file(split.config)}"
     return {
         predictions_file(split.config): predictions_parquet(predictions),
         eval_results_file(split.config): eval_results_yaml(split, scores, url, user).encode(),

@@ -23,7 +23,7 @@ from huggingface_hub import HfApi
 
 from ..errors import LDMNISTError, first_line
 from ..registry import DEFAULT_CONFIG
-from .auth import check_endpoint, commits_to, resolve_token
+from .auth import check_endpoint, commits_to, public_url, resolve_token
 from .ids import check_repo_id
 from .results import (
     SUBMISSION_TITLE,
@@ -230,7 +230,7 @@ def _pull_request(api: HfApi, repo: str, files_at, user: str | None, message: st
     except Exception:
         api.change_discussion_status(repo, pr.num, "closed", comment="The upload failed; closed.")
         raise
-    return f"{api.endpoint}/{repo}/discussions/{pr.num}"
+    return f"{public_url(api.endpoint)}/{repo}/discussions/{pr.num}"
 
 
 def _point_the_dataset_to(api: HfApi, dataset_repo: str, repo: str, config: str, pr_url: str) -> None:

@@ -1,9 +1,11 @@
 """Where the Hub is and who speaks to it (hub/auth.py): the endpoint and the token, checked before anything is sent."""
 
+import re
+
 import pytest
 
 from ldmnist_hf.errors import LDMNISTError, first_line, redact
-from ldmnist_hf.hub.auth import check_endpoint, resolve_token
+from ldmnist_hf.hub.auth import check_endpoint, public_url, resolve_token
 
 
 @pytest.mark.parametrize(
@@ -37,3 +39,34 @@ def test_tokens_are_stripped_and_redacted():
     message = f"Illegal header value b'Bearer {token}\\r'"
     assert token not in redact(message) and "Bearer hf_***" in redact(message)
     assert token not in first_line(ValueError(message))
+
+
+# (token, exception, fragment): a token that cannot be sent is refused before any request, never quoted.
+BAD_TOKENS = [
+    ("hf_abcdé12345", LDMNISTError, "not ASCII (not shown here)"),
+    ("hf_ab\u200bcd1234", LDMNISTError, "not ASCII (not shown here)"),
+    ("hf_ab cd1234", LDMNISTError, "spaces or control characters"),
+    ("hf_ab\tcd1234", LDMNISTError, "spaces or control characters"),
+]
+
+
+@pytest.mark.parametrize("token, error, fragment", BAD_TOKENS, ids=["accent", "zero-width", "space", "tab"])
+def test_a_token_that_cannot_be_sent_is_refused_unquoted(token, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)) as raised:
+        resolve_token(token)
+    assert token not in str(raised.value) and token[3:6] not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "endpoint, shown",
+    [
+        ("https://me:s3cret@hub.example", "https://hub.example"),
+        ("http://user@127.0.0.1:8080/", "http://127.0.0.1:8080"),
+        ("https://a:b@[::1]:9/", "https://[::1]:9"),
+    ],
+)
+def test_an_endpoints_credentials_are_never_shown_or_published(endpoint, shown):
+    assert public_url(endpoint) == shown
+    assert "s3cret" not in redact(f"Could not reach {endpoint}") and "***@" in redact(
+        f"Could not reach {endpoint}"
+    )
