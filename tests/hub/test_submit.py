@@ -202,6 +202,26 @@ SUBMIT_BAD_INPUT = [
     ("float-columns-out-of-order", _parquet_columns_reversed, {}, LDMNISTError, "is not 0..9999 in order"),
     ("ragged-list-rows", _parquet_ragged, {}, LDMNISTError, "have different lengths"),
     ("csv-of-words", _text_file("p.csv", "a,b\nc,d\n"), {}, LDMNISTError, "not a number"),
+    ("csv-digit-separator", _csv([["1_0"] * 32] * 10000), {}, LDMNISTError, "not a number: '1_0'"),
+    ("csv-other-script-digits", _csv([["\u0661"] * 32] * 10000), {}, LDMNISTError, "not a number"),
+    ("csv-empty", _text_file("p.csv", "\n"), {}, LDMNISTError, "is empty: it holds no rows"),
+    ("csv-header-only", _text_file("p.csv", "y0,y1\n"), {}, LDMNISTError, "holds a header line ('y0,y1')"),
+    (
+        "csv-numeric-header",
+        _csv(_ZEROS, header=",".join(["5"] * 32) + "\n"),
+        {},
+        LDMNISTError,
+        "one row more than the test split: if its first line is a header of numbers",
+    ),
+    (
+        "csv-pandas-index-column",
+        _csv(
+            [[i] + [0.0] * 32 for i in range(10000)], header="," + ",".join(f"y{i}" for i in range(32)) + "\n"
+        ),
+        {},
+        LDMNISTError,
+        "save with `to_csv(index=False)`",
+    ),
     ("unknown-suffix", _text_file("p.txt", "0\n"), {}, LDMNISTError, "is not a predictions file"),
     ("missing-file", lambda tmp: tmp / "absent.npy", {}, LDMNISTError, "absent.npy' is not a file"),
     (

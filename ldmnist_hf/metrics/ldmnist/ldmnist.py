@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import datasets
 import evaluate
@@ -276,6 +277,11 @@ def _read_npy(path: str, shape: tuple[int, int] | None = None) -> np.ndarray:
 def _check_shape(name: str, found: tuple, shape: tuple[int, int] | None) -> None:
     if shape is not None and tuple(found) != tuple(shape):
         hint = ""
+        if tuple(found) == (shape[0] + 1, shape[1]):  # a header line of numbers is read as a row
+            hint = (
+                " It has one row more than the test split: if its first line is a header of numbers, write the "
+                "header with names (y0, y1, ...) or without one."
+            )
         if tuple(found) == (shape[0], shape[1] + 1):  # pandas' `to_csv()` writes the row index first
             hint = (
                 " It has one column more than the latent size: if the first column is a row index (pandas' "
@@ -287,12 +293,13 @@ def _check_shape(name: str, found: tuple, shape: tuple[int, int] | None) -> None
         )
 
 
+# A number as numpy's and pandas' CSV readers take one: ASCII decimal digits, an optional exponent, or inf/nan.
+# (Python's float() also takes "1_0" as 10 and other scripts' digits: a spreadsheet would not.)
+_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.IGNORECASE | re.ASCII)
+
+
 def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return _NUMBER.fullmatch(text.strip()) is not None
 
 
 def _read_csv(path: str) -> np.ndarray:
@@ -304,6 +311,8 @@ def _read_csv(path: str) -> np.ndarray:
         raise ValueError(
             f"{name!r} is not UTF-8 text ({e.reason} at byte {e.start}); save the CSV as UTF-8."
         ) from e
+    if not lines:
+        raise ValueError(f"{name!r} is empty: it holds no rows of predictions.")
     rows = [[v.strip() for v in line.split(",")] for line in lines]
     # A header: a first line of names (not all numbers), or the column numbers 0..L-1 / 1..L that pandas writes.
     if rows and (
@@ -311,15 +320,16 @@ def _read_csv(path: str) -> np.ndarray:
         or rows[0] in ([str(i) for i in range(len(rows[0]))], [str(i + 1) for i in range(len(rows[0]))])
     ):
         rows = rows[1:]
-    if rows and len(rows[0]) == 1 and any(sep in lines[-1] for sep in (";", "\t", " ")):
+    if not rows:
+        raise ValueError(f"{name!r} holds a header line ({lines[0][:60]!r}) and no rows of predictions.")
+    if len(rows[0]) == 1 and any(sep in lines[-1] for sep in (";", "\t", " ")):
         raise ValueError(f"{name!r}: one value per line; the values of a row must be separated by commas.")
     if len({len(r) for r in rows}) > 1:
         raise ValueError(f"{name!r}: its rows have different numbers of values; expected (N, latent_dim).")
-    try:
-        return np.array([[float(v) for v in r] for r in rows], dtype=np.float64).reshape(len(rows), -1)
-    except ValueError as e:
-        bad = next(v for r in rows for v in r if not _is_number(v))
-        raise ValueError(f"{name!r} holds a value that is not a number: {bad[:40]!r}.") from e
+    bad = next((v for r in rows for v in r if not _is_number(v)), None)
+    if bad is not None:
+        raise ValueError(f"{name!r} holds a value that is not a number: {bad[:40]!r}.")
+    return np.array([[float(v) for v in r] for r in rows], dtype=np.float64).reshape(len(rows), -1)
 
 
 def _read_parquet(path: str, shape: tuple[int, int] | None = None) -> np.ndarray:
