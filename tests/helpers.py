@@ -189,10 +189,10 @@ def with_column(name: str, change):
     return edit
 
 
-def resigned_test_split(folder: Path, change) -> dict[str, bytes]:
-    """A built config's test split with its `y` replaced by `change(y)` and its build record re-signed to match
-    (a publisher's rebuild, or an attacker's forgery): `{path in the config's folder: bytes}`, ready to commit.
-    The folder itself is left as it is."""
+def resigned_test_split(folder: Path, change, columns=("y",)) -> dict[str, bytes]:
+    """A built config's test split with each of `columns` replaced by `change(values)` and its build record
+    re-signed to match (a publisher's rebuild changes `y` and `y_mean` alike; an attacker's forgery `y` alone):
+    `{path in the config's folder: bytes}`, ready to commit. The folder itself is left as it is."""
     import hashlib
     import io
     import json
@@ -201,7 +201,9 @@ def resigned_test_split(folder: Path, change) -> dict[str, bytes]:
 
     from ldmnist_hf.data.schema import BUILD_RECORD, data_file
 
-    table = with_column("y", change)(pq.read_table(folder / data_file("test")))
+    table = pq.read_table(folder / data_file("test"))
+    for column in columns:
+        table = with_column(column, change)(table)
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd")
     record = json.loads((folder / BUILD_RECORD).read_text())

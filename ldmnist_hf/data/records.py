@@ -35,7 +35,7 @@ class Status(str, enum.Enum):  # noqa: UP042 - StrEnum is Python 3.11+, setup.cf
 
     RECOMPUTED = "recomputed"
     MISMATCH = "mismatch"
-    BELOW_FLOOR = "below-floor"
+    USES_TARGETS = "uses-targets"
     STALE = "stale"
     PUBLISHED = "published"
     UNVERIFIABLE = "unverifiable"
@@ -54,8 +54,9 @@ _MEANING = {
     Status.RECOMPUTED: "scores recomputed from its uploaded predictions on the current published revision; "
     "they equal what it reports",
     Status.MISMATCH: "its uploaded predictions give other scores than it reports; ranked by the recomputed ones",
-    Status.BELOW_FLOOR: "MSE below the noise floor by more than its tolerance: no model that sees only `x` gets "
-    "there, so the predictions used the public test targets; not ranked",
+    Status.USES_TARGETS: "its predictions use the public test targets: their MSE is below the noise floor by "
+    "more than its tolerance, or they follow the random noise of `y` (which no model that sees only `x` can "
+    "know) by more than 5 standard errors; not ranked",
     Status.STALE: "scored on an earlier published revision of the dataset (recomputed there); not ranked",
     Status.UNVERIFIABLE: "reports scores but uploaded no predictions to recompute them from; not ranked",
     Status.INVALID: "not scored, for the reason given",
@@ -64,7 +65,8 @@ _MEANING = {
 # What every row's scores rest on, in one or two sentences (the card, the Space and docs/publishing.md say it).
 CHECKED = (
     "Every score is recomputed from the predictions file the submission uploaded, on a revision of the dataset's "
-    "main branch; scores below the noise floor are flagged. The test targets are public, so a row is the "
+    "main branch; predictions that use the test targets (a score below the noise floor, or predictions that "
+    "follow the random noise of `y`) are flagged. The test targets are public, so a row is the "
     "submitter's word about how the predictions were made: nothing here checks the model itself."
 )
 

@@ -12,8 +12,8 @@ What is checked, per result (`data.records.Status` holds each status's meaning a
 - its predictions file, its size checked from the listing before any download, is scored with the metric on
   that revision (cards, results and predictions are read; code never);
 - the recomputed scores against the reported ones (`recomputed`, `mismatch`), the revision against the current
-  one (`stale`), the MSE against the config's noise floor (`below-floor`: only the public test targets get
-  there).
+  one (`stale`), and whether the predictions use the public test targets (`uses-targets`: an MSE below the
+  config's noise floor, or predictions that follow the random noise of `y`; `TestSplit.uses_targets`).
 
 One bad submission never stops the table. Reading needs no token; `push=True` commits the table to the
 dataset card's leaderboard block and `leaderboard.json`.
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from huggingface_hub import HfApi
 
-from ..data.records import LEADERBOARD_FILE, Floor, Leaderboard, LeaderboardRow, Status, rank
+from ..data.records import LEADERBOARD_FILE, Leaderboard, LeaderboardRow, Status, rank
 from ..data.reference_2020 import reference_2020
 from ..data.schema import BUILD_RECORD, data_file
 from ..errors import LDMNISTError, first_line
@@ -93,15 +93,12 @@ def _predictions_limit(split) -> int:
     return 16 * n * width + (1 << 20)
 
 
-def _scored(row: LeaderboardRow, split, floor: Floor, current: str) -> None:
+def _scored(row: LeaderboardRow, split, predictions, current: str) -> None:
     """The status of a row whose predictions were scored on `split`."""
     reported_ok = all(getattr(row, f"reported_{m}") is not None for m in METRICS)
-    if row.mse < floor.threshold:
-        row.status = Status.BELOW_FLOOR
-        row.reason = (
-            f"MSE {row.mse:.4f} is below the noise floor {floor.mse:.4f} by more than its tolerance "
-            f"{floor.tolerance:.4f}"
-        )
+    used = split.uses_targets(predictions, row.mse)
+    if used:
+        row.status, row.reason = Status.USES_TARGETS, used
     elif split.revision != current:
         row.status = Status.STALE
         row.reason = f"scored on dataset revision {split.revision[:12]}, not the current {current[:12]}"
@@ -162,12 +159,13 @@ def _row(
         return row, info.blob_id
     try:
         path = api.hf_hub_download(c.repo, predictions_file(config), revision=c.git_rev)
-        scores = split.score(metric_module().read_predictions(path, shape=split.references.shape))
+        predictions = metric_module().read_predictions(path, shape=split.references.shape)
+        scores = split.score(predictions)
     except (LDMNISTError, ValueError) as e:
         row.reason = str(e).splitlines()[0][:300]
         return row, info.blob_id
     row.mse, row.reconstructed_accuracy = scores["mse"], scores["reconstructed_accuracy"]
-    _scored(row, split, split.floor, current)
+    _scored(row, split, predictions, current)
     return row, info.blob_id
 
 

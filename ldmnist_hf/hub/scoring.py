@@ -74,6 +74,7 @@ class TestSplit:
     decoder: tuple  # the class VAE's decoder (weight, bias)
     class_vae: str  # its repository
     floor: Floor | None = None  # the noise floor of these targets (from the split's `y_std`)
+    posterior: tuple | None = None  # the split's `y_mean` and `y_std`, what the targets were drawn from
 
     def score(self, predictions) -> dict:
         """`mse` and `reconstructed_accuracy` of an `(N, L)` array, checked (shape, finite values)."""
@@ -89,6 +90,26 @@ class TestSplit:
         except ValueError as e:
             raise LDMNISTError(f"The predictions are not valid: {e}") from e
         return metric.score(p, r, y, self.decoder, self.class_vae)
+
+    def uses_targets(self, predictions, mse: float) -> str | None:
+        """Why these predictions must have used the public test targets (`None` when nothing says so): an MSE
+        below the noise floor by more than its tolerance, or predictions that follow the targets' random noise
+        (`target_noise_z` above `NOISE_Z_LIMIT`)."""
+        if self.floor is not None and mse < self.floor.threshold:
+            return (
+                f"MSE {mse:.4f} is below the noise floor {self.floor.mse:.4f} by more than its tolerance "
+                f"{self.floor.tolerance:.4f}"
+            )
+        if self.posterior is None:
+            return None
+        metric = metric_module()
+        z = metric.target_noise_z(predictions, self.references, *self.posterior)
+        if z > metric.NOISE_Z_LIMIT:
+            return (
+                f"the predictions follow the random noise of the test targets by {z:.1f} standard errors "
+                f"(more than {metric.NOISE_Z_LIMIT:g} happens by chance with probability 3e-7)"
+            )
+        return None
 
 
 def fetch_test_split(api, dataset: str, config: str, revision: str, prefix: str) -> TestSplit:
@@ -122,8 +143,8 @@ def fetch_test_split(api, dataset: str, config: str, revision: str, prefix: str)
                 f"The {what} of the {config!r} config of {dataset} at revision {revision[:12]} is not the one "
                 f"its build record names (SHA-256 differs); the dataset's publisher must push it again."
             )
-    table = pq.read_table(path, columns=["y", "y_std", "label"])
-    y, y_std = (table.column(name).combine_chunks() for name in ("y", "y_std"))
+    table = pq.read_table(path, columns=["y", "y_mean", "y_std", "label"])
+    y, y_mean, y_std = (table.column(name).combine_chunks() for name in ("y", "y_mean", "y_std"))
     return TestSplit(
         dataset,
         config,
@@ -133,4 +154,5 @@ def fetch_test_split(api, dataset: str, config: str, revision: str, prefix: str)
         metric_module().load_class_decoder(str(folder)),
         class_vae,
         Floor.of(y_std.flatten().to_numpy().reshape(len(y), -1)),
+        (y_mean.flatten().to_numpy().reshape(len(y), -1), y_std.flatten().to_numpy().reshape(len(y), -1)),
     )

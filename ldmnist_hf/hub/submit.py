@@ -81,7 +81,7 @@ def submit(
     except ValueError as e:
         raise LDMNISTError(str(e)) from e
     scores = split.score(array)
-    _warn_below_floor(split, scores)
+    _warn_if_it_uses_the_targets(split, array, scores)
     existing = _existing_card(api, repo)
 
     def files_at(revision: str, user: str | None = None) -> dict[str, bytes]:
@@ -104,15 +104,13 @@ def submit(
     return result
 
 
-def _warn_below_floor(split: TestSplit, scores: dict) -> None:
-    if split.floor is not None and scores["mse"] < split.floor.threshold:
+def _warn_if_it_uses_the_targets(split: TestSplit, predictions, scores: dict) -> None:
+    used = split.uses_targets(predictions, scores["mse"])
+    if used:
         logger.warning(
-            "MSE %.4f is below the noise floor of the %r config (%.4f, tolerance %.4f): no model that sees only "
-            "x gets there, so the leaderboard will show these predictions as below-floor, without a rank.",
-            scores["mse"],
-            split.config,
-            split.floor.mse,
-            split.floor.tolerance,
+            "These predictions use the public test targets (%s): the leaderboard will show them as "
+            "uses-targets, without a rank.",
+            used,
         )
 
 

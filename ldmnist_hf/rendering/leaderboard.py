@@ -69,8 +69,8 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     )
     floor_line = (
         f"Noise floor (the expected MSE of a perfect classifier) and its tolerance ({FLOOR_STANDARD_ERRORS} "
-        f"standard errors over the test rows): {floors}. A score below the floor by more than the tolerance is "
-        f"`below-floor`, not ranked."
+        f"standard errors over the test rows): {floors}. A score below the floor by more than the tolerance, or "
+        f"predictions that follow the random noise of `y`, are `uses-targets`, not ranked."
         if floors
         else ""
     )

@@ -226,7 +226,8 @@ def test_the_hostile_submitters_attacks_change_no_rank(board, exported, benchmar
     api = stub_api(stub.endpoint, token=TOKENS["you"])
     public = stub_api(stub.endpoint)
     x_tr, y_tr = load_latents(benchmarked, "train")
-    x, y, y_mean = load_latents(benchmarked, "test", columns=("x", "y", "y_mean"))
+    x, y, y_mean, y_std = load_latents(benchmarked, "test", columns=("x", "y", "y_mean", "y_std"))
+    y, y_mean, y_std = (np.asarray(a, np.float64) for a in (y, y_mean, y_std))
     before = build_leaderboard(DATASET, endpoint=stub.endpoint)
     current = before.revision
     honest = linear_regression(x_tr, y_tr)(x)
@@ -243,8 +244,16 @@ def test_the_hostile_submitters_attacks_change_no_rank(board, exported, benchmar
             predictions_file("default"): _predictions_parquet(honest),
         },
     )
-    # 2. The public targets themselves, and 3. the posterior means (a perfect classifier: not flagged).
-    for repo, values in (("you/copied-targets", y), ("you/posterior-means", y_mean)):
+    # 2. The public targets themselves; a blend of the posterior means with 0.46 % of the targets, and the
+    # targets plus fresh noise (both just above the floor's threshold); 3. the posterior means (a perfect
+    # classifier: not flagged).
+    noise = np.random.default_rng(0).standard_normal(y.shape)
+    for repo, values in (
+        ("you/copied-targets", y),
+        ("you/blend", y_mean + 0.0046 * (y - y_mean)),
+        ("you/targets-plus-noise", y + 0.9965 * y_std * noise),
+        ("you/posterior-means", y_mean),
+    ):
         _plant(
             api,
             repo,
@@ -300,8 +309,12 @@ def test_the_hostile_submitters_attacks_change_no_rank(board, exported, benchmar
         in rows["you/forged-revision"].reason
     )
     copied = rows["you/copied-targets"]
-    assert (copied.status, copied.rank, copied.mse) == (Status.BELOW_FLOOR, None, 0.0)
+    assert (copied.status, copied.rank, copied.mse) == (Status.USES_TARGETS, None, 0.0)
     assert "below the noise floor" in copied.reason
+    for repo in ("you/blend", "you/targets-plus-noise"):  # above the floor's threshold, but not chance
+        assert rows[repo].mse > after.floors["default"].threshold, repo
+        assert (rows[repo].status, rows[repo].rank) == (Status.USES_TARGETS, None), repo
+        assert "follow the random noise of the test targets by" in rows[repo].reason, rows[repo].reason
     assert rows["you/posterior-means"].status is Status.RECOMPUTED or rows["you/posterior-means"].rank
     floor = after.floors["default"]
     assert rows["you/posterior-means"].mse > floor.threshold > 0.75  # the best honest model stays ranked
@@ -321,7 +334,8 @@ def test_the_hostile_submitters_attacks_change_no_rank(board, exported, benchmar
     ]
     assert [m for m, _ in ranked if m not in {r.model for r in before.rows}] == ["you/posterior-means"]
     block = leaderboard_markdown(after)
-    assert "`below-floor`: MSE below the noise floor" in block and "The test targets are public" in block
+    assert "`uses-targets`: its predictions use the public test targets" in block
+    assert "The test targets are public" in block
 
 
 def test_hostile_submissions_never_stop_or_break_the_table(board, tmp_path):

@@ -16,6 +16,7 @@ from safetensors.numpy import save_file
 
 import ldmnist_hf
 from ldmnist_hf import ClassVAE, ClassVAEConfig, load_pretrained, pretrained_path
+from ldmnist_hf.hub.scoring import metric_module
 
 
 @pytest.fixture(scope="module")
@@ -279,3 +280,46 @@ def test_metric_any_input_scores_right_or_says_why(metric, predictions, referenc
     )
     if labels is not None:
         assert 0.0 <= out["reconstructed_accuracy"] <= 1.0
+
+
+def _string_bomb(path):
+    """A valid prediction column beside a column whose one 2 MB string, dictionary-encoded, decodes to 20 GB."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pad = pa.DictionaryArray.from_arrays(pa.array(np.zeros(10000, np.int32)), pa.array(["a" * 2_000_000]))
+    prediction = pa.FixedSizeListArray.from_arrays(pa.array(np.zeros(10000 * 32, np.float32)), 32)
+    table = pa.table({"prediction": prediction, "pad": pad})
+    pq.write_table(table, path, compression="zstd", dictionary_pagesize_limit=1 << 30, store_schema=False)
+    return path
+
+
+def _column_bomb(path):
+    """6000 float columns of 10000 zeros: each passes a per-column bound, together 460 MB once decoded."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(
+        pa.table({f"y{i}": pa.array(np.zeros(10000)) for i in range(6000)}), path, store_schema=False
+    )
+    return path
+
+
+def test_a_small_parquet_file_never_decodes_to_gigabytes(tmp_path, monkeypatch):
+    """Columns are chosen from the schema before any value is decoded: other columns are never read, and more
+    float columns than the latent size are refused from the footer."""
+    import pyarrow.parquet as pq
+
+    read = []
+    real = pq.read_table
+    monkeypatch.setattr(
+        pq, "read_table", lambda path, **kw: read.append(kw.get("columns")) or real(path, **kw)
+    )
+    path = _string_bomb(tmp_path / "strings.parquet")
+    assert path.stat().st_size < 5000
+    metric = metric_module()
+    assert metric.read_predictions(path, shape=(10000, 32)).shape == (10000, 32)
+    assert read == [["prediction"]]  # the 20 GB column was never decoded
+    with pytest.raises(ValueError, match="has 6000 float columns; the test split needs 32"):
+        metric.read_predictions(_column_bomb(tmp_path / "columns.parquet"), shape=(10000, 32))
+    assert len(read) == 1  # refused before reading

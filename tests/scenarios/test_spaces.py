@@ -422,13 +422,24 @@ def _rebuild_default_test_split(api: HfApi, export_dir) -> None:
         y[:2000] *= -1.0
         return y
 
-    files = resigned_test_split(export_dir / "datasets" / "ldmnist", flip)
+    files = resigned_test_split(export_dir / "datasets" / "ldmnist", flip, ("y", "y_mean"))
     api.create_commit(
         f"{NS}/ldmnist",
         repo_type="dataset",
         operations=[CommitOperationAdd(path, data) for path, data in files.items()],
         commit_message="Rebuild the test split",
     )
+
+
+def test_metric_space_ranks_no_upload_that_uses_the_targets(metric_page, built, tmp_path):
+    """The public targets, and a blend of the posterior means with a little of them: scored, but not ranked."""
+    metric_page.get(metric_page.metric_url)  # the browser is shared with the explorer's tests
+    _wait(metric_page, lambda d: _css(d, "#predictions input[type=file]"))
+    y, y_mean = load_latents(built / "ldmnist", "test", columns=("y", "y_mean"))
+    for name, values in (("targets", y), ("blend", y_mean + 0.0046 * (np.asarray(y) - y_mean))):
+        text = _upload_and_score(metric_page, _write(tmp_path / f"{name}.npy", np.asarray(values)))
+        assert "these predictions use the public test targets" in text and "would not rank them" in text, text
+        assert "would rank" not in text.replace("would not rank", "")
 
 
 # The two tests below change the published dataset: they run last.

@@ -8,6 +8,7 @@ latent -> 10 linear layer) is read from a class VAE repository's `config.json` +
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 
@@ -295,7 +296,9 @@ def _check_shape(name: str, found: tuple, shape: tuple[int, int] | None) -> None
 
 # A number as numpy's and pandas' CSV readers take one: ASCII decimal digits, an optional exponent, or inf/nan.
 # (Python's float() also takes "1_0" as 10 and other scripts' digits: a spreadsheet would not.)
-_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.IGNORECASE | re.ASCII)
+_NUMBER = re.compile(
+    r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.IGNORECASE | re.ASCII
+)
 
 
 def _is_number(text: str) -> bool:
@@ -338,18 +341,24 @@ def _read_parquet(path: str, shape: tuple[int, int] | None = None) -> np.ndarray
 
     name = os.path.basename(path)
     try:
-        meta = pq.ParquetFile(path).metadata
-        if shape is not None:  # from the footer, before any value is decoded
-            leaf_values = [
-                sum(meta.row_group(g).column(c).num_values for g in range(meta.num_row_groups))
+        file = pq.ParquetFile(path)
+        columns = _wanted_columns(name, file.schema_arrow, shape)
+        if (
+            shape is not None
+        ):  # from the footer, before any value is decoded: the columns that will be read only
+            meta, wanted = file.metadata, set(columns)
+            values = sum(
+                meta.row_group(g).column(c).num_values
+                for g in range(meta.num_row_groups)
                 for c in range(meta.num_columns)
-            ]
-            if meta.num_rows != shape[0] or max(leaf_values, default=0) > shape[0] * shape[1]:
+                if meta.schema.column(c).path.split(".")[0] in wanted
+            )
+            if meta.num_rows != shape[0] or values > shape[0] * (shape[1] + 1):
                 raise ValueError(
-                    f"{name!r} holds {meta.num_rows} rows (up to {max(leaf_values, default=0)} values in a column); "
-                    f"the test split needs {tuple(shape)}: one prediction of y per test row, in its order."
+                    f"{name!r} holds {meta.num_rows} rows ({values} values in the columns read); the test split "
+                    f"needs {tuple(shape)}: one prediction of y per test row, in its order."
                 )
-        table = pq.read_table(path)
+        table = pq.read_table(path, columns=columns)  # only these: no other column is ever decoded
     except (pa.ArrowException, OSError, ValueError) as e:  # pyarrow's errors (some are ValueErrors) explained
         if isinstance(e, ValueError) and not isinstance(e, pa.ArrowException):
             raise  # ours: the shape refused from the footer
@@ -363,12 +372,38 @@ def _read_parquet(path: str, shape: tuple[int, int] | None = None) -> np.ndarray
                 f"{name!r}: its `index` column is not 0..{len(index) - 1} in order; the rows must follow the test "
                 f"split's order."
             )
-    kinds = (pa.types.is_list, pa.types.is_large_list, pa.types.is_fixed_size_list)
-    lists = [f.name for f in table.schema if any(k(f.type) for k in kinds)]
-    column_name = "prediction" if "prediction" in lists else lists[0] if len(lists) == 1 else None
-    if column_name is not None:
-        return _list_column(name, table, column_name)
+    lists = [c for c in table.column_names if c != "index"]
+    if len(lists) == 1 and _is_list(table.schema.field(lists[0]).type):
+        return _list_column(name, table, lists[0])
     return _float_columns(name, table)
+
+
+def _is_list(t) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
+
+
+def _wanted_columns(name: str, schema, shape) -> list[str]:
+    """The columns a predictions file is read from, chosen from its schema before any value is decoded: an
+    integer `index`, and the `prediction` list column (or the one list column), else the float columns; at most
+    as many float columns as the latent size. Other columns are never read."""
+    import pyarrow as pa
+
+    index = ["index"] if "index" in schema.names and pa.types.is_integer(schema.field("index").type) else []
+    lists = [f.name for f in schema if _is_list(f.type)]
+    column = "prediction" if "prediction" in lists else lists[0] if len(lists) == 1 else None
+    if column is not None:
+        inner = schema.field(column).type.value_type
+        if not (pa.types.is_floating(inner) or pa.types.is_integer(inner)):
+            raise ValueError(f"{name!r}: column {column!r} holds {inner} values, not numbers.")
+        return index + [column]
+    floats = [f.name for f in schema if f.name != "index" and pa.types.is_floating(f.type)]
+    if shape is not None and len(floats) > shape[1]:
+        raise ValueError(
+            f"{name!r} has {len(floats)} float columns; the test split needs {shape[1]}, one per component."
+        )
+    return index + floats
 
 
 def _list_column(name: str, table, column_name: str) -> np.ndarray:
@@ -416,6 +451,31 @@ def _float_columns(name: str, table) -> np.ndarray:
             )
         numeric = [c for _, c in sorted(zip(numbers, numeric))]
     return np.stack([table.column(c).to_numpy() for c in numeric], axis=1)
+
+
+# A statistic of `target_noise_z` above this does not happen by chance to predictions made from `x` alone
+# (a standard normal exceeds 5 with probability 3e-7).
+NOISE_Z_LIMIT = 5.0
+
+
+def target_noise_z(predictions, references, posterior_mean, posterior_std) -> float:
+    """How far predictions follow the random noise of the test targets, in standard errors.
+
+    The dataset's `y` is a draw `y_mean + y_std * eps` whose noise `eps` is drawn independently of `x`. For
+    predictions `p` made from `x` alone, `sum((p - y_mean) * (y - y_mean)) / sqrt(sum((p - y_mean)^2 * y_std^2))`
+    is then a standard normal variable; it is also the term by which the MSE of `p` falls below that of its
+    own distance to `y_mean`. Predictions that use the public targets (a copy, a blend, `y` plus noise) make it
+    large: above `NOISE_Z_LIMIT`, they used them. All arrays are `(N, latent_dim)`; the dataset's `y`, `y_mean`
+    and `y_std` columns.
+
+    >>> y_mean = np.zeros((4, 2)); y_std = np.ones((4, 2)); y = np.array([[1.0, -1], [0, 2], [-1, 0], [1, 1]])
+    >>> round(target_noise_z(y_mean, y, y_mean, y_std), 3), round(target_noise_z(y, y, y_mean, y_std), 3)
+    (0.0, 2.828)
+    """
+    mean = np.asarray(posterior_mean, np.float64)
+    d = np.asarray(predictions, np.float64) - mean
+    scale = math.sqrt(float(np.sum(d * d * np.asarray(posterior_std, np.float64) ** 2)))
+    return 0.0 if scale == 0.0 else float(np.sum(d * (np.asarray(references, np.float64) - mean)) / scale)
 
 
 def validate(predictions, references, labels=None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

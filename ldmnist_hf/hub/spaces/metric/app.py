@@ -25,7 +25,16 @@ import pyarrow.parquet as pq
 from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import EntryNotFoundError
 
-from ldmnist import CLASS_VAES, PREDICTION_FORMATS, load_class_decoder, read_predictions, score, validate
+from ldmnist import (
+    CLASS_VAES,
+    NOISE_Z_LIMIT,
+    PREDICTION_FORMATS,
+    load_class_decoder,
+    read_predictions,
+    score,
+    target_noise_z,
+    validate,
+)
 
 HERE = Path(__file__).parent
 SPACE = json.loads((HERE / "space.json").read_text())
@@ -33,6 +42,7 @@ DATASET = SPACE["dataset"]
 CONFIGS = SPACE["configs"]  # name -> {"latent_dim", "prefix"}
 FILES = SPACE["files"]  # the names of the dataset repository's files: test_split, benchmark, leaderboard
 REFRESH_SECONDS = float(os.environ.get("LDMNIST_REFRESH_SECONDS", "10"))
+REQUEST_TIMEOUT = 10  # seconds the Hub gets to say which commit is current
 LEADERBOARD_SCHEMA = 2  # the leaderboard.json version this app reads
 HUB = "https://huggingface.co"
 _URL = re.compile(r"https?://[\w.:@%/~+-]+")  # a row's link, when it is a plain URL
@@ -42,18 +52,23 @@ _state: dict = {"revision": None, "checked": -float("inf"), "configs": {}, "boar
 
 
 def _revision() -> str:
-    """The dataset's current commit, asked again at most every `REFRESH_SECONDS`; a new one empties the cache."""
+    """The dataset's current commit, asked again at most every `REFRESH_SECONDS` (with a timeout, outside the
+    lock: a Hub that does not answer never blocks the page); a new commit empties the cache."""
     with _lock:
-        if time.monotonic() - _state["checked"] >= REFRESH_SECONDS or _state["revision"] is None:
-            try:
-                sha = HfApi().dataset_info(DATASET).sha
-            except Exception:  # noqa: BLE001 - the Hub unreachable for a moment: keep serving what we have
-                sha = _state["revision"]
-                if sha is None:
-                    raise
-            if sha != _state["revision"]:
-                _state.update(revision=sha, configs={}, boards={})
-            _state["checked"] = time.monotonic()
+        if time.monotonic() - _state["checked"] < REFRESH_SECONDS and _state["revision"] is not None:
+            return _state["revision"]
+    try:
+        sha = HfApi().dataset_info(DATASET, timeout=REQUEST_TIMEOUT).sha
+    except Exception:  # noqa: BLE001 - the Hub unreachable for a moment: keep serving what we have
+        sha = None
+    with _lock:
+        if sha is None and _state["revision"] is None:
+            raise gr.Error(
+                f"The dataset {DATASET} cannot be read from the Hub right now; try again in a minute."
+            )
+        if sha is not None and sha != _state["revision"]:
+            _state.update(revision=sha, configs={}, boards={})
+        _state["checked"] = time.monotonic()
         return _state["revision"]
 
 
@@ -78,20 +93,22 @@ def _board(revision: str) -> dict | None:
 def _config(name: str) -> dict:
     """One config at the current revision: test targets, labels, class decoder, benchmark rows (cached)."""
     revision = _revision()
-    if name not in _state["configs"]:
+    key = (name, revision)  # by revision: a request that began before a push never fills the new cache
+    if key not in _state["configs"]:
         prefix = CONFIGS[name]["prefix"]
         test = _dataset_file(prefix + FILES["test_split"], revision)
-        table = pq.read_table(test, columns=["y", "label"])
-        y = table.column("y").combine_chunks()
+        table = pq.read_table(test, columns=["y", "y_mean", "y_std", "label"])
+        y, y_mean, y_std = (table.column(n).combine_chunks() for n in ("y", "y_mean", "y_std"))
         bench = _dataset_file(prefix + FILES["benchmark"], revision)
-        _state["configs"][name] = {
+        _state["configs"][key] = {
             "revision": revision,
             "references": y.flatten().to_numpy().reshape(len(y), -1),
+            "posterior": tuple(c.flatten().to_numpy().reshape(len(y), -1) for c in (y_mean, y_std)),
             "labels": table.column("label").to_numpy(),
             "decoder": load_class_decoder(CLASS_VAES[name]),
             "benchmark": json.loads(Path(bench).read_text())["rows"] if bench else None,
         }
-    return _state["configs"][name]
+    return _state["configs"][key]
 
 
 def _number(value) -> str:
@@ -130,6 +147,18 @@ def _references(c: dict, board: dict | None, config: str) -> list[tuple]:
     return refs
 
 
+def _uses_targets(predictions, c: dict, board: dict | None, config: str, mse: float) -> str | None:
+    """The leaderboard's check (`uses-targets`): an MSE below the published noise floor by more than its
+    tolerance, or predictions that follow the random noise of the targets."""
+    floor = (board or {}).get("floors", {}).get(config)
+    if floor and mse < floor["mse"] - floor["tolerance"]:
+        return f"MSE below the noise floor {floor['mse']:.4f} by more than {floor['tolerance']:.4f}"
+    z = target_noise_z(predictions, c["references"], *c["posterior"])
+    if z > NOISE_Z_LIMIT:
+        return f"they follow the random noise of `y` by {z:.1f} standard errors"
+    return None
+
+
 def score_file(file, config: str):
     """Scores an uploaded predictions file: the result text and the table of where it ranks."""
     hidden = gr.update(value=None, visible=False)
@@ -147,11 +176,15 @@ def score_file(file, config: str):
     board = _board(c["revision"])
     ranked = _ranked(board, config)
     mse, accuracy = result["mse"], result["reconstructed_accuracy"]
+    used = _uses_targets(p, c, board, config, mse)
     rows = [
         (r["rank"], _link(r), _number(r["mse"]), _number(r.get("reconstructed_accuracy")), "leaderboard")
         for r in ranked
     ]
-    if ranked:
+    if used:  # what the leaderboard would say: no rank
+        where = f"these predictions use the public test targets ({used}): the leaderboard would not rank them"
+        rows.append(("", "**your predictions**", _number(mse), _number(accuracy), "this upload"))
+    elif ranked:
         place = 1 + sum(r["mse"] < mse for r in ranked)
         where = f"it would rank **{place} of {len(ranked) + 1}** among the leaderboard's ranked rows"
         rows.insert(place - 1, ("", "**your predictions**", _number(mse), _number(accuracy), "this upload"))
@@ -214,7 +247,7 @@ def leaderboard(config: str):
                 _number(r.get("mse")),
                 _number(r.get("reconstructed_accuracy")),
                 r["status"],
-                html.escape(n),
+                n,  # a plain-text column: shown as it is
             )
             for r, n in zip(rows, note)
         ],
