@@ -530,7 +530,8 @@ class HubStub:
             revision = unquote(rest[1]) if head == "revision" and len(rest) == 2 else "main"
             if head == "revision" and len(rest) != 2:
                 raise _UnknownRequest(404, "revision needs exactly one (quoted) segment")
-            return self._repo_info(repo, revision)
+            expand = query.get("expand[]") or query.get("expand")
+            return self._repo_info(repo, revision, expand)
         if method == "GET" and head == "tree" and len(rest) >= 2:
             path_in_repo = "/".join(unquote(p) for p in rest[2:]).strip("/")
             recursive = query.get("recursive", ["false"])[0].lower() in ("1", "true")
@@ -579,8 +580,14 @@ class HubStub:
             return self._discussions_api(method, repo, rest[1:], query, token, body)
         raise _UnknownRequest(404, f"The Hub stand-in has no repo endpoint {method} {'/'.join(rest)}")
 
-    def _repo_info(self, repo: dict, revision: str) -> tuple[int, dict, bytes]:
+    def _repo_info(
+        self, repo: dict, revision: str, expand: list[str] | None = None
+    ) -> tuple[int, dict, bytes]:
         sha = self._resolve(repo, revision)
+        if expand:  # as the Hub does: the requested properties only (with the id)
+            return _json(
+                {"_id": hashlib.sha1(repo["id"].encode()).hexdigest()[:24], "id": repo["id"], "sha": sha}
+            )
         tree = repo["commits"][sha]["tree"]
         namespace = repo["id"].split("/")[0]
         info = {
@@ -604,13 +611,21 @@ class HubStub:
             card, _ = _front_matter(self._blob(tree["README.md"]).decode("utf-8", errors="replace"))
             if card:
                 info["cardData"] = card
-                # as the Hub does: the card's tags, and `dataset:ID` for each dataset it names
-                tags = card.get("tags") if isinstance(card.get("tags"), list) else []
-                datasets = card.get("datasets") if isinstance(card.get("datasets"), list) else []
-                info["tags"] = [str(t) for t in tags] + [f"dataset:{d}" for d in datasets]
+                info["tags"] = self._card_tags(repo, sha)
         if repo["type"] == "space":
             info.update(sdk=repo["sdk"], runtime={"stage": "RUNNING", "hardware": {"current": "cpu-basic"}})
         return _json(info)
+
+    def _card_tags(self, repo: dict, sha: str) -> list[str]:
+        """As the Hub does: the card's tags, and `dataset:ID` for each dataset it names."""
+        tree = repo["commits"][sha]["tree"]
+        if "README.md" not in tree:
+            return []
+        card, _ = _front_matter(self._blob(tree["README.md"]).decode("utf-8", errors="replace"))
+        card = card or {}
+        tags = card.get("tags") if isinstance(card.get("tags"), list) else []
+        datasets = card.get("datasets") if isinstance(card.get("datasets"), list) else []
+        return [str(t) for t in tags] + [f"dataset:{d}" for d in datasets]
 
     def _last_commit(self, repo: dict, sha: str, path: str) -> dict:
         """The newest commit in `sha`'s history that changed `path` (a file, or anything under a folder)."""
@@ -808,12 +823,23 @@ class HubStub:
         for (repo_type, repo_id), repo in sorted(self._repos.items()):
             if repo_type != "model" or repo["private"]:
                 continue
-            info = json.loads(self._repo_info(repo, "main")[2])
-            if all(f in info["tags"] for f in filters) and (
+            sha = self._resolve(repo, "main")
+            tags = self._card_tags(
+                repo, sha
+            )  # from the parsed card: never serialised (an alias tree stays small)
+            if all(f in tags for f in filters) and (
                 not query.get("author") or repo_id.startswith(query["author"][0] + "/")
             ):
                 out.append(
-                    {k: info[k] for k in ("_id", "id", "author", "sha", "lastModified", "private", "tags")}
+                    {
+                        "_id": hashlib.sha1(repo_id.encode()).hexdigest()[:24],
+                        "id": repo_id,
+                        "author": repo_id.split("/")[0],
+                        "sha": sha,
+                        "lastModified": repo["commits"][sha]["date"],
+                        "private": repo["private"],
+                        "tags": tags,
+                    }
                 )
         return _json(out[: int(query["limit"][0])] if query.get("limit") else out)
 

@@ -83,10 +83,12 @@ def _reported(api: HfApi, repo: str, git_rev: str, dataset: str, configs, files:
     if found:
         return found
     text = _read_text(api, repo, git_rev, files, "README.md")
+    if not text or _has_aliases(text):  # an alias tree of a few KB expands to millions of results
+        return found
     try:
         from huggingface_hub import ModelCard
 
-        results = ModelCard(text).data.eval_results or [] if text else []
+        results = ModelCard(text).data.eval_results or []
     except Exception:  # noqa: BLE001 - the card's YAML is the submitter's: no results then
         return found
     for r in results:
@@ -96,6 +98,18 @@ def _reported(api: HfApi, repo: str, git_rev: str, dataset: str, configs, files:
             entry = found.setdefault(config, {"revision": _text(r.dataset_revision)})
             entry[metric] = _number(r.metric_value)
     return found
+
+
+def _has_aliases(card: str) -> bool:
+    """Whether a card's YAML header uses anchors and aliases (read as events: nothing is built or expanded).
+    A card whose header cannot be read has none to worry about (ModelCard refuses it next)."""
+    parts = card.split("---", 2)
+    if not card.startswith("---") or len(parts) < 3:
+        return False
+    try:
+        return any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(parts[1]))
+    except yaml.YAMLError:
+        return False
 
 
 class Candidate(NamedTuple):

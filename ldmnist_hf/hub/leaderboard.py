@@ -211,7 +211,8 @@ def _published(config: str) -> list[LeaderboardRow]:
 
 def _rows_of(api, c: Candidate, dataset: str, prefixes: dict, data: _Data, config: str | None, current: str):
     """The rows of one candidate; none (and a log line) when it cannot be read or reports nothing here."""
-    try:
+    try:  # the branch's commit, read once: the listing, the results and the downloads are all of it
+        c = c._replace(git_rev=api.model_info(c.repo, revision=c.git_rev, expand=["sha"]).sha)
         files = _files(api, c.repo, c.git_rev, list(prefixes))
         reported = _reported(api, c.repo, c.git_rev, dataset, list(prefixes), files)
     except Exception as e:  # noqa: BLE001 - one bad submission never stops the table

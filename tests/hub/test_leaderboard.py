@@ -399,6 +399,14 @@ def test_hostile_submissions_never_stop_or_break_the_table(board, tmp_path):
             )
         },
     )
+    # a card whose model-index is an alias tree: 7 levels of 10 aliases, 10**7 results once expanded
+    levels = ", ".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]" for p, c in zip("abcdefg", "bcdefgh"))
+    result = f"{{dataset: {{type: {DATASET}}}, metrics: [{{type: mse, value: 0.1}}], task: {{type: x}}}}"
+    bomb_card = (
+        f"---\nanchors: {{a: &a [{', '.join([result] * 10)}], {levels}}}\n"
+        f"datasets: [{DATASET}]\nmodel-index: [{{name: x, results: *h}}]\n---\n# bomb\n"
+    )
+    _plant(api, "ivan/card-bomb", {"README.md": bomb_card.encode()})
     with predictions_are_intended():  # a no-op pull request on a ranked repository
         stub_api(stub.endpoint, token=TOKENS["grace"]).upload_file(
             path_or_fileobj=b"hello", path_in_repo="x.txt", repo_id="alice/probe", create_pr=True
@@ -418,6 +426,7 @@ def test_hostile_submissions_never_stop_or_break_the_table(board, tmp_path):
         "a copy of the predictions file of alice/probe, submitted earlier: not scored again"
     )
     assert "ivan/odd-card" not in rows  # no result it can read: no row
+    assert "ivan/card-bomb" not in rows  # its aliases are never expanded: no row, and no 10**7 results
     assert [r.source for r in result.rows if r.model == "alice/probe"] == ["main"]
 
     block = leaderboard_markdown(result)

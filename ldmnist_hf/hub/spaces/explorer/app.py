@@ -13,7 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from explorer import INFORMATIVE_STD, Explorer, to_image
+from explorer import INFORMATIVE_STD, SLIDER_RANGE, Explorer, to_image
 
 SPACE = json.loads((Path(__file__).parent / "space.json").read_text())
 EX = Explorer(SPACE)
@@ -84,7 +84,12 @@ with gr.Blocks(title="LD-MNIST explorer") as demo:
             with gr.Column():
                 sliders += [
                     gr.Slider(
-                        -4.0, 4.0, value=0.0, step=0.01, label=f"component {c}", elem_id=f"component-{c}"
+                        -SLIDER_RANGE,
+                        SLIDER_RANGE,
+                        value=0.0,
+                        step=0.01,
+                        label=f"component {c}",
+                        elem_id=f"component-{c}",
                     )
                     for c in half
                 ]

@@ -19,6 +19,7 @@ from PIL import Image
 from safetensors.numpy import load_file
 
 INFORMATIVE_STD = 0.8  # a component is informative when its values vary less than this over the data
+SLIDER_RANGE = 4.0  # a slider sets its component to a value in [-4, 4]: beyond, the decoder was never trained
 
 
 def _repo_files(repo: str, names: tuple[str, ...], repo_type: str = "model") -> list[str]:
@@ -122,7 +123,7 @@ class Explorer:
         """`index` as a row of the test split; `ValueError` with a one-line message otherwise."""
         try:
             value = float(index)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(f"The test digit must be a number from 0 to {len(self.x) - 1}.") from None
         if not np.isfinite(value) or value != int(value) or not 0 <= value < len(self.x):
             raise ValueError(f"There is no test digit {index}: choose one from 0 to {len(self.x) - 1}.")
@@ -141,8 +142,10 @@ class Explorer:
                 raise ValueError(
                     f"Got {values.size} slider values; this explorer has {len(self.components)} sliders."
                 )
-            if not np.isfinite(values).all():
-                raise ValueError("Every slider value must be a finite number.")
+            if not np.isfinite(values).all() or np.abs(values).max(initial=0) > SLIDER_RANGE:
+                raise ValueError(
+                    f"Every slider value must be a number from -{SLIDER_RANGE:g} to {SLIDER_RANGE:g}."
+                )
             # The sliders show 2 decimals: a component whose slider still shows its own value keeps it exactly.
             shown = np.round(z[self.components].astype(np.float64), 2)
             moved = np.abs(values - shown) > 1e-6

@@ -1,0 +1,75 @@
+"""The explorer Space's numbers (hub/spaces/explorer/explorer.py, numpy only): every input it takes from the page
+or its API is checked, with one line that says what is allowed."""
+
+import sys
+
+import pytest
+
+from ldmnist_hf.data.schema import data_file
+from ldmnist_hf.hub.space_repos import SPACES
+from ldmnist_hf.pretrained.loading import pretrained_path
+from ldmnist_hf.registry import DEFAULT_MODELS
+
+
+@pytest.fixture(scope="module")
+def explorer(built):
+    sys.path.insert(0, str(SPACES / "explorer"))
+    try:
+        from explorer import Explorer
+    finally:
+        sys.path.pop(0)
+    space = {
+        "dataset": str(built / "ldmnist"),
+        "image_vae": str(pretrained_path(DEFAULT_MODELS["image_vae"])),
+        "class_vae": str(pretrained_path(DEFAULT_MODELS["class_vae"])),
+        "mnist": None,
+        "files": {"test_split": data_file("test")},
+    }
+    return Explorer(space)
+
+
+# (what is given, fragment of the message)
+BAD_INDEX = [
+    (10000, "There is no test digit 10000: choose one from 0 to 9999"),
+    (-1, "There is no test digit -1"),
+    (2.5, "There is no test digit 2.5"),
+    (float("nan"), "There is no test digit nan"),
+    (10**400, "must be a number from 0 to 9999"),
+    ("seven", "must be a number from 0 to 9999"),
+    (None, "must be a number from 0 to 9999"),
+]
+
+
+@pytest.mark.parametrize("index, fragment", BAD_INDEX, ids=[str(i)[:12] for i, _ in BAD_INDEX])
+def test_an_index_that_is_not_a_test_digit(explorer, index, fragment):
+    with pytest.raises(ValueError, match=fragment.replace("(", r"\(")):
+        explorer.latent(index)
+
+
+def _values(explorer, value, count=None):
+    return [value] * (len(explorer.components) if count is None else count)
+
+
+# (slider values from the number of sliders, fragment)
+BAD_SLIDERS = [
+    (lambda e: _values(e, 0.0, 3), "Got 3 slider values; this explorer has"),
+    (lambda e: _values(e, float("nan")), "must be a number from -4 to 4"),
+    (lambda e: _values(e, float("inf")), "must be a number from -4 to 4"),
+    (lambda e: _values(e, 1e39), "must be a number from -4 to 4"),
+    (lambda e: _values(e, 4.5), "must be a number from -4 to 4"),
+    (lambda e: _values(e, "x"), "must be a number"),
+]
+
+
+@pytest.mark.parametrize(
+    "make, fragment", BAD_SLIDERS, ids=["count", "nan", "inf", "beyond-float32", "beyond-range", "text"]
+)
+def test_slider_values_are_checked(explorer, make, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        explorer.latent(0, make(explorer))
+
+
+def test_an_untouched_slider_keeps_its_components_exact_value(explorer):
+    z = explorer.latent(0)
+    shown = [round(float(z[c]), 2) for c in explorer.components]
+    assert (explorer.latent(0, shown) == z).all()
