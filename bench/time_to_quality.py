@@ -31,7 +31,6 @@ import torch  # noqa: E402
 
 from ldmnist_hf import load_mnist  # noqa: E402
 from ldmnist_hf.cli import build_parser  # noqa: E402
-from ldmnist_hf.data.mnist import MNIST  # noqa: E402
 from ldmnist_hf.registry import QUALITY_BAR  # noqa: E402
 from ldmnist_hf.training.arguments import LDMNISTTrainingArguments  # noqa: E402
 from ldmnist_hf.training.evaluation import (  # noqa: E402
@@ -50,7 +49,7 @@ from ldmnist_hf.training.step import (  # noqa: E402
 )
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-from timing import matmul_gflops  # noqa: E402
+from timing import matmul_gflops, smoke_subset  # noqa: E402
 
 
 def _dashed(arg: str) -> str:
@@ -83,13 +82,7 @@ def main() -> None:
     retain_freed_memory()  # as `ldmnist train` does on CPU
     mnist = load_mnist()
     if smoke:
-        mnist = MNIST(
-            mnist.train_images[:2000],
-            mnist.train_labels[:2000],
-            mnist.test_images[:500],
-            mnist.test_labels[:500],
-            source="smoke",
-        )
+        mnist = smoke_subset(mnist)
     torch.manual_seed(args.seed)
     models = JointModels.new(args).to(args.device)
     optimizers = make_optimizers(models, args)

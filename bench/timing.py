@@ -36,3 +36,16 @@ def matmul_gflops(n: int = 4096, repeats: int = 3) -> float:
     a, b = torch.randn(n, n), torch.randn(n, n)
     _, best = timed(lambda: a @ b, repeats)
     return 2 * n**3 / best / 1e9
+
+
+def smoke_subset(mnist):
+    """The first 2000 training and 500 test digits: what a `--smoke` run trains and evaluates on."""
+    from ldmnist_hf.data.mnist import MNIST
+
+    return MNIST(
+        mnist.train_images[:2000],
+        mnist.train_labels[:2000],
+        mnist.test_images[:500],
+        mnist.test_labels[:500],
+        source="smoke",
+    )

@@ -19,11 +19,10 @@ import argparse
 import time
 
 import torch
-from timing import matmul_gflops
+from timing import matmul_gflops, smoke_subset
 from torch._inductor import config as inductor_config
 
 from ldmnist_hf import load_mnist
-from ldmnist_hf.data.mnist import MNIST
 from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
 from ldmnist_hf.training.evaluation import evaluate_models
 from ldmnist_hf.training.memory import retain_freed_memory
@@ -99,13 +98,7 @@ def main() -> None:
     retain_freed_memory()  # as `ldmnist train` does on CPU
     mnist = load_mnist()
     if args.smoke:
-        mnist = MNIST(
-            mnist.train_images[:2000],
-            mnist.train_labels[:2000],
-            mnist.test_images[:500],
-            mnist.test_labels[:500],
-            source="smoke",
-        )
+        mnist = smoke_subset(mnist)
     targs = LDMNISTTrainingArguments(
         output_dir="/dev/null", recipe="reference", batch_size=args.batch_size, device=args.device
     )
