@@ -470,7 +470,7 @@ def target_noise_z(predictions, references, posterior_mean, posterior_std) -> fl
 
     >>> y_mean = np.zeros((4, 2)); y_std = np.ones((4, 2)); y = np.array([[1.0, -1], [0, 2], [-1, 0], [1, 1]])
     >>> round(target_noise_z(y_mean, y, y_mean, y_std), 3), round(target_noise_z(y, y, y_mean, y_std), 3)
-    (0.0, 2.828)
+    (0.0, 3.0)
     """
     mean = np.asarray(posterior_mean, np.float64)
     d = np.asarray(predictions, np.float64) - mean
