@@ -16,16 +16,12 @@ from ..errors import first_line
 from ..registry import DEFAULT_CONFIG
 from .auth import public_url
 from .ids import is_repo_id
-from .results import METRIC_IDS, METRICS, SUBMISSION_TITLE, eval_results_file, predictions_file, task_id
+from .results import METRIC_OF, METRICS, SUBMISSION_TITLE, eval_results_file, predictions_file, task_id
 
 logger = logging.getLogger(__name__)
 
 
 MAX_TEXT_BYTES = 1 << 20  # a card or a results file larger than this is not read
-
-
-# A card's `model-index` metric type -> the score it reports (cards written before the metric ids: their names).
-_METRIC_OF = {**{v: k for k, v in METRIC_IDS.items()}, **{m: m for m in METRICS}}
 
 
 def _number(value) -> float | None:
@@ -93,7 +89,7 @@ def _reported(api: HfApi, repo: str, git_rev: str, dataset: str, configs, files:
         return found
     for r in results:
         config = DEFAULT_CONFIG if r.dataset_config is None else _text(r.dataset_config)
-        metric = _METRIC_OF.get(r.metric_type)
+        metric = METRIC_OF.get(r.metric_type)
         if r.dataset_type == dataset and metric and config is not None:
             entry = found.setdefault(config, {"revision": _text(r.dataset_revision)})
             entry[metric] = _number(r.metric_value)

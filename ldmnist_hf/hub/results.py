@@ -31,6 +31,8 @@ METRICS = ("mse", "reconstructed_accuracy")
 # Each score's metric id in a card's `model-index` (ids of the evaluate metrics on the Hub): reconstructed
 # accuracy is an accuracy; its `name` says which one.
 METRIC_IDS = {"mse": "mse", "reconstructed_accuracy": "accuracy"}
+# A card's `model-index` metric type -> the score it reports (cards written before the metric ids: their names).
+METRIC_OF = {**{v: k for k, v in METRIC_IDS.items()}, **{m: m for m in METRICS}}
 
 
 @contextlib.contextmanager
@@ -118,7 +120,7 @@ def results_table(eval_results) -> str:
     """The card's table of its LD-MNIST results (every dataset and config its `model-index` holds)."""
     rows: dict[tuple, dict] = {}
     for r in eval_results or []:
-        metric = {**{v: k for k, v in METRIC_IDS.items()}, **{m: m for m in METRICS}}.get(r.metric_type)
+        metric = METRIC_OF.get(r.metric_type)
         if metric:
             key = (r.dataset_type, r.dataset_config or DEFAULT_CONFIG, r.dataset_revision)
             rows.setdefault(key, {})[metric] = r.metric_value
