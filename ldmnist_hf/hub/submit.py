@@ -36,8 +36,6 @@ from .scoring import TestSplit, dataset_configs, fetch_test_split, metric_module
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["eval_results_file", "predictions_are_intended", "predictions_file", "submit"]
-
 
 def _existing_card(api: HfApi, repo: str) -> str | None:
     try:

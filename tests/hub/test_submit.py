@@ -17,7 +17,8 @@ from ldmnist_hf.cli import main
 from ldmnist_hf.data.read import load_latents
 from ldmnist_hf.data.records import Leaderboard, Status
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.hub.submit import eval_results_file, predictions_file, submit
+from ldmnist_hf.hub.results import eval_results_file, predictions_file
+from ldmnist_hf.hub.submit import submit
 from ldmnist_hf.rendering import leaderboard_markdown
 
 from .conftest import DATASET, TOKENS, text_of
