@@ -25,7 +25,8 @@ from ldmnist_hf import load_metric
 from ldmnist_hf.analysis.benchmark import linear_regression
 from ldmnist_hf.data.read import load_latents
 from ldmnist_hf.hub.push import push
-from ldmnist_hf.hub.submit import eval_results_file, predictions_are_intended, predictions_file, submit
+from ldmnist_hf.hub.results import eval_results_file, predictions_are_intended, predictions_file
+from ldmnist_hf.hub.submit import submit
 
 DATASET = f"{NS}/ldmnist"
 ACCOUNTS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "henry", "ivan", "you")
@@ -54,6 +55,25 @@ def _edit_eval_results(api: HfApi, repo: str, config: str, **changes) -> None:
             row["dataset"]["revision"] = changes["revision"]
     api.upload_file(
         path_or_fileobj=yaml.safe_dump(rows).encode(), path_in_repo=eval_results_file(config), repo_id=repo
+    )
+
+
+def results_card(revision: str, scores: dict, config: str | None = None) -> str:
+    """A model card that reports LD-MNIST scores in its `model-index` (written by hand: no predictions)."""
+    results = [
+        EvalResult(
+            task_type="tabular-regression",
+            dataset_type=DATASET,
+            dataset_name="LD-MNIST",
+            dataset_config=config,
+            dataset_revision=revision,
+            metric_type=metric,
+            metric_value=value,
+        )
+        for metric, value in scores.items()
+    ]
+    return str(
+        ModelCard.from_template(ModelCardData(model_name="probe", datasets=[DATASET], eval_results=results))
     )
 
 
@@ -132,23 +152,8 @@ def board(tmp_path_factory, exported, benchmarked, variant16):
             )
         _edit_eval_results(api("ivan"), "ivan/probe", "default", revision="f" * 40)
         current = stub_api(stub.endpoint).dataset_info(DATASET).sha
-        card = ModelCard.from_template(  # erin reports results by hand, without predictions
-            ModelCardData(
-                model_name="probe",
-                datasets=[DATASET],
-                eval_results=[
-                    EvalResult(
-                        task_type="tabular-regression",
-                        dataset_type=DATASET,
-                        dataset_name="LD-MNIST",
-                        dataset_revision=current,
-                        metric_type=metric,
-                        metric_value=value,
-                    )
-                    for metric, value in (("mse", 0.6), ("reconstructed_accuracy", 0.97))
-                ],
-            )
-        )
+        # erin reports results by hand, without predictions
+        card = results_card(current, {"mse": 0.6, "reconstructed_accuracy": 0.97})
         api("erin").create_repo("erin/probe")
         api("erin").upload_file(
             path_or_fileobj=str(card).encode(), path_in_repo="README.md", repo_id="erin/probe"

@@ -13,18 +13,18 @@ import pytest
 from conftest import NS
 from helpers import resigned_test_split
 from hub_stub import FAKE_TOKEN, stub_api
-from huggingface_hub import CommitOperationAdd, EvalResult, HfApi, ModelCard, ModelCardData
+from huggingface_hub import CommitOperationAdd, HfApi
 
 from ldmnist_hf.analysis.benchmark import linear_regression
 from ldmnist_hf.data.read import load_latents
 from ldmnist_hf.data.records import Status
 from ldmnist_hf.errors import LDMNISTError
 from ldmnist_hf.hub.leaderboard import build_leaderboard, leaderboard
-from ldmnist_hf.hub.submit import eval_results_file, predictions_are_intended, predictions_file
+from ldmnist_hf.hub.results import eval_results_file, predictions_are_intended, predictions_file
 from ldmnist_hf.registry import BASELINES
 from ldmnist_hf.rendering import leaderboard_markdown, read_block, with_block
 
-from .conftest import DATASET, TOKENS, text_of
+from .conftest import DATASET, TOKENS, results_card, text_of
 
 
 def _table(result) -> list[tuple]:
@@ -279,23 +279,7 @@ def test_the_hostile_submitters_attacks_change_no_rank(board, exported, benchmar
         },
     )
     # 6. Results for a config the dataset does not have.
-    card = ModelCard.from_template(
-        ModelCardData(
-            model_name="x",
-            datasets=[DATASET],
-            eval_results=[
-                EvalResult(
-                    task_type="tabular-regression",
-                    dataset_type=DATASET,
-                    dataset_name="LD-MNIST",
-                    dataset_config="nope",
-                    dataset_revision=current,
-                    metric_type="mse",
-                    metric_value=0.1,
-                )
-            ],
-        )
-    )
+    card = results_card(current, {"mse": 0.1}, config="nope")
     _plant(api, "you/unknown-config", {"README.md": str(card).encode()})
 
     start = len(stub.log)
