@@ -53,7 +53,8 @@ def eval_results_file(config: str) -> str:
 
 
 def task_id(config: str, metric: str) -> str:
-    """The dataset's `eval.yaml` task of one config and metric: `default-mse`, `reference-reconstructed_accuracy`."""
+    """The `.eval_results` task id of one config and metric: `default-mse`, `reference-reconstructed_accuracy`
+    (the dataset publishes no `eval.yaml`: docs/publishing.md)."""
     return f"{config}-{metric}"
 
 
