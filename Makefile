@@ -52,7 +52,7 @@ screenshots: setup
 	LDMNIST_SCREENSHOTS=1 LDMNIST_TEST_NAMESPACE=your-namespace $(BIN)/python -m pytest tests/scenarios/test_spaces.py -p no:randomly
 
 cards: setup
-	$(BIN)/ldmnist cards --readme docs/training.md
+	$(BIN)/ldmnist cards --into-package --readme docs/training.md
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

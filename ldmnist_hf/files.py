@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fnmatch
 import hashlib
 import json
 import os
@@ -28,6 +29,35 @@ REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
 def looks_like_repo_id(text: str) -> bool:
     """Whether `text` can be a Hub repository id (`owner/name`) rather than a local path."""
     return bool(REPO_ID.fullmatch(text)) and ".." not in text and not text.startswith((".", "/", "~"))
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent  # the installed package: read-only to its commands
+
+
+def source_checkout() -> Path | None:
+    """The source checkout this package runs from (a git clone, installed with `pip install -e .`), or `None`."""
+    root = PACKAGE_DIR.parent
+    return root if (root / ".git").exists() and (root / "setup.cfg").is_file() else None
+
+
+def check_outside_package(path: str | Path, what: str) -> None:
+    """Refuses `path` inside the installed package: its commands write there only when asked in so many
+    words (`into_package`, `require_source_checkout`)."""
+    if Path(path).expanduser().resolve().is_relative_to(PACKAGE_DIR):
+        raise LDMNISTError(
+            f"{path} is inside the installed package ({PACKAGE_DIR}), which ldmnist's commands do not change "
+            f"unless asked to (`--into-package`, for maintainers); give a folder of your own for {what}."
+        )
+
+
+def require_source_checkout(what: str) -> Path:
+    """The package folder, to write `what` into: only in a source checkout, where its files are the repository's."""
+    if source_checkout() is None:
+        raise LDMNISTError(
+            f"Writing {what} into the package is for maintainers, in a source checkout (git clone, then "
+            f"`pip install -e .`); this package is installed at {PACKAGE_DIR}. Give a folder of your own instead."
+        )
+    return PACKAGE_DIR
 
 
 def cache_dir() -> Path:
@@ -78,11 +108,81 @@ def remove_stale_temporaries(target: str | Path) -> list[Path]:
     return removed
 
 
+# The listing every output folder carries of the files an ldmnist command wrote into it (JSON: relative
+# POSIX paths). `overwrite` replaces a folder only when everything in it is listed (here, or in the listing of
+# a sub-folder another command wrote): a file of the user's is never deleted. Hidden, so `datasets`, the
+# wheel and `ldmnist export` leave it out.
+WRITTEN = ".ldmnist-written"
+
+
+def _listing(folder: Path) -> set[str]:
+    """The paths `folder`'s listing names (none when it has no listing or a damaged one)."""
+    try:
+        paths = json.loads((folder / WRITTEN).read_text())["paths"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    return {p for p in paths if isinstance(p, str)} if isinstance(paths, list) else set()
+
+
+def record_written(folder: str | Path, paths: list[str] | None = None) -> None:
+    """Adds `paths` (relative to `folder`) to the folder's listing of what ldmnist wrote; `None` lists every
+    file in it (what `atomic_dir` does to the folder it is about to move into place)."""
+    folder = Path(folder)
+    if paths is None:
+        found = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
+        listed = found - {WRITTEN}
+    else:
+        listed = _listing(folder) | {Path(p).as_posix() for p in paths}
+    text = json.dumps({"written_by": "ldmnist-hf", "paths": sorted(listed)}, indent=1) + "\n"
+    if paths is None:
+        (folder / WRITTEN).write_text(text)
+    else:
+        atomic_write_text(folder / WRITTEN, text)
+
+
+def foreign_files(folder: str | Path, legacy: tuple[str, ...] = ()) -> list[str]:
+    """The files (and links) in `folder` that no ldmnist command wrote: neither in its listing nor inside a
+    sub-folder whose own listing names them. Empty folders are not counted (nothing is lost with them).
+
+    Args:
+        folder: the folder.
+        legacy (`tuple[str]`): for a folder without a listing (written before listings existed), glob
+            patterns of the relative paths its writer always writes; they count as written.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "ours.txt").write_text("1")
+    >>> record_written(d, ["ours.txt"]); _ = (d / "notes.md").write_text("mine")
+    >>> foreign_files(d)
+    ['notes.md']
+    """
+    folder = Path(folder)
+    if (folder / WRITTEN).is_file() or not legacy:
+        return _foreign_below(folder, _listing(folder), "")
+    found = _foreign_below(folder, set(), "")
+    return [p for p in found if not any(fnmatch.fnmatchcase(p, g) for g in legacy)]
+
+
+def _foreign_below(root: Path, listed: set[str], rel: str) -> list[str]:
+    found = []
+    for entry in sorted(os.scandir(root / rel) if rel else os.scandir(root), key=lambda e: e.name):
+        name = f"{rel}{entry.name}"
+        if entry.is_dir(follow_symlinks=False):
+            sub = root / name
+            if (sub / WRITTEN).is_file():  # another command's output inside this one: judged by its listing
+                found += [f"{name}/{p}" for p in foreign_files(sub)]
+            else:
+                found += _foreign_below(root, listed, f"{name}/")
+        elif name not in listed and name != WRITTEN:
+            found.append(name)
+    return found
+
+
 def check_output_dir(
     target: str | Path,
     overwrite: bool = False,
     marker: str | tuple[str, ...] = (),
     fix: str = "choose another path",
+    legacy: tuple[str, ...] = (),
 ) -> Path:
     """Checks that a command may write the folder `target`, before it does any work.
 
@@ -92,6 +192,7 @@ def check_output_dir(
         marker (`str` or `tuple[str]`): file(s) that a previous run of the same command leaves in the folder;
             an existing folder is replaced only when it is empty or holds one of them, so that a command
             never deletes what it did not write.
+        legacy (`tuple[str]`): see `foreign_files`.
 
     Returns:
         `target` as an absolute path.
@@ -108,7 +209,7 @@ def check_output_dir(
     except OSError as e:  # a name too long for the file system, a folder we may not look into
         raise LDMNISTError(_cannot_write(given, e, fix)) from e
     if present:
-        _check_replaceable(given, target, overwrite, markers)
+        _check_replaceable(given, target, overwrite, markers, legacy)
     parent = target.parent
     while not parent.exists():  # the nearest existing folder above must be writable
         parent = parent.parent
@@ -129,9 +230,11 @@ def _cannot_write(given, e: OSError, fix: str, parent: Path | None = None) -> st
     return f"Cannot write {given}: {e.strerror or e}; {fix}."
 
 
-def _check_replaceable(given, target: Path, overwrite: bool, markers: tuple[str, ...]) -> None:
+def _check_replaceable(
+    given, target: Path, overwrite: bool, markers: tuple[str, ...], legacy: tuple[str, ...]
+) -> None:
     """An existing `target` may be replaced: a folder, not the current one, `overwrite` given, and empty or
-    holding a marker of the command's earlier run."""
+    holding a marker of the command's earlier run and nothing that no command of this package wrote."""
     if not target.is_dir() or target.is_symlink():
         raise LDMNISTError(
             f"{given} exists and is not a folder (a file or a link); choose another output path."
@@ -146,6 +249,7 @@ def _check_replaceable(given, target: Path, overwrite: bool, markers: tuple[str,
         )
     try:
         empty = not any(target.iterdir())
+        foreign = [] if empty else foreign_files(target, legacy)
     except OSError as e:
         raise LDMNISTError(f"{given} cannot be read ({e.strerror}); choose another output path.") from e
     if not empty and not any((target / m).exists() for m in markers):
@@ -154,6 +258,23 @@ def _check_replaceable(given, target: Path, overwrite: bool, markers: tuple[str,
             f"{given} holds files this command did not write ({what}); `overwrite` replaces only "
             f"an empty folder or one a previous run of it wrote. Remove it yourself or choose another path."
         )
+    if foreign:
+        raise LDMNISTError(_foreign_message(given, target, foreign))
+
+
+def _foreign_message(given, target: Path, foreign: list[str]) -> str:
+    shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+    why = (
+        f"it has no {WRITTEN} listing what an ldmnist command wrote there (an older version's output, "
+        "or a folder made by hand)"
+        if not (target / WRITTEN).is_file()
+        else f"its {WRITTEN} does not list them"
+    )
+    return (
+        f"{given} holds {shown}, which no ldmnist command wrote there ({why}); `overwrite` replaces only "
+        f"what the command wrote, so nothing was replaced. Move those files out of the folder, remove the "
+        f"folder yourself, or choose another path."
+    )
 
 
 def _identity(path: Path) -> tuple[int, int]:
@@ -195,22 +316,25 @@ def rename_noreplace(src: Path, dst: Path) -> None:
     os.rename(src, dst)
 
 
-def _still_ours(target: Path, markers: tuple[str, ...]) -> bool:
-    """Whether a folder that was ours to replace still is: empty, or holding a marker of this command."""
+def _still_ours(target: Path, markers: tuple[str, ...], legacy: tuple[str, ...]) -> list[str] | None:
+    """Whether a folder that was ours to replace still is: empty, or holding a marker of this command and
+    nothing that no command of this package wrote: `[]` when it is, else what is not ours (`None`: no marker,
+    or unreadable)."""
     try:
-        return not any(target.iterdir()) or any((target / m).exists() for m in markers)
+        if not any(target.iterdir()):
+            return []
+        return foreign_files(target, legacy) if any((target / m).exists() for m in markers) else None
     except OSError:
-        return False
+        return None
 
 
-def _swap_in(
-    tmp: Path, target: Path, expected: tuple[int, int] | None, markers: tuple[str, ...], given
-) -> None:
+def _swap_in(tmp: Path, target: Path, expected: tuple[int, int] | None, markers, legacy, given) -> None:
     """Moves the finished `tmp` to `target`, replacing only the very folder that was checked at the start.
 
     `expected` is that folder's identity (device, inode), or `None` when the target did not exist. A folder
-    that appeared at the target meanwhile, or another one in place of the checked one, is left alone and the
-    command fails: two commands writing one target never both succeed, and nothing is lost.
+    that appeared at the target meanwhile, another one in place of the checked one, or the checked one with a
+    file saved into it since (one no ldmnist command wrote), is left alone and the command fails: two
+    commands writing one target never both succeed, and nothing is lost.
     """
     changed = (
         f"{given} was created or changed by someone else while this command ran; it is left as it is and "
@@ -224,14 +348,22 @@ def _swap_in(
         return
     old = target.with_name(f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
-        rename_noreplace(target, old)
+        rename_noreplace(target, old)  # from here on, nothing new can be saved under `target`'s name
     except FileNotFoundError as e:
         raise LDMNISTError(changed) from e
-    if _identity(old) != expected or not _still_ours(old, markers):
+    foreign = _still_ours(old, markers, legacy) if _identity(old) == expected else None
+    if foreign != []:
         try:
             rename_noreplace(old, target)  # not ours: put it back
         except FileExistsError as e:
             raise LDMNISTError(f"{changed} (The folder that was there is now {old}.)") from e
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise LDMNISTError(
+                f"{given} gained {shown} while this command ran, which no ldmnist command wrote: the folder "
+                f"is left as it is and nothing was written. Move those files out of it and run the command "
+                f"again."
+            )
         raise LDMNISTError(changed)
     try:
         rename_noreplace(tmp, target)
@@ -259,15 +391,18 @@ def atomic_dir(
     overwrite: bool = False,
     marker: str | tuple[str, ...] = (),
     fix: str = "choose another path",
+    legacy: tuple[str, ...] = (),
 ) -> Iterator[Path]:
     """Yields a temporary folder beside ``target`` and moves it into place only on success.
 
     An interrupted write leaves ``target`` as it was (absent or old); nothing half-written is seen. The move
     replaces only the folder that `check_output_dir` accepted at the start (the same folder, still empty or
-    holding `marker`), with a no-replace rename: a folder that someone creates at the target meanwhile, or
+    holding `marker` and nothing no ldmnist command wrote), with a no-replace rename: a folder that someone creates at the target meanwhile, or
     a second command's result, is never replaced (the later command fails instead). The temporary folder is
     named ``.NAME.tmp-PID-*``, so a later call removes those of dead processes. A failed write (a full disk)
-    is one `LDMNISTError` naming the target; `fix` says what to do about it.
+    is one `LDMNISTError` naming the target; `fix` says what to do about it. The result carries a listing of
+    its files (`WRITTEN`), what a later `overwrite` may replace; `legacy` is for folders written before
+    listings existed (see `foreign_files`).
 
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "result"
@@ -278,7 +413,7 @@ def atomic_dir(
     """
     given = target
     markers = (marker,) if isinstance(marker, str) else tuple(marker)
-    target = check_output_dir(target, overwrite, markers, fix)
+    target = check_output_dir(target, overwrite, markers, fix, legacy)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(target)
@@ -293,13 +428,14 @@ def atomic_dir(
             for path in tmp.rglob("*"):  # some writers make private files; publishable outputs are ordinary
                 if path.is_file():
                     os.chmod(path, 0o666 & ~_umask())
+            record_written(tmp)
         except OSError as e:
             raise write_error(given, e, fix) from e
         except Exception as e:
             if "No space left" in str(e) or type(e).__name__ == "SafetensorError":  # safetensors' own errors
                 raise write_error(given, e, fix) from e
             raise
-        _swap_in(tmp, target, expected, markers, given)
+        _swap_in(tmp, target, expected, markers, legacy, given)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

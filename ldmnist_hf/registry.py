@@ -29,6 +29,22 @@ SHIPPED_LATENT_DIM = 32  # the latent size of the shipped models and of the publ
 # What a recipe must reach (docs/training.md): class reconstruction as the mean over 20 posterior draws on
 # the MNIST test set, joint accuracy on the test set, informative image components over the train set.
 QUALITY_BAR = {"class_vae_accuracy_mean": 0.998, "middle_layers_accuracy": 0.972, "informative_components": 8}
+QUALITY_BAR_FIGURES = {  # what each figure of the bar is, as a summary names it
+    "class_vae_accuracy_mean": "class VAE accuracy from sampled class latents (mean of draws)",
+    "middle_layers_accuracy": "middle layers: image -> class accuracy",
+    "informative_components": "informative image latent components",
+}
+
+
+def quality_bar(figures: dict) -> list[tuple[str, float, float, bool]]:
+    """Each figure of `QUALITY_BAR` found in `figures`: `(key, value, bar, met)`, met when `value >= bar`.
+
+    >>> quality_bar({"middle_layers_accuracy": 0.97, "informative_components": 9})
+    [('middle_layers_accuracy', 0.97, 0.972, False), ('informative_components', 9, 8, True)]
+    """
+    return [(k, figures[k], bar, figures[k] >= bar) for k, bar in QUALITY_BAR.items() if k in figures]
+
+
 DEFAULT_SET = "fast"  # the shipped set whose folders carry no suffix: image-vae-32, ...
 MODEL_SETS = ("fast", "reference")  # the sets shipped in ldmnist_hf/pretrained/
 DEFAULT_CONFIG = "default"  # the dataset config (on the Hub) whose models carry no suffix

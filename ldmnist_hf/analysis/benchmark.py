@@ -20,7 +20,7 @@ from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.reference_2020 import reference_2020
 from ..data.schema import BENCHMARK_FILE
 from ..errors import LDMNISTError
-from ..files import atomic_dir, atomic_write_text
+from ..files import atomic_dir, atomic_write_text, record_written
 from ..models.configuration_middle_layers import MiddleLayersConfig
 from ..models.modeling_middle_layers import MiddleLayers
 from ..pretrained.loading import load_metric, load_pretrained
@@ -244,6 +244,7 @@ def write_benchmark(result: dict, dataset_dir: str | Path, readme: str | Path | 
             np.save(tmp / f"{key}.npy", array)
     atomic_write_text(dataset_dir / BENCHMARK_FILE, json.dumps(result, indent=2, allow_nan=False) + "\n")
     atomic_write_text(dataset_dir / "benchmark.md", md + "\n")
+    record_written(dataset_dir, [BENCHMARK_FILE, "benchmark.md"])
     replace_block(dataset_dir / "README.md", "benchmark", md)
     if readme:
         replace_block(readme, "benchmark", md)

@@ -69,8 +69,23 @@ class Train(Command):
         from ..training.trainer import train
 
         summary = train(self.arguments, progress=not ctx.quiet)
-        keys = ("final", "informative_components", "train_seconds_this_session", "stopped_after")
-        print(json.dumps({k: summary[k] for k in keys if k in summary}, indent=2))
+        out = self.arguments.output_dir
+        if "stopped_after" in summary:
+            print(
+                f"Stopped after epoch {summary['stopped_after']}; continue with: ldmnist train --output-dir {shlex.quote(out)} --resume"
+            )
+            return
+        final = summary["final"]
+        figures = {
+            "class_vae_accuracy_mean": final.get("test/class_vae_accuracy"),
+            "middle_layers_accuracy": final.get("test/middle_layers_accuracy"),
+            "informative_components": summary.get("informative_components"),
+        }
+        print(
+            f"Trained {final.get('epoch')} epochs in {summary['train_seconds_this_session']:.0f} s this session; models in {out}/models, figures in {out}/summary.json."
+        )
+        print(quality_bar_lines({k: v for k, v in figures.items() if v is not None}, one_draw=True))
+        print(f"Release them with: ldmnist release --run {shlex.quote(out)}")
 
 
 @dataclass(kw_only=True)
@@ -80,20 +95,23 @@ class Release(Command):
     about = (
         "Evaluate a run's models on the MNIST test set and write each model folder\n"
         "(safetensors, config.json, README.md model card with model-index results).\n"
-        "Without --run: re-evaluate the models already in DEST and rewrite their cards."
+        "Without --run: re-evaluate the models already in DEST and rewrite their cards. Then say, per\n"
+        "figure of the quality bar, whether it was met."
     )
     examples = [
+        "ldmnist release --run runs/ld16                  # into ./models",
         "ldmnist release --run runs/ld16 --dest models16",
-        "ldmnist release --run runs/fast32 --readme docs/training.md  # the shipped set",
-        "ldmnist release --readme docs/training.md  # re-evaluate the shipped",
-        "ldmnist release --run runs/ref32 --model-set reference  # *-32-reference",
+        "# maintainers, in a source checkout: the shipped sets",
+        "ldmnist release --run runs/fast32 --into-package --readme docs/training.md",
+        "ldmnist release --into-package --readme docs/training.md  # re-evaluate them",
+        "ldmnist release --run runs/ref32 --into-package --model-set reference  # *-32-reference",
     ]
     run_dir: str | None = option(
         "a folder written by `ldmnist train` (default: re-evaluate DEST's models)",
         flag="--run",
         metavar="RUN",
     )
-    dest: str | None = option("where the model folders go (default: the package's shipped models)")
+    dest: str | None = option("where the model folders go (default: ./models)")
     cards_dir: str | None = option("also write the cards here")
     readme: str | None = option("also fill the results block of this Markdown file")
     model_set: str = option(
@@ -101,9 +119,14 @@ class Release(Command):
         "(e.g. reference, for the 2020 recipe's rerun; default: fast, no suffix)",
         "fast",
     )
+    into_package: bool = option(
+        "maintainers: replace the shipped set in ldmnist_hf/pretrained/ instead of writing to DEST "
+        "(in a source checkout only)",
+        False,
+    )
 
     def run(self, ctx: Context) -> None:
-        from ..training.release import release
+        from ..training.release import DEFAULT_DEST, evaluation_file, release
 
         metrics = release(
             self.run_dir,
@@ -111,8 +134,13 @@ class Release(Command):
             cards_dir=self.cards_dir,
             readme=self.readme,
             model_set=self.model_set,
+            into_package=self.into_package,
         )
-        print(json.dumps({k: v for k, v in metrics.items() if not k.endswith("component_std")}, indent=2))
+        dest = "ldmnist_hf/pretrained" if self.into_package else self.dest or DEFAULT_DEST
+        print(
+            f"Wrote the model folders with their cards, and {evaluation_file(self.model_set)} (every figure), to {dest}."
+        )
+        print(quality_bar_lines({**metrics, "informative_components": metrics["x_informative_components"]}))
 
 
 @dataclass(kw_only=True)
@@ -124,15 +152,49 @@ class Cards(Command):
         "from the recorded evaluations and configs, without evaluating anything; --cards-dir also writes\n"
         "them there."
     )
-    examples = ["ldmnist cards --readme docs/training.md"]
-    cards_dir: str | None = option("also write the cards here")
+    examples = [
+        "ldmnist cards --cards-dir cards              # copies of every shipped card",
+        "ldmnist cards --into-package --readme docs/training.md  # maintainers, in a source checkout",
+    ]
+    cards_dir: str | None = option("write the cards here")
     readme: str | None = option("also fill the results block of this Markdown file")
+    into_package: bool = option(
+        "maintainers: rewrite the package's own cards (in a source checkout only)", False
+    )
 
     def run(self, ctx: Context) -> None:
         from ..training.release import write_shipped_cards
 
-        for path in write_shipped_cards(cards_dir=self.cards_dir, readme=self.readme):
-            print(path)
+        written = write_shipped_cards(
+            cards_dir=self.cards_dir, readme=self.readme, into_package=self.into_package
+        )
+        print(f"Wrote {len(written)} cards." if ctx.quiet else "\n".join(map(str, written)))
+
+
+def quality_bar_lines(figures: dict, one_draw: bool = False) -> str:
+    """The quality bar, figure by figure: met or NOT MET, the value and the bar.
+
+    >>> print(quality_bar_lines({"class_vae_accuracy_mean": 0.9958, "informative_components": 9}))
+    Quality bar of the shipped 32-d models (docs/training.md):
+      NOT MET  class VAE accuracy from sampled class latents (mean of draws): 99.58 % (bar >= 99.80 %)
+      met      informative image latent components: 9 (bar >= 8)
+    """
+    from ..registry import QUALITY_BAR_FIGURES, quality_bar
+
+    shown = {
+        "class_vae_accuracy_mean": lambda v: f"{100 * v:.2f} %",
+        "middle_layers_accuracy": lambda v: f"{v:.4f}",
+        "informative_components": str,
+    }
+    lines = ["Quality bar of the shipped 32-d models (docs/training.md):"]
+    for key, value, bar, met in quality_bar(figures):
+        title = QUALITY_BAR_FIGURES[key]
+        if key == "class_vae_accuracy_mean" and one_draw:
+            title = "class VAE accuracy from sampled class latents (one test draw; release measures 20)"
+        lines.append(
+            f"  {'met    ' if met else 'NOT MET'}  {title}: {shown[key](value)} (bar >= {shown[key](bar)})"
+        )
+    return "\n".join(lines)
 
 
 def load_hint(folder: str) -> str:

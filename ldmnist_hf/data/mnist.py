@@ -158,14 +158,15 @@ def read_cache(directory: Path | None = None) -> MNIST | None:
     return _validate(arrays, "cache")
 
 
+_CACHE_FILES = (_CHECKSUM_FILE, _CACHE_FILE, "SOURCE")
+
+
 def write_cache(mnist: MNIST, directory: Path | None = None) -> Path:
     """Writes the arrays and their checksums atomically: a reader sees the old cache or the new one."""
     directory = Path(directory) if directory else cache_dir() / "mnist"
     arrays = mnist.arrays()
     fix = "set LDMNIST_CACHE to a writable folder (the cache's place)"
-    with atomic_dir(
-        directory, overwrite=True, marker=(_CHECKSUM_FILE, _CACHE_FILE, "SOURCE"), fix=fix
-    ) as tmp:
+    with atomic_dir(directory, overwrite=True, marker=_CACHE_FILES, fix=fix, legacy=_CACHE_FILES) as tmp:
         np.savez(tmp / _CACHE_FILE, **arrays)
         (tmp / _CHECKSUM_FILE).write_text(json.dumps(checksums(arrays), indent=2) + "\n")
         (tmp / "SOURCE").write_text(mnist.source + "\n")

@@ -16,7 +16,7 @@ from ..data.records import LEADERBOARD_FILE, Leaderboard, Status
 from ..data.schema import BUILD_RECORD, CARD
 from ..data.statistics import latent_statistics
 from ..errors import LDMNISTError
-from ..files import read_json
+from ..files import WRITTEN, read_json
 from ..registry import (
     KINDS,
 )
@@ -38,7 +38,7 @@ def _copy_tree(src: Path, dst: Path, skip: tuple[str, ...]) -> None:
             raise LDMNISTError(
                 f"{path} is a symbolic link; a dataset folder to publish holds regular files only."
             )
-        if path.is_file() and rel.parts[0] not in skip and not rel.name.startswith(".~"):
+        if path.is_file() and rel.parts[0] not in skip and not rel.name.startswith((".~", WRITTEN)):
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, dst / rel)
 

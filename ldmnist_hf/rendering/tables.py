@@ -177,6 +177,6 @@ def results_markdown(evaluation: dict) -> str:
         align="lrrr",
     )
     return (
-        f"{table}\n\nGenerated from `ldmnist_hf/pretrained/evaluation.json` by `ldmnist release` (without `--run` "
+        f"{table}\n\nGenerated from `ldmnist_hf/pretrained/evaluation.json` by `ldmnist release --into-package` (without `--run` "
         "it re-evaluates the shipped models)."
     )

@@ -62,11 +62,15 @@ def _optimizer_from_files(opt: torch.optim.Optimizer, tensors: dict[str, torch.T
     opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
+# What a checkpoint folder holds (for one written before folders listed their files).
+_CHECKPOINT_FILES = ("trainer_state.json", "optimizer-*.safetensors", "*/config.json", "*/model.safetensors")
+
+
 def save_checkpoint(
     path: Path, models: JointModels, optimizers, schedulers, epoch: int, args: LDMNISTTrainingArguments
 ) -> None:
     """Weights and optimizer moments in safetensors, the rest in JSON; written atomically."""
-    with atomic_dir(path, overwrite=True, marker="trainer_state.json") as tmp:
+    with atomic_dir(path, overwrite=True, marker="trainer_state.json", legacy=_CHECKPOINT_FILES) as tmp:
         models.save(tmp)
         meta = {"epoch": epoch, "args": dataclasses.asdict(args), "optimizers": {}, "schedulers": {}}
         for name, opt in optimizers.items():

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from ..data.mnist import load_mnist
 from ..data.statistics import INFORMATIVE_STD, informative_components
 from ..errors import LDMNISTError
-from ..files import atomic_dir, atomic_write_text, check_output_dir
+from ..files import WRITTEN, atomic_dir, atomic_write_text, check_output_dir
 from ..registry import KINDS
 from .arguments import LDMNISTTrainingArguments
 from .checkpoints import load_checkpoint, read_trainer_state, save_checkpoint
@@ -38,7 +38,7 @@ RUN_FILES = ("checkpoint", "models", "metrics.jsonl", "summary.json")  # all tha
 _STATE = Path("checkpoint") / "trainer_state.json"
 # The files a run writes inside its folders (`models/<kind>/...`, `checkpoint/...`): `overwrite` replaces a
 # folder only when it holds nothing else, so a user's own file in it is never deleted.
-_RUN_WRITES = {"config.json", "model.safetensors", "trainer_state.json"}
+_RUN_WRITES = {"config.json", "model.safetensors", "trainer_state.json", WRITTEN}
 _RUN_FOLDERS = {kind.stem for kind in KINDS.values()}  # models/image-vae, checkpoint/image-vae, ...
 # the optimizers' states, and what a killed atomic write leaves
 _RUN_WRITES_GLOB = ("optimizer-*.safetensors", ".*.tmp-*")
@@ -321,7 +321,12 @@ def _run_epochs(
 def _finish(s: _Session, out: Path, last: dict, train_time: float, start_epoch: int) -> dict:
     """Saves the trained models and writes `summary.json`; returns the summary."""
     stds = latent_std(s.models.image_vae, s.data[0], seed=s.args.seed)
-    with atomic_dir(out / "models", overwrite=True, marker=tuple(k.stem for k in KINDS.values())) as tmp:
+    with atomic_dir(
+        out / "models",
+        overwrite=True,
+        marker=tuple(k.stem for k in KINDS.values()),
+        legacy=("*/config.json", "*/model.safetensors"),
+    ) as tmp:
         s.models.save(tmp)
     summary = {
         "args": dataclasses.asdict(s.args),

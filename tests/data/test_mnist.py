@@ -43,6 +43,7 @@ def test_pypi_mirror_is_verified_before_unpickling(empty_cache, tmp_path):
 def test_cache_written_atomically_and_read_fast(mnist, empty_cache):
     M.write_cache(mnist)
     assert sorted(p.name for p in (empty_cache / "mnist").iterdir()) == [
+        ".ldmnist-written",  # what `overwrite` may replace (files.WRITTEN)
         "SOURCE",
         "checksums.json",
         "mnist.npz",

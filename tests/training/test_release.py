@@ -8,11 +8,12 @@ from helpers import ROOT, bad_input_test
 
 from ldmnist_hf import load_pretrained
 from ldmnist_hf.errors import LDMNISTError
+from ldmnist_hf.files import WRITTEN
 from ldmnist_hf.pretrained.loading import PRETRAINED_DIR
 from ldmnist_hf.registry import KINDS, PRETRAINED, QUALITY_BAR
 from ldmnist_hf.rendering import render_model_card, results_markdown
 from ldmnist_hf.training.evaluation import evaluate_run
-from ldmnist_hf.training.release import release
+from ldmnist_hf.training.release import release, write_shipped_cards
 from ldmnist_hf.training.step import JointModels
 
 EVALUATION = json.loads((PRETRAINED_DIR / "evaluation.json").read_text())
@@ -49,7 +50,9 @@ def test_ldmnist_cards_writes_what_is_shipped(tmp_path):
     before = {
         p: p.read_bytes() for p in [*PRETRAINED_DIR.glob("*/README.md"), Path(METRIC_PATH) / "README.md"]
     }
-    written = write_shipped_cards(cards_dir=tmp_path)
+    written = write_shipped_cards(cards_dir=tmp_path)  # copies only: the package is not written
+    assert len(written) == len(PRETRAINED) + 1
+    written = write_shipped_cards(cards_dir=tmp_path, into_package=True)  # this is a source checkout
     assert {p: p.read_bytes() for p in before} == before  # nothing changed: they are current
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [f"{n}.md" for n in PRETRAINED] + ["metric-ldmnist.md"]
@@ -100,7 +103,8 @@ def test_release_of_a_run_writes_folders_without_code(tmp_path, small_mnist, exp
         if name.endswith("-reference"):
             continue
         folder = tmp_path / "models" / name
-        assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+        names = sorted(p.name for p in folder.iterdir() if p.name != WRITTEN)
+        assert names == ["README.md", "config.json", "model.safetensors"]
         assert "auto_map" not in json.loads((folder / "config.json").read_text())
         assert type(load_pretrained(folder)) is kind.model_class
     for kind in KINDS.values():  # nothing writes transformers' private switch
@@ -167,6 +171,23 @@ def test_shipped_cards_load_their_own_folder():
 
 
 # (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
+def _readme(c, text="# no results block\n"):
+    (c.tmp / "notes.md").write_text(text)
+    return c.tmp / "notes.md"
+
+
+def _user_file_in_model_folder(c):
+    """A released model folder (listed) with a file of the user's in it: the next release must not delete it."""
+    from ldmnist_hf.files import record_written
+
+    folder = c.tmp / "models" / "image-vae-4"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+    record_written(folder, ["config.json"])
+    (folder / "my_notes.md").write_text("mine")
+    return c.tmp / "models"
+
+
 BAD_INPUT = [
     (
         "release-unfinished-run",
@@ -174,6 +195,103 @@ BAD_INPUT = [
         LDMNISTError,
         "holds no finished run",
     ),
+    (
+        "release-into-the-installed-package",
+        lambda c: release(c.copy("done"), dest=PRETRAINED_DIR),
+        LDMNISTError,
+        "inside the installed package",
+    ),
+    (
+        "release-dest-and-into-package",
+        lambda c: release(c.copy("done"), dest=c.tmp / "m", into_package=True),
+        LDMNISTError,
+        "Give `dest` or `into_package`, not both",
+    ),
+    ("release-dest-is-a-file", lambda c: release(c.copy("done"), dest=c.file()), LDMNISTError, "is a file"),
+    (
+        "release-cards-dir-is-a-file",
+        lambda c: release(c.copy("done"), dest=c.tmp / "m", cards_dir=c.file()),
+        LDMNISTError,
+        "`cards_dir`",
+    ),
+    (
+        "release-readme-missing",
+        lambda c: release(c.copy("done"), dest=c.tmp / "m", readme=c.tmp / "nope.md"),
+        LDMNISTError,
+        "nope.md",
+    ),
+    (
+        "release-readme-without-block",
+        lambda c: release(c.copy("done"), dest=c.tmp / "m", readme=_readme(c)),
+        LDMNISTError,
+        "results",
+    ),
+    (
+        "release-not-a-run",
+        lambda c: release(c.thesis(), dest=c.tmp / "m"),
+        LDMNISTError,
+        "holds no run of `ldmnist train`",
+    ),
+    (
+        "release-over-a-file-of-the-users",
+        lambda c: release(c.copy("done"), dest=_user_file_in_model_folder(c), latent_dim=4),
+        LDMNISTError,
+        "my_notes.md, which no ldmnist command wrote",
+    ),
+    (
+        "cards-nowhere",
+        lambda c: write_shipped_cards(),
+        LDMNISTError,
+        "Give `cards_dir`",
+    ),
 ]
 
 test_bad_input = bad_input_test(BAD_INPUT)
+
+
+def test_the_installed_package_is_read_only_to_release_and_cards(tiny, tmp_path):
+    """A package installed outside a source checkout (a copy on PYTHONPATH, as from a wheel): `release`
+    writes to ./models by default, refuses the package's folder and `--into-package`; `cards` likewise; the
+    package's files stay byte for byte."""
+    import hashlib
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    site = tmp_path / "site"
+    shutil.copytree(PRETRAINED_DIR.parent, site / "ldmnist_hf", ignore=shutil.ignore_patterns("__pycache__"))
+    digest = lambda: {  # noqa: E731
+        p.relative_to(site): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in site.rglob("*")
+        if p.is_file()
+    }
+    before = digest()
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site)}
+
+    def ldmnist(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "ldmnist_hf.cli", *args], cwd=work, env=env, capture_output=True, text=True
+        )
+
+    run = str(tiny.root / "done")
+    pretrained = str(site / "ldmnist_hf" / "pretrained")
+    for args, fragment in [
+        (["release", "--run", run, "--into-package"], "for maintainers, in a source checkout"),
+        (["release", "--run", run, "--dest", pretrained], "inside the installed package"),
+        (["cards", "--into-package"], "for maintainers, in a source checkout"),
+        (["cards", "--cards-dir", pretrained], "inside the installed package"),
+    ]:
+        proc = ldmnist(*args)
+        assert proc.returncode == 1 and fragment in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+    where = ldmnist("release", "--help")
+    assert "default: ./models" in where.stdout
+    proc = ldmnist("release", "--run", run)  # the default: ./models
+    assert proc.returncode == 0, proc.stderr
+    assert (work / "models" / "image-vae-4" / "model.safetensors").is_file()
+    assert "NOT MET  informative image latent components" in proc.stdout  # a 4-d run cannot have 8
+    assert "{" not in proc.stdout  # a summary, not a JSON dump
+    assert digest() == before
