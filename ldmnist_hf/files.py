@@ -429,6 +429,8 @@ def atomic_dir(
                 if path.is_file():
                     os.chmod(path, 0o666 & ~_umask())
             record_written(tmp)
+            if expected is not None:
+                _keep_modes(target, tmp)
         except OSError as e:
             raise write_error(given, e, fix) from e
         except Exception as e:
@@ -438,6 +440,24 @@ def atomic_dir(
         _swap_in(tmp, target, expected, markers, legacy, given)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _keep_mode(before: os.stat_result, path: Path) -> None:
+    """`path` gets the mode and, where the process may set it, the owner of the file or folder it replaces."""
+    os.chmod(path, stat.S_IMODE(before.st_mode))
+    if (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
+        with contextlib.suppress(PermissionError):  # only root, or the owner for the group, may
+            os.chown(path, before.st_uid, before.st_gid)
+
+
+def _keep_modes(old: Path, new: Path) -> None:
+    """A replaced folder's mode and owner, and those of each file it had, pass to the new one's same paths:
+    a private (0700, 0600) output stays private when it is rebuilt."""
+    _keep_mode(old.stat(), new)
+    for path in new.rglob("*"):
+        before = old / path.relative_to(new)
+        if path.is_file() and before.is_file() and not before.is_symlink():
+            _keep_mode(before.stat(), path)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -451,10 +471,10 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "w") as f:
             f.write(text)
-        os.chmod(tmp, stat.S_IMODE(before.st_mode) if before else 0o666 & ~_umask())
-        if before is not None and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
-            with contextlib.suppress(PermissionError):  # only root, or the owner for the group, may
-                os.chown(tmp, before.st_uid, before.st_gid)
+        if before is not None:
+            _keep_mode(before, Path(tmp))
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except OSError as e:
         raise write_error(path, e) from e

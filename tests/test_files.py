@@ -47,3 +47,24 @@ def test_atomic_write_text_keeps_the_mode_of_the_file_it_replaces(tmp_path, mode
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+
+
+def test_atomic_dir_keeps_the_modes_of_what_it_replaces(tmp_path):
+    """A private output (folder 0700, a file 0600) stays private when the command replaces it; new files get
+    the ordinary mode."""
+    target = tmp_path / "out"
+    with atomic_dir(target, marker="RECORD") as tmp:
+        (tmp / "RECORD").write_text("1")
+        (tmp / "data.bin").write_text("1")
+    target.chmod(0o700)
+    (target / "data.bin").chmod(0o600)
+    with atomic_dir(target, overwrite=True, marker="RECORD") as tmp:
+        (tmp / "RECORD").write_text("2")
+        (tmp / "data.bin").write_text("2")
+        (tmp / "new.bin").write_text("2")
+    umask = os.umask(0)
+    os.umask(umask)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [target, *target.iterdir()]}
+    assert (target / "data.bin").read_text() == "2"
+    assert modes["out"] == 0o700 and modes["data.bin"] == 0o600
+    assert modes["new.bin"] == modes["RECORD"] == 0o666 & ~umask
