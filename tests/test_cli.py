@@ -157,6 +157,29 @@ def test_the_library_logs_and_never_prints(cache, monkeypatch, caplog, capsys):
     assert capsys.readouterr().err == ""
 
 
+# ----------------------------------------------------------------------------- what a first run prints
+
+# A duration: "40 s", "~1 h", "about a minute", "7 minutes", "seconds".
+_DURATION = re.compile(
+    r"\b(?:\d+(?:\.\d+)?\s*(?:s|min|h)|(?:a|an|\d+)\s+(?:seconds?|minutes?|hours?)|seconds|minutes|hours)\b"
+)
+
+
+def test_every_duration_in_the_help_names_its_machine():
+    """How long something takes depends on the machine: a help text that gives a time says on which one."""
+    parser = build_parser()
+    sub = parser._subparsers._group_actions[0]
+    texts = {"ldmnist": parser.format_help(), **{name: p.format_help() for name, p in sub.choices.items()}}
+    found = 0
+    for name, text in texts.items():
+        flat = " ".join(text.split())
+        for m in _DURATION.finditer(flat):
+            found += 1
+            where = flat[max(0, m.start() - 60) : m.end() + 20]
+            assert "on a 2-core CPU" in flat[m.end() : m.end() + 20], (name, where)
+    assert found >= 4  # the train examples, the recipes, the MLP baseline's 2020 schedule
+
+
 # ----------------------------------------------------------------------------- bad input
 
 

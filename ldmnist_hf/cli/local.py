@@ -54,8 +54,8 @@ class Train(Command):
         "ldmnist_hf.LDMNISTTrainingArguments."
     )
     examples = [
-        "ldmnist train --output-dir runs/ld32                  # fast recipe, about a minute on 2 cores",
-        "ldmnist train --recipe reference --output-dir runs/ref  # what the 2020 code ran (~1 h on 2 cores)",
+        "ldmnist train --output-dir runs/ld32                  # fast recipe, about a minute on a 2-core CPU",
+        "ldmnist train --recipe reference --output-dir runs/ref  # what the 2020 code ran (~1 h on a 2-core CPU)",
         "ldmnist train --output-dir runs/ref --resume            # continue a stopped run",
     ]
     options = LDMNISTTrainingArguments
@@ -227,7 +227,8 @@ class Benchmark(DatasetOptions, Command):
     seed: int = option("(default: %(default)s)", 0)
     mlp_recipe: Literal["fast", "reference"] = option(
         "how the MLP baseline is trained: fast (40 epochs, batch 256, cosine; default) or reference "
-        "(the 2020 schedule: 5000 epochs at batch 10000, Adam 1e-3, reduce-on-plateau; minutes)",
+        "(the 2020 schedule: 5000 epochs at batch 10000, Adam 1e-3, reduce-on-plateau; about 7 minutes on a "
+        "2-core CPU)",
         "fast",
     )
     mlp_epochs: int | None = option("override the MLP recipe's epochs")
