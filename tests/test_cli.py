@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import ROOT, TRAIN_FILE, swap_splits
+from helpers import ROOT, TRAIN_FILE, swap_splits, write_hub_layout
 
 from ldmnist_hf.cli import build_parser, main
 
@@ -178,6 +178,75 @@ def test_every_duration_in_the_help_names_its_machine():
             where = flat[max(0, m.start() - 60) : m.end() + 20]
             assert "on a 2-core CPU" in flat[m.end() : m.end() + 20], (name, where)
     assert found >= 4  # the train examples, the recipes, the MLP baseline's 2020 schedule
+
+
+def _hf_switches() -> tuple[bool, bool, bool]:
+    """Whether huggingface_hub's, datasets' and transformers' progress bars are on."""
+    import datasets
+    from huggingface_hub.utils import are_progress_bars_disabled
+    from transformers.utils import logging as hf_logging
+
+    return (
+        not are_progress_bars_disabled(),
+        datasets.is_progress_bar_enabled(),
+        hf_logging.is_progress_bar_enabled(),
+    )
+
+
+@pytest.mark.parametrize("flags, shown", [([], False), (["-v"], True)])
+def test_datasets_progress_bars_only_with_verbose(small_mnist, tmp_path, flags, shown):
+    """Loading MNIST through `datasets` (here a local folder in the ylecun/mnist layout, as the Hub's) shows
+    datasets' "Generating train split" bars with -v only."""
+    folder = write_hub_layout(tmp_path / "mnist-layout", small_mnist)
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "LDMNIST_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ldmnist_hf.cli",
+            "fetch-mnist",
+            *flags,
+            "--source",
+            str(folder),
+            "--no-verify",
+        ],
+        cwd=ROOT,
+        env={**env, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert ("Generating train split" in proc.stderr) == shown, proc.stderr
+
+
+@pytest.mark.parametrize("flags, shown", [([], False), (["-v"], True)])
+def test_transformers_progress_bars_only_with_verbose(
+    cache, tiny, tmp_path, monkeypatch, capsys, flags, shown
+):
+    monkeypatch.setenv("LDMNIST_CACHE", str(cache))
+    before = _hf_switches()
+    argv = [
+        "build",
+        *flags,
+        "--image-vae",
+        tiny.iv,
+        "--class-vae",
+        tiny.cv,
+        "--output-dir",
+        str(tmp_path / "d"),
+    ]
+    assert main(argv) == 0
+    assert ("Loading weights" in capsys.readouterr().err) == shown
+    assert _hf_switches() == before  # `main` leaves the libraries' switches as they were
+
+
+def test_benchmark_prints_its_table_once(tiny, copy_of, capsys):
+    """The table on stdout, once; each row as it is scored only with -v."""
+    assert main(["benchmark", "--dataset", str(copy_of(tiny.ds)), "--mlp-epochs", "1"]) == 0
+    out, err = capsys.readouterr()
+    row = "linear regression (least squares, closed form)"
+    assert out.count(row) == 1 and row not in err, err
 
 
 # ----------------------------------------------------------------------------- bad input
