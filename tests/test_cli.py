@@ -249,6 +249,50 @@ def test_benchmark_prints_its_table_once(tiny, copy_of, capsys):
     assert out.count(row) == 1 and row not in err, err
 
 
+def test_build_is_quiet_and_its_load_hint_works_in_a_fresh_shell(cache, tiny, tmp_path):
+    """`ldmnist build` as `make dataset` runs it (`.venv/bin/ldmnist`, the venv not activated) prints no progress
+    bars of transformers or datasets, and its "Load it with" line, pasted into a fresh shell whose `python` is
+    not the venv's (here: none on PATH), loads the folder."""
+    bare = "/usr/bin:/bin"  # a shell without the venv's bin/
+    env = {**os.environ, "LDMNIST_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "PATH": bare}
+    out = tmp_path / "my data" / "ld mnist"  # the hint quotes both for the shell
+    out.parent.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "ldmnist_hf.cli", "build", "--image-vae", tiny.iv, "--class-vae", tiny.cv]
+        + ["--output-dir", str(out)],
+        cwd=ROOT,  # this checkout's package, whatever is installed
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for noise in ("Loading weights", "Generating", "it/s]"):
+        assert noise not in proc.stderr, proc.stderr
+    hint = proc.stdout.split("Load it with:\n", 1)[1].strip()
+    fresh = {"PATH": bare, "HOME": str(tmp_path), "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"}
+    run = subprocess.run(
+        ["bash", "-c", hint], cwd=tmp_path, env=fresh, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, (hint, run.stderr)
+    assert "num_rows: 60000" in run.stdout and "num_rows: 10000" in run.stdout, run.stdout
+
+
+def test_load_hint_names_python_only_where_that_is_this_interpreter(monkeypatch, tmp_path):
+    from ldmnist_hf.cli.local import hint_python
+
+    venv_bin = tmp_path / "venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    for name in ("python", "python3"):
+        (venv_bin / name).write_text("")
+        (venv_bin / name).chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(venv_bin / "python3"))
+    monkeypatch.setenv("PATH", f"{venv_bin}:/usr/bin:/bin")  # activated
+    assert hint_python() == "python"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # not activated
+    assert hint_python() == str(venv_bin / "python3")
+
+
 # ----------------------------------------------------------------------------- bad input
 
 

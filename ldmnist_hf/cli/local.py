@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
+import sys
 from dataclasses import dataclass
 from typing import Literal
 
@@ -135,16 +137,30 @@ class Cards(Command):
             print(path)
 
 
-def load_hint(folder: str) -> str:
-    """The two lines that load a built folder, quoted for the shell and for Python whatever its name.
+def hint_python() -> str:
+    """The interpreter a printed command names: `python` where that is this one (the `python` on PATH sits
+    beside `sys.executable`, as in an activated venv), else this interpreter's own path, so that the command
+    also works pasted into a fresh shell where `.venv` is not activated (`make dataset` runs `.venv/bin/ldmnist`)
+    or where `python` is another interpreter, without `datasets`."""
+    here = os.path.abspath(sys.executable) if sys.executable else ""
+    found = shutil.which("python")
+    if not here or (found and os.path.dirname(os.path.abspath(found)) == os.path.dirname(here)):
+        return "python"
+    return here
 
-    >>> print(load_hint("/tmp/my data/ld $(x)"))
-    cd '/tmp/my data' && python -c 'from datasets import load_dataset; print(load_dataset("ld $(x)"))'
+
+def load_hint(folder: str, python: str | None = None) -> str:
+    """The two lines that load a built folder, quoted for the shell and for Python whatever its name;
+    `python`: the interpreter to name (default: `hint_python()`).
+
+    >>> print(load_hint("/tmp/my data/ld $(x)", python="/opt/my venv/bin/python"))
+    cd '/tmp/my data' && '/opt/my venv/bin/python' -c 'from datasets import load_dataset; print(load_dataset("ld $(x)"))'
     """
     path = os.path.abspath(folder)
     # A JSON string is a Python string literal too, in double quotes: no clash with the shell's quotes.
     code = f"from datasets import load_dataset; print(load_dataset({json.dumps(os.path.basename(path))}))"
-    return f"cd {shlex.quote(os.path.dirname(path))} && python -c {shlex.quote(code)}"
+    python = shlex.quote(python or hint_python())
+    return f"cd {shlex.quote(os.path.dirname(path))} && {python} -c {shlex.quote(code)}"
 
 
 @dataclass(kw_only=True)
