@@ -1,9 +1,11 @@
-"""A newcomer's first steps before any code runs: `make setup` and the interpreter it was given."""
+"""A newcomer's first steps before any code runs: `make setup` and the interpreter it was given, and the sdist
+(its license, and the test suite with everything the tests read)."""
 
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 
 import pytest
 from helpers import ROOT
@@ -71,3 +73,51 @@ def test_make_setup_makes_the_venv_with_python_and_installs_quietly(tmp_path):
     assert len(installs) == 3
     for line in installs:  # neither pip's chatter nor the build backend's banners
         assert "--quiet" in line and line.startswith("PYTHONWARNINGS=ignore::UserWarning "), line
+
+
+# ----------------------------------------------------------------------------- the sdist
+
+# What the sdist is built from: the package, the tests and what they read, the project's files.
+SOURCES = ("ldmnist_hf", "tests", "docs", "bench", "loading_script")
+FILES = ("README.md", "LICENSE", "Makefile", "MANIFEST.in", "setup.cfg", "pyproject.toml")
+
+
+def _files(folder) -> set[str]:
+    return {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc")
+    }
+
+
+def test_sdist_carries_the_license_and_what_the_tests_read(tmp_path):
+    """The sdist holds LICENSE (the MIT text setup.cfg declares) and every file of tests/, docs/, bench/ and
+    loading_script/ (the tests run the README's and the docs' code, the bench scripts and the loading script,
+    and read tests/hub/schemas/*.json): its tests run from it."""
+    source = tmp_path / "source"
+    for name in SOURCES:
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in FILES:
+        shutil.copy2(ROOT / name, source / name)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from setuptools import build_meta; print(build_meta.build_sdist({str(tmp_path)!r}))",
+        ],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    with tarfile.open(tmp_path / proc.stdout.strip().splitlines()[-1]) as tar:
+        top = tar.getnames()[0].split("/")[0]
+        sdist = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n and tar.getmember(n).isfile()}
+        license_text = tar.extractfile(f"{top}/LICENSE").read().decode()
+        pkg_info = tar.extractfile(f"{top}/PKG-INFO").read().decode()
+    missing = _files(source) - sdist
+    assert not missing, sorted(missing)
+    assert "tests/hub/schemas/eval_results.schema.json" in sdist and "docs/report/importance.png" in sdist
+    assert license_text.startswith("MIT License") and "License: MIT" in pkg_info.splitlines()
+    assert "License-File: LICENSE" in pkg_info.splitlines()
