@@ -234,11 +234,13 @@ class Benchmark(DatasetOptions, Command):
     examples = [
         "ldmnist benchmark --dataset ldmnist",
         "ldmnist benchmark --dataset ldmnist --readme README.md   # the shipped dataset's table",
+        "ldmnist benchmark --dataset ldmnist16 --middle-layers models16/middle-layers-16  # a variant's",
     ]
     readme: str | None = option("also fill the benchmark block of this README.md")
     class_vae: str | None = option("class decoder (default: the one the dataset was built with)")
     middle_layers: str | None = option(
-        "jointly trained middle layers (default: the shipped ones, if they fit)"
+        "the middle layers trained with the dataset's VAEs, e.g. models16/middle-layers-16 (default: the shipped "
+        f"{DEFAULT_MODELS['middle_layers']} for a build from {DEFAULT_MODELS['class_vae']}; else no such row)"
     )
     seed: int = option("(default: %(default)s)", 0)
     mlp_recipe: Literal["fast", "reference"] = option(
