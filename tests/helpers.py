@@ -3,8 +3,8 @@
 `run_python` runs code in a fresh interpreter in which the named packages cannot be imported, as for a user who
 never installed them. `make_tiny_world` writes small but real files (a 6-d model pair, 60 digits, a built
 dataset, an unfinished and a finished training run) once per session (conftest.py's `tiny` fixture).
-`bad_input_test` makes the test of a module's bad-input table; `resign`, `rewrite_split`, `with_column` and
-`nan_in` damage a built folder.
+`write_hub_layout` writes MNIST as a local dataset in the ylecun/mnist layout. `bad_input_test` makes the test
+of a module's bad-input table; `resign`, `rewrite_split`, `with_column` and `nan_in` damage a built folder.
 """
 
 from __future__ import annotations
@@ -137,6 +137,30 @@ def make_tiny_world(root: Path) -> SimpleNamespace:
     return SimpleNamespace(
         root=root, mnist=mnist, iv=str(root / "iv"), cv=str(root / "cv"), ds=root / "ds", run=root / "run"
     )
+
+
+def write_hub_layout(folder: Path, mnist) -> Path:
+    """A local dataset in the ylecun/mnist layout: Parquet with a PNG `image` column and a ClassLabel."""
+    import io
+
+    import datasets
+    from PIL import Image
+
+    features = datasets.Features(
+        {"image": datasets.Image(), "label": datasets.ClassLabel(names=[str(i) for i in range(10)])}
+    )
+    (folder / "mnist").mkdir(parents=True)
+    for split in ("train", "test"):
+        pngs = []
+        for img in getattr(mnist, f"{split}_images"):
+            buf = io.BytesIO()
+            Image.fromarray(img).save(buf, format="PNG")
+            pngs.append({"bytes": buf.getvalue(), "path": None})
+        ds = datasets.Dataset.from_dict(
+            {"image": pngs, "label": getattr(mnist, f"{split}_labels")}, features=features
+        )
+        ds.to_parquet(str(folder / "mnist" / f"{split}-00000-of-00001.parquet"))
+    return folder
 
 
 def resign(folder: Path) -> Path:

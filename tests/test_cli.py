@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import ROOT, TRAIN_FILE, swap_splits
+from helpers import ROOT, TRAIN_FILE, swap_splits, write_hub_layout
 
 from ldmnist_hf.cli import build_parser, main
 
@@ -155,6 +155,142 @@ def test_the_library_logs_and_never_prints(cache, monkeypatch, caplog, capsys):
     load_mnist("cache")
     assert any("read from the verified cache" in r.getMessage() for r in caplog.records)
     assert capsys.readouterr().err == ""
+
+
+# ----------------------------------------------------------------------------- what a first run prints
+
+# A duration: "40 s", "~1 h", "about a minute", "7 minutes", "seconds".
+_DURATION = re.compile(
+    r"\b(?:\d+(?:\.\d+)?\s*(?:s|min|h)|(?:a|an|\d+)\s+(?:seconds?|minutes?|hours?)|seconds|minutes|hours)\b"
+)
+
+
+def test_every_duration_in_the_help_names_its_machine():
+    """How long something takes depends on the machine: a help text that gives a time says on which one."""
+    parser = build_parser()
+    sub = parser._subparsers._group_actions[0]
+    texts = {"ldmnist": parser.format_help(), **{name: p.format_help() for name, p in sub.choices.items()}}
+    found = 0
+    for name, text in texts.items():
+        flat = " ".join(text.split())
+        for m in _DURATION.finditer(flat):
+            found += 1
+            where = flat[max(0, m.start() - 60) : m.end() + 20]
+            assert "on a 2-core CPU" in flat[m.end() : m.end() + 20], (name, where)
+    assert found >= 4  # the train examples, the recipes, the MLP baseline's 2020 schedule
+
+
+def _hf_switches() -> tuple[bool, bool, bool]:
+    """Whether huggingface_hub's, datasets' and transformers' progress bars are on."""
+    import datasets
+    from huggingface_hub.utils import are_progress_bars_disabled
+    from transformers.utils import logging as hf_logging
+
+    return (
+        not are_progress_bars_disabled(),
+        datasets.is_progress_bar_enabled(),
+        hf_logging.is_progress_bar_enabled(),
+    )
+
+
+@pytest.mark.parametrize("flags, shown", [([], False), (["-v"], True)])
+def test_datasets_progress_bars_only_with_verbose(small_mnist, tmp_path, flags, shown):
+    """Loading MNIST through `datasets` (here a local folder in the ylecun/mnist layout, as the Hub's) shows
+    datasets' "Generating train split" bars with -v only."""
+    folder = write_hub_layout(tmp_path / "mnist-layout", small_mnist)
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "LDMNIST_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ldmnist_hf.cli",
+            "fetch-mnist",
+            *flags,
+            "--source",
+            str(folder),
+            "--no-verify",
+        ],
+        cwd=ROOT,
+        env={**env, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert ("Generating train split" in proc.stderr) == shown, proc.stderr
+
+
+@pytest.mark.parametrize("flags, shown", [([], False), (["-v"], True)])
+def test_transformers_progress_bars_only_with_verbose(
+    cache, tiny, tmp_path, monkeypatch, capsys, flags, shown
+):
+    monkeypatch.setenv("LDMNIST_CACHE", str(cache))
+    before = _hf_switches()
+    argv = [
+        "build",
+        *flags,
+        "--image-vae",
+        tiny.iv,
+        "--class-vae",
+        tiny.cv,
+        "--output-dir",
+        str(tmp_path / "d"),
+    ]
+    assert main(argv) == 0
+    assert ("Loading weights" in capsys.readouterr().err) == shown
+    assert _hf_switches() == before  # `main` leaves the libraries' switches as they were
+
+
+def test_benchmark_prints_its_table_once(tiny, copy_of, capsys):
+    """The table on stdout, once; each row as it is scored only with -v."""
+    assert main(["benchmark", "--dataset", str(copy_of(tiny.ds)), "--mlp-epochs", "1"]) == 0
+    out, err = capsys.readouterr()
+    row = "linear regression (least squares, closed form)"
+    assert out.count(row) == 1 and row not in err, err
+
+
+def test_build_is_quiet_and_its_load_hint_works_in_a_fresh_shell(cache, tiny, tmp_path):
+    """`ldmnist build` as `make dataset` runs it (`.venv/bin/ldmnist`, the venv not activated) prints no progress
+    bars of transformers or datasets, and its "Load it with" line, pasted into a fresh shell whose `python` is
+    not the venv's (here: none on PATH), loads the folder."""
+    bare = "/usr/bin:/bin"  # a shell without the venv's bin/
+    env = {**os.environ, "LDMNIST_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "PATH": bare}
+    out = tmp_path / "my data" / "ld mnist"  # the hint quotes both for the shell
+    out.parent.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "ldmnist_hf.cli", "build", "--image-vae", tiny.iv, "--class-vae", tiny.cv]
+        + ["--output-dir", str(out)],
+        cwd=ROOT,  # this checkout's package, whatever is installed
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for noise in ("Loading weights", "Generating", "it/s]"):
+        assert noise not in proc.stderr, proc.stderr
+    hint = proc.stdout.split("Load it with:\n", 1)[1].strip()
+    fresh = {"PATH": bare, "HOME": str(tmp_path), "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"}
+    run = subprocess.run(
+        ["bash", "-c", hint], cwd=tmp_path, env=fresh, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, (hint, run.stderr)
+    assert "num_rows: 60000" in run.stdout and "num_rows: 10000" in run.stdout, run.stdout
+
+
+def test_load_hint_names_python_only_where_that_is_this_interpreter(monkeypatch, tmp_path):
+    from ldmnist_hf.cli.local import hint_python
+
+    venv_bin = tmp_path / "venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    for name in ("python", "python3"):
+        (venv_bin / name).write_text("")
+        (venv_bin / name).chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(venv_bin / "python3"))
+    monkeypatch.setenv("PATH", f"{venv_bin}:/usr/bin:/bin")  # activated
+    assert hint_python() == "python"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # not activated
+    assert hint_python() == str(venv_bin / "python3")
 
 
 # ----------------------------------------------------------------------------- bad input

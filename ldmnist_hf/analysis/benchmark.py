@@ -125,10 +125,11 @@ def _check_options(mlp_recipe: str, mlp_epochs: int | None, seed: int) -> None:
 
 
 def score_row(metric, key: str, name: str, kind: str, predictions, references, labels) -> dict:
-    """One benchmark row: the metric's MSE and reconstructed accuracy of `predictions` (logged)."""
+    """One benchmark row: the metric's MSE and reconstructed accuracy of `predictions` (logged at debug level:
+    `ldmnist benchmark` prints the whole table once, at the end; `-v` shows each row as it is scored)."""
     t0 = time.perf_counter()
     out = metric.compute(predictions=predictions, references=references, labels=labels)
-    logger.info(
+    logger.debug(
         f"  {name}: MSE {out['mse']:.4f}, accuracy {out['reconstructed_accuracy']:.4f} "
         f"({time.perf_counter() - t0:.2f} s to score)"
     )
@@ -149,7 +150,7 @@ def _expected_floor(y_std: np.ndarray) -> dict:
 
 
 def _baselines(x_tr, y_tr, x_te, y_mean, middle_layers: str | None, mlp: dict):
-    """Yields `(key, name, kind, predictions)` per scored row, each computed when asked (so the log
+    """Yields `(key, name, kind, predictions)` per scored row, each computed when asked (so the debug log
     shows each score as soon as it is known; the MLP trains for seconds to minutes)."""
     yield "floor_y_mean", "noise floor: predict each row's posterior mean y_mean", "floor", y_mean
     yield "zero", "predict zero (the prior mean)", "baseline", np.zeros_like(y_mean)

@@ -24,7 +24,7 @@ class Command:
     summary: ClassVar[str]
     about: ClassVar[str]
     examples: ClassVar[list[str]]
-    heavy: ClassVar[bool] = True  # imports transformers: its progress bars are silenced
+    heavy: ClassVar[bool] = True  # imports transformers: its progress bars are silenced too (not with -v)
     options: ClassVar[type | None] = None
 
     @classmethod

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
+import sys
 from dataclasses import dataclass
 from typing import Literal
 
@@ -54,8 +56,8 @@ class Train(Command):
         "ldmnist_hf.LDMNISTTrainingArguments."
     )
     examples = [
-        "ldmnist train --output-dir runs/ld32                  # fast recipe, about a minute on 2 cores",
-        "ldmnist train --recipe reference --output-dir runs/ref  # what the 2020 code ran (~1 h on 2 cores)",
+        "ldmnist train --output-dir runs/ld32                  # fast recipe, about a minute on a 2-core CPU",
+        "ldmnist train --recipe reference --output-dir runs/ref  # what the 2020 code ran (~1 h on a 2-core CPU)",
         "ldmnist train --output-dir runs/ref --resume            # continue a stopped run",
     ]
     options = LDMNISTTrainingArguments
@@ -197,16 +199,30 @@ def quality_bar_lines(figures: dict, one_draw: bool = False) -> str:
     return "\n".join(lines)
 
 
-def load_hint(folder: str) -> str:
-    """The two lines that load a built folder, quoted for the shell and for Python whatever its name.
+def hint_python() -> str:
+    """The interpreter a printed command names: `python` where that is this one (the `python` on PATH sits
+    beside `sys.executable`, as in an activated venv), else this interpreter's own path, so that the command
+    also works pasted into a fresh shell where `.venv` is not activated (`make dataset` runs `.venv/bin/ldmnist`)
+    or where `python` is another interpreter, without `datasets`."""
+    here = os.path.abspath(sys.executable) if sys.executable else ""
+    found = shutil.which("python")
+    if not here or (found and os.path.dirname(os.path.abspath(found)) == os.path.dirname(here)):
+        return "python"
+    return here
 
-    >>> print(load_hint("/tmp/my data/ld $(x)"))
-    cd '/tmp/my data' && python -c 'from datasets import load_dataset; print(load_dataset("ld $(x)"))'
+
+def load_hint(folder: str, python: str | None = None) -> str:
+    """The two lines that load a built folder, quoted for the shell and for Python whatever its name;
+    `python`: the interpreter to name (default: `hint_python()`).
+
+    >>> print(load_hint("/tmp/my data/ld $(x)", python="/opt/my venv/bin/python"))
+    cd '/tmp/my data' && '/opt/my venv/bin/python' -c 'from datasets import load_dataset; print(load_dataset("ld $(x)"))'
     """
     path = os.path.abspath(folder)
     # A JSON string is a Python string literal too, in double quotes: no clash with the shell's quotes.
     code = f"from datasets import load_dataset; print(load_dataset({json.dumps(os.path.basename(path))}))"
-    return f"cd {shlex.quote(os.path.dirname(path))} && python -c {shlex.quote(code)}"
+    python = shlex.quote(python or hint_python())
+    return f"cd {shlex.quote(os.path.dirname(path))} && {python} -c {shlex.quote(code)}"
 
 
 @dataclass(kw_only=True)
@@ -280,16 +296,19 @@ class Benchmark(DatasetOptions, Command):
     examples = [
         "ldmnist benchmark --dataset ldmnist",
         "ldmnist benchmark --dataset ldmnist --readme README.md   # the shipped dataset's table",
+        "ldmnist benchmark --dataset ldmnist16 --middle-layers models16/middle-layers-16  # a variant's",
     ]
     readme: str | None = option("also fill the benchmark block of this README.md")
     class_vae: str | None = option("class decoder (default: the one the dataset was built with)")
     middle_layers: str | None = option(
-        "jointly trained middle layers (default: the shipped ones, if they fit)"
+        "the middle layers trained with the dataset's VAEs, e.g. models16/middle-layers-16 (default: the shipped "
+        f"{DEFAULT_MODELS['middle_layers']} for a build from {DEFAULT_MODELS['class_vae']}; else no such row)"
     )
     seed: int = option("(default: %(default)s)", 0)
     mlp_recipe: Literal["fast", "reference"] = option(
         "how the MLP baseline is trained: fast (40 epochs, batch 256, cosine; default) or reference "
-        "(the 2020 schedule: 5000 epochs at batch 10000, Adam 1e-3, reduce-on-plateau; minutes)",
+        "(the 2020 schedule: 5000 epochs at batch 10000, Adam 1e-3, reduce-on-plateau; about 7 minutes on a "
+        "2-core CPU)",
         "fast",
     )
     mlp_epochs: int | None = option("override the MLP recipe's epochs")

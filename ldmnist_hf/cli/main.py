@@ -1,9 +1,10 @@
 """The `ldmnist` command line: the parser from the commands' declarations, logging, and error mapping.
 
 Each command is a dataclass in `commands` (its options its fields, shared groups in `options`); this module
-builds the parser from them, sets up the handler of the library's logger (`--quiet`, `--verbose`), runs the
-command, and turns the library's errors into one line on stderr, with the parameter names they quote
-(`` `learning_rate` ``) rewritten as this command's flags. Heavy libraries (torch, transformers, datasets) are
+builds the parser from them, sets up the handler of the library's logger (`--quiet`, `--verbose`), turns the
+Hugging Face libraries' progress bars off (on with `--verbose`), runs the command, and turns the library's
+errors into one line on stderr, with the parameter names they quote (`` `learning_rate` ``) rewritten as this
+command's flags. Heavy libraries (torch, transformers, datasets) are
 imported inside the commands, so `ldmnist --help` answers at once.
 """
 
@@ -23,11 +24,58 @@ from .commands import COMMANDS
 from .options import add_arguments, values_of
 
 
-def _quiet_hf() -> None:
-    """The library's own progress bars are enough: transformers' per-file "Loading weights" bars are noise."""
-    from transformers.utils import logging as hf_logging
+@contextlib.contextmanager
+def _hf_progress_bars_off(transformers_too: bool):
+    """The Hugging Face libraries' progress bars off while a command runs, each through its library's own
+    switch: huggingface_hub's downloads, datasets' "Generating train split", transformers' "Loading weights"
+    (only for the commands that import transformers, `Command.heavy`). The package's own bars (training
+    epochs, the MLP baseline) are plain tqdm and stay. A switch the user set in the environment
+    (`HF_HUB_DISABLE_PROGRESS_BARS`, `HF_DATASETS_DISABLE_PROGRESS_BARS`) wins, as in the libraries; every
+    switch is left as it was afterwards (`main` can be called from Python)."""
+    import datasets
+    import datasets.config
+    from huggingface_hub import constants as hub_constants
+    from huggingface_hub import utils as hub_utils
 
-    hf_logging.disable_progress_bar()
+    switches = []  # (is on, turn off, turn back on), restored in reverse order
+    if hub_constants.HF_HUB_DISABLE_PROGRESS_BARS is None:
+        switches.append(
+            (
+                not hub_utils.are_progress_bars_disabled(),
+                hub_utils.disable_progress_bars,
+                hub_utils.enable_progress_bars,
+            )
+        )
+        if transformers_too:
+            from transformers.utils import logging as hf_logging
+
+            switches.append(
+                (
+                    hf_logging.is_progress_bar_enabled(),
+                    hf_logging.disable_progress_bar,
+                    hf_logging.enable_progress_bar,
+                )
+            )
+    if datasets.config.HF_DATASETS_DISABLE_PROGRESS_BARS is None:
+        switches.append(
+            (
+                datasets.is_progress_bar_enabled(),
+                datasets.disable_progress_bars,
+                datasets.enable_progress_bars,
+            )
+        )
+    for _, off, _ in switches:
+        off()
+    try:
+        yield
+    finally:
+        for was_on, off, on in reversed(switches):  # transformers' switch also sets huggingface_hub's
+            (on if was_on else off)()
+
+
+def _hf_progress_bars(verbose: bool, heavy: bool):
+    """The Hugging Face libraries' progress bars: shown with -v, off otherwise."""
+    return contextlib.nullcontext() if verbose else _hf_progress_bars_off(transformers_too=heavy)
 
 
 def _level_args(parser: argparse.ArgumentParser, dest_prefix: str = "") -> None:
@@ -150,9 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     cmd: type[Command] = args.cmd
     ctx = Context(argv=argv, quiet=args.quiet)  # the command as typed: `ldmnist build` records it
     try:
-        with _logging_to_stderr(args):
-            if cmd.heavy:
-                _quiet_hf()
+        with _logging_to_stderr(args), _hf_progress_bars(args.verbose, cmd.heavy):
             cmd.from_values(values_of(cmd.options or cmd, args)).run(ctx)
     except LDMNISTError as e:
         print(f"ldmnist {args.command}: error: {redact(as_flags(str(e), args.parser))}", file=sys.stderr)

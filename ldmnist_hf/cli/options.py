@@ -133,7 +133,8 @@ class PublishOptions:
     mnist_source: str = option("see fetch-mnist --source (when building)", "auto")
     variants: list = option(
         "one more config of the dataset repository: a folder written by `ldmnist build` (e.g. "
-        "reference=ldmnist-reference); its models are the ones its build record names (repeatable)",
+        "reference=ldmnist-reference); its VAEs are the ones its build record names, its middle layers those "
+        "`ldmnist release` wrote beside its image VAE (repeatable)",
         [],
         flag="--variant",
         action="append",

@@ -103,7 +103,10 @@ class LDMNISTTrainingArguments:
     output_dir: str = _session("where the run goes", "runs/ldmnist")
     recipe: Literal[RECIPE_NAMES] = field(
         default="fast",
-        metadata={"help": "fast (about a minute on 2 CPU cores) or reference (what the 2020 code ran, ~1 h)"},
+        metadata={
+            "help": "fast (about a minute on a 2-core CPU) or reference (what the 2020 code ran, about 1 h on a "
+            "2-core CPU)"
+        },
     )
     latent_dim: int = field(
         default=SHIPPED_LATENT_DIM, metadata={"help": "latent size of both VAEs and the middle layers"}

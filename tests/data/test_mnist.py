@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import bad_input_test
+from helpers import bad_input_test, write_hub_layout
 
 from ldmnist_hf.data import idx, mirror
 from ldmnist_hf.data import mnist as M
@@ -109,33 +109,9 @@ def test_idx_errors(tmp_path, small_mnist):
         M.load_mnist(folder, verify=False)
 
 
-def _write_hub_layout(folder, small_mnist):
-    """A local dataset in the ylecun/mnist layout: Parquet with a PNG `image` column and a ClassLabel."""
-    import io
-
-    import datasets
-    from PIL import Image
-
-    features = datasets.Features(
-        {"image": datasets.Image(), "label": datasets.ClassLabel(names=[str(i) for i in range(10)])}
-    )
-    (folder / "mnist").mkdir(parents=True)
-    for split in ("train", "test"):
-        pngs = []
-        for img in getattr(small_mnist, f"{split}_images"):
-            buf = io.BytesIO()
-            Image.fromarray(img).save(buf, format="PNG")
-            pngs.append({"bytes": buf.getvalue(), "path": None})
-        ds = datasets.Dataset.from_dict(
-            {"image": pngs, "label": getattr(small_mnist, f"{split}_labels")}, features=features
-        )
-        ds.to_parquet(str(folder / "mnist" / f"{split}-00000-of-00001.parquet"))
-    return folder
-
-
 def test_hub_layout_folder(tmp_path, small_mnist, empty_cache, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    folder = _write_hub_layout(tmp_path / "ylecun_mnist", small_mnist)
+    folder = write_hub_layout(tmp_path / "ylecun_mnist", small_mnist)
     for got in (M.load_mnist("hub", hub_repo=str(folder), verify=False), M.load_mnist(folder, verify=False)):
         for name in M.IDX_FILES:
             assert np.array_equal(getattr(got, name), getattr(small_mnist, name)), name
