@@ -16,7 +16,10 @@ LATENT_COLUMNS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
 SPLITS = ("train", "test")
 BUILD_RECORD = "ldmnist_build.json"  # what `build` leaves in every folder it writes
 CARD = "README.md"
-BENCHMARK_FILE = "benchmark.json"  # what `ldmnist benchmark` adds beside the data
+BENCHMARK_FILE = "benchmark.json"  # what `ldmnist benchmark` adds beside the data, with:
+BENCHMARK_MARKDOWN = "benchmark.md"  # the same table as Markdown
+PREDICTIONS_DIR = "benchmark_predictions"  # the baselines' test predictions (published as their repos)
+REPORT_DIR = "report"  # where `ldmnist report` writes its figures by default
 
 
 def data_file(split: str) -> str:
