@@ -164,6 +164,30 @@ def _cli_flipped(c):
     return str(c.flip_byte(c.copy("ds") / TRAIN_FILE).parents[1])
 
 
+def _cli_export(c, *variants: str) -> list[str]:
+    """`ldmnist export` of the tiny dataset with these `--variant`/`--variant-middle-layers` arguments."""
+    return [
+        "export",
+        "--namespace",
+        "ns",
+        "--output-dir",
+        str(c.tmp / "out"),
+        "--dataset",
+        str(c.ds),
+        *variants,
+    ]
+
+
+def _cli_variant_without_middle_layers(c) -> list[str]:
+    """A variant built from a released image VAE whose middle layers are not beside it."""
+    import shutil
+
+    image_vae = c.tmp / "models" / "image-vae-6-ld6"
+    shutil.copytree(c.iv, image_vae)
+    ds = c.edit_json(c.copy("ds") / "ldmnist_build.json", lambda d: d.update(image_vae_source=str(image_vae)))
+    return _cli_export(c, "--variant", f"ld6={ds.parent}")
+
+
 # Through `main()`: one line on stderr naming the problem, exit status 1.
 CLI_ROWS = [
     ("cli-verify-flipped", lambda c: ["verify", _cli_flipped(c)], "train-00000-of-00001.parquet has changed"),
@@ -255,6 +279,21 @@ CLI_ROWS = [
             "http://me:s3cret@127.0.0.1:9",
         ],
         "Could not read the dataset ns/ldmnist at http://***@127.0.0.1:9",
+    ),
+    (
+        "cli-export-variant-named-data",
+        lambda c: _cli_export(c, "--variant", f"data={c.ds}"),
+        "Config name 'data' is reserved: a config's files go into its folder data/",
+    ),
+    (
+        "cli-export-variant-twice",
+        lambda c: _cli_export(c, "--variant", f"ld6={c.ds}", "--variant", f"ld6={c.tmp}"),
+        "Config name 'ld6' is given twice",
+    ),
+    (
+        "cli-export-variant-without-middle-layers",
+        _cli_variant_without_middle_layers,
+        "give their folder with --variant-middle-layers ld6=DIR",
     ),
     (
         "cli-submit-non-ascii-token",
