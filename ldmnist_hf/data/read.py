@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from ..errors import LDMNISTError, first_line
-from ..files import looks_like_repo_id, read_json, sha256_file
+from ..files import looks_like_repo_id, read_json_object, sha256_file
 from ..registry import SET_NAME, config_prefix
 from .schema import BUILD_RECORD, CARD, data_files
 
@@ -37,12 +37,8 @@ def read_build_info(dataset_dir: str | Path) -> dict:
     path = folder / BUILD_RECORD
     if not path.exists():
         raise LDMNISTError(f"{dataset_dir} is not a folder written by `ldmnist build` (no {BUILD_RECORD}).")
-    info = read_json(path, fix="rebuild the dataset with `ldmnist build --overwrite`.")
-    missing = [
-        k
-        for k in ("latent_dim", "image_vae_source", "class_vae_source")
-        if not isinstance(info, dict) or k not in info
-    ]
+    info = read_json_object(path, fix="rebuild the dataset with `ldmnist build --overwrite`.")
+    missing = [k for k in ("latent_dim", "image_vae_source", "class_vae_source") if k not in info]
     if missing:
         raise LDMNISTError(
             f"{path} lacks {', '.join(missing)}; rebuild the dataset with `ldmnist build --overwrite`."

@@ -13,7 +13,7 @@ from huggingface_hub import hf_hub_download
 from ..data.read import read_build_info
 from ..data.schema import BENCHMARK_FILE
 from ..errors import LDMNISTError
-from ..files import looks_like_repo_id, read_json, sha256_file
+from ..files import looks_like_repo_id, read_json, read_json_object, sha256_file
 from ..pretrained.loading import load_pretrained, pretrained_path
 from ..registry import (
     BASELINES,
@@ -149,7 +149,8 @@ def _benchmarked(dataset: Path) -> dict:
     bench = dataset / BENCHMARK_FILE
     if not bench.is_file():
         return {}
-    rows = {r.get("key"): r for r in read_json(bench, fix="run `ldmnist benchmark` again.").get("rows", [])}
+    rows = read_json_object(bench, fix="run `ldmnist benchmark` again.").get("rows")
+    rows = {r.get("key"): r for r in rows if isinstance(r, dict)} if isinstance(rows, list) else {}
     out = {}
     for key in BASELINES:
         path = predictions_path(dataset, key)

@@ -194,6 +194,12 @@ BAD_INPUT = [
         "ldmnist_build.json is damaged",
     ),
     (
+        "verify-record-is-a-list",
+        lambda c: ((c.copy("ds") / "ldmnist_build.json").write_text("[]"), R.verify_dataset(c.tmp / "ds")),
+        LDMNISTError,
+        "ldmnist_build.json holds an array ([...]), not a JSON object ({...}); rebuild the dataset",
+    ),
+    (
         "verify-record-without-files",
         lambda c: R.verify_dataset(
             c.edit_json(c.copy("ds") / "ldmnist_build.json", lambda d: d.pop("files")).parent

@@ -8,6 +8,7 @@ from conftest import NS
 from helpers import bad_input_test
 
 from ldmnist_hf.errors import LDMNISTError
+from ldmnist_hf.hub.configs import _benchmarked
 from ldmnist_hf.hub.export import export
 
 
@@ -30,6 +31,13 @@ def _released_image_vae_alone(c) -> str:
     folder = c.tmp / "models" / "image-vae-6-ld6"
     shutil.copytree(c.iv, folder)
     return str(folder)
+
+
+def _benchmark_file(c, text: str):
+    """A copy of the tiny dataset whose benchmark.json holds `text`."""
+    ds = c.copy("ds")
+    (ds / "benchmark.json").write_text(text)
+    return ds
 
 
 # (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
@@ -57,6 +65,12 @@ BAD_INPUT = [
         lambda c: export(NS, c.tmp / "out", dataset=c.ds, variant_middle_layers={"ld6": c.iv}),
         LDMNISTError,
         "`variant_middle_layers` names 'ld6', which no `variants` entry gives",
+    ),
+    (
+        "export-benchmark-is-a-list",
+        lambda c: _benchmarked(_benchmark_file(c, "[]")),
+        LDMNISTError,
+        "benchmark.json holds an array ([...]), not a JSON object ({...}); run `ldmnist benchmark` again",
     ),
     (
         "variant-named-data",
