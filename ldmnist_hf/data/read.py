@@ -299,15 +299,17 @@ def _load_hub_split(text: str, split: str) -> datasets.Dataset:
     """A split of a Hub dataset id, for a `load_latents` argument that is no local folder."""
     folder = Path(text).expanduser()
     if folder.exists() or not looks_like_repo_id(text):
+        what = "it is a file" if folder.exists() else "no such folder"
         raise LDMNISTError(
-            f"{text} is not a dataset folder (no such folder); give a folder written by `ldmnist build`."
+            f"{text} is not a dataset folder ({what}); give a folder written by `ldmnist build`."
         )
     try:
         return datasets.load_dataset(text, split=split)
     except Exception as e:  # noqa: BLE001 - network, authentication or a missing repository
         raise LDMNISTError(
-            f"No dataset {text!r}: no such local folder, and loading it from the Hub failed "
-            f"({first_line(e)})."
+            f"No dataset {text!r}: no such local folder ({folder.absolute()}), so it was taken for a Hub dataset "
+            f"id, and loading it from the Hub failed ({first_line(e)}). For a folder, check its path "
+            f"(./{text} is always read as a folder)."
         ) from e
 
 

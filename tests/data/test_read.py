@@ -158,6 +158,17 @@ def _fixed_list_with_null():
     return datasets.Dataset(pa.table({"x": col}))
 
 
+def _latents_from_an_unreachable_hub(c, repo_id):
+    """`load_latents(repo_id)` where no such folder exists and the Hub cannot be reached."""
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("unreachable")
+
+    c.monkeypatch.setattr("datasets.load_dataset", unreachable)
+    c.monkeypatch.chdir(c.tmp)
+    return R.load_latents(repo_id)
+
+
 # (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
 BAD_INPUT = [
     (
@@ -294,6 +305,19 @@ BAD_INPUT = [
         lambda c: R.load_latents(c.tmp / "nothing"),
         LDMNISTError,
         "is not a dataset folder",
+    ),
+    (
+        "latents-file-not-folder",
+        lambda c: R.load_latents(c.file()),
+        LDMNISTError,
+        "afile is not a dataset folder (it is a file)",
+    ),
+    (
+        "latents-hub-id-unreachable",
+        lambda c: _latents_from_an_unreachable_hub(c, "someone/ldmnist"),
+        LDMNISTError,
+        "so it was taken for a Hub dataset id, and loading it from the Hub failed (ConnectionError: unreachable). "
+        "For a folder, check its path (./someone/ldmnist is always read as a folder)",
     ),
     (
         "latents-variable-list",
