@@ -499,8 +499,13 @@ def validate(predictions, references, labels=None) -> tuple[np.ndarray, np.ndarr
     y = _as_array("labels", labels, 1, np.float64)
     if len(y) != len(p):
         raise ValueError(f"`labels` has {len(y)} entries but `predictions` has {len(p)} rows.")
-    if (y != np.round(y)).any() or y.min() < 0 or y.max() > 9:
-        raise ValueError(f"`labels` must be integers in 0..9, got values from {y.min():g} to {y.max():g}.")
+    for problem, bad in (("is not an integer", y != np.round(y)), ("is outside 0..9", (y < 0) | (y > 9))):
+        rows = np.flatnonzero(bad)  # NaN is not an integer either
+        if rows.size:
+            raise ValueError(
+                f"`labels` must be the integers 0..9 (the digits' classes): row {rows[0]} holds {y[rows[0]]:g}, "
+                f"which {problem} ({rows.size} such row{'s' if rows.size > 1 else ''})."
+            )
     return p, r, y.astype(np.int64)
 
 
