@@ -20,7 +20,7 @@ import yaml
 from ..errors import LDMNISTError, first_line
 from ..files import looks_like_repo_id, read_json_object, sha256_file
 from ..registry import SET_NAME, config_prefix
-from .schema import BUILD_RECORD, CARD, data_files
+from .schema import BUILD_RECORD, CARD, data_files, label_problem
 
 _REBUILD = "Rebuild the dataset with `ldmnist build --overwrite`."
 
@@ -207,8 +207,9 @@ def _check_contents(folder: Path, info: dict, split: str) -> None:
         refuse(f"has {len(index)} rows where its build recorded {n}")
     if not np.array_equal(index, np.arange(len(index))):
         refuse("is not in the original MNIST order (`index` is not 0, 1, 2, ...)")
-    if not np.issubdtype(label.dtype, np.integer) or len(label) and (label.min() < 0 or label.max() > 9):
-        refuse("has labels outside 0..9")
+    problem = label_problem(label)
+    if problem or not np.issubdtype(label.dtype, np.integer):
+        refuse(f"has labels that are not the digits' classes 0..9: {problem or f'they are {label.dtype}'}")
     arrays = dict(zip(_LATENTS, latents, strict=True))
     for name in ("x_std", "y_std"):
         if not (arrays[name] > 0).all():
@@ -232,7 +233,11 @@ def _check_contents(folder: Path, info: dict, split: str) -> None:
             )
     for v in ("x", "y"):
         npy = folder / f"{split}_{v}.npy"
-        if npy.is_file() and not np.array_equal(np.load(npy, mmap_mode="r", allow_pickle=False), arrays[v]):
+        try:
+            copy = np.load(npy, mmap_mode="r", allow_pickle=False) if npy.is_file() else arrays[v]
+        except (OSError, ValueError, EOFError):  # numpy's text would advise unpickling: never done
+            refuse(f"has {npy.name}, which is not a .npy array of numbers (damaged, or Python objects)")
+        if not np.array_equal(copy, arrays[v]):
             refuse(f"has {npy.name}, which differs from the Parquet column `{v}`")
 
 

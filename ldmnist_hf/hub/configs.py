@@ -155,7 +155,14 @@ def _benchmarked(dataset: Path) -> dict:
     for key in BASELINES:
         path = predictions_path(dataset, key)
         if path.is_file() and key in rows:
-            out[key] = (np.load(path, allow_pickle=False), rows[key])
+            try:
+                out[key] = (np.load(path, allow_pickle=False), rows[key])
+            except (OSError, ValueError, EOFError) as e:  # numpy's text would advise unpickling
+                raise LDMNISTError(
+                    f"{path} is damaged: not the array of numbers `ldmnist benchmark` writes (unreadable, "
+                    f"truncated, or holding Python objects, which are never unpickled). Run `ldmnist benchmark "
+                    f"--dataset {dataset}` again."
+                ) from e
     return out
 
 

@@ -40,6 +40,14 @@ def _benchmark_file(c, text: str):
     return ds
 
 
+def _pickled_predictions(c):
+    """A copy of the tiny dataset benchmarked with a pickle where the linear baseline's predictions go."""
+    ds = _benchmark_file(c, '{"rows": [{"key": "linear"}]}')
+    (ds / "benchmark_predictions").mkdir()
+    (ds / "benchmark_predictions" / "linear.npy").write_bytes(b"\x80\x04K\x01.")
+    return ds
+
+
 # (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
 BAD_INPUT = [
     (
@@ -71,6 +79,13 @@ BAD_INPUT = [
         lambda c: _benchmarked(_benchmark_file(c, "[]")),
         LDMNISTError,
         "benchmark.json holds an array ([...]), not a JSON object ({...}); run `ldmnist benchmark` again",
+    ),
+    (
+        "export-benchmark-predictions-pickled",
+        lambda c: _benchmarked(_pickled_predictions(c)),
+        LDMNISTError,
+        "benchmark_predictions/linear.npy is damaged: not the array of numbers `ldmnist benchmark` writes "
+        "(unreadable, truncated, or holding Python objects, which are never unpickled)",
     ),
     (
         "variant-named-data",
