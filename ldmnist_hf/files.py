@@ -85,13 +85,14 @@ def _pid_alive(pid: int) -> bool:
 
 
 def remove_stale_temporaries(target: str | Path) -> list[Path]:
-    """Removes `.NAME.tmp-PID-*` / `.NAME.old-PID-*` folders beside `target` left by processes that died.
+    """Removes `.NAME.tmp-PID-*` / `.NAME.old-PID-*` folders and files beside `target` left by processes that
+    died.
 
-    Killed writers leave these behind (`atomic_dir` puts its PID in the name); a folder of a live process,
-    or one whose name holds no PID, is left alone.
+    Killed writers leave these behind (`atomic_dir` and `atomic_write_text` put their PID in the name); one of
+    a live process, or one whose name holds no PID, is left alone, and so is a link.
 
     Returns:
-        The folders removed.
+        The folders and files removed.
     """
     target = Path(target)
     pattern = re.compile(rf"^\.{re.escape(target.name)}\.(tmp|old)-(\d+)-")
@@ -102,9 +103,16 @@ def remove_stale_temporaries(target: str | Path) -> list[Path]:
         return removed
     for path in siblings:
         m = pattern.match(path.name)
-        if m and path.is_dir() and not path.is_symlink() and not _pid_alive(int(m.group(2))):
+        if not m or path.is_symlink() or _pid_alive(int(m.group(2))):
+            continue
+        if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
+        elif path.is_file():
+            with contextlib.suppress(OSError):
+                path.unlink()
+        else:
+            continue
+        removed.append(path)
     return removed
 
 
@@ -372,17 +380,49 @@ def _swap_in(tmp: Path, target: Path, expected: tuple[int, int] | None, markers,
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_error(
-    target, error: BaseException, fix: str = "free some space or choose another path"
-) -> LDMNISTError:
-    """One clear error for a write that failed (a full disk, a read-only mount, a name too long)."""
-    if isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:
+def _in_the_way(target: Path) -> tuple[Path, str]:
+    """What stands where `target` must go: a folder at its place, or a file where one of its folders must be."""
+    if target.is_dir() and not target.is_symlink():
+        return target, "a folder"
+    for parent in target.parents:
+        if parent.exists() and not parent.is_dir():
+            return parent, "a file where a folder is needed"
+    return target, "in the way"
+
+
+def write_error(target, error: BaseException, fix: str = "choose another path") -> LDMNISTError:
+    """One clear error for a write that failed, naming the `target` the user gave (never a temporary) and
+    advice that fits the cause: a full disk, permissions or a read-only mount, a folder or file in the way, a
+    name too long; else the system's own words. `fix` is what else to do (another path, another setting)."""
+    given, code = Path(target), getattr(error, "errno", None)
+    if code is None and "No space left" in str(error):  # safetensors' and other libraries' own errors
+        code = errno.ENOSPC
+    where = Path(getattr(error, "filename", None) or given)
+    ours = [p.name.startswith(f".{given.name}.") for p in (where, *where.parents)]  # our temporaries
+    if code == errno.ENAMETOOLONG:
         return LDMNISTError(
             f"Cannot write {target}: a file name is too long for the file system; choose a shorter path."
         )
-    where = getattr(error, "filename", None) or target
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        what = "the disk is full" if code == errno.ENOSPC else "the disk quota is used up"
+        return LDMNISTError(f"Cannot write {target}: {what}; nothing was written. Free some space, or {fix}.")
+    if code in (errno.EISDIR, errno.EEXIST, errno.ENOTDIR) and not any(ours[1:]):  # not inside a temporary
+        blocker, what = _in_the_way(given.expanduser().absolute())
+        return LDMNISTError(
+            f"Cannot write {target}: {blocker} is {what}; nothing was written. Move it away, or {fix}."
+        )
+    where = f" ({where})" if where != given and not any(ours) else ""
+    if code in (errno.EACCES, errno.EPERM):
+        return LDMNISTError(
+            f"Cannot write {target}: permission denied{where}; nothing was written. Change the permissions "
+            f"of its folder, or {fix}."
+        )
+    if code == errno.EROFS:
+        return LDMNISTError(
+            f"Cannot write {target}: the file system is read-only; nothing was written: {fix}."
+        )
     reason = getattr(error, "strerror", None) or first_line(error)
-    return LDMNISTError(f"Cannot write {target}: {reason} ({where}); nothing was written: {fix}.")
+    return LDMNISTError(f"Cannot write {target}: {reason}{where}; nothing was written: {fix}.")
 
 
 @contextlib.contextmanager
@@ -462,13 +502,16 @@ def _keep_modes(old: Path, new: Path) -> None:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Writes a file through a temporary sibling and a rename; a file it replaces keeps its mode (a private
-    0600 file stays private) and, where the process may set it, its owner."""
+    0600 file stays private) and, where the process may set it, its owner.
+
+    The temporary is named ``.NAME.tmp-PID-*``, so a later call removes those of killed processes."""
     path = Path(path)
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path)
         before = path.stat() if path.is_file() else None
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent)
         with os.fdopen(fd, "w") as f:
             f.write(text)
         if before is not None:
@@ -479,8 +522,9 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     except OSError as e:
         raise write_error(path, e) from e
     finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):  # renamed into place: nothing left to remove
+                os.remove(tmp)
 
 
 def sha256_file(path: str | Path) -> str:
@@ -511,3 +555,16 @@ def read_json(path: str | Path, fix: str, missing: str | None = None):
         raise LDMNISTError(missing or f"{path} is missing; {fix}") from e
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise LDMNISTError(f"{path} is damaged ({e}); {fix}") from e
+
+
+_JSON_KINDS = {list: "an array ([...])", str: "a string", bool: "true or false", type(None): "null"}
+
+
+def read_json_object(path: str | Path, fix: str, missing: str | None = None) -> dict:
+    """`read_json` for a file that must hold a JSON object (`{...}`: settings, a record): a list, a number or
+    a string there is one `LDMNISTError` saying so, never a confusing error later."""
+    value = read_json(path, fix, missing)
+    if not isinstance(value, dict):
+        kind = _JSON_KINDS.get(type(value), "a number")
+        raise LDMNISTError(f"{path} holds {kind}, not a JSON object ({{...}}); {fix}")
+    return value

@@ -300,6 +300,44 @@ def _cli_flipped(c):
     return str(c.flip_byte(c.copy("ds") / TRAIN_FILE).parents[1])
 
 
+def _cli_export(c, *variants: str) -> list[str]:
+    """`ldmnist export` of the tiny dataset with these `--variant`/`--variant-middle-layers` arguments."""
+    return [
+        "export",
+        "--namespace",
+        "ns",
+        "--output-dir",
+        str(c.tmp / "out"),
+        "--dataset",
+        str(c.ds),
+        *variants,
+    ]
+
+
+def _cli_variant_without_middle_layers(c) -> list[str]:
+    """A variant built from a released image VAE whose middle layers are not beside it."""
+    import shutil
+
+    image_vae = c.tmp / "models" / "image-vae-6-ld6"
+    shutil.copytree(c.iv, image_vae)
+    ds = c.edit_json(c.copy("ds") / "ldmnist_build.json", lambda d: d.update(image_vae_source=str(image_vae)))
+    return _cli_export(c, "--variant", f"ld6={ds.parent}")
+
+
+def _with_text(path, text: str):
+    path.write_text(text)
+    return path
+
+
+def _cli_damaged_cache(c) -> None:
+    """An MNIST cache whose arrays file is a pickle, as LDMNIST_CACHE."""
+    cache = c.tmp / "cache" / "mnist"
+    cache.mkdir(parents=True)
+    (cache / "mnist.npz").write_bytes(b"\x80\x04K\x01.")
+    (cache / "checksums.json").write_text("{}")
+    c.monkeypatch.setenv("LDMNIST_CACHE", str(cache.parent))
+
+
 # Through `main()`: one line on stderr naming the problem, exit status 1.
 CLI_ROWS = [
     ("cli-verify-flipped", lambda c: ["verify", _cli_flipped(c)], "train-00000-of-00001.parquet has changed"),
@@ -391,6 +429,40 @@ CLI_ROWS = [
             "http://me:s3cret@127.0.0.1:9",
         ],
         "Could not read the dataset ns/ldmnist at http://***@127.0.0.1:9",
+    ),
+    (
+        "cli-export-variant-named-data",
+        lambda c: _cli_export(c, "--variant", f"data={c.ds}"),
+        "Config name 'data' is reserved: a config's files go into its folder data/",
+    ),
+    (
+        "cli-export-variant-twice",
+        lambda c: _cli_export(c, "--variant", f"ld6={c.ds}", "--variant", f"ld6={c.tmp}"),
+        "Config name 'ld6' is given twice",
+    ),
+    (
+        "cli-export-variant-without-middle-layers",
+        _cli_variant_without_middle_layers,
+        "give their folder with --variant-middle-layers ld6=DIR",
+    ),
+    (
+        "cli-build-config-is-a-list",
+        lambda c: [
+            "build",
+            "--output-dir",
+            str(c.tmp / "o"),
+            "--image-vae",
+            str(c.copy("iv")),
+            "--class-vae",
+            str(_with_text(c.copy("cv") / "config.json", "[6, 10]").parent),
+        ],
+        "config.json holds an array ([...]), not a JSON object ({...})",
+    ),
+    (  # our words alone: numpy's would advise loading the file unsafely (allow_pickle)
+        "cli-fetch-damaged-cache",
+        lambda c: (_cli_damaged_cache(c), ["fetch-mnist", "--source", "cache"])[1],
+        "mnist.npz is damaged: it is not the arrays `ldmnist fetch-mnist` writes (unreadable, truncated, or "
+        "holding Python objects, which are never unpickled)",
     ),
     (
         "cli-submit-non-ascii-token",

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.reference_2020 import reference_2020
-from ..data.schema import BENCHMARK_FILE
+from ..data.schema import BENCHMARK_FILE, BENCHMARK_MARKDOWN, PREDICTIONS_DIR
 from ..errors import LDMNISTError
 from ..files import atomic_dir, atomic_write_text, record_written
 from ..models.configuration_middle_layers import MiddleLayersConfig
@@ -36,8 +36,6 @@ def linear_regression(x_train: np.ndarray, y_train: np.ndarray):
     w, *_ = np.linalg.lstsq(a, y_train.astype(np.float64), rcond=None)
     return lambda x: (np.c_[x.astype(np.float64), np.ones(len(x))] @ w).astype(np.float32)
 
-
-PREDICTIONS_DIR = "benchmark_predictions"
 
 # How the MLP baseline is trained: a fast default, and the 2020 schedule (the one its published rows used).
 MLP_RECIPES = {
@@ -244,8 +242,8 @@ def write_benchmark(result: dict, dataset_dir: str | Path, readme: str | Path | 
         for key, array in predictions.items():
             np.save(tmp / f"{key}.npy", array)
     atomic_write_text(dataset_dir / BENCHMARK_FILE, json.dumps(result, indent=2, allow_nan=False) + "\n")
-    atomic_write_text(dataset_dir / "benchmark.md", md + "\n")
-    record_written(dataset_dir, [BENCHMARK_FILE, "benchmark.md"])
+    atomic_write_text(dataset_dir / BENCHMARK_MARKDOWN, md + "\n")
+    record_written(dataset_dir, [BENCHMARK_FILE, BENCHMARK_MARKDOWN])
     replace_block(dataset_dir / "README.md", "benchmark", md)
     if readme:
         replace_block(readme, "benchmark", md)

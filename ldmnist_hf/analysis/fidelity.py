@@ -18,17 +18,21 @@ from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.reference_2020 import reference_2020
 from ..data.schema import BENCHMARK_FILE
 from ..errors import LDMNISTError
-from ..files import read_json
+from ..files import read_json_object
 
 
 def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
     """One column's figures: the models' evaluation and the dataset's statistics and benchmark rows."""
     evaluation_file, dataset_dir = Path(evaluation_file), Path(dataset_dir)
     first = "run `ldmnist release` for the models and `ldmnist benchmark` for the dataset first."
-    evaluation = read_json(evaluation_file, fix=first, missing=f"{evaluation_file} is missing: {first}")
-    metrics = evaluation["metrics"]
+    evaluation = read_json_object(
+        evaluation_file, fix=first, missing=f"{evaluation_file} is missing: {first}"
+    )
+    metrics = evaluation.get("metrics")
+    if not isinstance(metrics, dict):
+        raise LDMNISTError(f"{evaluation_file} holds no `metrics`: it is not an evaluation; {first}")
     bench_file = dataset_dir / BENCHMARK_FILE
-    bench = read_json(bench_file, fix=first, missing=f"{bench_file} is missing: {first}")
+    bench = read_json_object(bench_file, fix=first, missing=f"{bench_file} is missing: {first}")
     verify_dataset(dataset_dir)
     record = read_build_info(dataset_dir)
     for key in ("image_vae", "class_vae"):  # the column's dataset must be made by the column's models

@@ -21,7 +21,7 @@ from ..build.dataset import load_vaes
 from ..data.mnist import load_mnist
 from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.reference_2020 import reference_2020
-from ..data.schema import BUILD_RECORD, CARD
+from ..data.schema import BUILD_RECORD, CARD, REPORT_DIR
 from ..data.statistics import INFORMATIVE_STD, is_informative, latent_statistics
 from ..errors import LDMNISTError
 from ..files import atomic_dir, check_output_dir
@@ -241,7 +241,7 @@ def make_report(
         check_block(readme, "report")
     iv, cv = load_vaes(image_vae or info["image_vae_source"], class_vae or info["class_vae_source"])
     components = _check_components(components, iv.config.latent_dim)
-    out_dir = Path(out_dir) if out_dir else dataset_dir / "report"
+    out_dir = Path(out_dir) if out_dir else dataset_dir / REPORT_DIR
     _check_out_dir(out_dir, overwrite)
     result, arrays = analyse_dataset(dataset_dir, iv, cv, n_importance)
     if mnist is None and info.get("mnist_verified", True):

@@ -37,7 +37,8 @@ class Export(PublishOptions, Command):
             dataset=self.dataset,
             overwrite=self.overwrite,
             mnist_source=self.mnist_source,
-            variants=dict(self.variants),
+            variants=self.variants,
+            variant_middle_layers=dict(self.variant_middle_layers),
             leaderboard=self.leaderboard,
             **self.model_sources(),
         )
@@ -69,7 +70,8 @@ class Push(PublishOptions, HubOptions, Command):
             if self.export_dir
             else {
                 "dataset": self.dataset,
-                "variants": dict(self.variants),
+                "variants": self.variants,
+                "variant_middle_layers": dict(self.variant_middle_layers),
                 "leaderboard": self.leaderboard,
                 **self.model_sources(),
             }

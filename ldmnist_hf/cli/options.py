@@ -100,14 +100,20 @@ class DatasetOptions:
     readme: str | None = option("also fill the command's block of this README.md")
 
 
-def variant(text: str) -> tuple[str, str]:
-    """`NAME=BUILT_DIR` as `(name, folder)`."""
-    name, sep, folder = text.partition("=")
-    if not sep or not name or not folder:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not NAME=BUILT_DIR (for example reference=ldmnist-reference)"
-        )
-    return name, folder
+def _name_and_folder(form: str, example: str):
+    """The type of an option given as `NAME=FOLDER`: `(name, folder)`."""
+
+    def parse(text: str) -> tuple[str, str]:
+        name, sep, folder = text.partition("=")
+        if not sep or not name or not folder:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {form} (for example {example})")
+        return name, folder
+
+    return parse
+
+
+variant = _name_and_folder("NAME=BUILT_DIR", "reference=ldmnist-reference")
+variant_folder = _name_and_folder("NAME=DIR", "ld16=models16/middle-layers-16")
 
 
 @dataclass(kw_only=True)
@@ -140,6 +146,14 @@ class PublishOptions:
         action="append",
         type=variant,
         metavar="NAME=BUILT_DIR",
+    )
+    variant_middle_layers: list = option(
+        "a variant's middle layers, where they are not beside its image VAE (repeatable)",
+        [],
+        flag="--variant-middle-layers",
+        action="append",
+        type=variant_folder,
+        metavar="NAME=DIR",
     )
     leaderboard: str | None = option(
         "a leaderboard.json of `ldmnist leaderboard --json` for this dataset: the card shows it",

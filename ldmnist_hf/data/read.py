@@ -18,9 +18,9 @@ import pyarrow.parquet as pq
 import yaml
 
 from ..errors import LDMNISTError, first_line
-from ..files import looks_like_repo_id, read_json, sha256_file
+from ..files import looks_like_repo_id, read_json_object, sha256_file
 from ..registry import SET_NAME, config_prefix
-from .schema import BUILD_RECORD, CARD, data_files
+from .schema import BUILD_RECORD, CARD, data_files, label_problem
 
 _REBUILD = "Rebuild the dataset with `ldmnist build --overwrite`."
 
@@ -37,12 +37,8 @@ def read_build_info(dataset_dir: str | Path) -> dict:
     path = folder / BUILD_RECORD
     if not path.exists():
         raise LDMNISTError(f"{dataset_dir} is not a folder written by `ldmnist build` (no {BUILD_RECORD}).")
-    info = read_json(path, fix="rebuild the dataset with `ldmnist build --overwrite`.")
-    missing = [
-        k
-        for k in ("latent_dim", "image_vae_source", "class_vae_source")
-        if not isinstance(info, dict) or k not in info
-    ]
+    info = read_json_object(path, fix="rebuild the dataset with `ldmnist build --overwrite`.")
+    missing = [k for k in ("latent_dim", "image_vae_source", "class_vae_source") if k not in info]
     if missing:
         raise LDMNISTError(
             f"{path} lacks {', '.join(missing)}; rebuild the dataset with `ldmnist build --overwrite`."
@@ -211,8 +207,9 @@ def _check_contents(folder: Path, info: dict, split: str) -> None:
         refuse(f"has {len(index)} rows where its build recorded {n}")
     if not np.array_equal(index, np.arange(len(index))):
         refuse("is not in the original MNIST order (`index` is not 0, 1, 2, ...)")
-    if not np.issubdtype(label.dtype, np.integer) or len(label) and (label.min() < 0 or label.max() > 9):
-        refuse("has labels outside 0..9")
+    problem = label_problem(label)
+    if problem or not np.issubdtype(label.dtype, np.integer):
+        refuse(f"has labels that are not the digits' classes 0..9: {problem or f'they are {label.dtype}'}")
     arrays = dict(zip(_LATENTS, latents, strict=True))
     for name in ("x_std", "y_std"):
         if not (arrays[name] > 0).all():
@@ -236,7 +233,11 @@ def _check_contents(folder: Path, info: dict, split: str) -> None:
             )
     for v in ("x", "y"):
         npy = folder / f"{split}_{v}.npy"
-        if npy.is_file() and not np.array_equal(np.load(npy, mmap_mode="r", allow_pickle=False), arrays[v]):
+        try:
+            copy = np.load(npy, mmap_mode="r", allow_pickle=False) if npy.is_file() else arrays[v]
+        except (OSError, ValueError, EOFError):  # numpy's text would advise unpickling: never done
+            refuse(f"has {npy.name}, which is not a .npy array of numbers (damaged, or Python objects)")
+        if not np.array_equal(copy, arrays[v]):
             refuse(f"has {npy.name}, which differs from the Parquet column `{v}`")
 
 
@@ -303,15 +304,17 @@ def _load_hub_split(text: str, split: str) -> datasets.Dataset:
     """A split of a Hub dataset id, for a `load_latents` argument that is no local folder."""
     folder = Path(text).expanduser()
     if folder.exists() or not looks_like_repo_id(text):
+        what = "it is a file" if folder.exists() else "no such folder"
         raise LDMNISTError(
-            f"{text} is not a dataset folder (no such folder); give a folder written by `ldmnist build`."
+            f"{text} is not a dataset folder ({what}); give a folder written by `ldmnist build`."
         )
     try:
         return datasets.load_dataset(text, split=split)
     except Exception as e:  # noqa: BLE001 - network, authentication or a missing repository
         raise LDMNISTError(
-            f"No dataset {text!r}: no such local folder, and loading it from the Hub failed "
-            f"({first_line(e)})."
+            f"No dataset {text!r}: no such local folder ({folder.absolute()}), so it was taken for a Hub dataset "
+            f"id, and loading it from the Hub failed ({first_line(e)}). For a folder, check its path "
+            f"(./{text} is always read as a folder)."
         ) from e
 
 

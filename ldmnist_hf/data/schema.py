@@ -16,7 +16,10 @@ LATENT_COLUMNS = ("x", "y", "x_mean", "x_std", "y_mean", "y_std")
 SPLITS = ("train", "test")
 BUILD_RECORD = "ldmnist_build.json"  # what `build` leaves in every folder it writes
 CARD = "README.md"
-BENCHMARK_FILE = "benchmark.json"  # what `ldmnist benchmark` adds beside the data
+BENCHMARK_FILE = "benchmark.json"  # what `ldmnist benchmark` adds beside the data, with:
+BENCHMARK_MARKDOWN = "benchmark.md"  # the same table as Markdown
+PREDICTIONS_DIR = "benchmark_predictions"  # the baselines' test predictions (published as their repos)
+REPORT_DIR = "report"  # where `ldmnist report` writes its figures by default
 
 
 def data_file(split: str) -> str:
@@ -47,6 +50,30 @@ def features(latent_dim: int) -> datasets.Features:
             "index": datasets.Value("int32"),
         }
     )
+
+
+def label_problem(labels: np.ndarray) -> str | None:
+    """Why `labels` are not the digits' classes (integers 0..9), naming the first bad row; `None` when they are.
+
+    Whole numbers stored as floats pass here (a reader that needs an integer type checks the type itself).
+
+    >>> label_problem(np.array([1, 3.5, 4]))
+    'row 1 holds 3.5, which is not an integer (1 such row)'
+    >>> label_problem(np.array([7, 0, 9])) is None
+    True
+    """
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iuf":
+        return f"are of type {labels.dtype}, not integers"
+    whole = labels == np.round(labels) if labels.dtype.kind == "f" else np.ones(labels.shape, bool)
+    for problem, bad in (("is not an integer", ~whole), ("is outside 0..9", (labels < 0) | (labels > 9))):
+        rows = np.flatnonzero(bad)  # NaN is not an integer either
+        if rows.size:
+            many = "s" if rows.size > 1 else ""
+            return (
+                f"row {rows[0]} holds {labels.flat[rows[0]]:g}, which {problem} ({rows.size} such row{many})"
+            )
+    return None
 
 
 def latents_table(arrays: dict[str, np.ndarray], labels: np.ndarray) -> pa.Table:

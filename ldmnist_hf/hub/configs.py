@@ -13,7 +13,7 @@ from huggingface_hub import hf_hub_download
 from ..data.read import read_build_info
 from ..data.schema import BENCHMARK_FILE
 from ..errors import LDMNISTError
-from ..files import read_json, sha256_file
+from ..files import looks_like_repo_id, read_json, read_json_object, sha256_file
 from ..pretrained.loading import load_pretrained, pretrained_path
 from ..registry import (
     BASELINES,
@@ -21,7 +21,6 @@ from ..registry import (
     PRETRAINED,
     model_set,
 )
-from .ids import check_config_name
 
 logger = logging.getLogger(__name__)
 
@@ -70,31 +69,54 @@ def _evaluation_for(weights: Path, kind: str, sha256: str) -> dict:
     )
 
 
-def _middle_layers_beside(image_vae: str) -> str:
-    """The middle layers released with an image VAE: the same set's shipped name, or the sibling folder."""
-    if image_vae in PRETRAINED:
-        name = image_vae.replace(KINDS["image_vae"].stem, KINDS["middle_layers"].stem, 1)
-        return name
-    folder = Path(image_vae)
-    if KINDS["image_vae"].stem not in folder.name:
-        raise LDMNISTError(
-            f"The middle layers of a variant are looked up beside its image VAE ({folder}), in the folder named "
-            f"like it with {KINDS['middle_layers'].stem} for {KINDS['image_vae'].stem}; this name has no "
-            f"{KINDS['image_vae'].stem}: build the variant from the folders `ldmnist release` wrote."
-        )
-    return str(folder.with_name(folder.name.replace(KINDS["image_vae"].stem, KINDS["middle_layers"].stem, 1)))
-
-
-def _variant(name: str, built: str | Path) -> _Config:
-    """A config given as `NAME=BUILT_DIR`: its models are the ones its build record names."""
-    check_config_name(name)
-    info = read_build_info(built)
-    image_vae, class_vae = str(info["image_vae_source"]), str(info["class_vae_source"])
-    return _Config(
-        name,
-        Path(built),
-        {"image_vae": image_vae, "class_vae": class_vae, "middle_layers": _middle_layers_beside(image_vae)},
+def _recorded_model(name: str, built, info: dict, key: str) -> str:
+    """A variant's image or class VAE, as its build record names it: a shipped name, a folder or a Hub id."""
+    source = str(info[f"{key}_source"])
+    path = Path(source).expanduser()
+    if source in PRETRAINED or path.is_dir() or (looks_like_repo_id(source) and not path.exists()):
+        return source  # a Hub id, or a folder the loading names when missing
+    relative = not path.is_absolute()
+    where = f" {path.absolute()} (read from the current folder, as the build did)" if relative else ""
+    raise LDMNISTError(
+        f"Config {name!r}: the build record of {built} names the {KINDS[key].title} {source}, and there is no "
+        f"such folder{where}. Run the export from the folder the build ran in, or rebuild {built} from the "
+        f"models' folders (`ldmnist build --image-vae DIR --class-vae DIR`)."
     )
+
+
+def _middle_layers_beside(name: str, built, image_vae: str) -> str:
+    """The middle layers released with a variant's image VAE: the same set's shipped name, or the folder
+    `ldmnist release` wrote beside it (named like it, `middle-layers` for `image-vae`)."""
+    image, middle = KINDS["image_vae"].stem, KINDS["middle_layers"].stem
+    if image_vae in PRETRAINED:
+        return image_vae.replace(image, middle, 1)
+    folder = Path(image_vae)
+    give = f"give their folder with `variant_middle_layers` {name}=DIR"
+    if image not in folder.name:
+        raise LDMNISTError(
+            f"Config {name!r} needs the middle layers released with its image VAE {image_vae} (which the build "
+            f"record of {built} names); they are looked up beside it, in the folder named like it with "
+            f"{middle} for {image}, but this name has no {image}: {give}."
+        )
+    beside = folder.with_name(folder.name.replace(image, middle, 1))
+    if folder.expanduser().is_dir() and not beside.expanduser().is_dir():
+        raise LDMNISTError(
+            f"Config {name!r} needs the middle layers released with its image VAE {image_vae} (which the build "
+            f"record of {built} names); they were looked for beside it, in {beside.expanduser().absolute()}, "
+            f"and there is no such folder: {give}, or put there the folder `ldmnist release` wrote."
+        )
+    return str(beside)  # beside a Hub id: the Hub repository named like it
+
+
+def _variant(name: str, built: str | Path, middle_layers=None) -> _Config:
+    """A config given as `NAME=BUILT_DIR` (its name checked: `check_config_name`): its models are the ones its
+    build record names (the middle layers: `middle_layers`, else those beside its image VAE)."""
+    info = read_build_info(built)
+    image_vae, class_vae = (_recorded_model(name, built, info, key) for key in ("image_vae", "class_vae"))
+    if middle_layers is None:
+        middle_layers = _middle_layers_beside(name, built, image_vae)
+    sources = {"image_vae": image_vae, "class_vae": class_vae, "middle_layers": str(middle_layers)}
+    return _Config(name, Path(built), sources)
 
 
 def _load_config(c: _Config) -> None:
@@ -127,12 +149,20 @@ def _benchmarked(dataset: Path) -> dict:
     bench = dataset / BENCHMARK_FILE
     if not bench.is_file():
         return {}
-    rows = {r.get("key"): r for r in read_json(bench, fix="run `ldmnist benchmark` again.").get("rows", [])}
+    rows = read_json_object(bench, fix="run `ldmnist benchmark` again.").get("rows")
+    rows = {r.get("key"): r for r in rows if isinstance(r, dict)} if isinstance(rows, list) else {}
     out = {}
     for key in BASELINES:
         path = predictions_path(dataset, key)
         if path.is_file() and key in rows:
-            out[key] = (np.load(path, allow_pickle=False), rows[key])
+            try:
+                out[key] = (np.load(path, allow_pickle=False), rows[key])
+            except (OSError, ValueError, EOFError) as e:  # numpy's text would advise unpickling
+                raise LDMNISTError(
+                    f"{path} is damaged: not the array of numbers `ldmnist benchmark` writes (unreadable, "
+                    f"truncated, or holding Python objects, which are never unpickled). Run `ldmnist benchmark "
+                    f"--dataset {dataset}` again."
+                ) from e
     return out
 
 

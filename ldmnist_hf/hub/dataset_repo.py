@@ -10,10 +10,9 @@ import json
 import shutil
 from pathlib import Path
 
-from ..analysis.benchmark import PREDICTIONS_DIR
 from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.records import LEADERBOARD_FILE, Leaderboard, Status
-from ..data.schema import BUILD_RECORD, CARD
+from ..data.schema import BUILD_RECORD, CARD, PREDICTIONS_DIR
 from ..data.statistics import latent_statistics
 from ..errors import LDMNISTError
 from ..files import WRITTEN, read_json

@@ -33,7 +33,7 @@ from ..registry import (
 )
 from .configs import _Config, _load_config, _variant
 from .dataset_repo import _export_dataset, _read_leaderboard
-from .ids import check_namespace
+from .ids import check_config_name, check_namespace
 from .manifest import MANIFEST, Repo, config_ids, file_record, plan_repos
 from .model_repos import _export_baseline, _export_model, _local_split
 from .scoring import TestSplit
@@ -51,8 +51,9 @@ def export(
     middle_layers: str | Path = DEFAULT_MODELS["middle_layers"],
     overwrite: bool = False,
     mnist_source="auto",
-    variants: dict[str, str | Path] | None = None,
+    variants: dict[str, str | Path] | list[tuple[str, str | Path]] | None = None,
     leaderboard: str | Path | None = None,
+    variant_middle_layers: dict[str, str | Path] | None = None,
 ) -> list[Repo]:
     """Writes one folder per Hub repository into `output_dir` (atomically) and its manifest.
 
@@ -64,17 +65,22 @@ def export(
         overwrite (`bool`, defaults to `False`): replace an existing `output_dir` written by an earlier export.
         mnist_source: MNIST for the build when `dataset` is not given (see `load_mnist`).
         variants (`dict`, *optional*): more configs of the one dataset repository, `{name: built folder}`
-            (`reference`, `ld16`, ...): each folder's build record names its VAEs (their middle layers lie
-            beside its image VAE); each config gets its own model repositories.
+            (`reference`, `ld16`, ...; or `(name, folder)` pairs): each folder's build record names its VAEs
+            (their middle layers lie beside its image VAE); each config gets its own model repositories. A
+            name is a folder at the top of the dataset repository (`hub.ids.check_config_name`).
         leaderboard (*optional*): a `leaderboard.json` of `ldmnist leaderboard` for this dataset: the card's
             leaderboard block shows it and the file goes beside the card (a new push keeps the table).
+        variant_middle_layers (`dict`, *optional*): `{name: folder}`, a variant's middle layers where they
+            are not beside its image VAE.
 
     Returns:
         The repositories, in upload order (models, dataset, Spaces).
     """
     check_namespace(namespace)
     sources = {"image_vae": str(image_vae), "class_vae": str(class_vae), "middle_layers": str(middle_layers)}
-    configs = _configs(Path(dataset) if dataset is not None else None, sources, variants or {})
+    configs = _configs(
+        Path(dataset) if dataset is not None else None, sources, variants or {}, variant_middle_layers or {}
+    )
     for c in configs:
         _load_config(c)
     baselines = {c.name: sorted(c.baselines) for c in configs if c.baselines}
@@ -97,15 +103,22 @@ def export(
     return repos
 
 
-def _configs(dataset: Path | None, sources: dict, variants: dict) -> list[_Config]:
-    """The default config and the variants, each a distinct name and a distinct build."""
+def _configs(dataset: Path | None, sources: dict, variants, middle_layers: dict) -> list[_Config]:
+    """The default config and the variants, each a distinct name (a free folder of the dataset repository)
+    and a distinct build."""
     configs = [_Config(DEFAULT_CONFIG, dataset, sources)]
-    for name, built in variants.items():
-        if name == DEFAULT_CONFIG or name in (c.name for c in configs):
-            raise LDMNISTError(
-                f"Config {name!r} is given twice (or is the default's name); give each variant its own."
-            )
-        configs.append(_variant(name, built))
+    top = sorted(p.name for p in dataset.iterdir()) if dataset is not None and dataset.is_dir() else []
+    pairs = list(variants.items() if isinstance(variants, dict) else variants)
+    unknown = sorted(set(middle_layers) - {name for name, _ in pairs})
+    if unknown:
+        raise LDMNISTError(
+            f"`variant_middle_layers` names {', '.join(map(repr, unknown))}, which no `variants` entry gives: "
+            f"name a variant's config as in NAME=BUILT_DIR."
+        )
+    names = [DEFAULT_CONFIG]
+    for name, _ in pairs:  # every name before any build is read
+        names.append(check_config_name(name, names, top))
+    configs += [_variant(name, built, middle_layers.get(name)) for name, built in pairs]
     built_by = {}
     for c in configs:
         if c.dataset is None:

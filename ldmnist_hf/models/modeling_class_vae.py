@@ -51,7 +51,7 @@ class ClassVAE(LDMNISTPreTrainedModel):
     >>> vae.encode(torch.tensor([10]))
     Traceback (most recent call last):
     ...
-    ValueError: `labels` must be integers in 0..9, got values from 10 to 10.
+    ValueError: `labels` must be class indices, integers in 0..9: row 0 holds 10, which is outside 0..9.
     """
 
     config_class = ClassVAEConfig
@@ -71,11 +71,20 @@ class ClassVAE(LDMNISTPreTrainedModel):
         _check_batch("labels", y, "(batch,)")
         if y.ndim != 1:
             raise ValueError(f"`labels` has shape {tuple(y.shape)}; expected (batch,) of class indices.")
+        for problem, bad in (
+            ("is not an integer", y != torch.round(y) if y.is_floating_point() else None),
+            (f"is outside 0..{k - 1}", (y < 0) | (y >= k) if not y.is_complex() else None),
+        ):
+            rows = torch.nonzero(bad).flatten() if bad is not None else []
+            if len(rows):
+                raise ValueError(
+                    f"`labels` must be class indices, integers in 0..{k - 1}: row {int(rows[0])} holds "
+                    f"{y[rows[0]].item():g}, which {problem}."
+                )
         if y.is_floating_point() or y.dtype == torch.bool or y.is_complex():
-            raise ValueError(f"`labels` has dtype {y.dtype}; expected integers in 0..{k - 1}.")
-        if y.min() < 0 or y.max() >= k:
             raise ValueError(
-                f"`labels` must be integers in 0..{k - 1}, got values from {y.min()} to {y.max()}."
+                f"`labels` has dtype {y.dtype}; expected an integer tensor of class indices 0..{k - 1} "
+                f"(e.g. `labels.long()`)."
             )
         w = self.mean_head.weight
         return F.one_hot(y.to(device=w.device, dtype=torch.long), k).to(w.dtype)

@@ -15,7 +15,7 @@ from huggingface_hub import snapshot_download
 from safetensors import SafetensorError, safe_open
 
 from ..errors import LDMNISTError, first_line
-from ..files import looks_like_repo_id, read_json
+from ..files import looks_like_repo_id, read_json_object
 from ..registry import DEFAULT_MODELS, KINDS, PRETRAINED, kind_of, kind_of_class
 
 PRETRAINED_DIR = Path(__file__).parent
@@ -53,16 +53,17 @@ def _resolve_source(name_or_path) -> Path:
     shipped = ", ".join(PRETRAINED)
     if not looks_like_repo_id(text):
         raise LDMNISTError(
-            f"No model {text!r}: not a shipped name ({shipped}) and no such folder. "
+            f"No model {text!r}: not a shipped name ({shipped}) and no such folder ({path.absolute()}). "
             f"Give a shipped name, a folder written by `save_pretrained`/`ldmnist release`, or a Hub id owner/name."
         )
     try:
         return Path(snapshot_download(text, allow_patterns=["config.json", "model.safetensors", "*.md"]))
     except Exception as e:  # noqa: BLE001 - network, authentication or missing repository: all end here
         raise LDMNISTError(
-            f"No model {text!r}: not a shipped name ({shipped}), no such local folder, and the Hub download "
-            f"failed ({first_line(e)}). Check the name, "
-            f"or the network (HF_HUB_OFFLINE), or use a local folder."
+            f"No model {text!r}: not a shipped name ({shipped}) and no such local folder ({path.absolute()}), "
+            f"so it was taken for a Hub repository id, and the download failed ({first_line(e)}). For a Hub "
+            f"repository, check its name or the network (HF_HUB_OFFLINE); for a folder, check its path "
+            f"(./{text} is always read as a folder)."
         ) from e
 
 
@@ -153,6 +154,20 @@ def _check_float32(config_file: Path, dtypes) -> None:
         )
 
 
+def _read_config(folder: Path, name_or_path) -> dict:
+    """A model folder's config.json, an object of its settings; a folder named like a Hub id that lacks one
+    says that the folder was read, not the Hub repository."""
+    text = os.fspath(name_or_path)
+    taken = ""
+    if Path(text).expanduser().exists() and looks_like_repo_id(text):
+        taken = f" ({text} was read as this local folder, not as the Hub repository of that name)"
+    return read_json_object(
+        folder / "config.json",
+        fix="save or download the model again (a model's config.json is an object of its settings).",
+        missing=f"{folder} holds no config.json{taken}; give a folder written by `save_pretrained`.",
+    )
+
+
 def load_pretrained(name_or_path: str | Path, kind: type | None = None):
     """Loads a shipped model by name (`"image-vae-32"`), or any saved LD-MNIST model from a folder or Hub id.
 
@@ -179,12 +194,8 @@ def load_pretrained(name_or_path: str | Path, kind: type | None = None):
         raise LDMNISTError(f"Unknown model kind {kind!r}; pass one of the classes {names} (not its name).")
     folder = _resolve_source(name_or_path)
     config_file = folder / "config.json"
-    config_dict = read_json(
-        config_file,
-        fix="save or download the model again.",
-        missing=f"{folder} holds no config.json; give a folder written by `save_pretrained`.",
-    )
-    model_type = config_dict.get("model_type") if isinstance(config_dict, dict) else None
+    config_dict = _read_config(folder, name_or_path)
+    model_type = config_dict.get("model_type")
     found = kind_of(model_type) if isinstance(model_type, str) else None
     if found is None:
         types = ", ".join(k.config_class.model_type for k in KINDS.values())

@@ -15,7 +15,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ..errors import LDMNISTError, first_line
-from ..files import atomic_dir, read_json
+from ..files import atomic_dir, read_json_object
 from .arguments import LDMNISTTrainingArguments
 from .step import JointModels
 
@@ -85,8 +85,8 @@ def read_trainer_state(path: Path) -> dict:
     """`trainer_state.json` of a checkpoint, with a clear error when it is damaged."""
     file = Path(path) / "trainer_state.json"
     fix = "this checkpoint cannot be resumed. Start over with `overwrite=True`, or use another `output_dir`."
-    meta = read_json(file, fix=fix)
-    if not isinstance(meta, dict) or {"epoch", "args", "optimizers", "schedulers"} - set(meta):
+    meta = read_json_object(file, fix=fix)
+    if {"epoch", "args", "optimizers", "schedulers"} - set(meta):
         raise LDMNISTError(f"{file} is damaged (missing fields); {fix}")
     if not isinstance(meta["args"], dict) or not all(
         isinstance(meta[k], dict) for k in ("optimizers", "schedulers")

@@ -4,6 +4,7 @@ import json
 import shutil
 
 import pytest
+from helpers import bad_input_test
 
 from ldmnist_hf.analysis.fidelity import fidelity_table
 from ldmnist_hf.cli import main
@@ -67,3 +68,39 @@ def test_a_dataset_built_by_other_models_than_its_column_evaluates_is_refused(be
             PRETRAINED_DIR / "evaluation.json",
             benchmarked,
         )
+
+
+def _table_with(c, evaluation: str | None = None, benchmark: str | None = None):
+    """The fidelity table of the tiny dataset, with this evaluation file's and benchmark.json's text."""
+    dataset, path = c.copy("ds"), PRETRAINED_DIR / "evaluation.json"
+    if evaluation is not None:
+        path = c.tmp / "evaluation.json"
+        path.write_text(evaluation)
+    if benchmark is not None:
+        (dataset / "benchmark.json").write_text(benchmark)
+    return fidelity_table(path, dataset, path, dataset)
+
+
+# (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
+BAD_INPUT = [
+    (
+        "fidelity-evaluation-is-a-list",
+        lambda c: _table_with(c, evaluation="[1, 2]"),
+        LDMNISTError,
+        "evaluation.json holds an array ([...]), not a JSON object ({...}); run `ldmnist release`",
+    ),
+    (
+        "fidelity-evaluation-without-metrics",
+        lambda c: _table_with(c, evaluation='{"models": {}}'),
+        LDMNISTError,
+        "evaluation.json holds no `metrics`: it is not an evaluation",
+    ),
+    (
+        "fidelity-benchmark-is-a-string",
+        lambda c: _table_with(c, benchmark='"rows"'),
+        LDMNISTError,
+        "benchmark.json holds a string, not a JSON object ({...}); run `ldmnist release`",
+    ),
+]
+
+test_bad_input = bad_input_test(BAD_INPUT)

@@ -151,6 +151,35 @@ def _object_npz(c):
     return "cache"
 
 
+def _without_numpys_advice(load):
+    """`load()`'s error, checked to quote no advice of numpy's (`allow_pickle`, `pickle.load`)."""
+    try:
+        load()
+    except LDMNISTError as e:
+        assert "pickle" not in str(e).replace("unpickled", ""), e
+        raise
+
+
+def _hub_layout_with_test_labels(c, labels):
+    """A folder in the ylecun/mnist layout (one image per train digit, one per test label) with these labels."""
+    import io
+
+    import datasets
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(buf, format="PNG")
+    features = datasets.Features({"image": datasets.Image(), "label": datasets.Value("float64")})
+    folder = c.tmp / "mnist-layout"
+    (folder / "mnist").mkdir(parents=True)
+    for split, values in (("train", [1.0]), ("test", labels)):
+        images = [{"bytes": buf.getvalue(), "path": None}] * len(values)
+        ds = datasets.Dataset.from_dict({"image": images, "label": values}, features=features)
+        ds.to_parquet(str(folder / "mnist" / f"{split}-00000-of-00001.parquet"))
+    c.monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return folder
+
+
 def _damaged_cache(c, npz=b"PK\x03\x04 not really a zip", sums="{}"):
     cache = c.tmp / "cache"
     c.monkeypatch.setenv("LDMNIST_CACHE", str(cache))
@@ -206,7 +235,7 @@ BAD_INPUT = [
         "mnist-cache-bad-zip",
         lambda c: (_damaged_cache(c), M.load_mnist("cache")),
         LDMNISTError,
-        "mnist.npz is damaged (BadZipFile",
+        "mnist.npz is damaged: it is not the arrays `ldmnist fetch-mnist` writes",
     ),
     (
         "mnist-cache-checksums-not-json",
@@ -214,11 +243,32 @@ BAD_INPUT = [
         LDMNISTError,
         "checksums.json is damaged",
     ),
-    (
+    (  # our words alone: numpy's would advise loading it unsafely (allow_pickle)
         "mnist-cache-object-array",
-        lambda c: M.load_mnist(_object_npz(c)),
+        lambda c: _without_numpys_advice(lambda: M.load_mnist(_object_npz(c))),
         LDMNISTError,
-        "Object arrays cannot be loaded",
+        "mnist.npz is damaged: it is not the arrays `ldmnist fetch-mnist` writes (unreadable, truncated, or "
+        "holding Python objects, which are never unpickled). Delete that folder",
+    ),
+    (
+        "mnist-cache-pickle",
+        lambda c: _without_numpys_advice(
+            lambda: (_damaged_cache(c, npz=b"\x80\x04K\x01."), M.load_mnist("cache"))
+        ),
+        LDMNISTError,
+        "and fetch again: `ldmnist fetch-mnist`",
+    ),
+    (
+        "mnist-label-not-an-integer",
+        lambda c: M.load_mnist(_hub_layout_with_test_labels(c, [3, 3.5]), verify=False),
+        LDMNISTError,
+        "test_labels are not the digits' classes 0..9: row 1 holds 3.5, which is not an integer (1 such row)",
+    ),
+    (
+        "mnist-label-out-of-range",
+        lambda c: M.load_mnist(_hub_layout_with_test_labels(c, [10, 3]), verify=False),
+        LDMNISTError,
+        "test_labels are not the digits' classes 0..9: row 0 holds 10, which is outside 0..9",
     ),
     (
         "mnist-auto-damaged-cache-offline",

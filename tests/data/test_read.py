@@ -90,7 +90,7 @@ RESIGNED_DATA = [
     (
         "label-out-of-range",
         lambda f: rewrite_split(f, "test", with_column("label", lambda a: a * 0 + 11)),
-        "labels outside 0..9",
+        "which is outside 0..9",
     ),
     (
         "x-and-y-swapped",
@@ -158,6 +158,32 @@ def _fixed_list_with_null():
     return datasets.Dataset(pa.table({"x": col}))
 
 
+def _label_at(row: int, value):
+    """A table edit: the label of `row` set to `value`, the column float64 when `value` is not whole."""
+
+    def edit(table):
+        import numpy as np
+        import pyarrow as pa
+
+        labels = table.column("label").to_numpy().astype(np.float64 if value % 1 else np.int64)
+        labels[row] = value
+        i = table.schema.get_field_index("label")
+        return table.set_column(i, pa.field("label", pa.from_numpy_dtype(labels.dtype)), pa.array(labels))
+
+    return edit
+
+
+def _latents_from_an_unreachable_hub(c, repo_id):
+    """`load_latents(repo_id)` where no such folder exists and the Hub cannot be reached."""
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("unreachable")
+
+    c.monkeypatch.setattr("datasets.load_dataset", unreachable)
+    c.monkeypatch.chdir(c.tmp)
+    return R.load_latents(repo_id)
+
+
 # (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
 BAD_INPUT = [
     (
@@ -192,6 +218,35 @@ BAD_INPUT = [
         lambda c: ((c.copy("ds") / "ldmnist_build.json").write_text("{"), R.verify_dataset(c.tmp / "ds")),
         LDMNISTError,
         "ldmnist_build.json is damaged",
+    ),
+    (
+        "verify-record-is-a-list",
+        lambda c: ((c.copy("ds") / "ldmnist_build.json").write_text("[]"), R.verify_dataset(c.tmp / "ds")),
+        LDMNISTError,
+        "ldmnist_build.json holds an array ([...]), not a JSON object ({...}); rebuild the dataset",
+    ),
+    (
+        "verify-label-not-an-integer",
+        lambda c: R.verify_dataset(c.resigned(_label_at(3, 3.5))),
+        LDMNISTError,
+        "the test split has labels that are not the digits' classes 0..9: row 3 holds 3.5, which is not an "
+        "integer (1 such row)",
+    ),
+    (
+        "verify-label-out-of-range",
+        lambda c: R.verify_dataset(c.resigned(_label_at(2, 11))),
+        LDMNISTError,
+        "the test split has labels that are not the digits' classes 0..9: row 2 holds 11, which is outside 0..9",
+    ),
+    (
+        "verify-npy-copy-pickled",
+        lambda c: (
+            (c.copy("ds") / "train_x.npy").write_bytes(b"\x80\x04K\x01."),
+            R.verify_dataset(c.tmp / "ds"),
+        ),
+        LDMNISTError,
+        "the train split has train_x.npy, which is not a .npy array of numbers (damaged, or Python objects); "
+        "`ldmnist build` never writes that",
     ),
     (
         "verify-record-without-files",
@@ -288,6 +343,19 @@ BAD_INPUT = [
         lambda c: R.load_latents(c.tmp / "nothing"),
         LDMNISTError,
         "is not a dataset folder",
+    ),
+    (
+        "latents-file-not-folder",
+        lambda c: R.load_latents(c.file()),
+        LDMNISTError,
+        "afile is not a dataset folder (it is a file)",
+    ),
+    (
+        "latents-hub-id-unreachable",
+        lambda c: _latents_from_an_unreachable_hub(c, "someone/ldmnist"),
+        LDMNISTError,
+        "so it was taken for a Hub dataset id, and loading it from the Hub failed (ConnectionError: unreachable). "
+        "For a folder, check its path (./someone/ldmnist is always read as a folder)",
     ),
     (
         "latents-variable-list",

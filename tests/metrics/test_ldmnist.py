@@ -84,8 +84,23 @@ def test_perfect_class_means_decode_to_their_class(metric):
         ),
         (dict(predictions=np.full((3, 32), np.nan), references=np.zeros((3, 32))), "NaN or infinite"),
         (dict(predictions=np.zeros((3, 32)), references=np.full((3, 32), np.inf)), "NaN or infinite"),
-        (dict(predictions=np.zeros((3, 32)), references=np.zeros((3, 32)), labels=[1, 2, 10]), r"0\.\.9"),
-        (dict(predictions=np.zeros((3, 32)), references=np.zeros((3, 32)), labels=[1, 2, 2.5]), r"0\.\.9"),
+        (
+            dict(predictions=np.zeros((3, 32)), references=np.zeros((3, 32)), labels=[1, 2, 10]),
+            r"row 2 holds 10, which is outside 0\.\.9 \(1 such row\)",
+        ),
+        (
+            dict(predictions=np.zeros((3, 32)), references=np.zeros((3, 32)), labels=[1, 2, 2.5]),
+            r"row 2 holds 2\.5, which is not an integer",
+        ),
+        # a label between the others': its value and row, not the range of all of them (1 to 4)
+        (
+            dict(predictions=np.zeros((3, 32)), references=np.zeros((3, 32)), labels=[1, 3.5, 4]),
+            r"`labels` must be the integers 0\.\.9 \(the digits' classes\): row 1 holds 3\.5, which is not an integer",
+        ),
+        (
+            dict(predictions=np.zeros((3, 32)), references=np.zeros((3, 32)), labels=[1, np.nan, 4]),
+            "row 1 holds nan, which is not an integer",
+        ),
         (dict(predictions=np.zeros((0, 32)), references=np.zeros((0, 32))), "empty"),
         (dict(predictions=np.zeros(32), references=np.zeros(32)), r"expected \(N, latent_dim\)"),
         # non-real inputs are refused, not cast (a cast would drop the imaginary part or count booleans)
@@ -131,7 +146,7 @@ def _class_vae_folder(
 @pytest.mark.parametrize(
     "make, match",
     [
-        (lambda d: d, "does not exist|not a directory|Could not get the class VAE"),
+        (lambda d: d, r"is no folder \(no such folder .*/cv\) and no Hub model repository id"),
         (lambda d: (_class_vae_folder(d), (d / "config.json").unlink())[0], "has no config.json"),
         (lambda d: (_class_vae_folder(d), (d / "model.safetensors").unlink())[0], "has no model.safetensors"),
         (lambda d: _class_vae_folder(d, drop=("decoder.weight",)), "holds no 'decoder.weight'"),

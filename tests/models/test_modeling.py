@@ -110,7 +110,7 @@ def test_class_vae_decodes_and_loss_is_keras_bce():
         (lambda v, c: c.encode(torch.tensor([1, 10])), r"0\.\.9"),
         (lambda v, c: c.encode(torch.tensor([-1])), r"0\.\.9"),
         (lambda v, c: c.encode(torch.tensor([[1, 2]])), r"expected \(batch,\)"),
-        (lambda v, c: c.encode(torch.tensor([1.0])), "expected integers"),
+        (lambda v, c: c.encode(torch.tensor([1.0])), "expected an integer tensor of class indices"),
     ],
 )
 def test_inputs_are_validated(call, match):
@@ -250,6 +250,18 @@ BAD_INPUT = [
         ),
         ValueError,
         "NaN or inf values in 1 of 1 rows",
+    ),
+    (
+        "class-vae-label-not-an-integer",
+        lambda c: load_pretrained(c.cv).encode(torch.tensor([1.0, 3.5, 4.0])),
+        ValueError,
+        "`labels` must be class indices, integers in 0..9: row 1 holds 3.5, which is not an integer",
+    ),
+    (
+        "class-vae-label-out-of-range",
+        lambda c: load_pretrained(c.cv).encode(torch.tensor([1, 2, 12])),
+        ValueError,
+        "row 2 holds 12, which is outside 0..9",
     ),
     (
         "predict-complex",

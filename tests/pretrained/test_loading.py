@@ -45,6 +45,24 @@ def _no_safetensors(c):
     return folder
 
 
+def _from_an_unreachable_hub(c, repo_id):
+    """`load_pretrained(repo_id)` where no such folder exists and the Hub cannot be reached."""
+
+    def unreachable(*args, **kwargs):
+        raise OSError("unreachable")
+
+    c.monkeypatch.setattr("ldmnist_hf.pretrained.loading.snapshot_download", unreachable)
+    c.monkeypatch.chdir(c.tmp)
+    return load_pretrained(repo_id)
+
+
+def _folder_named_like(c, repo_id):
+    """`load_pretrained(repo_id)` where a folder of that name, not a model's, is in the current folder."""
+    (c.tmp / repo_id).mkdir(parents=True)
+    c.monkeypatch.chdir(c.tmp)
+    return load_pretrained(repo_id)
+
+
 # (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
 BAD_INPUT = [
     ("model-missing-folder", lambda c: load_pretrained(c.tmp / "nothing"), LDMNISTError, "no such folder"),
@@ -209,7 +227,33 @@ BAD_INPUT = [
         "model-config-is-a-list",
         lambda c: ((c.copy("cv") / "config.json").write_text("[1, 2]"), load_pretrained(c.tmp / "cv")),
         LDMNISTError,
-        "holds a None model, not an LD-MNIST one",
+        "config.json holds an array ([...]), not a JSON object ({...}); save or download the model again",
+    ),
+    (
+        "model-config-is-a-number",
+        lambda c: ((c.copy("cv") / "config.json").write_text("3.5"), load_pretrained(c.tmp / "cv")),
+        LDMNISTError,
+        "config.json holds a number, not a JSON object",
+    ),
+    (
+        "model-config-is-a-string",
+        lambda c: ((c.copy("cv") / "config.json").write_text('"ClassVAE"'), load_pretrained(c.tmp / "cv")),
+        LDMNISTError,
+        "config.json holds a string, not a JSON object",
+    ),
+    (
+        "model-hub-id-not-downloaded",
+        lambda c: _from_an_unreachable_hub(c, "someone/ldmnist-class-vae-32"),
+        LDMNISTError,
+        "so it was taken for a Hub repository id, and the download failed (OSError: unreachable). For a Hub "
+        "repository, check its name or the network (HF_HUB_OFFLINE); for a folder, check its path "
+        "(./someone/ldmnist-class-vae-32 is always read as a folder)",
+    ),
+    (
+        "model-folder-named-like-a-hub-id",
+        lambda c: _folder_named_like(c, "someone/ldmnist-class-vae-32"),
+        LDMNISTError,
+        "(someone/ldmnist-class-vae-32 was read as this local folder, not as the Hub repository of that name)",
     ),
     (
         "model-config-null-number",

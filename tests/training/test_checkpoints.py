@@ -127,7 +127,13 @@ BAD_INPUT = [
         "train-resume-state-is-a-list",
         lambda c: _resume(c, _write_state(c, [1, 2])),
         LDMNISTError,
-        "is damaged (missing fields)",
+        "trainer_state.json holds an array ([...]), not a JSON object ({...}); this checkpoint cannot be resumed",
+    ),
+    (
+        "train-resume-state-is-a-number",
+        lambda c: _resume(c, _write_state(c, 1)),
+        LDMNISTError,
+        "trainer_state.json holds a number, not a JSON object",
     ),
     (
         "train-resume-args-null",

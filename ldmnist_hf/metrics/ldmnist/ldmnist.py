@@ -126,6 +126,10 @@ def _as_array(name: str, value, ndim: int, dtype) -> np.ndarray:
     return array.astype(dtype, copy=False)
 
 
+# A Hub repository id, `owner/name`: what a class VAE that is no local folder is taken for.
+_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
+
+
 def _class_vae_files(class_vae: str) -> tuple[str, str]:
     """Local paths of a class VAE's `config.json` and `model.safetensors` (downloaded for a Hub id)."""
     names = ("config.json", "model.safetensors")
@@ -143,13 +147,21 @@ def _class_vae_files(class_vae: str) -> tuple[str, str]:
                     f"by `save_pretrained` (config.json + model.safetensors) or a Hub model repository id."
                 )
         return paths
+    where = os.path.abspath(class_vae)
+    if not _REPO_ID.fullmatch(class_vae) or ".." in class_vae:  # a path: never sent to the Hub as an id
+        raise ValueError(
+            f"The class VAE {class_vae} is no folder (no such folder {where}) and no Hub model repository id "
+            f"(owner/name): give the folder written by `save_pretrained` (config.json + model.safetensors) or "
+            f"the id of a class VAE model repository."
+        )
     try:
         return tuple(hf_hub_download(class_vae, n) for n in names)
     except (OSError, ValueError, EntryNotFoundError) as e:
         raise ValueError(
-            f"Could not get the class VAE {class_vae!r} (config.json + model.safetensors) from the Hub: "
-            f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}. Pass class_vae= a local folder "
-            f"or the id of a class VAE model repository."
+            f"Could not get the class VAE {class_vae!r} from the Hub: there is no folder {where}, so it was "
+            f"taken for a Hub model repository id, and downloading its config.json + model.safetensors failed "
+            f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). Pass class_vae= a local folder "
+            f"(./{class_vae} is always read as a folder) or the id of a class VAE model repository."
         ) from e
 
 
@@ -499,8 +511,13 @@ def validate(predictions, references, labels=None) -> tuple[np.ndarray, np.ndarr
     y = _as_array("labels", labels, 1, np.float64)
     if len(y) != len(p):
         raise ValueError(f"`labels` has {len(y)} entries but `predictions` has {len(p)} rows.")
-    if (y != np.round(y)).any() or y.min() < 0 or y.max() > 9:
-        raise ValueError(f"`labels` must be integers in 0..9, got values from {y.min():g} to {y.max():g}.")
+    for problem, bad in (("is not an integer", y != np.round(y)), ("is outside 0..9", (y < 0) | (y > 9))):
+        rows = np.flatnonzero(bad)  # NaN is not an integer either
+        if rows.size:
+            raise ValueError(
+                f"`labels` must be the integers 0..9 (the digits' classes): row {rows[0]} holds {y[rows[0]]:g}, "
+                f"which {problem} ({rows.size} such row{'s' if rows.size > 1 else ''})."
+            )
     return p, r, y.astype(np.int64)
 
 
