@@ -170,7 +170,7 @@ def resign(folder: Path) -> Path:
     import hashlib
     import json
 
-    from ldmnist_hf.files import sha256_file
+    from ldmnist_hf.files.paths import sha256_file
 
     record = json.loads((folder / "ldmnist_build.json").read_text())
     for name in record["files"]:

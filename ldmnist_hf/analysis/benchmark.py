@@ -20,7 +20,8 @@ from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.reference_2020 import reference_2020
 from ..data.schema import BENCHMARK_FILE, BENCHMARK_MARKDOWN, PREDICTIONS_DIR
 from ..errors import LDMNISTError
-from ..files import atomic_dir, atomic_write_text, record_written
+from ..files.atomic import atomic_dir, atomic_write_text
+from ..files.listing import record_written
 from ..models.configuration_middle_layers import MiddleLayersConfig
 from ..models.modeling_middle_layers import MiddleLayers
 from ..pretrained.loading import load_metric, load_pretrained

@@ -18,7 +18,7 @@ from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.reference_2020 import reference_2020
 from ..data.schema import BENCHMARK_FILE
 from ..errors import LDMNISTError
-from ..files import read_json_object
+from ..files.paths import read_json_object
 
 
 def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:

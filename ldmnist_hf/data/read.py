@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from ..errors import LDMNISTError, first_line
-from ..files import looks_like_repo_id, read_json_object, sha256_file
+from ..files.paths import looks_like_repo_id, read_json_object, sha256_file
 from ..registry import SET_NAME, config_prefix
 from .schema import BUILD_RECORD, CARD, data_files, label_problem
 

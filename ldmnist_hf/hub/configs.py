@@ -13,7 +13,7 @@ from huggingface_hub import hf_hub_download
 from ..data.read import read_build_info
 from ..data.schema import BENCHMARK_FILE
 from ..errors import LDMNISTError
-from ..files import looks_like_repo_id, read_json, read_json_object, sha256_file
+from ..files.paths import looks_like_repo_id, read_json, read_json_object, sha256_file
 from ..pretrained.loading import load_pretrained, pretrained_path
 from ..registry import (
     BASELINES,

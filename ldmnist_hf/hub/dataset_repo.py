@@ -15,7 +15,8 @@ from ..data.records import LEADERBOARD_FILE, Leaderboard, Status
 from ..data.schema import BUILD_RECORD, CARD, PREDICTIONS_DIR
 from ..data.statistics import latent_statistics
 from ..errors import LDMNISTError
-from ..files import WRITTEN, read_json
+from ..files.listing import WRITTEN
+from ..files.paths import read_json
 from ..registry import (
     KINDS,
 )

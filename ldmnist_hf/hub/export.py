@@ -25,7 +25,7 @@ from pathlib import Path
 from ..build.dataset import build_dataset
 from ..data.read import read_build_info
 from ..errors import LDMNISTError
-from ..files import atomic_dir
+from ..files.atomic import atomic_dir
 from ..registry import (
     DEFAULT_CONFIG,
     DEFAULT_MODELS,

@@ -34,7 +34,7 @@ from ..data.records import LEADERBOARD_FILE, Leaderboard, LeaderboardRow, Status
 from ..data.reference_2020 import reference_2020
 from ..data.schema import BUILD_RECORD, data_file
 from ..errors import LDMNISTError, first_line
-from ..files import atomic_write_text
+from ..files.atomic import atomic_write_text
 from ..registry import DEFAULT_CONFIG
 from ..rendering import leaderboard_markdown, read_block, with_block
 from .auth import check_endpoint, commits_to, resolve_token

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..data.schema import BUILD_RECORD, CARD
 from ..errors import LDMNISTError
-from ..files import sha256_file
+from ..files.paths import sha256_file
 from ..registry import (
     DATASET_REPO,
     EXPLORER_SPACE,

@@ -24,7 +24,7 @@ from ..data.read import verify_dataset
 from ..data.records import LEADERBOARD_FILE
 from ..data.schema import BUILD_RECORD
 from ..errors import LDMNISTError, first_line, redact
-from ..files import read_json, sha256_file
+from ..files.paths import read_json, sha256_file
 from ..registry import BASELINES, KINDS, config_prefix
 from .auth import check_endpoint, commits_to, resolve_token
 from .export import export

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from ..data.records import Floor
 from ..data.schema import BUILD_RECORD, data_file
 from ..errors import LDMNISTError, first_line
-from ..files import sha256_file
+from ..files.paths import sha256_file
 from ..pretrained.loading import METRIC_PATH
 
 

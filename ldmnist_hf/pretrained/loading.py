@@ -15,7 +15,7 @@ from huggingface_hub import snapshot_download
 from safetensors import SafetensorError, safe_open
 
 from ..errors import LDMNISTError, first_line
-from ..files import looks_like_repo_id, read_json_object
+from ..files.paths import looks_like_repo_id, read_json_object
 from ..registry import DEFAULT_MODELS, KINDS, PRETRAINED, kind_of, kind_of_class
 
 PRETRAINED_DIR = Path(__file__).parent

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..errors import LDMNISTError
-from ..files import atomic_write_text
+from ..files.atomic import atomic_write_text
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence], align: str | None = None) -> str:

@@ -15,7 +15,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ..errors import LDMNISTError, first_line
-from ..files import atomic_dir, read_json_object
+from ..files.atomic import atomic_dir
+from ..files.paths import read_json_object
 from .arguments import LDMNISTTrainingArguments
 from .step import JointModels
 

@@ -16,15 +16,8 @@ from pathlib import Path
 
 from ..data.mnist import load_mnist
 from ..errors import LDMNISTError
-from ..files import (
-    atomic_dir,
-    atomic_write_text,
-    check_output_dir,
-    check_outside_package,
-    read_json,
-    require_source_checkout,
-    sha256_file,
-)
+from ..files.atomic import atomic_dir, atomic_write_text, check_output_dir
+from ..files.paths import check_outside_package, read_json, require_source_checkout, sha256_file
 from ..pretrained.loading import METRIC_PATH, PRETRAINED_DIR, load_pretrained
 from ..registry import DEFAULT_SET, KINDS, MODEL_SETS, SET_NAME, SHIPPED_LATENT_DIM, suffix
 from ..rendering import check_block, render_metric_card, render_model_card, replace_block, results_markdown

@@ -24,7 +24,8 @@ from tqdm.auto import tqdm
 from ..data.mnist import load_mnist
 from ..data.statistics import INFORMATIVE_STD, informative_components
 from ..errors import LDMNISTError
-from ..files import WRITTEN, atomic_dir, atomic_write_text, check_output_dir
+from ..files.atomic import atomic_dir, atomic_write_text, check_output_dir
+from ..files.listing import WRITTEN
 from ..registry import KINDS
 from .arguments import LDMNISTTrainingArguments
 from .checkpoints import load_checkpoint, read_trainer_state, save_checkpoint

@@ -73,7 +73,7 @@ def test_same_seed_same_bytes_other_seed_other_draws(tmp_path, built, mnist):
 
 def test_built_dataset_records_the_weights_it_was_made_from(built):
     from ldmnist_hf.data.read import read_build_info
-    from ldmnist_hf.files import sha256_file
+    from ldmnist_hf.files.paths import sha256_file
 
     info = read_build_info(built / "ldmnist")
     for kind, name in (("image_vae", "image-vae-32"), ("class_vae", "class-vae-32")):

@@ -11,7 +11,8 @@ import shutil
 import pytest
 
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.files import WRITTEN, atomic_dir, foreign_files
+from ldmnist_hf.files.atomic import atomic_dir
+from ldmnist_hf.files.listing import WRITTEN, foreign_files
 from tests.conftest import NS
 
 

@@ -8,7 +8,7 @@ from helpers import ROOT, bad_input_test
 
 from ldmnist_hf import load_pretrained
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.files import WRITTEN
+from ldmnist_hf.files.listing import WRITTEN
 from ldmnist_hf.pretrained.loading import PRETRAINED_DIR
 from ldmnist_hf.registry import KINDS, PRETRAINED, QUALITY_BAR
 from ldmnist_hf.rendering import render_model_card, results_markdown
@@ -178,7 +178,7 @@ def _readme(c, text="# no results block\n"):
 
 def _user_file_in_model_folder(c):
     """A released model folder (listed) with a file of the user's in it: the next release must not delete it."""
-    from ldmnist_hf.files import record_written
+    from ldmnist_hf.files.listing import record_written
 
     folder = c.tmp / "models" / "image-vae-4"
     folder.mkdir(parents=True)

@@ -1,6 +1,7 @@
-"""Files the package writes and reads: atomic output folders and files, checksums, JSON, the cache location.
+"""Atomic output folders and files: an output appears whole or not at all, replaces only what its command
+wrote (`listing`), and keeps the mode of what it replaces.
 
-Every writer goes through `atomic_dir` or `atomic_write_text`: an output appears whole or not at all.
+Every writer goes through `atomic_dir` or `atomic_write_text`.
 """
 
 from __future__ import annotations
@@ -8,9 +9,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import fnmatch
-import hashlib
-import json
 import os
 import re
 import shutil
@@ -20,52 +18,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import LDMNISTError, first_line
-
-# A Hub repository id, `owner/name` (what a path argument is taken for when no such local folder exists).
-REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}")
-
-
-def looks_like_repo_id(text: str) -> bool:
-    """Whether `text` can be a Hub repository id (`owner/name`) rather than a local path."""
-    return bool(REPO_ID.fullmatch(text)) and ".." not in text and not text.startswith((".", "/", "~"))
-
-
-PACKAGE_DIR = Path(__file__).resolve().parent  # the installed package: read-only to its commands
-
-
-def source_checkout() -> Path | None:
-    """The source checkout this package runs from (a git clone, installed with `pip install -e .`), or `None`."""
-    root = PACKAGE_DIR.parent
-    return root if (root / ".git").exists() and (root / "setup.cfg").is_file() else None
-
-
-def check_outside_package(path: str | Path, what: str) -> None:
-    """Refuses `path` inside the installed package: its commands write there only when asked in so many
-    words (`into_package`, `require_source_checkout`)."""
-    if Path(path).expanduser().resolve().is_relative_to(PACKAGE_DIR):
-        raise LDMNISTError(
-            f"{path} is inside the installed package ({PACKAGE_DIR}), which ldmnist's commands do not change "
-            f"unless asked to (`--into-package`, for maintainers); give a folder of your own for {what}."
-        )
-
-
-def require_source_checkout(what: str) -> Path:
-    """The package folder, to write `what` into: only in a source checkout, where its files are the repository's."""
-    if source_checkout() is None:
-        raise LDMNISTError(
-            f"Writing {what} into the package is for maintainers, in a source checkout (git clone, then "
-            f"`pip install -e .`); this package is installed at {PACKAGE_DIR}. Give a folder of your own instead."
-        )
-    return PACKAGE_DIR
-
-
-def cache_dir() -> Path:
-    """Where verified downloads live: ``$LDMNIST_CACHE``, else ``$XDG_CACHE_HOME/ldmnist``, else ``~/.cache/ldmnist``."""
-    if os.environ.get("LDMNIST_CACHE"):
-        return Path(os.environ["LDMNIST_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "ldmnist"
+from ..errors import LDMNISTError, first_line
+from .listing import WRITTEN, foreign_files, record_written
 
 
 def _umask() -> int:
@@ -114,75 +68,6 @@ def remove_stale_temporaries(target: str | Path) -> list[Path]:
             continue
         removed.append(path)
     return removed
-
-
-# The listing every output folder carries of the files an ldmnist command wrote into it (JSON: relative
-# POSIX paths). `overwrite` replaces a folder only when everything in it is listed (here, or in the listing of
-# a sub-folder another command wrote): a file of the user's is never deleted. Hidden, so `datasets`, the
-# wheel and `ldmnist export` leave it out.
-WRITTEN = ".ldmnist-written"
-
-
-def _listing(folder: Path) -> set[str]:
-    """The paths `folder`'s listing names (none when it has no listing or a damaged one)."""
-    try:
-        paths = json.loads((folder / WRITTEN).read_text())["paths"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return set()
-    return {p for p in paths if isinstance(p, str)} if isinstance(paths, list) else set()
-
-
-def record_written(folder: str | Path, paths: list[str] | None = None) -> None:
-    """Adds `paths` (relative to `folder`) to the folder's listing of what ldmnist wrote; `None` lists every
-    file in it (what `atomic_dir` does to the folder it is about to move into place)."""
-    folder = Path(folder)
-    if paths is None:
-        found = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
-        listed = found - {WRITTEN}
-    else:
-        listed = _listing(folder) | {Path(p).as_posix() for p in paths}
-    text = json.dumps({"written_by": "ldmnist-hf", "paths": sorted(listed)}, indent=1) + "\n"
-    if paths is None:
-        (folder / WRITTEN).write_text(text)
-    else:
-        atomic_write_text(folder / WRITTEN, text)
-
-
-def foreign_files(folder: str | Path, legacy: tuple[str, ...] = ()) -> list[str]:
-    """The files (and links) in `folder` that no ldmnist command wrote: neither in its listing nor inside a
-    sub-folder whose own listing names them. Empty folders are not counted (nothing is lost with them).
-
-    Args:
-        folder: the folder.
-        legacy (`tuple[str]`): for a folder without a listing (written before listings existed), glob
-            patterns of the relative paths its writer always writes; they count as written.
-
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "ours.txt").write_text("1")
-    >>> record_written(d, ["ours.txt"]); _ = (d / "notes.md").write_text("mine")
-    >>> foreign_files(d)
-    ['notes.md']
-    """
-    folder = Path(folder)
-    if (folder / WRITTEN).is_file() or not legacy:
-        return _foreign_below(folder, _listing(folder), "")
-    found = _foreign_below(folder, set(), "")
-    return [p for p in found if not any(fnmatch.fnmatchcase(p, g) for g in legacy)]
-
-
-def _foreign_below(root: Path, listed: set[str], rel: str) -> list[str]:
-    found = []
-    for entry in sorted(os.scandir(root / rel) if rel else os.scandir(root), key=lambda e: e.name):
-        name = f"{rel}{entry.name}"
-        if entry.is_dir(follow_symlinks=False):
-            sub = root / name
-            if (sub / WRITTEN).is_file():  # another command's output inside this one: judged by its listing
-                found += [f"{name}/{p}" for p in foreign_files(sub)]
-            else:
-                found += _foreign_below(root, listed, f"{name}/")
-        elif name not in listed and name != WRITTEN:
-            found.append(name)
-    return found
 
 
 def check_output_dir(
@@ -525,46 +410,3 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         if tmp is not None:
             with contextlib.suppress(FileNotFoundError):  # renamed into place: nothing left to remove
                 os.remove(tmp)
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def read_json(path: str | Path, fix: str, missing: str | None = None):
-    """A JSON file we wrote, or one `LDMNISTError` that names it and says what to do.
-
-    Args:
-        path: the file.
-        fix (`str`): what the user should do when the file is damaged (unreadable or not JSON).
-        missing (`str`, *optional*): the whole message when the file does not exist; `None` treats a
-            missing file as damaged.
-
-    Returns:
-        The parsed JSON value (callers check its shape).
-    """
-    path = Path(path)
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError as e:
-        raise LDMNISTError(missing or f"{path} is missing; {fix}") from e
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise LDMNISTError(f"{path} is damaged ({e}); {fix}") from e
-
-
-_JSON_KINDS = {list: "an array ([...])", str: "a string", bool: "true or false", type(None): "null"}
-
-
-def read_json_object(path: str | Path, fix: str, missing: str | None = None) -> dict:
-    """`read_json` for a file that must hold a JSON object (`{...}`: settings, a record): a list, a number or
-    a string there is one `LDMNISTError` saying so, never a confusing error later."""
-    value = read_json(path, fix, missing)
-    if not isinstance(value, dict):
-        kind = _JSON_KINDS.get(type(value), "a number")
-        raise LDMNISTError(f"{path} holds {kind}, not a JSON object ({{...}}); {fix}")
-    return value

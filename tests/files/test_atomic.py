@@ -1,4 +1,4 @@
-"""Files the package writes (files.py): the shared atomic writer."""
+"""Files the package writes (files/atomic.py): the shared atomic writer."""
 
 import errno
 import os
@@ -9,7 +9,7 @@ import pytest
 from helpers import bad_input_test
 
 from ldmnist_hf.errors import LDMNISTError
-from ldmnist_hf.files import atomic_dir, atomic_write_text
+from ldmnist_hf.files.atomic import atomic_dir, atomic_write_text
 
 
 @pytest.mark.parametrize("existing", [False, True], ids=["new target", "overwrite"])
