@@ -165,4 +165,7 @@ class PublishOptions:
         from ..hub.configs import shipped_set
 
         names = shipped_set(self.models)
-        return {kind: getattr(self, kind) or names[kind] for kind in names}
+        sources = {kind: getattr(self, kind) or names[kind] for kind in names}
+        if self.image_vae and not self.middle_layers:  # those released with that image VAE: export finds them
+            sources["middle_layers"] = None
+        return sources

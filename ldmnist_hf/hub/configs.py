@@ -84,14 +84,14 @@ def _recorded_model(name: str, built, info: dict, key: str) -> str:
     )
 
 
-def _middle_layers_beside(name: str, built, image_vae: str) -> str:
+def middle_layers_beside(name: str, built, image_vae: str, give: str | None = None) -> str:
     """The middle layers released with a variant's image VAE: the same set's shipped name, or the folder
     `ldmnist release` wrote beside it (named like it, `middle-layers` for `image-vae`)."""
     image, middle = KINDS["image_vae"].stem, KINDS["middle_layers"].stem
     if image_vae in PRETRAINED:
         return image_vae.replace(image, middle, 1)
     folder = Path(image_vae)
-    give = f"give their folder with `variant_middle_layers` {name}=DIR"
+    give = give or f"give their folder with `variant_middle_layers` {name}=DIR"
     if image not in folder.name:
         raise LDMNISTError(
             f"Config {name!r} needs the middle layers released with its image VAE {image_vae} (which the build "
@@ -114,7 +114,7 @@ def _variant(name: str, built: str | Path, middle_layers=None) -> _Config:
     info = read_build_info(built)
     image_vae, class_vae = (_recorded_model(name, built, info, key) for key in ("image_vae", "class_vae"))
     if middle_layers is None:
-        middle_layers = _middle_layers_beside(name, built, image_vae)
+        middle_layers = middle_layers_beside(name, built, image_vae)
     sources = {"image_vae": image_vae, "class_vae": class_vae, "middle_layers": str(middle_layers)}
     return _Config(name, Path(built), sources)
 

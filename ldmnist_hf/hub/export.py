@@ -31,7 +31,7 @@ from ..registry import (
     DEFAULT_MODELS,
     KINDS,
 )
-from .configs import _Config, _load_config, _variant
+from .configs import _Config, _load_config, _variant, middle_layers_beside
 from .dataset_repo import _export_dataset, _read_leaderboard
 from .ids import check_config_name, check_namespace
 from .manifest import MANIFEST, Repo, config_ids, file_record, plan_repos
@@ -48,7 +48,7 @@ def export(
     dataset: str | Path | None = None,
     image_vae: str | Path = DEFAULT_MODELS["image_vae"],
     class_vae: str | Path = DEFAULT_MODELS["class_vae"],
-    middle_layers: str | Path = DEFAULT_MODELS["middle_layers"],
+    middle_layers: str | Path | None = None,
     overwrite: bool = False,
     mnist_source="auto",
     variants: dict[str, str | Path] | list[tuple[str, str | Path]] | None = None,
@@ -61,7 +61,8 @@ def export(
         namespace (`str`): the Hub user or organisation that will own the repositories.
         output_dir: the export folder to create.
         dataset (*optional*): a folder written by `ldmnist build` from these VAEs; default: build it here.
-        image_vae, class_vae, middle_layers: shipped names or folders (written by `ldmnist release`).
+        image_vae, class_vae, middle_layers: shipped names or folders (written by `ldmnist release`); the
+            middle layers default to those released with `image_vae` (the same set's, or the folder beside it).
         overwrite (`bool`, defaults to `False`): replace an existing `output_dir` written by an earlier export.
         mnist_source: MNIST for the build when `dataset` is not given (see `load_mnist`).
         variants (`dict`, *optional*): more configs of the one dataset repository, `{name: built folder}`
@@ -77,6 +78,13 @@ def export(
         The repositories, in upload order (models, dataset, Spaces).
     """
     check_namespace(namespace)
+    if middle_layers is None:  # those released with the image VAE, never another set's
+        middle_layers = middle_layers_beside(
+            DEFAULT_CONFIG,
+            dataset or "the dataset",
+            str(image_vae),
+            give="give their folder with `middle_layers`",
+        )
     sources = {"image_vae": str(image_vae), "class_vae": str(class_vae), "middle_layers": str(middle_layers)}
     configs = _configs(
         Path(dataset) if dataset is not None else None, sources, variants or {}, variant_middle_layers or {}

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..data.mnist import load_mnist
 from ..errors import LDMNISTError
 from ..files.atomic import atomic_dir, atomic_write_text, check_output_dir
-from ..files.paths import check_outside_package, read_json, require_source_checkout, sha256_file
+from ..files.paths import check_outside_package, read_json_object, require_source_checkout, sha256_file
 from ..pretrained.loading import METRIC_PATH, PRETRAINED_DIR, load_pretrained
 from ..registry import DEFAULT_SET, KINDS, MODEL_SETS, SET_NAME, SHIPPED_LATENT_DIM, suffix
 from ..rendering import check_block, render_metric_card, render_model_card, replace_block, results_markdown
@@ -41,7 +41,7 @@ def _read_models(
 ) -> tuple[dict, JointModels]:
     """The training summary and the models to release: a run's, or those already in `dest`."""
     if run_dir is not None:
-        summary = read_json(
+        summary = read_json_object(
             run_dir / "summary.json",
             fix="train the run again.",
             missing=f"{run_dir} holds no finished run (no summary.json); finish it with `ldmnist train --resume`.",
@@ -52,7 +52,13 @@ def _read_models(
         raise LDMNISTError(
             f"{dest} holds no {recorded.name}: give `run_dir`, a folder written by `ldmnist train`."
         )
-    summary = read_json(recorded, fix="release the models again from their run.")["training"]
+    recorded = read_json_object(recorded, fix="release the models again from their run.")
+    if not isinstance(recorded.get("training"), dict):
+        raise LDMNISTError(
+            f"{dest / evaluation_file(model_set)} records no training summary; release the models again from "
+            "their run (`run_dir`)."
+        )
+    summary = recorded["training"]
     models = JointModels(
         *(
             load_pretrained(dest / kind.folder(latent_dim, model_set), kind.model_class)
@@ -197,12 +203,12 @@ def write_shipped_cards(
         check_block(readme, "results")
     written = []
     for model_set in MODEL_SETS:
-        evaluation = read_json(
+        evaluation = read_json_object(
             PRETRAINED_DIR / evaluation_file(model_set), fix="release the set again with `ldmnist release`."
         )
         for key, kind in KINDS.items():
             folder = PRETRAINED_DIR / kind.folder(SHIPPED_LATENT_DIM, model_set)
-            config = read_json(folder / "config.json", fix="reinstall ldmnist-hf.")
+            config = read_json_object(folder / "config.json", fix="reinstall ldmnist-hf.")
             card = render_model_card(
                 key, config, evaluation["metrics"], evaluation["training"], model_set=model_set
             )

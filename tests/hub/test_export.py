@@ -147,7 +147,12 @@ def test_card_snippets_run_without_the_package(exported, isolated_python, tmp_pa
         (dict(namespace="bad name"), "is not a Hub user or organisation"),
         (dict(stale_dataset=True), "was built from other class VAE weights"),
         (dict(class_vae=str(PRETRAINED_DIR / "image-vae-32")), "holds a ImageVAE, expected a ClassVAE"),
-        (dict(image_vae="/nonexistent/folder"), "No model '/nonexistent/folder': not a shipped name"),
+        (
+            dict(image_vae="/nonexistent/image-vae-32"),
+            "No model '/nonexistent/image-vae-32': not a shipped name",
+        ),
+        (dict(image_vae="/nonexistent/folder"), "give their folder with `middle_layers`"),
+        (dict(image_vae_without_middle=True), "they were looked for beside it"),
         (dict(flipped_byte=True), "train-00000-of-00001.parquet has changed since the build"),
         (dict(link_inside=True), "is a symbolic link; a dataset folder to publish holds regular files only"),
         (dict(foreign_output=True, overwrite=True), "holds files this command did not write"),
@@ -176,6 +181,9 @@ def test_export_refuses_bad_input(tmp_path, built, kwargs, fragment):
     if kwargs.pop("foreign_output", False):
         (tmp_path / "out").mkdir()
         (tmp_path / "out" / "thesis.txt").write_text("years of work")
+    if kwargs.pop("image_vae_without_middle", False):  # never paired with another set's middle layers
+        shutil.copytree(PRETRAINED_DIR / "image-vae-32", tmp_path / "mine" / "image-vae-32")
+        kwargs["image_vae"] = str(tmp_path / "mine" / "image-vae-32")
     if kwargs.pop("same_build_twice", False):
         kwargs["variants"] = {"again": dataset}
     args = dict(namespace=NS, output_dir=tmp_path / "out", dataset=dataset) | kwargs

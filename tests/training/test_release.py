@@ -239,6 +239,16 @@ BAD_INPUT = [
         "my_notes.md, which no ldmnist command wrote",
     ),
     (
+        "release-evaluation-not-an-object",
+        lambda c: (
+            (c.tmp / "m").mkdir()
+            or (c.tmp / "m" / "evaluation.json").write_text("[1]")
+            and release(dest=c.tmp / "m")
+        ),
+        LDMNISTError,
+        "evaluation.json",
+    ),
+    (
         "cards-nowhere",
         lambda c: write_shipped_cards(),
         LDMNISTError,
