@@ -10,6 +10,7 @@ renders.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,8 @@ from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.reference_2020 import reference_2020
 from ..data.schema import BENCHMARK_FILE
 from ..errors import LDMNISTError
-from ..files.paths import read_json_object
+from ..files.atomic import atomic_write_text
+from ..files.paths import read_json_object, require_source_checkout
 
 
 def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
@@ -66,7 +68,8 @@ def fidelity_table(
     fast_evaluation: str | Path,
     fast_dataset: str | Path,
 ) -> dict:
-    """The three columns: `published` (2020), `rerun` (the 2020 recipe here), `fast` (shipped default)."""
+    """The columns: `published` (2020), `rerun` (the 2020 recipe here), the `recorded` ones (`{name: column}`),
+    `fast` (shipped default)."""
     ref = reference_2020()
     pub = ref["published"]
     bench = {r["key"].removeprefix("reference_"): r for r in pub["benchmark"]}
@@ -86,5 +89,65 @@ def fidelity_table(
     return {
         "published": published,
         "rerun": _column(rerun_evaluation, rerun_dataset),
+        "recorded": recorded_columns(),
         "fast": _column(fast_evaluation, fast_dataset),
+    }
+
+
+# Columns recorded from runs that are not shipped (the plateau rerun the reference set replaced, the 2020 code
+# run under TensorFlow): written by `ldmnist fidelity --record-rerun-as` / `--record-tf-run` in a source
+# checkout, shown between the rerun and the fast recipe.
+RECORDED_COLUMNS = Path(__file__).resolve().parent.parent / "data" / "fidelity_columns.json"
+
+
+def recorded_columns(path: str | Path = RECORDED_COLUMNS) -> dict:
+    """`{name: column}` of the recorded columns, in the order they were recorded (none when no file)."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    columns = read_json_object(path, fix="restore it from the repository (git checkout).").get("columns")
+    if not isinstance(columns, dict) or not all(
+        isinstance(c, dict) and "title" in c for c in columns.values()
+    ):
+        raise LDMNISTError(f"{path} holds no `columns` of titled figures; restore it from the repository.")
+    return columns
+
+
+def record_column(
+    name: str, title: str, column: dict, source: str, path: str | Path = RECORDED_COLUMNS
+) -> None:
+    """Adds (or replaces) a recorded column; the package's own file only in a source checkout."""
+    path = Path(path)
+    if path == RECORDED_COLUMNS:
+        require_source_checkout("a recorded fidelity column")
+    columns = recorded_columns(path)
+    columns[name] = {**column, "title": title, "source": source}
+    atomic_write_text(path, json.dumps({"columns": columns}, indent=2, allow_nan=False) + "\n")
+
+
+def tf_run_column(folder: str | Path) -> dict:
+    """The figures of a run of the 2020 code under TensorFlow (`docs/tf_2020_code.py --out FOLDER`): its last
+    epoch's test accuracies (one draw), its statistics and its closed-form linear regression."""
+    folder = Path(folder)
+    fix = "run docs/tf_2020_code.py to its end with --out pointing there."
+    result = read_json_object(
+        folder / "result.json", fix=fix, missing=f"{folder} holds no result.json: {fix}"
+    )
+    lines = (folder / "metrics.jsonl").read_text().splitlines() if (folder / "metrics.jsonl").exists() else []
+    if not lines:
+        raise LDMNISTError(f"{folder} holds no metrics.jsonl of the run's epochs: {fix}")
+    last = json.loads(lines[-1])
+    return {
+        "class_mean": last["val/class_vae/reconstruction_accuracy"],
+        "class_std": None,
+        "joint": last["val/class/accuracy"],
+        "x_components": result["x_informative_components"],
+        "y_components": result["y_informative_components"],
+        "x_mean": result["x_mean_std"][0],
+        "x_std": result["x_mean_std"][1],
+        "y_mean": result["y_mean_std"][0],
+        "y_std": result["y_mean_std"][1],
+        "benchmark": {"linear": {"key": "linear", **result["linear_closed_form"]}},
+        "mlp_recipe": "none",
+        "epochs": result["epochs"],
     }

@@ -352,9 +352,21 @@ class Fidelity(Command):
     fast_evaluation: str | None = option("default: the shipped evaluation.json")
     card: str | None = option("fill the fidelity block of this dataset card")
     readme: str | None = option("also fill the fidelity block of this README.md")
+    record_rerun_as: str | None = option(
+        "maintainers: keep the rerun's column in the table under this name (before its set is replaced)",
+        metavar="NAME",
+    )
+    record_tf_run: str | None = option(
+        "maintainers: add the column of a run of the 2020 code under TensorFlow (docs/tf_2020_code.py --out)",
+        metavar="DIR",
+    )
+    title: str | None = option("the recorded column's heading")
 
     def run(self, ctx: Context) -> None:
-        from ..analysis.fidelity import fidelity_table
+        from pathlib import Path
+
+        from ..analysis.fidelity import fidelity_table, record_column, tf_run_column
+        from ..files.paths import require_source_checkout
         from ..pretrained.loading import PRETRAINED_DIR
         from ..rendering import check_block, fidelity_markdown, replace_block
         from ..training.release import evaluation_file
@@ -362,14 +374,30 @@ class Fidelity(Command):
         targets = [t for t in (self.card, self.readme) if t]
         for target in targets:  # before any work: every block must be there
             check_block(target, "fidelity")
-        md = fidelity_markdown(
-            fidelity_table(
-                self.rerun_evaluation or PRETRAINED_DIR / evaluation_file("reference"),
-                self.rerun_dataset,
-                self.fast_evaluation or PRETRAINED_DIR / evaluation_file(),
-                self.fast_dataset,
-            )
+        if self.record_rerun_as or self.record_tf_run:
+            require_source_checkout("a recorded fidelity column")
+        args = (
+            self.rerun_evaluation or PRETRAINED_DIR / evaluation_file("reference"),
+            self.rerun_dataset,
+            self.fast_evaluation or PRETRAINED_DIR / evaluation_file(),
+            self.fast_dataset,
         )
+        table = fidelity_table(*args)
+        if self.record_rerun_as:
+            built = json.loads((Path(self.rerun_dataset) / "ldmnist_build.json").read_text())
+            source = (
+                f"ldmnist fidelity --rerun-dataset {Path(self.rerun_dataset).name}: models of "
+                f"{Path(args[0]).name}, image VAE sha256 {built['image_vae_sha256'][:16]}, class VAE sha256 "
+                f"{built['class_vae_sha256'][:16]}"
+            )
+            record_column(self.record_rerun_as, self.title or self.record_rerun_as, table["rerun"], source)
+        if self.record_tf_run:
+            column = tf_run_column(self.record_tf_run)
+            title = self.title or f"2020 code under TensorFlow, epoch {column['epochs']}"
+            record_column(
+                "tf2020", title, column, f"docs/tf_2020_code.py --out {Path(self.record_tf_run).name}"
+            )
+        md = fidelity_markdown(fidelity_table(*args) if self.record_rerun_as or self.record_tf_run else table)
         for target in targets:
             replace_block(target, "fidelity", md)
         print(md)

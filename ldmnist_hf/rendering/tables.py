@@ -93,20 +93,22 @@ def _fidelity_cell(c: dict, key: str) -> str:
 
 def fidelity_markdown(table: dict) -> str:
     """The fidelity table (`analysis.fidelity.fidelity_table`) and one line per kind of row on why columns differ."""
-    cols = ("published", "rerun", "fast")
+    recorded = table.get("recorded") or {}
+    columns = [table["published"], table["rerun"], *recorded.values(), table["fast"]]
     rows = []
     for key, label, _ in _FIDELITY_ROWS:
         if key == "mlp":
-            recipes = ", ".join(f"{name}: {table[name]['mlp_recipe']}" for name in cols)
-            label = f"{label} (MLP schedule {recipes})"
-        rows.append((label, *(_fidelity_cell(table[c], key) for c in cols)))
-    header = ["figure", "2020 publication", "2020 recipe rerun here", "fast recipe (shipped)"]
+            recipes = ", ".join(c["mlp_recipe"] for c in columns)
+            label = f"{label} (MLP schedule, by column: {recipes})"
+        rows.append((label, *(_fidelity_cell(c, key) for c in columns)))
+    titles = [c["title"] for c in recorded.values()]
+    header = ["figure", "2020 publication", "2020 recipe rerun here", *titles, "fast recipe (shipped)"]
     level = reference_2020()["informative_std_level"]
     why = [
         f"- {name}: {_WHY[name].format(level=level)}"
         for name in dict.fromkeys(w for _, _, w in _FIDELITY_ROWS)
     ]
-    return markdown_table(header, rows, align="lrrr") + "\n\n" + "\n".join(why)
+    return markdown_table(header, rows, align="l" + "r" * len(columns)) + "\n\n" + "\n".join(why)
 
 
 def results_rows(evaluation: dict) -> list[tuple[str, str, str, str]]:

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from helpers import bad_input_test
 
-from ldmnist_hf.analysis.fidelity import fidelity_table
+from ldmnist_hf.analysis.fidelity import fidelity_table, record_column, recorded_columns, tf_run_column
 from ldmnist_hf.cli import main
 from ldmnist_hf.data.reference_2020 import reference_2020
 from ldmnist_hf.errors import LDMNISTError
@@ -38,6 +38,7 @@ def test_columns_come_from_their_files(benchmarked):
     assert table["published"]["x_components"] == 11 and table["published"]["y_components"] == 6
     md = fidelity_markdown(table)
     assert md.count("\n| ") == 9  # the 9 rows below the header
+    assert "plateau" in table["recorded"]  # the earlier rerun's figures stay in the table
     assert "| 99.84 % |" in md and "44.7705 / 0.9710" in md and "- Class VAE:" in md
 
 
@@ -47,7 +48,9 @@ def test_cli_fills_the_card_block_and_refuses_missing_inputs(benchmarked, tmp_pa
     args = ["fidelity", "--rerun-dataset", str(benchmarked), "--fast-dataset", str(benchmarked)]
     assert main([*args, "--rerun-evaluation", evaluation, "--card", str(card)]) == 0
     text = card.read_text()
-    assert "| 2020 publication | 2020 recipe rerun here | fast recipe (shipped) |" in text
+    titles = [c["title"] for c in recorded_columns().values()]
+    header = " | ".join(["2020 publication", "2020 recipe rerun here", *titles, "fast recipe (shipped)"])
+    assert f"| {header} |" in text  # the recorded columns between the rerun and the fast recipe
     assert main([*args, "--rerun-evaluation", str(tmp_path / "none.json")]) == 1
     assert "none.json is missing" in capsys.readouterr().err
     with pytest.raises(LDMNISTError, match="is missing"):
@@ -100,6 +103,51 @@ BAD_INPUT = [
         lambda c: _table_with(c, benchmark='"rows"'),
         LDMNISTError,
         "benchmark.json holds a string, not a JSON object ({...}); run `ldmnist release`",
+    ),
+]
+
+
+def test_recorded_columns_round_trip(tmp_path):
+    path = tmp_path / "columns.json"
+    column = {**recorded_columns()["plateau"], "joint": 0.5}
+    record_column("mine", "my run", column, "a test", path=path)
+    record_column("mine", "my run, again", column, "a test", path=path)  # replaced, not added
+    assert (
+        list(recorded_columns(path)) == ["mine"]
+        and recorded_columns(path)["mine"]["title"] == "my run, again"
+    )
+
+
+def _tf_run(c, result=None, lines=None):
+    folder = c.tmp / "tf-run"
+    folder.mkdir()
+    if result is not None:
+        (folder / "result.json").write_text(result)
+    if lines is not None:
+        (folder / "metrics.jsonl").write_text(lines)
+    return tf_run_column(folder)
+
+
+BAD_INPUT += [
+    (
+        "fidelity-tf-run-unfinished",
+        lambda c: _tf_run(c),
+        LDMNISTError,
+        "holds no result.json: run docs/tf_2020_code.py",
+    ),
+    (
+        "fidelity-tf-run-without-epochs",
+        lambda c: _tf_run(c, result="{}", lines=""),
+        LDMNISTError,
+        "holds no metrics.jsonl of the run's epochs",
+    ),
+    (
+        "fidelity-recorded-columns-damaged",
+        lambda c: (
+            (c.tmp / "cols.json").write_text('{"columns": [1]}') and recorded_columns(c.tmp / "cols.json")
+        ),
+        LDMNISTError,
+        "holds no `columns` of titled figures",
     ),
 ]
 
