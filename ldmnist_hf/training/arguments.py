@@ -48,6 +48,7 @@ INT_BOUNDS = {
     "latent_dim": (1, 4096),
     "epochs": (1, 1_000_000),
     "batch_size": (1, 1_000_000),
+    "shuffle_buffer": (0, 1_000_000_000),
     "class_vae_draws": (1, 1024),
     "checkpoint_every": (1, 1_000_000),
     "plateau_patience": (0, 1_000_000),
@@ -79,6 +80,9 @@ class LDMNISTTrainingArguments:
             the reference used 1). More draws = less gradient noise for the class VAE, at almost no cost.
         adam_epsilon (`float`, *optional*): Adam's epsilon (the recipe's: Keras' 1e-7 for the reference,
             torch's 1e-8 for the fast recipe).
+        shuffle_buffer (`int`, defaults to 0): each epoch's order drawn as `tf.data.Dataset.shuffle` with this
+            buffer draws it (the 2020 input pipeline used 10000: a sliding window over the ordered training
+            set); 0 draws a uniform permutation.
         plateau_patience (`int`, defaults to 50), plateau_factor (`float`, defaults to 0.9): the
             reduce-on-plateau schedule on the training loss (`schedule="plateau"`: what the 2020 text and
             logs describe; its code never applied it).
@@ -132,6 +136,13 @@ class LDMNISTTrainingArguments:
     )
     adam_epsilon: float | None = field(
         default=None, metadata={"help": "Adam's epsilon (default: the recipe's; reference: Keras' 1e-7)"}
+    )
+    shuffle_buffer: int = field(
+        default=0,
+        metadata={
+            "help": "draw each epoch's order as tf.data's shuffle with this buffer (the 2020 pipeline: 10000); "
+            "0: a uniform permutation (default)"
+        },
     )
     plateau_patience: int = field(
         default=50, metadata={"help": "epochs without improvement (plateau schedule)"}

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -200,6 +201,32 @@ def make_schedulers(optimizers, args: LDMNISTTrainingArguments, n_train: int) ->
     return {k: _scheduler(o, args, steps_per_epoch) for k, o in optimizers.items()}
 
 
+def epoch_order(n: int, seed: int, buffer: int = 0) -> torch.Tensor:
+    """The order of one epoch: a uniform permutation, or (`buffer` > 0) the order `tf.data`'s `shuffle(buffer)`
+    draws: a buffer of the next `buffer` examples, from which a uniformly chosen one is taken and replaced by
+    the next example of the ordered set.
+
+    >>> epoch_order(6, 0, buffer=1).tolist()  # a buffer of one keeps the order
+    [0, 1, 2, 3, 4, 5]
+    >>> sorted(epoch_order(1000, 0, buffer=10).tolist()) == list(range(1000))
+    True
+    """
+    if buffer <= 0 or buffer >= n:
+        return torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    rng = np.random.default_rng(seed)
+    pool, order = list(range(buffer)), np.empty(n, dtype=np.int64)
+    picks = rng.random(n)
+    for i in range(n):
+        j = int(picks[i] * len(pool))
+        order[i] = pool[j]
+        if buffer + i < n:
+            pool[j] = buffer + i
+        else:
+            pool[j] = pool[-1]
+            pool.pop()
+    return torch.from_numpy(order)
+
+
 def train_epoch(
     models, optimizers, schedulers, train_x, train_y, args: LDMNISTTrainingArguments, epoch: int, step=None
 ):
@@ -211,8 +238,7 @@ def train_epoch(
     step = step or joint_losses
     n = len(train_x)
     models.train(args.dropout_batchnorm == "train")
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(_epoch_seed(args.seed, epoch, 0)))
-    order = order.to(args.device)
+    order = epoch_order(n, _epoch_seed(args.seed, epoch, 0), args.shuffle_buffer).to(args.device)
     gen = torch.Generator(args.device).manual_seed(_epoch_seed(args.seed, epoch, 1))
     sums = 0
     # The batch is gathered into one buffer reused by every step (index_select: one pass; a new (B, 784)

@@ -70,10 +70,12 @@ def _foreign(out: Path, earlier: list[str]) -> list[str]:
 def _check_same_run(args: LDMNISTTrainingArguments, saved: dict) -> None:
     """Refuses to resume a checkpoint with settings that would change the run (session fields may change)."""
     session = {f.name for f in dataclasses.fields(args) if f.metadata.get("session")}
+    # A field newer than the checkpoint counts as its default there (the run did what the default does).
+    defaults = {f.name: f.default for f in dataclasses.fields(args)}
     diff = [
-        f"{k}: {saved.get(k)!r} -> {v!r}"
+        f"{k}: {saved.get(k, defaults[k])!r} -> {v!r}"
         for k, v in dataclasses.asdict(args).items()
-        if k not in session and saved.get(k) != v
+        if k not in session and saved.get(k, defaults[k]) != v
     ]
     if diff:
         raise LDMNISTError(

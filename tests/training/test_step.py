@@ -61,3 +61,14 @@ def test_class_draws_average_the_class_loss(tmp_path, mnist_subset):
         torch.testing.assert_close(three[key], torch.stack([s[key].float() for s in singles]).mean(0))
     for key in ("image_rec", "image_kl", "classification", "middle_correct"):
         torch.testing.assert_close(three[key], singles[0][key])
+
+
+@pytest.mark.parametrize("buffer", [1, 7, 100])
+def test_a_shuffle_buffer_draws_from_a_sliding_window(buffer):
+    """As tf.data's `shuffle(buffer)`: a permutation whose i-th element is one of the first `buffer + i`."""
+    from ldmnist_hf.training.step import epoch_order
+
+    order = epoch_order(1000, seed=3, buffer=buffer).tolist()
+    assert sorted(order) == list(range(1000))
+    assert all(index < buffer + i for i, index in enumerate(order))
+    assert order != epoch_order(1000, seed=4, buffer=buffer).tolist() or buffer == 1

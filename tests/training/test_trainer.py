@@ -291,3 +291,22 @@ BAD_INPUT = [
 ]
 
 test_bad_input = bad_input_test(BAD_INPUT)
+
+
+def test_a_checkpoint_from_before_a_new_option_resumes(tmp_path, tiny_kw):
+    """A run saved before `shuffle_buffer` existed did what its default does: resuming it is the same run; a
+    different value is a change the resume refuses."""
+    args = tiny_args(tmp_path / "run")
+    train(dataclasses.replace(args, stop_after=1), mnist=tiny_kw["mnist_source"], progress=False)
+    state = tmp_path / "run" / "checkpoint" / "trainer_state.json"
+    saved = json.loads(state.read_text())
+    del saved["args"]["shuffle_buffer"]
+    state.write_text(json.dumps(saved))
+    with pytest.raises(LDMNISTError, match="shuffle_buffer: 0 -> 10"):
+        train(
+            dataclasses.replace(args, resume=True, shuffle_buffer=10),
+            mnist=tiny_kw["mnist_source"],
+            progress=False,
+        )
+    summary = train(dataclasses.replace(args, resume=True), mnist=tiny_kw["mnist_source"], progress=False)
+    assert summary["final"]["epoch"] == 2
