@@ -114,7 +114,7 @@ def _validate(arrays: dict[str, np.ndarray], origin: str, verify: bool = True, d
             if problem:
                 raise LDMNISTError(f"{origin}: {name} are not {classes} classes 0..9: {problem}.")
             a = a.astype(np.int64, copy=False)
-        out[name] = a
+        out[name] = a if a.flags.writeable else a.copy()  # IDX and Arrow buffers are read-only; torch warns
     for split in ("train", "test"):
         n_img, n_lab = len(out[f"{split}_images"]), len(out[f"{split}_labels"])
         if n_img != n_lab:
