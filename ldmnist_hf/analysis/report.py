@@ -18,10 +18,11 @@ import numpy as np
 import torch
 
 from ..build.dataset import load_vaes
-from ..data.mnist import load_mnist
+from ..data.mnist import load_source
 from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.reference_2020 import reference_2020
 from ..data.schema import BUILD_RECORD, CARD, REPORT_DIR
+from ..data.sources import DEFAULT_SOURCE
 from ..data.statistics import INFORMATIVE_STD, is_informative, latent_statistics
 from ..errors import LDMNISTError
 from ..files.atomic import atomic_dir, check_output_dir
@@ -229,7 +230,7 @@ def make_report(
         n_importance (`int`, defaults to 1000): test latents the importance is averaged over.
         readme: also fill the report block of this README.md (figures linked relative to it).
         mnist (`MNIST`, *optional*): the digits the dataset was built from, for the reconstructions
-            figure (default: `load_mnist()`, when the dataset was built from real MNIST).
+            figure (default: the verified source dataset the build record names).
 
     Returns:
         `dict`: `statistics`, `class_vae_accuracy_test`, `class_vae_accuracy_train`, `importance`.
@@ -245,7 +246,7 @@ def make_report(
     _check_out_dir(out_dir, overwrite)
     result, arrays = analyse_dataset(dataset_dir, iv, cv, n_importance)
     if mnist is None and info.get("mnist_verified", True):
-        mnist = load_mnist()
+        mnist = load_source(info.get("source", DEFAULT_SOURCE))  # the images it was built from
     figures = report_figures(result, arrays, iv, components, mnist)
     with atomic_dir(out_dir, overwrite=overwrite, marker=REPORT_RECORD) as tmp:
         write_report_files(tmp, result, figures, components)

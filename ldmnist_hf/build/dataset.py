@@ -28,7 +28,8 @@ from ..files.paths import sha256_file
 from ..rendering import TEMPLATES, render_dataset_card
 from ..pretrained.loading import load_pretrained, pretrained_path
 from ..registry import DEFAULT_MODELS, KINDS, PRETRAINED
-from ..data.mnist import MNIST, load_mnist
+from ..data.mnist import MNIST, load_source
+from ..data.sources import DEFAULT_SOURCE, source_dataset
 from ..data.schema import (
     BUILD_RECORD,
     CARD,
@@ -162,12 +163,15 @@ def _write_split(folder: Path, split: str, arrays: dict, labels: np.ndarray, num
 
 
 def _build_meta(latent_dim: int, mnist: MNIST, seed: int, load_name: str, command: str | None) -> dict:
-    """The first fields of the build record: what was encoded, with what, by which command."""
+    """The first fields of the build record: what was encoded, with what, by which command. `source` names
+    the source dataset where it is not MNIST (a build of MNIST records what it always did); `mnist_source`
+    and `mnist_verified` say where its images came from and whether they matched its checksums."""
     return {
         "latent_dim": latent_dim,
         "seed": seed,
         "n_train": len(mnist.train_labels),
         "n_test": len(mnist.test_labels),
+        **({"source": mnist.name} if mnist.name != DEFAULT_SOURCE else {}),
         "mnist_source": mnist.source,
         "mnist_verified": mnist.verified,
         "version": __version__,
@@ -205,23 +209,47 @@ def _write_card_and_record(folder: Path, record: dict, stats: dict) -> None:
     shutil.copy(TEMPLATES / "gitattributes", folder / ".gitattributes")
 
 
+def _source_and_models(source: str | None, mnist_source, image_vae, class_vae) -> tuple:
+    """The source dataset (the given images' own, else `source`, else MNIST) and the VAE pair: the shipped
+    one is MNIST's, so another source dataset needs its models given."""
+    if isinstance(mnist_source, MNIST):
+        if source is not None and source != mnist_source.name:
+            raise LDMNISTError(
+                f"The images given are {mnist_source.name}'s but `source` is {source!r}; give one of them."
+            )
+        source = mnist_source.name
+    ds = source_dataset(source or DEFAULT_SOURCE)
+    if ds.name != DEFAULT_SOURCE and (image_vae is None or class_vae is None):
+        raise LDMNISTError(
+            f"The shipped VAEs were trained on MNIST, not {ds.title}: train and release models for {ds.name} "
+            f"first: ldmnist train --source {ds.name} --output-dir runs/{ds.name}, then ldmnist release --run "
+            f"runs/{ds.name} --dest models-{ds.name}; and give both `image_vae` and `class_vae`."
+        )
+    return ds, image_vae or DEFAULT_MODELS["image_vae"], class_vae or DEFAULT_MODELS["class_vae"]
+
+
 def build_dataset(
     output_dir: str | Path = "ldmnist",
-    image_vae=DEFAULT_MODELS["image_vae"],
-    class_vae=DEFAULT_MODELS["class_vae"],
+    image_vae=None,
+    class_vae=None,
     seed: int = 0,
     mnist_source: str = "auto",
     overwrite: bool = False,
     numpy_export: bool = False,
     command: str | None = None,
+    source: str | None = None,
 ) -> Path:
-    """Encodes MNIST and writes LD-MNIST as a Hub dataset repository folder, atomically.
+    """Encodes MNIST (or another source dataset) and writes LD-MNIST as a Hub dataset repository folder, atomically.
 
     Args:
         output_dir (`str` or path, defaults to `"ldmnist"`): the folder to create.
-        image_vae, class_vae: shipped model names, folders, Hub ids, or loaded models.
+        image_vae, class_vae: shipped model names, folders, Hub ids, or loaded models (default: the shipped
+            32-d pair, for MNIST only).
         seed (`int`, defaults to 0): seeds the sampling; same models and seed give identical files.
-        mnist_source (`str` or `MNIST`, defaults to `"auto"`): see `load_mnist`, or the digits themselves.
+        mnist_source (`str` or `MNIST`, defaults to `"auto"`): where the source dataset comes from (see
+            `load_source`'s `data_from`), or the images themselves.
+        source (`str`, *optional*): the source dataset (`data.sources`; default: the given images', else
+            `"mnist"`); one other than MNIST is recorded in the build record (`source`).
         overwrite (`bool`, defaults to `False`): replace an existing `output_dir`, when it is empty or a
             previous build (it holds `ldmnist_build.json`); any other folder is left alone.
         numpy_export (`bool`, defaults to `False`): also write `train_x.npy`, `train_y.npy`,
@@ -232,12 +260,13 @@ def build_dataset(
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**62:
         raise LDMNISTError(f"`seed` must be an integer in 0..2**62-1, got {seed!r}.")
+    ds, image_vae, class_vae = _source_and_models(source, mnist_source, image_vae, class_vae)
     # Every check on the output path comes before the models, MNIST and the encoding.
     check_output_dir(output_dir, overwrite, marker=BUILD_RECORD)
     output_dir = Path(output_dir)
     t0 = time.perf_counter()
     iv, cv = load_vaes(image_vae, class_vae)
-    mnist = mnist_source if isinstance(mnist_source, MNIST) else load_mnist(mnist_source)
+    mnist = mnist_source if isinstance(mnist_source, MNIST) else load_source(ds.name, mnist_source)
     meta = _build_meta(iv.config.latent_dim, mnist, seed, output_dir.name, command)
     with atomic_dir(output_dir, overwrite=overwrite, marker=BUILD_RECORD) as tmp:
         arrays, nbytes = {}, {}

@@ -7,11 +7,13 @@ heavy libraries are imported inside `run`, so `ldmnist --help` answers at once.
 from __future__ import annotations
 
 from .base import Command
+from .fetch import Fetch, FetchMnist
 from .hub import Export, Leaderboard, Push, Submit
-from .local import Benchmark, Build, Cards, FetchMnist, Fidelity, Release, Report, Train, Verify
+from .local import Benchmark, Build, Cards, Fidelity, Release, Report, Train, Verify
 
 # The commands in the order `ldmnist --help` lists them.
 COMMANDS: tuple[type[Command], ...] = (
+    Fetch,
     FetchMnist,
     Train,
     Release,

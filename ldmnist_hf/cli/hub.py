@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..errors import redact
 from .base import Command, Context
-from .options import HubOptions, PublishOptions, option
+from .options import HubOptions, PublishOptions, data_from, option
 
 
 @dataclass(kw_only=True)
@@ -36,7 +36,7 @@ class Export(PublishOptions, Command):
             self.output_dir,
             dataset=self.dataset,
             overwrite=self.overwrite,
-            mnist_source=self.mnist_source,
+            mnist_source=data_from(self),
             variants=self.variants,
             variant_middle_layers=dict(self.variant_middle_layers),
             leaderboard=self.leaderboard,

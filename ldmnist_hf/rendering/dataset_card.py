@@ -10,6 +10,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from ..data.records import CHECKED
 from ..data.reference_2020 import reference_2020
 from ..data.schema import SPLITS, data_files, features
+from ..data.sources import DEFAULT_SOURCE, source_dataset
 from ..registry import config_prefix
 from .markdown import markdown_table
 from .texts import CITATION, LICENSE, TEMPLATES
@@ -58,7 +59,7 @@ def dataset_card_data(meta: dict, variants: list[dict] | None = None) -> Dataset
         pretty_name=f"LD-MNIST ({meta['latent_dim']}-d)",
         task_categories=["tabular-regression"],
         size_categories=["10K<n<100K"],
-        source_datasets=["ylecun/mnist"],
+        source_datasets=[source_dataset(meta.get("source", DEFAULT_SOURCE)).hub_repo],
         tags=["mnist", "vae", "latent", "toy-task", "benchmark"],
         configs=configs,
         dataset_info=info,
@@ -122,7 +123,15 @@ def render_dataset_card(
 
 
 def _mnist_line(meta: dict) -> str:
-    """What the card says about the MNIST that was encoded (not where the build machine had it from)."""
+    """What the card says about the source dataset that was encoded (not where the build machine had it from)."""
+    if "source" in meta:  # a source dataset other than MNIST
+        ds = source_dataset(meta["source"])
+        if meta.get("mnist_verified"):
+            return (
+                f"the 70000 {ds.title} images ([{ds.hub_repo}](https://huggingface.co/datasets/{ds.hub_repo})) in "
+                f"the original order, checked against the SHA-256 of real {ds.title}'s arrays ({ds.citation})"
+            )
+        return f"{meta['n_train']} + {meta['n_test']} images in MNIST's format, not checked to be real {ds.title}"
     if meta.get("mnist_verified"):
         return (
             "the 70000 MNIST digits ([ylecun/mnist](https://huggingface.co/datasets/ylecun/mnist)) in the original "

@@ -9,12 +9,16 @@ help.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..data.sources import DEFAULT_SOURCE, SOURCE_DATASETS, source_dataset  # torch-free
 from ..errors import LDMNISTError
 from ..models.configuration_utils import SAMPLINGS
 from ..registry import SHIPPED_LATENT_DIM
+
+logger = logging.getLogger(__name__)
 
 RECIPES = {
     # What the 2020 code ran (about 6 h for it on 2 CPU cores; about 1 h for this port). Its rate stayed 1e-3:
@@ -98,13 +102,20 @@ class LDMNISTTrainingArguments:
         resume (`bool`): continue the run in `output_dir` from its checkpoint.
         overwrite (`bool`): start over in an `output_dir` that holds a run.
         stop_after (`int`, *optional*): stop after this epoch, leaving a checkpoint to resume from.
-        mnist_source (`str`, defaults to `"auto"`): where MNIST comes from (`data.mnist.load_mnist`).
+        source (`str`, defaults to `"mnist"`): the source dataset trained on (`data.sources`), e.g.
+            `"fashion-mnist"`.
+        data_from (`str`, defaults to `"auto"`): where it comes from (`data.mnist.load_source`).
+        mnist_source (`str`, *optional*): deprecated, the old name of `data_from`.
 
     Fields marked `metadata["session"]` say how this session runs, not what is trained: they may change
     on resume. Each field's `metadata["help"]` is what `ldmnist train --help` shows.
     """
 
     output_dir: str = _session("where the run goes", "runs/ldmnist")
+    source: str = field(
+        default=DEFAULT_SOURCE,
+        metadata={"help": f"the source dataset: {' or '.join(SOURCE_DATASETS)}", "metavar": "NAME"},
+    )
     recipe: Literal[RECIPE_NAMES] = field(
         default="fast",
         metadata={
@@ -180,10 +191,14 @@ class LDMNISTTrainingArguments:
     stop_after: int | None = _session(
         "stop after this epoch with a checkpoint (for machines with time limits)", metavar="EPOCH"
     )
-    mnist_source: str = _session("where MNIST comes from (see `ldmnist fetch-mnist --source`)", "auto")
+    data_from: str = _session(
+        "where the source dataset comes from (see `ldmnist fetch --help`)", "auto", metavar="PLACE"
+    )
+    mnist_source: str | None = _session("deprecated: the old name of --data-from", metavar="PLACE")
 
     def __post_init__(self):
         _check_choices(self)
+        source_dataset(self.source)  # a known name, or the list of them
         for key, value in RECIPES[self.recipe].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
@@ -217,6 +232,13 @@ class LDMNISTTrainingArguments:
         self._check_session()
 
     def _check_session(self) -> None:
+        if self.mnist_source is not None:  # the old name of `data_from`
+            logger.warning(
+                "`mnist_source` is deprecated: use `data_from` (it names where the data comes from)"
+            )
+            if self.data_from not in ("auto", self.mnist_source):
+                raise LDMNISTError("`mnist_source` is the old name of `data_from`: give `data_from` alone.")
+            self.data_from, self.mnist_source = self.mnist_source, None
         if not isinstance(self.output_dir, str) or not self.output_dir.strip():
             raise LDMNISTError(
                 f"`output_dir` must name a folder, got {self.output_dir!r}; for example runs/ld32."

@@ -14,7 +14,8 @@ import json
 import logging
 from pathlib import Path
 
-from ..data.mnist import load_mnist
+from ..data.mnist import load_source
+from ..data.sources import DEFAULT_SOURCE
 from ..errors import LDMNISTError
 from ..files.atomic import atomic_dir, atomic_write_text, check_output_dir
 from ..files.paths import check_outside_package, read_json_object, require_source_checkout, sha256_file
@@ -165,7 +166,9 @@ def release(
     for key, kind in KINDS.items() if run_dir is not None else ():  # replaceable? before the work
         folder = dest / kind.folder(getattr(models, key).config.latent_dim, model_set)
         check_output_dir(folder, overwrite=True, marker="config.json", legacy=_MODEL_FILES)
-    metrics = evaluate_run(models, mnist or load_mnist())
+    # A run is evaluated on the test split of the source dataset it was trained on.
+    source = (summary.get("args") or {}).get("source", DEFAULT_SOURCE)
+    metrics = evaluate_run(models, mnist or load_source(source))
     weights = _write_models(models, metrics, summary, dest, model_set, run_dir is not None, cards_dir)
     evaluation = {"metrics": metrics, "training": summary, "models": weights}
     atomic_write_text(

@@ -21,7 +21,8 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from ..data.mnist import load_mnist
+from ..data.mnist import load_source
+from ..data.sources import DEFAULT_SOURCE
 from ..data.statistics import INFORMATIVE_STD, informative_components
 from ..errors import LDMNISTError
 from ..files.atomic import atomic_dir, atomic_write_text, check_output_dir
@@ -70,12 +71,12 @@ def _foreign(out: Path, earlier: list[str]) -> list[str]:
 def _check_same_run(args: LDMNISTTrainingArguments, saved: dict) -> None:
     """Refuses to resume a checkpoint with settings that would change the run (session fields may change)."""
     session = {f.name for f in dataclasses.fields(args) if f.metadata.get("session")}
-    # A field newer than the checkpoint counts as its default there (the run did what the default does).
-    defaults = {f.name: f.default for f in dataclasses.fields(args)}
+    # A setting added since the checkpoint was written (`source`, `shuffle_buffer`) ran at its default then.
+    then = {f.name: saved.get(f.name, f.default) for f in dataclasses.fields(args)}
     diff = [
-        f"{k}: {saved.get(k, defaults[k])!r} -> {v!r}"
+        f"{k}: {then[k]!r} -> {v!r}"
         for k, v in dataclasses.asdict(args).items()
-        if k not in session and saved.get(k, defaults[k]) != v
+        if k not in session and then[k] != v
     ]
     if diff:
         raise LDMNISTError(
@@ -184,13 +185,26 @@ class _Session:
     step: object  # `joint_losses`, or its `torch.compile`d version
 
 
+def _data(args: LDMNISTTrainingArguments, given):
+    """The images trained on: `given`, which must be of `args.source`, else loaded from `args.data_from`."""
+    if given is None:
+        return load_source(args.source, args.data_from)
+    name = getattr(given, "name", DEFAULT_SOURCE)
+    if name != args.source:
+        raise LDMNISTError(
+            f"The data given are {name}'s but `source` is {args.source!r}: give data of that source dataset, "
+            f"or `source={name}`."
+        )
+    return given
+
+
 def _setup(args: LDMNISTTrainingArguments, mnist) -> _Session:
     """Fresh models (seeded), their optimizers and schedules, and the data on the device."""
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise LDMNISTError("`device` cuda was asked for but CUDA is not available here; use `device=cpu`.")
     if torch.device(args.device).type == "cpu":
         retain_freed_memory()  # process-wide: large step tensors reuse memory instead of faulting in fresh pages
-    mnist = mnist if mnist is not None else load_mnist(args.mnist_source)
+    mnist = _data(args, mnist)
     torch.manual_seed(args.seed)  # weight initialisation
     models = JointModels.new(args).to(args.device)
     optimizers = make_optimizers(models, args)
@@ -357,7 +371,8 @@ def train(args: LDMNISTTrainingArguments, mnist=None, progress: bool = True) -> 
 
     Args:
         args (`LDMNISTTrainingArguments`): what to train and how.
-        mnist (`MNIST`, *optional*): the data; `load_mnist(args.mnist_source)` when omitted.
+        mnist (`MNIST`, *optional*): the data, of `args.source`; `load_source(args.source, args.data_from)`
+            when omitted.
         progress (`bool`, defaults to `True`): show a progress bar with the current losses.
 
     Returns:

@@ -1,5 +1,6 @@
 """`ldmnist build` (build/dataset.py): the real build's folder and rows, its errors, what it never deletes."""
 
+import json
 import os
 import subprocess
 import sys
@@ -101,6 +102,22 @@ def test_errors(tmp_path, built):
     )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith("ldmnist build: error: ldmnist already exists")
+
+
+def test_a_build_of_another_source_dataset_says_which(tmp_path, tiny, fashion_dir, fashion_mnist, empty_cache):
+    """Fashion-MNIST with a model pair given (the tiny world's; its own are not trained yet): the record adds
+    `source`, the card names Fashion-MNIST, the rows are its labels; a build of MNIST records no `source`."""
+    out = B.build_dataset(tmp_path / "ld-fashion-mnist", tiny.iv, tiny.cv, source="fashion-mnist", mnist_source="debian")
+    record = json.loads((out / "ldmnist_build.json").read_text())
+    assert list(record)[:7] == ["latent_dim", "seed", "n_train", "n_test", "source", "mnist_source", "mnist_verified"]
+    assert (record["source"], record["mnist_source"]) == ("fashion-mnist", f"debian:{fashion_dir}")
+    assert record["mnist_verified"] is True and (record["n_train"], record["n_test"]) == (60000, 10000)
+    card = (out / "README.md").read_text()
+    assert "source_datasets:\n- zalando-datasets/fashion_mnist\n" in card
+    assert "the 70000 Fashion-MNIST images ([zalando-datasets/fashion_mnist]" in card
+    assert np.array_equal(R.load_latents(out, "test", ["label"])[0], fashion_mnist.test_labels)
+    assert R.verify_dataset(out)["files"] == 2
+    assert "source" not in json.loads((tiny.ds / "ldmnist_build.json").read_text())
 
 
 def test_interrupted_build_leaves_nothing(tmp_path, monkeypatch):
@@ -287,6 +304,30 @@ BAD_INPUT = [
         ),
         LDMNISTError,
         "latent size 6 but the class VAE has 3",
+    ),
+    (
+        "build-fashion-mnist-without-models",
+        lambda c: B.build_dataset(c.tmp / "out", source="fashion-mnist"),
+        LDMNISTError,
+        "train and release models for fashion-mnist first: ldmnist train --source fashion-mnist",
+    ),
+    (
+        "build-fashion-mnist-with-one-model",
+        lambda c: B.build_dataset(c.tmp / "out", image_vae=c.iv, source="fashion-mnist"),
+        LDMNISTError,
+        "give both `image_vae` and `class_vae`",
+    ),
+    (
+        "build-images-of-another-source",
+        lambda c: _build(c, source="fashion-mnist"),
+        LDMNISTError,
+        "The images given are mnist's but `source` is 'fashion-mnist'",
+    ),
+    (
+        "build-source-unknown",
+        lambda c: B.build_dataset(c.tmp / "out", c.iv, c.cv, source="kmnist"),
+        LDMNISTError,
+        "Unknown source dataset 'kmnist' (`source`): the known ones are mnist, fashion-mnist",
     ),
     (
         "build-name-too-long",

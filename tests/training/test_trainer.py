@@ -27,6 +27,28 @@ def test_losses_fall_and_models_are_saved(tmp_path, mnist_subset):
     assert len(summary["image_latent_std"]) == 8
 
 
+def test_trains_on_another_source_dataset(tmp_path, fashion_subset):
+    """`source="fashion-mnist"`: one epoch on real Fashion-MNIST images, recorded as such in the summary."""
+    args = subset_args(tmp_path, "fashion", source="fashion-mnist", epochs=1)
+    summary = train(args, mnist=fashion_subset, progress=False)
+    assert summary["args"]["source"] == "fashion-mnist" and summary["final"]["epoch"] == 1
+    assert JointModels.from_dir(tmp_path / "fashion" / "models").image_vae.config.latent_dim == 8
+    assert (
+        json.loads((tmp_path / "fashion" / "summary.json").read_text())["args"]["source"] == "fashion-mnist"
+    )
+
+
+def test_a_checkpoint_from_before_sources_resumes_as_mnist(tiny, copy_of):
+    """A checkpoint written before `source` existed trained on MNIST: it resumes with the default."""
+    run = copy_of(tiny.run)
+    state = run / "checkpoint" / "trainer_state.json"
+    meta = json.loads(state.read_text())
+    del meta["args"]["source"]
+    state.write_text(json.dumps(meta))
+    summary = train(tiny_args(run, resume=True), mnist=tiny.mnist, progress=False)
+    assert summary["final"]["epoch"] == 2 and summary["args"]["source"] == "mnist"
+
+
 def test_resume_gives_identical_weights(tmp_path, mnist_subset):
     train(subset_args(tmp_path, "full"), mnist=mnist_subset, progress=False)
     # A run stopped after epoch 3 (between checkpoints) and resumed ends where the uninterrupted run ends.
@@ -281,6 +303,12 @@ BAD_INPUT = [
         lambda c: train(tiny_args(_foreign_models(c)), mnist=c.mnist, progress=False),
         LDMNISTError,
         "holds models but no run of `ldmnist train`",
+    ),
+    (
+        "train-data-of-another-source",
+        lambda c: train(tiny_args(c.tmp / "r", source="fashion-mnist"), mnist=c.mnist, progress=False),
+        LDMNISTError,
+        "The data given are mnist's but `source` is 'fashion-mnist'",
     ),
     (
         "train-foreign-models-folder-overwrite",
