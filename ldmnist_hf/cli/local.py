@@ -344,6 +344,7 @@ class Fidelity(Command):
         from pathlib import Path
 
         from ..analysis.fidelity import fidelity_table, record_column, tf_run_column
+        from ..data.read import read_build_info
         from ..files.paths import require_source_checkout
         from ..pretrained.loading import PRETRAINED_DIR
         from ..rendering import check_block, fidelity_markdown, replace_block
@@ -362,7 +363,7 @@ class Fidelity(Command):
         )
         table = fidelity_table(*args)
         if self.record_rerun_as:
-            built = json.loads((Path(self.rerun_dataset) / "ldmnist_build.json").read_text())
+            built = read_build_info(self.rerun_dataset)
             source = (
                 f"ldmnist fidelity --rerun-dataset {Path(self.rerun_dataset).name}: models of "
                 f"{Path(args[0]).name}, image VAE sha256 {built['image_vae_sha256'][:16]}, class VAE sha256 "

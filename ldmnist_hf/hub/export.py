@@ -42,6 +42,16 @@ from .space_repos import _export_explorer, _export_metric
 logger = logging.getLogger(__name__)
 
 
+def _default_sources(dataset, image_vae, class_vae, middle_layers) -> dict:
+    """The default config's models; its middle layers are those released with its image VAE unless given."""
+    if middle_layers is None:  # never another set's
+        give = "give their folder with `middle_layers`"
+        middle_layers = middle_layers_beside(
+            DEFAULT_CONFIG, dataset or "the dataset", str(image_vae), give=give
+        )
+    return {"image_vae": str(image_vae), "class_vae": str(class_vae), "middle_layers": str(middle_layers)}
+
+
 def export(
     namespace: str,
     output_dir: str | Path,
@@ -78,14 +88,7 @@ def export(
         The repositories, in upload order (models, dataset, Spaces).
     """
     check_namespace(namespace)
-    if middle_layers is None:  # those released with the image VAE, never another set's
-        middle_layers = middle_layers_beside(
-            DEFAULT_CONFIG,
-            dataset or "the dataset",
-            str(image_vae),
-            give="give their folder with `middle_layers`",
-        )
-    sources = {"image_vae": str(image_vae), "class_vae": str(class_vae), "middle_layers": str(middle_layers)}
+    sources = _default_sources(dataset, image_vae, class_vae, middle_layers)
     configs = _configs(
         Path(dataset) if dataset is not None else None, sources, variants or {}, variant_middle_layers or {}
     )

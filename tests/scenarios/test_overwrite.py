@@ -9,11 +9,11 @@ import json
 import shutil
 
 import pytest
+from conftest import NS
 
 from ldmnist_hf.errors import LDMNISTError
 from ldmnist_hf.files.atomic import atomic_dir
 from ldmnist_hf.files.listing import WRITTEN, foreign_files
-from tests.conftest import NS
 
 
 def _build(tiny, tiny_kw, out):
