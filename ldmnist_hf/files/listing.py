@@ -32,7 +32,9 @@ def record_written(folder: str | Path, paths: list[str] | None = None) -> None:
         found = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
         listed = found - {WRITTEN}
     else:
-        listed = _listing(folder) | {Path(p).as_posix() for p in paths}
+        listed = _listing(folder) | {
+            Path(p).as_posix() + ("/" if str(p).endswith("/") else "") for p in paths
+        }
     text = json.dumps({"written_by": "ldmnist-hf", "paths": sorted(listed)}, indent=1) + "\n"
     if paths is None:
         (folder / WRITTEN).write_text(text)
@@ -44,7 +46,9 @@ def record_written(folder: str | Path, paths: list[str] | None = None) -> None:
 
 def foreign_files(folder: str | Path, legacy: tuple[str, ...] = ()) -> list[str]:
     """The files (and links) in `folder` that no ldmnist command wrote: neither in its listing nor inside a
-    sub-folder whose own listing names them. Empty folders are not counted (nothing is lost with them).
+    sub-folder that another command wrote there (listed as `NAME/`, `atomic_dir` adds it) and whose own listing
+    names them; an ldmnist output copied in by hand is the user's. Empty folders are not counted (nothing is
+    lost with them).
 
     Args:
         folder: the folder.
@@ -70,7 +74,7 @@ def _foreign_below(root: Path, listed: set[str], rel: str) -> list[str]:
         name = f"{rel}{entry.name}"
         if entry.is_dir(follow_symlinks=False):
             sub = root / name
-            if (sub / WRITTEN).is_file():  # another command's output inside this one: judged by its listing
+            if f"{name}/" in listed and (sub / WRITTEN).is_file():  # another command's output, written here
                 found += [f"{name}/{p}" for p in foreign_files(sub)]
             else:
                 found += _foreign_below(root, listed, f"{name}/")

@@ -105,7 +105,8 @@ def test_a_dataset_folder_with_its_benchmark_and_report_is_still_the_builds(tiny
     write_benchmark(run_benchmark(out, mlp_epochs=1, progress=False), out)
     make_report(out, components=(1, 2), mnist=tiny.mnist)
     assert foreign_files(out) == []
-    assert {"benchmark.json", "benchmark.md"} <= set(json.loads((out / WRITTEN).read_text())["paths"])
+    listed = set(json.loads((out / WRITTEN).read_text())["paths"])
+    assert {"benchmark.json", "benchmark.md", "benchmark_predictions/", "report/"} <= listed
     build_dataset(out, overwrite=True, seed=1, **tiny_kw)
     assert not (out / "benchmark.json").exists() and not (out / "report").exists()
 
@@ -134,14 +135,28 @@ FOREIGN = [
     ("one folder down", {"data/TODO.txt": "x"}, (), ["data/TODO.txt"]),
     ("a link", {"link": None}, (), ["link"]),
     (
-        "another command's output inside",
-        {"report/" + WRITTEN: '{"paths": ["a.png"]}', "report/a.png": ""},
+        "another command's output written inside",
+        {
+            WRITTEN: '{"paths": ["RECORD", "report/"]}',
+            "report/" + WRITTEN: '{"paths": ["a.png"]}',
+            "report/a.png": "",
+        },
         (),
         [],
     ),
     (
+        "an ldmnist output copied in by hand",
+        {"copy/" + WRITTEN: '{"paths": ["a.png"]}', "copy/a.png": ""},
+        (),
+        [f"copy/{WRITTEN}", "copy/a.png"],
+    ),
+    (
         "inside it, a file it did not list",
-        {"report/" + WRITTEN: '{"paths": []}', "report/b.png": ""},
+        {
+            WRITTEN: '{"paths": ["RECORD", "report/"]}',
+            "report/" + WRITTEN: '{"paths": []}',
+            "report/b.png": "",
+        },
         (),
         ["report/b.png"],
     ),
