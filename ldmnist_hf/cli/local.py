@@ -343,7 +343,7 @@ class Fidelity(Command):
     def run(self, ctx: Context) -> None:
         from pathlib import Path
 
-        from ..analysis.fidelity import fidelity_table, record_column, tf_run_column
+        from ..analysis.fidelity import fidelity_table, record_column, recorded_columns, tf_run_column
         from ..data.read import read_build_info
         from ..files.paths import require_source_checkout
         from ..pretrained.loading import PRETRAINED_DIR
@@ -376,7 +376,8 @@ class Fidelity(Command):
             record_column(
                 "tf2020", title, column, f"docs/tf_2020_code.py --out {Path(self.record_tf_run).name}"
             )
-        md = fidelity_markdown(fidelity_table(*args) if self.record_rerun_as or self.record_tf_run else table)
+        table["recorded"] = recorded_columns()  # with what was just recorded
+        md = fidelity_markdown(table)
         for target in targets:
             replace_block(target, "fidelity", md)
         print(md)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import LDMNISTError, first_line
-from .listing import WRITTEN, foreign_files, record_written
+from .listing import WRITTEN, briefly, foreign_files, record_written
 
 
 def _umask() -> int:
@@ -141,11 +141,10 @@ def _check_replaceable(
             f"{given} already exists; pass `overwrite=True` to replace it, or choose another path."
         )
     try:
-        empty = not any(target.iterdir())
-        foreign = [] if empty else foreign_files(target, legacy)
+        foreign = _not_ours(target, markers, legacy)
     except OSError as e:
         raise LDMNISTError(f"{given} cannot be read ({e.strerror}); choose another output path.") from e
-    if not empty and not any((target / m).exists() for m in markers):
+    if foreign is None:
         what = f"no {' or '.join(markers)} in it" if markers else "not empty"
         raise LDMNISTError(
             f"{given} holds files this command did not write ({what}); `overwrite` replaces only "
@@ -155,8 +154,19 @@ def _check_replaceable(
         raise LDMNISTError(_foreign_message(given, target, foreign))
 
 
+def _not_ours(target: Path, markers: tuple[str, ...], legacy: tuple[str, ...]) -> list[str] | None:
+    """What keeps the folder `target` from being this command's to replace: `[]` when nothing does (it is
+    empty, or holds a marker of the command and only what ldmnist commands wrote), `None` when it holds no
+    marker, else the files no ldmnist command wrote. Raises `OSError` when the folder cannot be read."""
+    if not any(target.iterdir()):
+        return []
+    if not any((target / m).exists() for m in markers):
+        return None
+    return foreign_files(target, legacy)
+
+
 def _foreign_message(given, target: Path, foreign: list[str]) -> str:
-    shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+    shown = briefly(foreign)
     why = (
         f"it has no {WRITTEN} listing what an ldmnist command wrote there (an older version's output, "
         "or a folder made by hand)"
@@ -209,18 +219,6 @@ def rename_noreplace(src: Path, dst: Path) -> None:
     os.rename(src, dst)
 
 
-def _still_ours(target: Path, markers: tuple[str, ...], legacy: tuple[str, ...]) -> list[str] | None:
-    """Whether a folder that was ours to replace still is: empty, or holding a marker of this command and
-    nothing that no command of this package wrote: `[]` when it is, else what is not ours (`None`: no marker,
-    or unreadable)."""
-    try:
-        if not any(target.iterdir()):
-            return []
-        return foreign_files(target, legacy) if any((target / m).exists() for m in markers) else None
-    except OSError:
-        return None
-
-
 def _swap_in(tmp: Path, target: Path, expected: tuple[int, int] | None, markers, legacy, given) -> None:
     """Moves the finished `tmp` to `target`, replacing only the very folder that was checked at the start.
 
@@ -244,16 +242,18 @@ def _swap_in(tmp: Path, target: Path, expected: tuple[int, int] | None, markers,
         rename_noreplace(target, old)  # from here on, nothing new can be saved under `target`'s name
     except FileNotFoundError as e:
         raise LDMNISTError(changed) from e
-    foreign = _still_ours(old, markers, legacy) if _identity(old) == expected else None
+    try:  # still the folder that was checked, and still ours?
+        foreign = _not_ours(old, markers, legacy) if _identity(old) == expected else None
+    except OSError:
+        foreign = None
     if foreign != []:
         try:
             rename_noreplace(old, target)  # not ours: put it back
         except FileExistsError as e:
             raise LDMNISTError(f"{changed} (The folder that was there is now {old}.)") from e
         if foreign:
-            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
             raise LDMNISTError(
-                f"{given} gained {shown} while this command ran, which no ldmnist command wrote: the folder "
+                f"{given} gained {briefly(foreign)} while this command ran, which no ldmnist command wrote: the folder "
                 f"is left as it is and nothing was written. Move those files out of it and run the command "
                 f"again."
             )
@@ -322,8 +322,9 @@ def atomic_dir(
 
     An interrupted write leaves ``target`` as it was (absent or old); nothing half-written is seen. The move
     replaces only the folder that `check_output_dir` accepted at the start (the same folder, still empty or
-    holding `marker` and nothing no ldmnist command wrote), with a no-replace rename: a folder that someone creates at the target meanwhile, or
-    a second command's result, is never replaced (the later command fails instead). The temporary folder is
+    holding `marker` and nothing no ldmnist command wrote), with a no-replace rename: a folder that someone
+    creates at the target meanwhile, or a second command's result, is never replaced (the later command fails
+    instead). The temporary folder is
     named ``.NAME.tmp-PID-*``, so a later call removes those of dead processes. A failed write (a full disk)
     is one `LDMNISTError` naming the target; `fix` says what to do about it. The result carries a listing of
     its files (`WRITTEN`), what a later `overwrite` may replace; `legacy` is for folders written before

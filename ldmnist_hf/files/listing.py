@@ -44,6 +44,15 @@ def record_written(folder: str | Path, paths: list[str] | None = None) -> None:
         atomic_write_text(folder / WRITTEN, text)
 
 
+def briefly(paths: list[str], most: int = 5) -> str:
+    """The first `most` paths and how many more, for a message.
+
+    >>> briefly(["a", "b", "c"], most=2)
+    'a, b and 1 more'
+    """
+    return ", ".join(paths[:most]) + (f" and {len(paths) - most} more" if len(paths) > most else "")
+
+
 def foreign_files(folder: str | Path, legacy: tuple[str, ...] = ()) -> list[str]:
     """The files (and links) in `folder` that no ldmnist command wrote: neither in its listing nor inside a
     sub-folder that another command wrote there (listed as `NAME/`, `atomic_dir` adds it) and whose own listing
@@ -70,7 +79,7 @@ def foreign_files(folder: str | Path, legacy: tuple[str, ...] = ()) -> list[str]
 
 def _foreign_below(root: Path, listed: set[str], rel: str) -> list[str]:
     found = []
-    for entry in sorted(os.scandir(root / rel) if rel else os.scandir(root), key=lambda e: e.name):
+    for entry in sorted(os.scandir(root / rel), key=lambda e: e.name):
         name = f"{rel}{entry.name}"
         if entry.is_dir(follow_symlinks=False):
             sub = root / name

@@ -97,6 +97,18 @@ def _write_models(
     return weights
 
 
+def _check_card_targets(cards_dir, readme, into_package: bool) -> None:
+    """Where `release` and `cards` write cards and the results block: outside the installed package unless
+    `into_package`, `cards_dir` a folder, `readme` holding the block."""
+    for where, what in ((cards_dir, "the cards (`cards_dir`)"), (readme, "`readme`")):
+        if where is not None and not into_package:
+            check_outside_package(where, what)
+    if cards_dir is not None and Path(cards_dir).exists() and not Path(cards_dir).is_dir():
+        raise LDMNISTError(f"`cards_dir` {cards_dir} is a file; give a folder for the cards.")
+    if readme:
+        check_block(readme, "results")
+
+
 def _check_release_args(run_dir, dest, cards_dir, readme, into_package: bool, model_set: str) -> Path:
     """Every argument checked before the first write (and before the evaluation); returns the destination."""
     if (
@@ -117,13 +129,7 @@ def _check_release_args(run_dir, dest, cards_dir, readme, into_package: bool, mo
         check_outside_package(dest, "the model folders (`dest`)")
     if dest.exists() and not dest.is_dir():
         raise LDMNISTError(f"`dest` {dest} is a file; give a folder for the model folders.")
-    for where, what in ((cards_dir, "the cards (`cards_dir`)"), (readme, "`readme`")):
-        if where is not None and not into_package:
-            check_outside_package(where, what)
-    if cards_dir is not None and Path(cards_dir).exists() and not Path(cards_dir).is_dir():
-        raise LDMNISTError(f"`cards_dir` {cards_dir} is a file; give a folder for the cards.")
-    if readme:
-        check_block(readme, "results")
+    _check_card_targets(cards_dir, readme, into_package)
     if run_dir is not None and not (Path(run_dir) / "metrics.jsonl").is_file():
         raise LDMNISTError(
             f"{run_dir} holds no run of `ldmnist train` (no metrics.jsonl); give the folder a run wrote."
@@ -199,11 +205,7 @@ def write_shipped_cards(
         raise LDMNISTError("Give `cards_dir` (a folder for the cards), or `into_package` (maintainers).")
     if into_package:
         require_source_checkout("the shipped cards")
-    for where, what in ((cards_dir, "the cards (`cards_dir`)"), (readme, "`readme`")):
-        if where is not None and not into_package:
-            check_outside_package(where, what)
-    if readme:
-        check_block(readme, "results")
+    _check_card_targets(cards_dir, readme, into_package)
     written = []
     for model_set in MODEL_SETS:
         evaluation = read_json_object(

@@ -26,7 +26,7 @@ from ..data.sources import DEFAULT_SOURCE
 from ..data.statistics import INFORMATIVE_STD, informative_components
 from ..errors import LDMNISTError
 from ..files.atomic import atomic_dir, atomic_write_text, check_output_dir
-from ..files.listing import WRITTEN
+from ..files.listing import WRITTEN, briefly
 from ..registry import KINDS
 from .arguments import LDMNISTTrainingArguments
 from .checkpoints import load_checkpoint, read_trainer_state, save_checkpoint
@@ -113,9 +113,8 @@ def _check_run_dir(out: Path, args: LDMNISTTrainingArguments) -> list[str]:
         )
     foreign = _foreign(out, earlier) if earlier else []
     if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         raise LDMNISTError(
-            f"{out} holds a run, and also {shown}, which `ldmnist train` does not write (a link, or a file of "
+            f"{out} holds a run, and also {briefly(foreign)}, which `ldmnist train` does not write (a link, or a file of "
             f"yours): nothing is replaced. Move those away, or choose another `output_dir`."
         )
     if earlier and not args.overwrite:
