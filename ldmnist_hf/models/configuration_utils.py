@@ -10,6 +10,8 @@ import math
 
 SAMPLINGS = ("reference", "standard")
 MAX_SIZE = 16384  # widths and latent sizes: far above any LD-MNIST model, far below an allocator failure
+MAX_SIDE = 1024  # an image's height or width
+MAX_CHANNELS = 4  # grey, grey + alpha, RGB, RGBA
 
 
 def check_choice(name: str, value, allowed) -> None:
@@ -34,6 +36,29 @@ def check_number(
     if not ok:
         interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         raise ValueError(f"`{name}` must be a finite number in {interval}, got {value!r}.")
+
+
+def check_image_size(value) -> tuple[int, int]:
+    """`image_size` as `(height, width)`: an `int` (the side of a square image) or a pair `[height, width]`.
+
+    >>> check_image_size(28), check_image_size([8, 6])
+    ((28, 28), (8, 6))
+    >>> check_image_size([28])
+    Traceback (most recent call last):
+    ...
+    ValueError: `image_size` must be an integer (the side of a square image) or a pair [height, width], got [28].
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        check_positive("image_size", value, most=MAX_SIDE)
+        return value, value
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ValueError(
+            f"`image_size` must be an integer (the side of a square image) or a pair [height, width], "
+            f"got {value!r}."
+        )
+    for i, side in enumerate(value):
+        check_positive(f"image_size[{i}]", side, most=MAX_SIDE)
+    return value[0], value[1]
 
 
 def check_rate(name: str, value) -> None:

@@ -18,6 +18,19 @@ def test_config_validation():
         ClassVAEConfig(sampling="other")
 
 
+def test_image_shape_of_a_config():
+    """`image_size` is an int (a square) or `[height, width]`; `num_channels` defaults to 1 (MNIST)."""
+    mnist = ImageVAEConfig()
+    assert (mnist.image_hw, mnist.image_shape, mnist.flat_size) == ((28, 28), (1, 28, 28), 784)
+    rgb = ImageVAEConfig(image_size=(8, 6), num_channels=3)
+    assert rgb.image_size == [8, 6]  # a list, as JSON gives it back
+    assert (rgb.image_hw, rgb.image_shape, rgb.flat_size) == ((8, 6), (3, 8, 6), 144)
+    # num_channels is saved when it is not 1 only: a grey model's config.json is the one saved before it existed
+    assert "num_channels" not in mnist.to_dict() and "num_channels" not in mnist.to_diff_dict()
+    assert rgb.to_diff_dict()["num_channels"] == 3 and rgb.to_diff_dict()["image_size"] == [8, 6]
+    assert ImageVAEConfig.from_dict(rgb.to_dict()).image_shape == (3, 8, 6)
+
+
 # ----------------------------------------------------------------------------- any value (property-based)
 
 
@@ -35,6 +48,7 @@ _FIELDS = {
     ImageVAEConfig: (
         "latent_dim",
         "image_size",
+        "num_channels",
         "encoder_hidden_sizes",
         "decoder_hidden_sizes",
         "dropout",
@@ -74,7 +88,7 @@ def test_model_configs_are_valid_or_refused(data, config_class):
     with torch.device("meta"):  # the sizes must be buildable; the meta device allocates nothing
         kind.model_class(config)
     small = all(v <= 512 for f, v in kwargs.items() if isinstance(v, int) and "size" not in f)
-    if small and config.latent_dim <= 64 and getattr(config, "image_size", 28) <= 32:
+    if small and config.latent_dim <= 64 and getattr(config, "flat_size", 0) <= 4 * 32 * 32:
         model = kind.model_class(config).eval()
         z = torch.randn(2, config.latent_dim)
         out = model.decode(z)[0] if hasattr(model, "decode") else model(z).outputs
@@ -98,6 +112,53 @@ BAD_INPUT = [
         lambda c: ClassVAEConfig(kl_weight=float("inf")),
         ValueError,
         "`kl_weight` must be a finite",
+    ),
+    # image_size: a positive int (a square's side) or a pair [height, width] of them
+    (
+        "image-size-zero",
+        lambda c: ImageVAEConfig(image_size=0),
+        ValueError,
+        "`image_size` must be an integer",
+    ),
+    (
+        "image-size-one-side",
+        lambda c: ImageVAEConfig(image_size=[28]),
+        ValueError,
+        "`image_size` must be an integer (the side of a square image) or a pair [height, width], got [28].",
+    ),
+    (
+        "image-size-zero-width",
+        lambda c: ImageVAEConfig(image_size=[28, 0]),
+        ValueError,
+        "`image_size[1]` must be an integer from 1 to 1024, got 0.",
+    ),
+    (
+        "image-size-text",
+        lambda c: ImageVAEConfig(image_size="28"),
+        ValueError,
+        "or a pair [height, width], got '28'.",
+    ),
+    (
+        "image-size-bool-side",
+        lambda c: ImageVAEConfig(image_size=[True, 3]),
+        ValueError,
+        "`image_size[0]` must be an integer from 1 to 1024, got True.",
+    ),
+    (
+        "image-size-huge",
+        lambda c: ImageVAEConfig(image_size=[28, 4096]),
+        ValueError,
+        "`image_size[1]` must be an integer from 1 to 1024, got 4096.",
+    ),
+    # num_channels: 1 (grey) to 4 (RGBA)
+    *(
+        (
+            f"num-channels-{value!r}",
+            lambda c, value=value: ImageVAEConfig(num_channels=value),
+            ValueError,
+            f"`num_channels` must be an integer from 1 to 4, got {value!r}.",
+        )
+        for value in (0, 5, 1.5, True)
     ),
 ]
 
