@@ -1,4 +1,4 @@
-"""The LD-MNIST image VAE: a 28x28 MNIST digit <-> a latent vector (the 2020 reference's MLP VAE, in PyTorch).
+"""The LD-MNIST image VAE: an image (a 28x28 digit) <-> a latent vector (the 2020 reference's MLP VAE, in PyTorch).
 
 Saved beside the exported weights with its configuration, `modeling_utils.py` and `distributions.py` (transformers'
 custom-code mechanism), so it imports nothing from `ldmnist_hf`.
@@ -30,8 +30,9 @@ from .modeling_utils import (
 class ImageVAEDecoderOutput(ModelOutput):
     """
     Args:
-        sample (`torch.FloatTensor` of shape `(batch, 28, 28)`): pixel probabilities in [0, 1].
-        logits (`torch.FloatTensor` of shape `(batch, 28, 28)`): the same before the sigmoid.
+        sample (`torch.FloatTensor` of shape `(batch, height, width)`, or `(batch, channels, height, width)`
+            when `config.num_channels > 1`): pixel probabilities in [0, 1] (`(batch, 28, 28)` for MNIST).
+        logits (`torch.FloatTensor` of the same shape): the same before the sigmoid.
     """
 
     sample: torch.FloatTensor | None = None
@@ -39,7 +40,13 @@ class ImageVAEDecoderOutput(ModelOutput):
 
 
 class ImageVAE(LDMNISTPreTrainedModel):
-    r"""The image VAE: a 28x28 digit <-> a latent vector of `config.latent_dim` components.
+    r"""The image VAE: an image of `config.image_shape` (a 28x28 digit) <-> a latent vector of
+    `config.latent_dim` components.
+
+    It takes `pixel_values` as uint8 in 0..255 or float in [0, 1], of shape `(batch, channels, height, width)`
+    (channels first, as transformers' vision models), flat `(batch, channels * height * width)` in that order,
+    or, for grey images, `(batch, height, width)`. It decodes to `(batch, height, width)` for grey images and
+    `(batch, channels, height, width)` otherwise.
 
     Example:
 
@@ -53,6 +60,9 @@ class ImageVAE(LDMNISTPreTrainedModel):
     (torch.Size([4, 8]), torch.Size([4, 28, 28]))
     >>> vae(images).loss.ndim
     0
+    >>> rgb = ImageVAE(ImageVAEConfig(latent_dim=8, image_size=[8, 6], num_channels=3)).eval()
+    >>> rgb.decode(rgb.encode(torch.rand(2, 3, 8, 6)).latent_dist.mode()).sample.shape
+    torch.Size([2, 3, 8, 6])
     """
 
     config_class = ImageVAEConfig
@@ -60,7 +70,7 @@ class ImageVAE(LDMNISTPreTrainedModel):
 
     def __init__(self, config: ImageVAEConfig):
         super().__init__(config)
-        n_pixels = config.image_size**2
+        n_pixels = config.flat_size  # channels x height x width: 784 for MNIST
         sizes = [n_pixels, *config.encoder_hidden_sizes]
         self.encoder = nn.Sequential(*(_Block(a, b, nn.ReLU(), config) for a, b in zip(sizes, sizes[1:])))
         self.mean_head = nn.Linear(sizes[-1], config.latent_dim)
@@ -77,13 +87,23 @@ class ImageVAE(LDMNISTPreTrainedModel):
         self.post_init()
 
     def prepare_pixels(self, pixel_values) -> torch.Tensor:
-        """uint8 in 0..255 or float in [0, 1], shape `(B, S, S)`, `(B, 1, S, S)` or `(B, S*S)` -> float `(B, S*S)`."""
-        s = self.config.image_size
-        expected = f"(batch, {s}, {s}), (batch, 1, {s}, {s}) or (batch, {s * s})"
+        """Checked pixels as the encoder reads them: float `(batch, channels * height * width)` in [0, 1].
+
+        Args:
+            pixel_values: uint8 in 0..255 or float in [0, 1], of shape `(batch, channels, height, width)`,
+                `(batch, channels * height * width)` (flattened in that order) or, when `num_channels` is 1,
+                `(batch, height, width)`: for MNIST `(batch, 28, 28)`, `(batch, 1, 28, 28)` or `(batch, 784)`.
+        """
         x = torch.as_tensor(pixel_values)
+        expected = self._expected_shapes()
         _check_batch("pixel_values", x, expected)
-        if x.shape[1:] not in (torch.Size([s, s]), torch.Size([1, s, s]), torch.Size([s * s])):
-            raise ValueError(f"`pixel_values` has shape {tuple(x.shape)}; expected {expected}.")
+        channels, height, width = shape = self.config.image_shape
+        allowed = [shape, (self.config.flat_size,), *([(height, width)] if channels == 1 else [])]
+        if tuple(x.shape[1:]) not in allowed:
+            hint = ""
+            if channels > 1 and tuple(x.shape[1:]) == (height, width, channels):
+                hint = " (channels last: `pixel_values.permute(0, 3, 1, 2)` puts the channels first)"
+            raise ValueError(f"`pixel_values` has shape {tuple(x.shape)}; expected {expected}{hint}.")
         if x.dtype == torch.uint8:
             x = x.to(torch.float32) / 255.0
         elif x.is_floating_point():
@@ -94,10 +114,26 @@ class ImageVAE(LDMNISTPreTrainedModel):
                 f"`pixel_values` has dtype {x.dtype}; expected uint8 (0..255) or float in [0, 1]."
             )
         param = self.mean_head.weight
-        return x.reshape(x.shape[0], s * s).to(device=param.device, dtype=param.dtype)
+        return x.reshape(x.shape[0], self.config.flat_size).to(device=param.device, dtype=param.dtype)
+
+    def _expected_shapes(self) -> str:
+        """The accepted shapes of `pixel_values`, in words (MNIST: `(batch, 28, 28), (batch, 1, 28, 28) or
+        (batch, 784)`)."""
+        channels, height, width = self.config.image_shape
+        full = f"(batch, {channels}, {height}, {width})"
+        flat = f"(batch, {self.config.flat_size})"
+        if channels == 1:
+            return f"(batch, {height}, {width}), {full} or {flat}"
+        return f"{full} (channels first) or {flat}"
+
+    def _unflatten(self, flat: torch.Tensor) -> torch.Tensor:
+        """Decoder outputs `(batch, channels * height * width)` as images: `(batch, height, width)` for grey
+        ones, `(batch, channels, height, width)` otherwise."""
+        channels, height, width = self.config.image_shape
+        return flat.reshape(-1, height, width) if channels == 1 else flat.reshape(-1, channels, height, width)
 
     def posterior(self, pixels: torch.Tensor, fold_batch_norm: bool = False) -> DiagonalGaussian:
-        """Tensor-level encoder: float pixels `(batch, image_size**2)` in [0, 1], already checked -> posterior.
+        """Tensor-level encoder: float pixels `(batch, config.flat_size)` in [0, 1], already checked -> posterior.
 
         `fold_batch_norm`: see `forward_loss`.
         """
@@ -112,7 +148,7 @@ class ImageVAE(LDMNISTPreTrainedModel):
         """Tensor-level loss, shared by `forward` and the joint training step.
 
         Args:
-            pixels (`torch.FloatTensor` of shape `(batch, image_size**2)`): checked pixels in [0, 1]
+            pixels (`torch.FloatTensor` of shape `(batch, config.flat_size)`): checked pixels in [0, 1]
                 (see `prepare_pixels`).
             noise (`torch.FloatTensor` of shape `(batch, latent_dim)`, *optional*): standard normal noise
                 for the posterior sample; `None` decodes the posterior mean.
@@ -122,13 +158,13 @@ class ImageVAE(LDMNISTPreTrainedModel):
 
         Returns:
             `VAEOutput` with `loss`, `reconstruction_loss`, `kl_loss`, `latents`, `latent_dist` and the flat
-            `logits` `(batch, image_size**2)`; `reconstruction` is left `None` (no sigmoid pass in training).
+            `logits` `(batch, config.flat_size)`; `reconstruction` is left `None` (no sigmoid pass in training).
         """
         posterior = self.posterior(pixels, fold_batch_norm)
         z = posterior.mode() if noise is None else posterior.sample(noise=noise)
-        logits, affine = self._run(self.decoder, z, fold_batch_norm)  # (B, S*S)
+        logits, affine = self._run(self.decoder, z, fold_batch_norm)  # (B, C*H*W)
         assert affine is None  # the decoder ends with a Linear
-        # Mean binary cross-entropy over pixels, computed from logits (stable, few passes over (B, S*S)).
+        # Mean binary cross-entropy over pixels, computed from logits (stable, few passes over (B, C*H*W)).
         rec = bce_with_logits_mean(logits, pixels)
         kl = posterior.kl().mean()
         return VAEOutput(
@@ -144,25 +180,29 @@ class ImageVAE(LDMNISTPreTrainedModel):
         """Encodes images into the posterior over latents.
 
         Args:
-            pixel_values: uint8 `(batch, 28, 28)` in 0..255, or float in [0, 1] (also `(batch, 784)`).
+            pixel_values: uint8 in 0..255 or float in [0, 1], `(batch, channels, height, width)`, flat
+                `(batch, channels * height * width)` or, for grey images, `(batch, height, width)` (see
+                `prepare_pixels`; MNIST: `(batch, 28, 28)`).
         """
         return VAEEncoderOutput(self.posterior(self.prepare_pixels(pixel_values)))
 
     def decode(self, latents: torch.Tensor) -> ImageVAEDecoderOutput:
-        """Decodes latents `(batch, latent_dim)` into pixel probabilities `(batch, 28, 28)`."""
+        """Decodes latents `(batch, latent_dim)` into pixel probabilities `(batch, height, width)` for grey images
+        (`(batch, 28, 28)` for MNIST), `(batch, channels, height, width)` otherwise."""
         latents = _check_latents(latents, self.config.latent_dim, self.mean_head.weight)
-        s = self.config.image_size
-        logits = _check_finite_output(self.decoder(latents), latents).reshape(-1, s, s)
+        logits = self._unflatten(_check_finite_output(self.decoder(latents), latents))
         return ImageVAEDecoderOutput(sample=torch.sigmoid(logits), logits=logits)
 
     def forward(
         self, pixel_values, sample_posterior: bool = False, generator: torch.Generator | None = None
     ) -> VAEOutput:
-        """Encodes, decodes (the posterior mean unless `sample_posterior`) and computes the VAE losses."""
+        """Encodes, decodes (the posterior mean unless `sample_posterior`) and computes the VAE losses.
+
+        `reconstruction` and `logits` have the decoder's image shape (see `decode`).
+        """
         x = self.prepare_pixels(pixel_values)
         noise = _draw_noise(len(x), self.config.latent_dim, x, generator) if sample_posterior else None
         out = self.forward_loss(x, noise)
-        s = self.config.image_size
-        out.logits = out.logits.reshape(-1, s, s)
+        out.logits = self._unflatten(out.logits)
         out.reconstruction = torch.sigmoid(out.logits)
         return out

@@ -8,7 +8,7 @@ from helpers import bad_input_test
 from transformers import AutoConfig, AutoModel
 
 from ldmnist_hf import ClassVAE, ClassVAEConfig, ImageVAE, ImageVAEConfig, MiddleLayers, MiddleLayersConfig
-from ldmnist_hf.pretrained.loading import load_pretrained
+from ldmnist_hf.pretrained.loading import load_pretrained, pretrained_path
 
 
 def _tiny_image_vae(**kw):
@@ -69,6 +69,66 @@ def test_image_vae_round_trip(tmp_path, sampling):
     assert torch.equal(loaded(x).reconstruction, vae(x).reconstruction)
     g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
     assert torch.equal(loaded.encode(x).latent_dist.sample(g1), vae.encode(x).latent_dist.sample(g2))
+
+
+def _rgb_image_vae(image_size=(8, 6), num_channels=3):
+    return _with_batch_norm_statistics(
+        _tiny_image_vae(image_size=list(image_size), num_channels=num_channels)
+    )
+
+
+def _pixels(shape):
+    return torch.randint(0, 256, shape, dtype=torch.uint8, generator=torch.Generator().manual_seed(4))
+
+
+def test_rgb_image_vae_round_trip(tmp_path):
+    """An RGB 3x8x6 model: channels-first uint8, float and flat inputs encode alike; it decodes to (B, 3, 8, 6);
+    it saves and loads through the Auto classes."""
+    vae = _rgb_image_vae().eval()
+    x = _pixels((5, 3, 8, 6))
+    mean = vae.encode(x).latent_dist.mean
+    assert torch.equal(vae.encode(x.float() / 255).latent_dist.mean, mean)
+    assert torch.equal(vae.encode(x.reshape(5, 144)).latent_dist.mean, mean)  # flat in C, H, W order
+    assert vae.decode(mean).sample.shape == (5, 3, 8, 6)
+    out = vae(x)
+    assert out.reconstruction.shape == out.logits.shape == (5, 3, 8, 6)
+    vae.save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["image_size"] == [8, 6] and saved["num_channels"] == 3
+    config = AutoConfig.from_pretrained(tmp_path)
+    assert type(config) is ImageVAEConfig and config.image_shape == (3, 8, 6)
+    loaded = AutoModel.from_pretrained(tmp_path).eval()
+    assert type(loaded) is ImageVAE and loaded.encoder[0].dense.in_features == 144
+    assert torch.equal(loaded(x).reconstruction, out.reconstruction)
+
+
+def test_grey_non_square_image_vae():
+    """A grey 8x6 model takes (B, 8, 6), (B, 1, 8, 6) and (B, 48), and decodes to (B, 8, 6)."""
+    vae = _rgb_image_vae(num_channels=1).eval()
+    x = _pixels((4, 8, 6))
+    mean = vae.encode(x).latent_dist.mean
+    for same in (x[:, None], x.reshape(4, 48), x.float() / 255):
+        assert torch.equal(vae.encode(same).latent_dist.mean, mean)
+    assert vae.decode(mean).sample.shape == vae(x).reconstruction.shape == (4, 8, 6)
+    assert "num_channels" not in vae.config.to_diff_dict()
+
+
+def test_mnist_image_vae_is_unchanged(mnist_subset, tmp_path):
+    """The shipped MNIST model is a grey 28x28 one; its three input shapes give the encoder the same flat
+    pixels as before shapes were configurable, and it saves the config.json it was shipped with."""
+    vae = load_pretrained("image-vae-32").eval()
+    assert vae.config.image_shape == (1, 28, 28) and vae.config.flat_size == 784
+    x = torch.from_numpy(mnist_subset.test_images[:8])
+    flat = x.reshape(8, 784).float() / 255
+    with torch.no_grad():
+        expected = vae.mean_head(vae.encoder(flat))
+        for given in (x, x[:, None], flat, x.float() / 255):
+            assert torch.equal(vae.encode(given).latent_dist.mean, expected)
+        assert vae.decode(expected).sample.shape == (8, 28, 28)
+    vae.save_pretrained(tmp_path)
+    shipped = json.loads((pretrained_path("image-vae-32") / "config.json").read_text())
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert {**saved, "transformers_version": None} == {**shipped, "transformers_version": None}
 
 
 def test_class_vae_and_middle_layers_round_trip(tmp_path):
@@ -280,6 +340,43 @@ BAD_INPUT = [
         lambda c: load_pretrained("image-vae-32").decode(torch.full((1, 32), -3e38)),
         ValueError,
         "make the decoder's outputs overflow",
+    ),
+    # pixel shapes that are not the model's image (an RGB 3x8x6 model, a grey 8x6 one, MNIST's)
+    (
+        "rgb-given-grey-shape",
+        lambda c: _rgb_image_vae().encode(_pixels((2, 8, 6))),
+        ValueError,
+        "`pixel_values` has shape (2, 8, 6); expected (batch, 3, 8, 6) (channels first) or (batch, 144).",
+    ),
+    (
+        "rgb-given-channels-last",
+        lambda c: _rgb_image_vae().encode(_pixels((2, 8, 6, 3))),
+        ValueError,
+        "(channels last: `pixel_values.permute(0, 3, 1, 2)` puts the channels first)",
+    ),
+    (
+        "rgb-given-flat-of-wrong-length",
+        lambda c: _rgb_image_vae().encode(_pixels((2, 143))),
+        ValueError,
+        "`pixel_values` has shape (2, 143); expected (batch, 3, 8, 6) (channels first) or (batch, 144).",
+    ),
+    (
+        "rgb-given-other-channels",
+        lambda c: _rgb_image_vae().encode(_pixels((2, 4, 8, 6))),
+        ValueError,
+        "has shape (2, 4, 8, 6); expected (batch, 3, 8, 6)",
+    ),
+    (
+        "grey-non-square-given-transposed",
+        lambda c: _rgb_image_vae(num_channels=1).encode(_pixels((2, 6, 8))),
+        ValueError,
+        "has shape (2, 6, 8); expected (batch, 8, 6), (batch, 1, 8, 6) or (batch, 48).",
+    ),
+    (
+        "mnist-given-rgb",
+        lambda c: load_pretrained(c.iv).encode(_pixels((2, 3, 28, 28))),
+        ValueError,
+        "expected (batch, 28, 28), (batch, 1, 28, 28) or (batch, 784).",
     ),
 ]
 
