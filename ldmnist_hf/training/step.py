@@ -47,12 +47,44 @@ class JointModels(torch.nn.Module):
         self.image_vae, self.class_vae, self.middle_layers = image_vae, class_vae, middle_layers
 
     @classmethod
-    def new(cls, args: LDMNISTTrainingArguments) -> JointModels:
-        """Freshly initialised models of the arguments' latent size and sampling."""
-        L = args.latent_dim
+    def new(
+        cls,
+        args: LDMNISTTrainingArguments,
+        image_shape: tuple[int, int, int] = (1, 28, 28),
+        num_classes: int = 10,
+        id2label: dict[int, str] | None = None,
+    ) -> JointModels:
+        """Freshly initialised models of the arguments' latent size and sampling, for the data's images and classes.
+
+        Args:
+            args (`LDMNISTTrainingArguments`): the run's arguments (`latent_dim`, `sampling`).
+            image_shape (`tuple[int, int, int]`, *optional*, defaults to `(1, 28, 28)`): the images'
+                `(channels, height, width)` (MNIST's by default). A square image is configured with
+                `image_size=height`, as MNIST's models are; another with `image_size=[height, width]`.
+            num_classes (`int`, *optional*, defaults to 10): the number of classes.
+            id2label (`dict[int, str]`, *optional*): the class names, set in the class VAE's configuration
+                only when given (MNIST's configurations have none).
+
+        >>> from ldmnist_hf.training.arguments import LDMNISTTrainingArguments
+        >>> args = LDMNISTTrainingArguments(output_dir="unused", latent_dim=8)
+        >>> JointModels.new(args, image_shape=(3, 8, 6)).image_vae.config.image_size
+        [8, 6]
+        """
+        if not isinstance(image_shape, tuple | list) or len(image_shape) != 3:
+            raise ValueError(f"`image_shape` must be (channels, height, width), got {image_shape!r}.")
+        if id2label is not None and len(id2label) != num_classes:
+            raise ValueError(f"`id2label` names {len(id2label)} classes; `num_classes` is {num_classes}.")
+        channels, height, width = image_shape
+        L, sampling = args.latent_dim, args.sampling
+        image_size = height if height == width else [height, width]
+        labels = {}
+        if id2label is not None:
+            labels = {"id2label": dict(id2label), "label2id": {name: i for i, name in id2label.items()}}
         return cls(
-            ImageVAE(ImageVAEConfig(latent_dim=L, sampling=args.sampling)),
-            ClassVAE(ClassVAEConfig(latent_dim=L, sampling=args.sampling)),
+            ImageVAE(
+                ImageVAEConfig(latent_dim=L, image_size=image_size, num_channels=channels, sampling=sampling)
+            ),
+            ClassVAE(ClassVAEConfig(latent_dim=L, num_classes=num_classes, sampling=sampling, **labels)),
             MiddleLayers(MiddleLayersConfig(latent_dim=L)),
         )
 
@@ -96,7 +128,7 @@ def joint_losses(
     """The reference's losses on one batch.
 
     Args:
-        x: float pixels `(B, 784)` in [0, 1]; y: int64 labels `(B,)`.
+        x: float pixels `(B, C * H * W)` in [0, 1] (`(B, 784)` for MNIST); y: int64 labels `(B,)`.
         noise: from `draw_noise`, the sampling noise of the image and the class latents. Class noise of
             `D * B` rows scores the class VAE on `D` posterior draws per label: the same loss, with less
             sampling noise in its gradient (the tiny class VAE converges faster; the cost is negligible).
@@ -145,7 +177,12 @@ def averages(keys, sums: torch.Tensor, n: int) -> dict[str, float]:
 
 
 def mnist_tensors(mnist, device: str, limit_train: int | None = None):
-    """MNIST on the device: train pixels `(N, 784)` float in [0, 1], train labels, test pixels, test labels."""
+    """MNIST on the device: train pixels `(N, 784)` float in [0, 1], train labels, test pixels, test labels.
+
+    Any dataset of the same layout works: its uint8 images, grey `(N, H, W)` or channels-first `(N, C, H, W)`,
+    are flattened row by row to `(N, C * H * W)` in C, H, W order, the image VAE's flat input
+    (`ImageVAE.prepare_pixels`).
+    """
 
     def flat(a):
         return torch.from_numpy(a.reshape(len(a), -1)).to(device=device, dtype=torch.float32).div_(255.0)

@@ -72,3 +72,43 @@ def test_a_shuffle_buffer_draws_from_a_sliding_window(buffer):
     assert sorted(order) == list(range(1000))
     assert all(index < buffer + i for i, index in enumerate(order))
     assert order != epoch_order(1000, seed=4, buffer=buffer).tolist() or buffer == 1
+
+
+def test_new_models_for_other_images_and_classes(tmp_path):
+    """`JointModels.new` for a dataset's shape: MNIST's by default (the configurations shipped), or an RGB
+    non-square one with named classes, whose channels-first images, flattened, go through the joint step."""
+    import json
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from ldmnist_hf.pretrained.loading import pretrained_path
+    from ldmnist_hf.training.step import draw_noise, joint_losses, mnist_tensors
+
+    args = subset_args(tmp_path, "shapes", latent_dim=32)
+    JointModels.new(args).save(tmp_path / "mnist")
+    for stem, shipped in (("image-vae", "image-vae-32"), ("class-vae", "class-vae-32")):
+        saved = json.loads((tmp_path / "mnist" / stem / "config.json").read_text())
+        expected = json.loads((pretrained_path(shipped) / "config.json").read_text())
+        assert {**saved, "transformers_version": 0} == {**expected, "transformers_version": 0}
+
+    names = {0: "cat", 1: "dog", 2: "ship"}
+    models = JointModels.new(
+        subset_args(tmp_path, "rgb"), image_shape=(3, 8, 6), num_classes=3, id2label=names
+    )
+    assert models.image_vae.config.image_size == [8, 6] and models.image_vae.config.num_channels == 3
+    assert models.class_vae.config.num_classes == 3 and models.class_vae.config.id2label == names
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(0, 256, (16, 3, 8, 6), dtype=np.uint8), rng.integers(0, 3, 16)
+    data = SimpleNamespace(train_images=images, train_labels=labels, test_images=images, test_labels=labels)
+    x, y, _, _ = mnist_tensors(data, "cpu")
+    assert x.shape == (16, 144)
+    torch.testing.assert_close(models.image_vae.prepare_pixels(torch.from_numpy(images)), x)
+    losses = joint_losses(models, x, y, draw_noise(models, 16, torch.Generator().manual_seed(0)))
+    assert torch.isfinite(losses["loss"])
+    with pytest.raises(
+        ValueError, match=r"`image_shape` must be \(channels, height, width\), got \(28, 28\)"
+    ):
+        JointModels.new(args, image_shape=(28, 28))
+    with pytest.raises(ValueError, match="`id2label` names 1 classes; `num_classes` is 3"):
+        JointModels.new(args, num_classes=3, id2label={0: "a"})
