@@ -1,8 +1,10 @@
-"""The explorer Space's numbers (hub/spaces/explorer/explorer.py, numpy only): every input it takes from the page
-or its API is checked, with one line that says what is allowed."""
+"""The explorer Space's numbers (hub/spaces/explorer/explorer.py, numpy only): its decoder is the image VAE's,
+whatever the image shape, and every input it takes from the page or its API is checked, with one line that says
+what is allowed."""
 
 import sys
 
+import numpy as np
 import pytest
 
 from ldmnist_hf.data.schema import data_file
@@ -73,3 +75,47 @@ def test_an_untouched_slider_keeps_its_components_exact_value(explorer):
     z = explorer.latent(0)
     shown = [round(float(z[c]), 2) for c in explorer.components]
     assert (explorer.latent(0, shown) == z).all()
+
+
+def _explorer_module():
+    sys.path.insert(0, str(SPACES / "explorer"))
+    try:
+        import explorer
+    finally:
+        sys.path.pop(0)
+    return explorer
+
+
+@pytest.mark.parametrize("image_size, num_channels", [(28, 1), ([8, 6], 1), ([8, 6], 3)])
+def test_the_numpy_decoder_is_the_image_vaes(tmp_path, image_size, num_channels):
+    """The Space's numpy decoder reads `image_size` (an int or [height, width]) and `num_channels` from
+    config.json and decodes as `ImageVAE.decode` does: grey `(n, h, w)` as an 'L' image, colour channels last
+    `(n, h, w, 3)` as an 'RGB' one."""
+    import torch
+
+    from ldmnist_hf import ImageVAE, ImageVAEConfig
+
+    explorer = _explorer_module()
+    torch.manual_seed(0)
+    vae = ImageVAE(ImageVAEConfig(latent_dim=4, image_size=image_size, num_channels=num_channels)).eval()
+    with torch.no_grad():
+        for m in vae.modules():  # BatchNorm statistics that matter
+            if isinstance(m, torch.nn.BatchNorm1d):
+                m.running_mean.uniform_(-1, 1)
+                m.running_var.uniform_(0.5, 2)
+    vae.save_pretrained(tmp_path)
+    z = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    ours = explorer.ImageDecoder(str(tmp_path))(z)
+    with torch.no_grad():
+        expected = vae.decode(torch.from_numpy(z)).sample.numpy()
+    if num_channels > 1:
+        expected = expected.transpose(0, 2, 3, 1)  # channels last, as PIL takes them
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
+    image = explorer.to_image(ours[0], scale=2)
+    height, width = vae.config.image_hw
+    assert image.mode == ("L" if num_channels == 1 else "RGB") and image.size == (2 * width, 2 * height)
+
+
+def test_to_image_refuses_other_shapes():
+    with pytest.raises(ValueError, match=r"must be \(h, w\), \(h, w, 3\) or \(h, w, 4\); got \(2, 8, 6\)"):
+        _explorer_module().to_image(np.zeros((2, 8, 6)))

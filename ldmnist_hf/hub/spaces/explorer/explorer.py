@@ -28,14 +28,23 @@ def _repo_files(repo: str, names: tuple[str, ...], repo_type: str = "model") -> 
     return [hf_hub_download(repo, n, repo_type=repo_type) for n in names]
 
 
+def _image_shape(config: dict) -> tuple[int, int, int]:
+    """`(channels, height, width)` from an image VAE's `config.json`: `image_size` is an int (a square's side) or
+    `[height, width]`; `num_channels` is absent for grey images (1)."""
+    size = config["image_size"]
+    height, width = (size, size) if isinstance(size, int) else size
+    return int(config.get("num_channels", 1)), int(height), int(width)
+
+
 class ImageDecoder:
-    """The image VAE's decoder: latents `(n, L)` -> pixel probabilities `(n, 28, 28)`."""
+    """The image VAE's decoder: latents `(n, L)` -> pixel probabilities `(n, height, width)` for grey images
+    (`(n, 28, 28)` for MNIST), `(n, height, width, channels)` otherwise (channels last, as PIL takes them)."""
 
     def __init__(self, repo: str):
         config_path, weights_path = _repo_files(repo, ("config.json", "model.safetensors"))
         config = json.loads(Path(config_path).read_text())
         w = load_file(weights_path)
-        self.slope, self.size = float(config["leaky_relu_slope"]), int(config["image_size"])
+        self.slope, self.shape = float(config["leaky_relu_slope"]), _image_shape(config)
         self.latent_dim = int(config["latent_dim"])
         self.blocks = []
         n = len(config["decoder_hidden_sizes"])
@@ -54,7 +63,11 @@ class ImageDecoder:
             h = np.where(h >= 0, h, self.slope * h) * scale + shift
         logits = h @ self.out[0] + self.out[1]
         with np.errstate(over="ignore"):  # exp(-logits) overflows to inf for very negative logits: sigmoid 0
-            return (1.0 / (1.0 + np.exp(-logits))).reshape(-1, self.size, self.size)
+            probs = 1.0 / (1.0 + np.exp(-logits))
+        channels, height, width = self.shape  # the model's flat output is in channels, height, width order
+        if channels == 1:
+            return probs.reshape(-1, height, width)
+        return probs.reshape(-1, channels, height, width).transpose(0, 2, 3, 1)
 
 
 class ClassDecoder:
@@ -77,8 +90,14 @@ def _column(table, name: str) -> np.ndarray:
 
 
 def to_image(pixels: np.ndarray, scale: int = 8) -> Image.Image:
-    """A `(h, w)` array in [0, 1] as a PIL image, each pixel `scale` x `scale` (nearest)."""
-    img = Image.fromarray(np.clip(np.asarray(pixels) * 255 + 0.5, 0, 255).astype(np.uint8))
+    """An array in [0, 1] as a PIL image, each pixel `scale` x `scale` (nearest): `(h, w)` (or `(h, w, 1)`) as a
+    grey 'L' image, `(h, w, 3)` as 'RGB', `(h, w, 4)` as 'RGBA'."""
+    values = np.asarray(pixels)
+    if values.ndim == 3 and values.shape[-1] == 1:
+        values = values[..., 0]
+    if values.ndim != 2 and not (values.ndim == 3 and values.shape[-1] in (3, 4)):
+        raise ValueError(f"An image must be (h, w), (h, w, 3) or (h, w, 4); got {values.shape}.")
+    img = Image.fromarray(np.clip(values * 255 + 0.5, 0, 255).astype(np.uint8))
     return img.resize((img.width * scale, img.height * scale), Image.NEAREST)
 
 
@@ -166,7 +185,8 @@ class Explorer:
         )
 
     def interpolation(self, a: int, b: int, steps: int = 9) -> np.ndarray:
-        """Decodes of `(1 - t) x_a + t x_b` for `steps` values of t from 0 to 1, side by side `(28, 28 * steps)`."""
+        """Decodes of `(1 - t) x_a + t x_b` for `steps` values of t from 0 to 1, side by side: `(28, 28 * steps)`
+        for MNIST (`(height, width * steps, channels)` for colour images)."""
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
         images = self.decode((1 - t) * self.x[int(a)] + t * self.x[int(b)])
         return np.concatenate(list(images), axis=1)
