@@ -19,13 +19,14 @@ from tqdm.auto import tqdm
 from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.reference_2020 import reference_2020
 from ..data.schema import BENCHMARK_FILE, BENCHMARK_MARKDOWN, PREDICTIONS_DIR
+from ..data.sources import DEFAULT_SOURCE
 from ..errors import LDMNISTError
 from ..files.atomic import atomic_dir, atomic_write_text
 from ..files.listing import record_written
 from ..models.configuration_middle_layers import MiddleLayersConfig
 from ..models.modeling_middle_layers import MiddleLayers
 from ..pretrained.loading import load_metric, load_pretrained
-from ..registry import BASELINES, DEFAULT_MODELS
+from ..registry import BASELINES, SOURCE_SETS, model_set
 from ..rendering import benchmark_markdown, replace_block
 
 logger = logging.getLogger(__name__)
@@ -197,8 +198,11 @@ def run_benchmark(
     info = read_build_info(dataset_dir)
     verify_dataset(dataset_dir)  # a changed byte would silently change the table
     class_vae = class_vae or info["class_vae_source"]
-    if middle_layers is None and info["class_vae_source"] == DEFAULT_MODELS["class_vae"]:
-        middle_layers = DEFAULT_MODELS["middle_layers"]
+    source = info.get("source", DEFAULT_SOURCE)
+    if middle_layers is None and source in SOURCE_SETS:  # the shipped set's, when built with its class VAE
+        shipped = model_set(SOURCE_SETS[source])
+        if info["class_vae_source"] == shipped["class_vae"]:
+            middle_layers = shipped["middle_layers"]
     # Straight from the Parquet files: what is on disk now, not a datasets cache.
     x_tr, y_tr = load_latents(dataset_dir, "train", check_finite=True)
     x_te, y_te, y_mean, y_std, labels = load_latents(
@@ -213,9 +217,11 @@ def run_benchmark(
         rows.append(score_row(metric, key, name, kind, predictions, y_te, labels))
         if key in BASELINES:
             predicted[key] = np.asarray(predictions, np.float32)
-    rows += [{**row, "kind": "reference"} for row in reference_2020()["published"]["benchmark"]]
+    if source == DEFAULT_SOURCE:  # the 2020 publication's rows are MNIST's
+        rows += [{**row, "kind": "reference"} for row in reference_2020()["published"]["benchmark"]]
     return {
         "dataset": str(dataset_dir),
+        **({"source": source} if source != DEFAULT_SOURCE else {}),
         "latent_dim": info["latent_dim"],
         "class_decoder": class_vae,
         "seed": seed,
@@ -246,5 +252,8 @@ def write_benchmark(result: dict, dataset_dir: str | Path, readme: str | Path | 
     atomic_write_text(dataset_dir / BENCHMARK_MARKDOWN, md + "\n")
     record_written(dataset_dir, [BENCHMARK_FILE, BENCHMARK_MARKDOWN])
     replace_block(dataset_dir / "README.md", "benchmark", md)
-    if readme:
-        replace_block(readme, "benchmark", md)
+    if (
+        readme
+    ):  # a README shows each source dataset's table in its own block: benchmark, benchmark-fashion-mnist
+        source = result.get("source", DEFAULT_SOURCE)
+        replace_block(readme, "benchmark" if source == DEFAULT_SOURCE else f"benchmark-{source}", md)

@@ -24,6 +24,8 @@ def benchmark_markdown(result: dict) -> str:
         align="lrr",
     )
     mse = {r["key"]: r["mse"] for r in result["rows"]}
+    if "reference_linear" not in mse:  # another source dataset than MNIST: no 2020 rows to compare with
+        return f"{table}\n\n{_scoring(result, mse, other=True)}"
     # The 2020 y had mean ~0 and the published std 0.9457, so predicting 0 scored about its square there.
     ref_std = round(reference_2020()["y"]["std"], 4)
     zero, ref_zero = mse["zero"], ref_std**2
@@ -35,16 +37,20 @@ def benchmark_markdown(result: dict) -> str:
         f"{mse['reference_mlp'] / ref_zero:.3f}. The linear model's reconstructed accuracy depends on how "
         f"linearly the class means can be reached from `x`, a property of the image VAE's latent geometry."
     )
+    return f"{table}\n\n{comparison}\n\n{_scoring(result, mse)}"
+
+
+def _scoring(result: dict, mse: dict, other: bool = False) -> str:
+    """The paragraph under a benchmark table: how it was scored and regenerated."""
     recipe = result.get("mlp_recipe", "fast")
     command = f"ldmnist benchmark --dataset DIR{'' if recipe == 'fast' else ' --mlp-recipe ' + recipe}"
-    scoring = (
+    twenty = "" if other else " The 2020 rows were measured on the 2020 dataset, made by other VAEs."
+    return (
         f"Scored with the `ldmnist` evaluate metric on the test split (class decoder: "
         f"`{result['class_decoder']}`). `y` is a random draw from the class VAE's posterior, so even a "
         f"perfect classifier has an expected MSE of {mse['floor_expected']:.4f}: compare models with that floor "
-        f"in mind. The 2020 rows were measured on the 2020 dataset, made by other VAEs. Regenerate with "
-        f"`{command}` (seed {result['seed']})."
+        f"in mind.{twenty} Regenerate with `{command}` (seed {result['seed']})."
     )
-    return f"{table}\n\n{comparison}\n\n{scoring}"
 
 
 # Why a row may differ between the columns: one line each, shown under the table.
