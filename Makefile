@@ -12,7 +12,7 @@ INTERPRETER = $(PYTHON) -c 'import os, sys; print(os.path.realpath(sys.executabl
 # Quiet installs: pip's --quiet leaves the build backend's warnings (setuptools' "Editable installation" banner).
 PIP := PYTHONWARNINGS=ignore::UserWarning $(BIN)/pip
 
-.PHONY: setup check-python dataset test test-slow test-floor lint bench cards screenshots
+.PHONY: setup check-python dataset ld-fashion-mnist test test-slow test-floor lint bench cards screenshots
 
 $(VENV)/.installed: setup.cfg pyproject.toml | check-python
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ dataset: setup
 		--output-dir ldmnist-reference --overwrite
 	$(BIN)/ldmnist benchmark --dataset ldmnist-reference --middle-layers middle-layers-32-reference
 	$(BIN)/ldmnist fidelity --rerun-dataset ldmnist-reference --fast-dataset ldmnist --card ldmnist/README.md
+
+# LD-Fashion-MNIST with its shipped VAEs (Fashion-MNIST: Debian's dataset-fashion-mnist, else the Hub), its
+# benchmark into its card (README.md's ladder: the same command with --readme README.md)
+ld-fashion-mnist: setup
+	$(BIN)/ldmnist fetch --source fashion-mnist
+	$(BIN)/ldmnist build --source fashion-mnist --output-dir ld-fashion-mnist --overwrite
+	$(BIN)/ldmnist benchmark --dataset ld-fashion-mnist
 
 test: setup
 	$(BIN)/python -m pytest

@@ -88,7 +88,8 @@ def test_links_resolve_and_readme_stays_a_guide():
         for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", page.read_text()):
             if not target.startswith("http"):
                 assert (page.parent / target).exists(), (page.name, target)
-    assert len(README.read_text().splitlines()) <= 250
+    # a guide, not a manual: 250 lines for LD-MNIST, 20 more for the ladder of its siblings' benchmarks
+    assert len(README.read_text().splitlines()) <= 270
 
 
 # ----------------------------------------------------------------------------- README's Hub example
