@@ -53,7 +53,7 @@ def quality_bar(figures: dict, source: str = "mnist") -> list[tuple[str, float, 
 
 
 DEFAULT_SET = "fast"  # the shipped set whose folders carry no suffix: image-vae-32, ...
-MODEL_SETS = ("fast", "reference")  # the sets shipped in ldmnist_hf/pretrained/
+MODEL_SETS = ("fast", "reference", "fashion-mnist")  # the sets shipped in ldmnist_hf/pretrained/
 # The shipped set each source dataset's LD version is built with by default (`data.sources`' names).
 SOURCE_SETS = {"mnist": DEFAULT_SET, "fashion-mnist": "fashion-mnist"}
 DEFAULT_CONFIG = "default"  # the dataset config (on the Hub) whose models carry no suffix
