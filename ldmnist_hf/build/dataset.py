@@ -17,11 +17,11 @@ from pathlib import Path
 
 import datasets
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
 from .._version import __version__
-from ..data.statistics import latent_statistics
 from ..errors import LDMNISTError
 from ..files.atomic import atomic_dir, check_output_dir
 from ..files.paths import sha256_file
@@ -29,6 +29,7 @@ from ..rendering import TEMPLATES, render_dataset_card
 from ..pretrained.loading import load_pretrained, pretrained_path
 from ..registry import KINDS, PRETRAINED, SOURCE_SETS, model_set
 from ..data.classification import load_source_dataset
+from ..data.statistics import split_statistics
 from ..data.mnist import MNIST
 from ..data.sources import DEFAULT_SOURCE, check_source
 from ..data.schema import (
@@ -44,6 +45,7 @@ from ..data.schema import (
 )
 
 logger = logging.getLogger(__name__)
+ENCODE_BATCH = 10000  # images encoded at once (the sampling noise is drawn in this order, so it is part of the data)
 
 
 def split_seed(seed: int, split: str) -> int:
@@ -52,28 +54,25 @@ def split_seed(seed: int, split: str) -> int:
     return seed * 2 + SPLITS.index(split)
 
 
-def encode_split(
-    image_vae, class_vae, images: np.ndarray, labels: np.ndarray, seed: int, batch_size: int = 10000
-) -> dict[str, np.ndarray]:
-    """Encodes one split in inference mode and samples the latents, as the reference did.
+def encode_batches(image_vae, class_vae, batches, seed: int):
+    """Encodes batches of one split in inference mode and samples the latents, as the reference did.
 
     Args:
         image_vae (`ImageVAE`), class_vae (`ClassVAE`): the encoders (put in eval mode here).
-        images (`np.ndarray` uint8 `(N, 28, 28)`), labels (`np.ndarray` int `(N,)`).
-        seed (`int`): seeds the sampling noise; the same models and seed give identical arrays.
+        batches: `(images, labels)` pairs in order: uint8 images as the image VAE takes them, int labels.
+        seed (`int`): seeds the sampling noise of the whole split (one generator, drawn batch after batch).
 
-    Returns:
-        `dict` of float32 `(N, latent_dim)` arrays for `x`, `y`, `x_mean`, `x_std`, `y_mean`, `y_std`.
+    Yields:
+        Per batch, a `dict` of float32 `(n, latent_dim)` arrays for `x`, `y`, `x_mean`, `x_std`, `y_mean`, `y_std`.
     """
     image_vae.eval()
     class_vae.eval()
-    device = image_vae.device
-    gen = torch.Generator(device).manual_seed(seed)
-    parts: dict[str, list] = {name: [] for name in LATENT_COLUMNS}
+    gen = torch.Generator(image_vae.device).manual_seed(seed)
     with torch.no_grad():
-        for i in range(0, len(images), batch_size):
-            qx = image_vae.encode(torch.from_numpy(images[i : i + batch_size])).latent_dist
-            qy = class_vae.encode(torch.from_numpy(np.asarray(labels[i : i + batch_size]))).latent_dist
+        for images, labels in batches:
+            qx = image_vae.encode(torch.from_numpy(np.ascontiguousarray(images))).latent_dist
+            qy = class_vae.encode(torch.from_numpy(np.asarray(labels))).latent_dist
+            out = {}
             for name, t in (
                 ("x_mean", qx.mean),
                 ("x_std", qx.std),
@@ -82,8 +81,24 @@ def encode_split(
                 ("y_std", qy.std),
                 ("y", qy.sample(gen)),
             ):
-                parts[name].append(t.float().cpu().numpy())
-    return {name: np.concatenate(v) for name, v in parts.items()}
+                out[name] = t.float().cpu().numpy()
+            yield out
+
+
+def encode_split(
+    image_vae, class_vae, images: np.ndarray, labels: np.ndarray, seed: int, batch_size: int = 10000
+) -> dict[str, np.ndarray]:
+    """Encodes one split held in memory (`encode_batches` over batches of `batch_size` rows); the same models
+    and seed give identical arrays.
+
+    Returns:
+        `dict` of float32 `(N, latent_dim)` arrays for `x`, `y`, `x_mean`, `x_std`, `y_mean`, `y_std`.
+    """
+    batches = (
+        (images[i : i + batch_size], labels[i : i + batch_size]) for i in range(0, len(images), batch_size)
+    )
+    parts = list(encode_batches(image_vae, class_vae, batches, seed))
+    return {name: np.concatenate([p[name] for p in parts]) for name in LATENT_COLUMNS}
 
 
 def load_vaes(image_vae, class_vae, latent_dim: int | None = None):
@@ -134,36 +149,79 @@ def weights_sha256(model, source=None) -> str | None:
 # ----------------------------------------------------------------------------- build
 
 
-def _encode_checked(iv, cv, mnist: MNIST, split: str, seed: int) -> dict[str, np.ndarray]:
-    """One split's latents; refuses NaN or inf (they come from broken weights and make a useless dataset)."""
-    arrays = encode_split(
-        iv, cv, getattr(mnist, f"{split}_images"), getattr(mnist, f"{split}_labels"), split_seed(seed, split)
-    )
-    bad = {name: int((~np.isfinite(a)).any(axis=-1).sum()) for name, a in arrays.items()}
+ROW_GROUP_ROWS = 1 << 17  # rows per Parquet row group: a split of MNIST's size is one, as `pq.write_table` wrote
+
+
+def _check_finite(part: dict, split: str, start: int) -> None:
+    """Refuses NaN or inf latents (they come from broken weights and make a useless dataset)."""
+    bad = {name: int((~np.isfinite(a)).any(axis=-1).sum()) for name, a in part.items()}
     bad = {k: v for k, v in bad.items() if v}
     if bad:
         raise LDMNISTError(
-            f"The VAEs produced NaN or inf latents for the {split} split ("
+            f"The VAEs produced NaN or inf latents for the {split} split (from row {start}: "
             + ", ".join(f"{k}: {v} rows" for k, v in bad.items())
             + "); their weights are broken (a diverged training run?). Nothing was written; use other models."
         )
-    return arrays
 
 
-def _write_split(
-    folder: Path, split: str, arrays: dict, labels: np.ndarray, numpy_export: bool, meta: dict
-) -> int:
-    """Writes one split's Parquet file (and `.npy` files); returns the Arrow table's size in bytes."""
-    table = latents_table(arrays, labels)
-    # The schema metadata `datasets` writes (the features: ClassLabel, fixed-length lists), the encodings ours.
-    info = datasets.DatasetInfo(features=features(arrays["x"].shape[1], meta.get("classes")))
-    ds = datasets.Dataset(table, info=info)
-    (folder / "data").mkdir(exist_ok=True)
-    pq.write_table(ds.data.table, folder / data_file(split), **PARQUET_OPTIONS)
-    if numpy_export:
-        np.save(folder / f"{split}_x.npy", arrays["x"])
-        np.save(folder / f"{split}_y.npy", arrays["y"])
-    return table.nbytes
+class _SplitWriter:
+    """Writes one split's Parquet file (and `.npy` files) as its latents arrive, a row group at a time, so
+    that memory holds one row group of latents, not the split."""
+
+    def __init__(self, folder: Path, split: str, n: int, latent_dim: int, classes, numpy_export: bool):
+        (folder / "data").mkdir(exist_ok=True)
+        # The schema metadata `datasets` writes (the features: ClassLabel, fixed-length lists), the encodings ours.
+        empty = {name: np.zeros((0, latent_dim), np.float32) for name in LATENT_COLUMNS}
+        info = datasets.DatasetInfo(features=features(latent_dim, classes))
+        schema = datasets.Dataset(latents_table(empty, np.zeros(0, np.int64)), info=info).data.table.schema
+        self.writer = pq.ParquetWriter(folder / data_file(split), schema, **PARQUET_OPTIONS)
+        self.schema, self.pending, self.rows, self.nbytes = schema, [], 0, 0
+        self.npy = (
+            {k: np.lib.format.open_memmap(folder / f"{split}_{k}.npy", "w+", np.float32, (n, latent_dim)) for k in "xy"}
+            if numpy_export
+            else {}
+        )
+
+    def add(self, part: dict, labels: np.ndarray) -> None:
+        table = latents_table(part, labels, first_index=self.rows)
+        for k, array in self.npy.items():
+            array[self.rows : self.rows + len(labels)] = part[k]
+        self.rows += len(labels)
+        self.nbytes += table.nbytes
+        self.pending.append(table)
+        if sum(t.num_rows for t in self.pending) >= ROW_GROUP_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            table = pa.concat_tables(self.pending).combine_chunks().replace_schema_metadata(self.schema.metadata)
+            self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            self.pending = []
+
+    def close(self) -> int:
+        """Writes what is left; returns the Arrow size of the split's rows in bytes."""
+        self._flush()
+        self.writer.close()
+        for array in self.npy.values():
+            array.flush()
+        return self.nbytes
+
+
+def _encode_and_write(iv, cv, data, split: str, seed: int, folder: Path, numpy_export: bool, meta: dict) -> int:
+    """Encodes one split batch by batch into its Parquet file; returns its Arrow size in bytes."""
+    labels = getattr(data, f"{split}_labels")
+    batches, start = data.batches(split, ENCODE_BATCH), 0
+    pairs = ((images, labels[i * ENCODE_BATCH : (i + 1) * ENCODE_BATCH]) for i, images in enumerate(batches))
+    writer = _SplitWriter(folder, split, len(labels), iv.config.latent_dim, meta.get("classes"), numpy_export)
+    try:
+        for part in encode_batches(iv, cv, pairs, split_seed(seed, split)):
+            n = len(part["x"])
+            _check_finite(part, split, start)
+            writer.add(part, labels[start : start + n])
+            start += n
+    finally:
+        nbytes = writer.close()
+    return nbytes
 
 
 def _build_meta(latent_dim: int, mnist: MNIST, seed: int, load_name: str, command: str | None) -> dict:
@@ -218,7 +276,7 @@ def _write_card_and_record(folder: Path, record: dict, stats: dict) -> None:
 def _source_and_models(source: str | None, mnist_source, image_vae, class_vae) -> tuple:
     """The source dataset's name (the given images' own, else `source`, else MNIST) and the VAE pair: the
     shipped pair where that dataset has one (`registry.SOURCE_SETS`), else both must be given."""
-    if isinstance(mnist_source, MNIST):
+    if not isinstance(mnist_source, str | os.PathLike):  # the data itself (`MNIST`, `ImageClassificationData`)
         if source is not None and source != mnist_source.name:
             raise LDMNISTError(
                 f"The images given are {mnist_source.name}'s but `source` is {source!r}; give one of them."
@@ -300,19 +358,18 @@ def build_dataset(
     iv, cv = load_vaes(image_vae, class_vae)
     mnist = (
         mnist_source
-        if isinstance(mnist_source, MNIST)
+        if not isinstance(mnist_source, str | os.PathLike)
         else load_source_dataset(name, mnist_source, image_column, label_column)
     )
     _check_fit(iv, cv, mnist)
     meta = _build_meta(iv.config.latent_dim, mnist, seed, output_dir.name, command)
     with atomic_dir(output_dir, overwrite=overwrite, marker=BUILD_RECORD) as tmp:
-        arrays, nbytes = {}, {}
-        for split in SPLITS:
-            arrays[split] = _encode_checked(iv, cv, mnist, split, seed)
-            labels = getattr(mnist, f"{split}_labels")
-            nbytes[f"bytes_{split}"] = _write_split(tmp, split, arrays[split], labels, numpy_export, meta)
+        nbytes = {
+            f"bytes_{split}": _encode_and_write(iv, cv, mnist, split, seed, tmp, numpy_export, meta)
+            for split in SPLITS
+        }
         record = _build_record(tmp, meta, nbytes, iv, cv, image_vae, class_vae)
-        _write_card_and_record(tmp, record, latent_statistics(arrays["train"]["x"], arrays["train"]["y"]))
+        _write_card_and_record(tmp, record, split_statistics(tmp, "train"))
     logger.info(
         f"Built LD-MNIST ({meta['latent_dim']}-d, seed {seed}) in {time.perf_counter() - t0:.1f} s: {output_dir}"
     )

@@ -134,7 +134,8 @@ def find_columns(features: datasets.Features, name: str, image_column=None, labe
     return image_column, label_column
 
 
-def _decode(cell, where: str) -> Image.Image:
+def _open(cell, where: str) -> Image.Image:
+    """One image cell, opened lazily (PIL reads the header now, the pixels when asked)."""
     data = cell.get("bytes") if isinstance(cell, dict) else None
     path = cell.get("path") if isinstance(cell, dict) else None
     try:
@@ -145,46 +146,89 @@ def _decode(cell, where: str) -> Image.Image:
         ) from e
 
 
-def _split_images(
-    split: datasets.Dataset, column: str, name: str, batch_size: int = 1000
-) -> list[Image.Image]:
+def _cells(split: datasets.Dataset, column: str, batch_size: int):
+    """`(first row, raw image cells)` of one split, `batch_size` rows at a time, undecoded (Arrow is memory-mapped,
+    so only a batch of encoded images is in memory)."""
     raw = split.cast_column(column, datasets.Image(decode=False)).select_columns([column])
-    images = []
     for start in range(0, len(raw), batch_size):
-        batch = raw[start : start + batch_size][column]
-        images += [_decode(cell, f"{name} ({split.split} row {start + i})") for i, cell in enumerate(batch)]
-    return images
+        yield start, raw[start : start + batch_size][column]
 
 
-def _to_arrays(images: dict[str, list], name: str) -> dict[str, np.ndarray]:
-    """Each split's images as one uint8 array: grey `(N, H, W)` unless any image is in colour, `(N, 3, H, W)`."""
-    every = [(s, i, im) for s in SPLITS for i, im in enumerate(images[s])]
-    if not images["train"] or not images["test"]:
-        raise LDMNISTError(f"{name}: the {'train' if not images['train'] else 'test'} split has no images.")
-    size = every[0][2].size
-    for split, row, image in every:
-        if image.size != size:
-            raise LDMNISTError(
-                f"{name}: images of mixed sizes ({split} row {row} is {image.size[0]}x{image.size[1]}, the "
-                f"first is {size[0]}x{size[1]}, width x height); resize them to one size first (e.g. "
-                f"`dataset.map` with PIL's `resize`) and save the dataset."
-            )
-        if image.mode not in GREY_MODES + COLOUR_MODES:
-            raise LDMNISTError(
-                f"{name}: {split} row {row} has PIL mode {image.mode!r}; LD datasets read 8-bit grey "
-                f"({', '.join(GREY_MODES)}) or colour ({', '.join(COLOUR_MODES)}) images."
-            )
-    colour = any(im.mode not in GREY_MODES for _, _, im in every)
+def _scan(splits: dict, column: str, name: str) -> tuple[tuple[int, int, int], bool]:
+    """Checks every image's header (size and mode; no pixels decoded): `(C, H, W)` and whether it is in colour.
+
+    Images must share one size; grey modes give 1 channel, and any colour image makes every image RGB.
+    """
+    size, colour = None, False
+    for split in SPLITS:
+        if len(splits[split]) == 0:
+            raise LDMNISTError(f"{name}: the {split} split has no images.")
+        for start, cells in _cells(splits[split], column, 4096):
+            for i, cell in enumerate(cells):
+                image = _open(cell, f"{name} ({split} row {start + i})")
+                size = size or (split, start + i, image.size)
+                if image.size != size[2]:
+                    w, h = size[2]
+                    raise LDMNISTError(
+                        f"{name}: images of mixed sizes ({split} row {start + i} is {image.size[0]}x"
+                        f"{image.size[1]}, the first is {w}x{h}, width x height); resize them to one size "
+                        f"first (e.g. `dataset.map` with PIL's `resize`) and save the dataset."
+                    )
+                if image.mode not in GREY_MODES + COLOUR_MODES:
+                    raise LDMNISTError(
+                        f"{name}: {split} row {start + i} has PIL mode {image.mode!r}; LD datasets read 8-bit "
+                        f"grey ({', '.join(GREY_MODES)}) or colour ({', '.join(COLOUR_MODES)}) images."
+                    )
+                colour = colour or image.mode not in GREY_MODES
+    w, h = size[2]
     if colour:
         logger.info("%s: colour images: every image is read as RGB (3 channels)", name)
-    out = {}
-    for split in SPLITS:
-        if colour:
-            out[split] = np.stack([np.asarray(im.convert("RGB"), np.uint8) for im in images[split]])
-            out[split] = np.ascontiguousarray(out[split].transpose(0, 3, 1, 2))  # channels first
-        else:
-            out[split] = np.stack([np.asarray(im.convert("L"), np.uint8) for im in images[split]])
-    return out
+    return (3 if colour else 1, h, w), colour
+
+
+class ImageClassificationData:
+    """An image-classification dataset as a source: its labels in memory, its images decoded batch by batch.
+
+    It offers what `data.mnist.MNIST` offers (`name`, `class_names`, `image_shape`, `train_labels`,
+    `test_labels`, `source`, `verified`, `provenance`, `batches`), and `train_images`/`test_images`, which
+    decode a whole split (training needs it); `ldmnist build` reads `batches` only, so encoding a dataset
+    needs memory for one batch of images, not for the dataset.
+    """
+
+    def __init__(self, name, splits, column, classes, labels, provenance, shape, colour):
+        self.name, self.classes, self.provenance = name, classes, provenance
+        self.source, self.verified = provenance.get("hub", provenance.get("folder")), False
+        self.train_labels, self.test_labels = labels["train"], labels["test"]
+        self.image_shape = shape
+        self._splits, self._column, self._colour = splits, column, colour
+        self._decoded = {}
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.classes
+
+    def batches(self, split: str, batch_size: int = 10000):
+        """The split's images in order, uint8 `(n, H, W)` (grey) or `(n, 3, H, W)` (colour), `batch_size` at a time."""
+        for start, cells in _cells(self._splits[split], self._column, batch_size):
+            where = f"{self.name} ({split} row {start})"
+            if self._colour:
+                rgb = np.stack([np.asarray(_open(c, where).convert("RGB"), np.uint8) for c in cells])
+                yield np.ascontiguousarray(rgb.transpose(0, 3, 1, 2))  # channels first
+            else:
+                yield np.stack([np.asarray(_open(c, where).convert("L"), np.uint8) for c in cells])
+
+    def _images(self, split: str) -> np.ndarray:
+        if split not in self._decoded:
+            self._decoded[split] = np.concatenate(list(self.batches(split)))
+        return self._decoded[split]
+
+    @property
+    def train_images(self) -> np.ndarray:
+        return self._images("train")
+
+    @property
+    def test_images(self) -> np.ndarray:
+        return self._images("test")
 
 
 def _labels(split: datasets.Dataset, column: str, num_classes: int, name: str) -> np.ndarray:
@@ -214,8 +258,10 @@ def load_image_classification(
         revision (`str`, *optional*): a branch, tag or commit of a Hub dataset.
 
     Returns:
-        `data.mnist.MNIST` with `name` the spec, `classes` the ClassLabel's names, `provenance` where it came
-        from, uint8 images grey `(N, H, W)` or colour `(N, 3, H, W)` and int64 labels; `verified` is False.
+        `ImageClassificationData` with `name` the spec, `classes` the ClassLabel's names, `provenance` where it
+        came from, int64 labels, and uint8 images grey `(N, H, W)` or colour `(N, 3, H, W)`, decoded batch by
+        batch (`batches`) or whole (`train_images`); `verified` is False. Every image's header is checked here
+        (one size, a grey or colour mode); pixels are decoded when read.
     """
     name = os.fspath(spec)
     ds, provenance = _load(name, revision)
@@ -231,28 +277,16 @@ def load_image_classification(
             f"{name}: its ClassLabel {label_column!r} has {len(classes)} class; a classification task needs 2 "
             f"or more."
         )
-    present = np.unique(arrays_train := _labels(ds["train"], label_column, len(classes), name))
+    labels = {s: _labels(ds[s], label_column, len(classes), name) for s in SPLITS}
+    present = np.unique(labels["train"])
     if len(present) < 2:
         raise LDMNISTError(
             f"{name}: every train example has the class {classes[int(present[0])]!r}; a classification task "
             f"needs examples of 2 or more classes."
         )
-    images = _to_arrays({s: _split_images(ds[s], image_column, name) for s in SPLITS}, name)
-    arrays = {
-        "train_labels": arrays_train,
-        "test_labels": _labels(ds["test"], label_column, len(classes), name),
-    }
+    shape, colour = _scan(ds, image_column, name)
     provenance.update(image_column=image_column, label_column=label_column)
-    return MNIST(
-        train_images=images["train"],
-        test_images=images["test"],
-        **arrays,
-        source=provenance.get("hub", provenance.get("folder")),
-        verified=False,
-        name=name,
-        classes=classes,
-        provenance=provenance,
-    )
+    return ImageClassificationData(name, ds, image_column, classes, labels, provenance, shape, colour)
 
 
 def dataset_id(data: MNIST) -> str:

@@ -81,15 +81,16 @@ def label_problem(labels: np.ndarray, num_classes: int = 10) -> str | None:
     return None
 
 
-def latents_table(arrays: dict[str, np.ndarray], labels: np.ndarray) -> pa.Table:
-    """One split's rows as an Arrow table with the schema of `features`."""
+def latents_table(arrays: dict[str, np.ndarray], labels: np.ndarray, first_index: int = 0) -> pa.Table:
+    """One split's rows (or a batch of them, from row `first_index`) as an Arrow table with the schema of
+    `features`."""
     n, L = arrays["x"].shape
     cols = {
         name: pa.FixedSizeListArray.from_arrays(pa.array(arrays[name].reshape(-1), pa.float32()), L)
         for name in LATENT_COLUMNS
     }
     cols["label"] = pa.array(np.asarray(labels, np.int64), pa.int64())
-    cols["index"] = pa.array(np.arange(n, dtype=np.int32))
+    cols["index"] = pa.array(np.arange(first_index, first_index + n, dtype=np.int32))
     return pa.table(cols).cast(features(L).arrow_schema)
 
 

@@ -133,7 +133,7 @@ def check_source(source) -> str:
     >>> check_source("mnst")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ldmnist_hf.errors.LDMNISTError: Unknown source dataset 'mnst': give one of mnist, fashion-mnist, ...
+    ldmnist_hf.errors.LDMNISTError: Unknown source dataset 'mnst' (`source`): give one of mnist, fashion-mnist, ...
     """
     import os
     import re
@@ -146,6 +146,6 @@ def check_source(source) -> str:
     ):
         return text
     raise LDMNISTError(
-        f"Unknown source dataset {text!r}: give one of {', '.join(SOURCE_DATASETS)}, a folder holding an "
+        f"Unknown source dataset {text!r} (`source`): give one of {', '.join(SOURCE_DATASETS)}, a folder holding an "
         f"image-classification dataset in the Hub's layout, or a Hub dataset id (owner/name)."
     )

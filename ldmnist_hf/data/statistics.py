@@ -7,6 +7,8 @@ This module is the one place that threshold and that count live.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 INFORMATIVE_STD = 0.8
@@ -48,3 +50,53 @@ def latent_statistics(x: np.ndarray, y: np.ndarray) -> dict:
             "informative_std": INFORMATIVE_STD,
         }
     return out
+
+
+EXACT_ROWS = 1 << 21  # up to this many rows, statistics come from the whole arrays (as `latent_statistics`)
+
+
+def split_statistics(folder, split: str = "train") -> dict:
+    """`latent_statistics` of one split of a built folder, read from its Parquet file(s).
+
+    Up to `EXACT_ROWS` rows the `x` and `y` columns are read whole (the figures are exactly
+    `latent_statistics`'); above, they are accumulated row group by row group in float64 (sums of values and
+    of squares), so memory holds one row group whatever the split's size.
+    """
+    import pyarrow.parquet as pq
+
+    from .schema import data_file
+
+    path = Path(folder) / data_file(split)
+    meta = pq.ParquetFile(path)
+    if meta.metadata.num_rows <= EXACT_ROWS:
+        table = pq.read_table(path, columns=["x", "y"])
+        return latent_statistics(*(_as_matrix(table.column(c)) for c in ("x", "y")))
+    sums = {}
+    for i in range(meta.num_row_groups):
+        group = meta.read_row_group(i, columns=["x", "y"])
+        for name in ("x", "y"):
+            a = _as_matrix(group.column(name)).astype(np.float64)
+            n, s, q = sums.get(name, (0, 0.0, 0.0))
+            sums[name] = (n + len(a), s + a.sum(0), q + (a * a).sum(0))
+    return {name: _from_sums(*sums[name]) for name in ("x", "y")}
+
+
+def _as_matrix(column) -> np.ndarray:
+    """A fixed-size-list column as a `(N, L)` array (no copy where Arrow allows)."""
+    flat = column.combine_chunks()
+    return flat.values.to_numpy(zero_copy_only=False).reshape(len(flat), -1)
+
+
+def _from_sums(n: int, total: np.ndarray, squares: np.ndarray) -> dict:
+    mean = total / n
+    std = np.sqrt(np.maximum(squares / n - mean**2, 0.0))
+    overall = total.sum() / (n * len(total))
+    overall_std = float(np.sqrt(max(squares.sum() / (n * len(total)) - overall**2, 0.0)))
+    return {
+        "mean": float(overall),
+        "std": overall_std,
+        "component_mean": mean.tolist(),
+        "component_std": std.tolist(),
+        "informative_components": informative_components(std),
+        "informative_std": INFORMATIVE_STD,
+    }

@@ -140,8 +140,8 @@ def test_interrupted_build_leaves_nothing(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    real = B.encode_split
-    monkeypatch.setattr(B, "encode_split", encode_then_fail)
+    real = B.encode_batches  # called once per split
+    monkeypatch.setattr(B, "encode_batches", encode_then_fail)
     with pytest.raises(KeyboardInterrupt):
         B.build_dataset(tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
@@ -238,7 +238,7 @@ def test_build_refuses_nan_weights_and_writes_nothing(tmp_path, tiny_kw):
 
 def test_two_builds_into_one_new_folder_never_both_succeed(tmp_path, tiny_kw, monkeypatch):
     """A second build that finishes first wins; the first fails instead of silently replacing it."""
-    real, calls = B.encode_split, []
+    real, calls = B.encode_batches, []
 
     def encode(*args, **kwargs):
         calls.append(1)
@@ -246,7 +246,7 @@ def test_two_builds_into_one_new_folder_never_both_succeed(tmp_path, tiny_kw, mo
             B.build_dataset(tmp_path / "ds", seed=7, **tiny_kw)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(B, "encode_split", encode)
+    monkeypatch.setattr(B, "encode_batches", encode)
     with pytest.raises(LDMNISTError, match="created or changed by someone else"):
         B.build_dataset(tmp_path / "ds", seed=0, **tiny_kw)
     assert R.read_build_info(tmp_path / "ds")["seed"] == 7
@@ -317,14 +317,14 @@ BAD_INPUT = [
         "latent size 6 but the class VAE has 3",
     ),
     (
-        "build-fashion-mnist-without-models",
-        lambda c: B.build_dataset(c.tmp / "out", source="fashion-mnist"),
+        "build-another-dataset-without-models",
+        lambda c: B.build_dataset(c.tmp / "out", source=str(c.thesis())),
         LDMNISTError,
-        "train and release models for fashion-mnist first: ldmnist train --source fashion-mnist",
+        "No shipped VAEs were trained on",
     ),
     (
-        "build-fashion-mnist-with-one-model",
-        lambda c: B.build_dataset(c.tmp / "out", image_vae=c.iv, source="fashion-mnist"),
+        "build-another-dataset-with-one-model",
+        lambda c: B.build_dataset(c.tmp / "out", image_vae=c.iv, source=str(c.thesis())),
         LDMNISTError,
         "give both `image_vae` and `class_vae`",
     ),
@@ -338,7 +338,7 @@ BAD_INPUT = [
         "build-source-unknown",
         lambda c: B.build_dataset(c.tmp / "out", c.iv, c.cv, source="kmnist"),
         LDMNISTError,
-        "Unknown source dataset 'kmnist' (`source`): the known ones are mnist, fashion-mnist",
+        "Unknown source dataset 'kmnist' (`source`): give one of mnist, fashion-mnist",
     ),
     (
         "build-name-too-long",
