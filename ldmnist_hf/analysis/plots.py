@@ -1,4 +1,4 @@
-"""Figures of LD-MNIST. Each takes an optional `ax`/`fig`, returns a matplotlib `Figure`, no `show()`."""
+"""Figures of an LD dataset (LD-MNIST or a sibling). Each takes an optional `ax`/`fig`, returns a matplotlib `Figure`, no `show()`."""
 
 from __future__ import annotations
 
@@ -28,15 +28,41 @@ def plot_histogram(values: np.ndarray, title: str, ax=None, bins: int = 120):
     return fig
 
 
+def displayable(images: np.ndarray) -> np.ndarray:
+    """Images as `imshow` takes them: grey `(..., H, W)` stays, colour channels-first `(..., C, H, W)` (what the
+    image VAE decodes) becomes `(..., H, W, C)`. Colour is told by a channel axis of 3 or 4 before H and W.
+
+    >>> displayable(np.zeros((2, 3, 8, 6))).shape, displayable(np.zeros((2, 8, 6))).shape
+    ((2, 8, 6, 3), (2, 8, 6))
+    """
+    images = np.asarray(images)
+    if images.ndim >= 4 and images.shape[-3] in (3, 4):
+        return np.moveaxis(images, -3, -1)
+    return images
+
+
+def _tile(images: np.ndarray) -> np.ndarray:
+    """A `(rows, cols, H, W[, C])` array of images as one canvas `(rows * H, cols * W[, C])`."""
+    rows, cols, h, w = images.shape[:4]
+    return images.swapaxes(1, 2).reshape(rows * h, cols * w, *images.shape[4:])
+
+
 def plot_image_grid(rows: list[np.ndarray], row_titles: list[str], title: str, fig=None):
-    """Rows of 28x28 images, each row with a label on its left."""
+    """Rows of images (grey `(n, H, W)` or colour `(n, C, H, W)`), each row with a label on its left."""
     n_rows, n_cols = len(rows), len(rows[0])
     fig = fig or Figure(figsize=(n_cols * 0.9, n_rows * 1.0 + 0.5))
     axes = fig.subplots(n_rows, n_cols, squeeze=False)
     for r, (images, name) in enumerate(zip(rows, row_titles)):
         for c in range(n_cols):
             ax = axes[r][c]
-            ax.imshow(images[c], cmap="gray", vmin=0, vmax=1 if images[c].dtype != np.uint8 else 255)
+            image = displayable(images[c][None])[0]
+            scale = 255.0 if image.dtype == np.uint8 else 1.0
+            ax.imshow(
+                image / scale if image.ndim == 3 else image,
+                cmap="gray",
+                vmin=0,
+                vmax=1 if scale == 1 else 255,
+            )
             ax.set_xticks([])
             ax.set_yticks([])
             if c == 0:
@@ -46,14 +72,12 @@ def plot_image_grid(rows: list[np.ndarray], row_titles: list[str], title: str, f
 
 
 def plot_manifold(images: np.ndarray, values: np.ndarray, components: tuple[int, int], fig=None):
-    """Decoded images on a grid over two latent components: `images` `(n, n, 28, 28)`, `values` `(n,)`."""
+    """Decoded images on a grid over two latent components: `images` `(n, n, H, W)` (or colour `(n, n, C, H, W)`),
+    `values` `(n,)`."""
     n = len(values)
     fig = fig or Figure(figsize=(7, 7))
     ax = fig.add_subplot()
-    canvas = np.ones((n * 28, n * 28))
-    for i in range(n):
-        for j in range(n):
-            canvas[i * 28 : (i + 1) * 28, j * 28 : (j + 1) * 28] = images[i, j]
+    canvas = _tile(displayable(images))
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, extent=(0, n, n, 0))
     ticks = np.arange(n) + 0.5
     ax.set_xticks(ticks, [_tick(v) for v in values], fontsize=7)
@@ -89,11 +113,12 @@ def plot_importance(importance: np.ndarray, std: np.ndarray, threshold: float, a
 
 
 def plot_component_sweep(images: np.ndarray, values: np.ndarray, std: np.ndarray, important=None, fig=None):
-    """Each component swept on its own: `images` `(L, n, 28, 28)`, one column per component, one row per value."""
+    """Each component swept on its own: `images` `(L, n, H, W)` (or colour `(L, n, C, H, W)`), one column per
+    component, one row per value."""
     n_comp, n = images.shape[:2]
     fig = fig or Figure(figsize=(max(8, n_comp * 0.42), n * 0.42 + 1.6))
     ax = fig.add_subplot()
-    canvas = images.transpose(1, 2, 0, 3).reshape(n * 28, n_comp * 28)  # rows: values, columns: components
+    canvas = _tile(displayable(images).swapaxes(0, 1))  # rows: values, columns: components
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, extent=(0, n_comp, n, 0))
     ax.set_xticks(np.arange(n_comp) + 0.5, [f"{i}\n{s:.2f}" for i, s in enumerate(std)], fontsize=6)
     ax.set_yticks(np.arange(n) + 0.5, [_tick(v) for v in values], fontsize=7)

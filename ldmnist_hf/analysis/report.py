@@ -22,6 +22,7 @@ from ..data.classification import source_of
 from ..data.read import load_latents, read_build_info, verify_dataset
 from ..data.reference_2020 import reference_2020
 from ..data.schema import BUILD_RECORD, CARD, REPORT_DIR
+from ..data.sources import DEFAULT_SOURCE, SOURCE_DATASETS
 from ..data.statistics import INFORMATIVE_STD, is_informative, latent_statistics
 from ..errors import LDMNISTError
 from ..files.atomic import atomic_dir, check_output_dir
@@ -40,25 +41,28 @@ def _quantiles(n: int) -> np.ndarray:
 
 
 def decode_grid(image_vae, components: tuple[int, int], n: int = 9) -> tuple[np.ndarray, np.ndarray]:
-    """Decoded images over two components at standard-normal quantiles, others at 0: `(n, n, 28, 28)`."""
+    """Decoded images over two components at standard-normal quantiles, others at 0: `(n, n, *image)` (MNIST:
+    `(n, n, 28, 28)`)."""
     values = _quantiles(n)
     L = image_vae.config.latent_dim
     z = torch.zeros(n, n, L)
     z[:, :, components[0]] = torch.from_numpy(values)[:, None]
     z[:, :, components[1]] = torch.from_numpy(values)[None, :]
     with torch.no_grad():
-        images = image_vae.decode(z.reshape(-1, L)).sample.reshape(n, n, 28, 28).numpy()
+        decoded = image_vae.decode(z.reshape(-1, L)).sample
+        images = decoded.reshape(n, n, *decoded.shape[1:]).numpy()
     return images, values
 
 
 def decode_sweep(image_vae, n: int = 9) -> tuple[np.ndarray, np.ndarray]:
-    """Each component alone at standard-normal quantiles, others at 0: `(latent_dim, n, 28, 28)`."""
+    """Each component alone at standard-normal quantiles, others at 0: `(latent_dim, n, *image)`."""
     values = _quantiles(n)
     L = image_vae.config.latent_dim
     z = torch.zeros(L, n, L)
     z[torch.arange(L), :, torch.arange(L)] = torch.from_numpy(values)  # z[c, k, c] = values[k]
     with torch.no_grad():
-        images = image_vae.decode(z.reshape(-1, L)).sample.reshape(L, n, 28, 28).numpy()
+        decoded = image_vae.decode(z.reshape(-1, L)).sample
+        images = decoded.reshape(L, n, *decoded.shape[1:]).numpy()
     return images, values
 
 
@@ -166,6 +170,19 @@ def analyse_dataset(dataset_dir: Path, image_vae, class_vae, n_importance: int =
     return result, {"x": x, "y": y, "x_test": x_test, "importance": importance, "std": std}
 
 
+def _test_images_title(data) -> str:
+    """How the reconstructions figure names the source's test images.
+
+    >>> from types import SimpleNamespace as S
+    >>> _test_images_title(S(name="mnist")), _test_images_title(S(name="fashion-mnist"))
+    ('MNIST test digits', 'Fashion-MNIST test images')
+    """
+    known = SOURCE_DATASETS.get(data.name)
+    if data.name == DEFAULT_SOURCE:
+        return "MNIST test digits"
+    return f"{known.title if known else Path(str(data.name)).name} test images"
+
+
 def report_figures(result: dict, arrays: dict, image_vae, components: tuple[int, int], mnist=None) -> dict:
     """The report's figures by file name (reconstructions only when the MNIST digits are given)."""
     importance, std, threshold = arrays["importance"], arrays["std"], result["importance"]["threshold"]
@@ -179,7 +196,7 @@ def report_figures(result: dict, arrays: dict, image_vae, components: tuple[int,
         figures["reconstructions.png"] = plot_image_grid(
             [mnist.test_images[:12], rec],
             ["test image", "decoded x"],
-            "Image VAE: MNIST test digits (top) and their dataset latents x decoded (bottom)",
+            f"Image VAE: {_test_images_title(mnist)} (top) and their dataset latents x decoded (bottom)",
         )
     grid, values = decode_grid(image_vae, components)
     figures[f"manifold_{components[0]}_{components[1]}.png"] = plot_manifold(grid, values, components)

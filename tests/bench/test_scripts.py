@@ -21,6 +21,12 @@ SCRIPTS = [
     ("metric_speed.py", [], True, r"^compute through evaluate \(numpy arrays\) +median +[\d.]+ ms"),
     ("leaderboard_speed.py", ["--workers", "2"], True, r"^leaderboard, warm cache: [\d.]+ s$"),
     ("explorer_latency.py", [], True, r"^slider handler \+ PNG encoding +median +[\d.]+ ms"),
+    (
+        "build_memory.py",
+        [],
+        False,
+        r"^generated dataset \(2400 images, decoded batch by batch\): [\d.]+ s, peak RSS \d+ MB",
+    ),
 ]
 
 

@@ -95,6 +95,25 @@ def test_rgb_images_train_and_build(tmp_path):
     ds = datasets.load_dataset(str(out))
     assert ds["train"].features["label"].names == ["red", "green", "blue"]
     assert ds["train"].num_rows == 120
+    # The report's figures show colour images: the source's test images beside their decoded latents.
+    from PIL import Image
+
+    from ldmnist_hf.analysis.report import make_report
+
+    make_report(out, components=(0, 1), n_importance=50)
+    figure = Image.open(out / "report" / "reconstructions.png").convert("RGB")
+    pixels = np.asarray(figure, np.int16)
+    assert (np.abs(pixels[..., 0] - pixels[..., 1]) > 60).any()  # colour, not grey
+
+
+def test_digits_report_draws_8x8_images(digits):
+    from ldmnist_hf.analysis.report import make_report
+
+    _, _, _, out = digits
+    result = make_report(out, components=(0, 1), n_importance=50)
+    assert (out / "report" / "manifold_overview.png").is_file()
+    assert (out / "report" / "reconstructions.png").is_file()
+    assert result["importance"]["threshold"] > 0
 
 
 def test_vaes_of_another_dataset_are_refused(digits, tmp_path):
