@@ -26,6 +26,7 @@ from ..errors import LDMNISTError
 from ..files.atomic import atomic_dir, check_output_dir
 from ..files.paths import sha256_file
 from ..rendering import TEMPLATES, render_dataset_card
+from ..rendering.texts import record_source_texts
 from ..pretrained.loading import load_pretrained, pretrained_path
 from ..registry import KINDS, PRETRAINED, SOURCE_SETS, model_set
 from ..data.classification import load_source_dataset
@@ -371,6 +372,7 @@ def build_dataset(
         record = _build_record(tmp, meta, nbytes, iv, cv, image_vae, class_vae)
         _write_card_and_record(tmp, record, split_statistics(tmp, "train"))
     logger.info(
-        f"Built LD-MNIST ({meta['latent_dim']}-d, seed {seed}) in {time.perf_counter() - t0:.1f} s: {output_dir}"
+        f"Built {record_source_texts(record)['ld']} ({meta['latent_dim']}-d, seed {seed}) in "
+        f"{time.perf_counter() - t0:.1f} s: {output_dir}"
     )
     return output_dir

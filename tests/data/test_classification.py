@@ -231,3 +231,42 @@ def _out_of_range(s):
 
 
 test_bad_input = bad_input_test(BAD_INPUT)
+
+
+def test_a_hub_dataset_is_read_at_the_commit_it_resolved_to(hub, tmp_path, digits_dir):
+    """A Hub id as the source, through the project's Hub stand-in: read through `datasets`, recorded with its
+    commit; an unknown id is one clear error."""
+    import json
+
+    from helpers import run_python
+    from huggingface_hub import HfApi
+    from hub_stub import FAKE_TOKEN
+
+    api = HfApi(endpoint=hub.endpoint, token=FAKE_TOKEN)
+    api.create_repo("ns/digits", repo_type="dataset")
+    sha = api.upload_folder(folder_path=str(digits_dir), repo_id="ns/digits", repo_type="dataset").oid
+    code = """
+import json
+from ldmnist_hf.data.classification import load_source_dataset
+from ldmnist_hf.errors import LDMNISTError
+data = load_source_dataset("ns/digits")
+try:
+    load_source_dataset("ns/none")
+    error = None
+except LDMNISTError as e:
+    error = str(e)
+print(json.dumps({"shape": data.image_shape, "n": len(data.train_labels), "where": data.provenance,
+                  "first": data.test_images[0].tolist(), "error": error}))
+"""
+    proc = run_python(code, hub.env(tmp_path / "user", token=None), blocked=())
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["shape"] == [1, 8, 8] and got["n"] == 1347
+    assert got["where"] == {
+        "hub": "ns/digits",
+        "revision": sha,
+        "image_column": "image",
+        "label_column": "label",
+    }
+    assert got["first"] == load_image_classification(digits_dir).test_images[0].tolist()
+    assert got["error"].startswith("The Hub dataset 'ns/none' cannot be read:")
