@@ -7,7 +7,9 @@ with the shipped 32-d VAEs (they fit its 28x28 grey images). Its images are deco
 batch, and its latents written a row group at a time, so its peak should stay near MNIST's although its
 images (uint8) and latents take N times the memory.
 
-    python bench/build_memory.py [--times 10] [--smoke]
+    python bench/build_memory.py [--times 10] [--keep DIR] [--smoke]
+
+`--keep DIR`: write the generated dataset to DIR (and its `datasets` cache beside it) and reuse it next time.
 
 `--smoke`: 2 copies of 1200 digits (seconds), for the test suite.
 """
@@ -77,6 +79,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--times", type=int, default=10, help="copies of MNIST in the generated dataset")
     p.add_argument("--smoke", action="store_true", help="2 copies of 1200 digits: that it runs")
+    p.add_argument("--keep", type=Path, help="keep the generated dataset here and reuse it")
     args = p.parse_args()
     from ldmnist_hf.data.mnist import MNIST, load_mnist
 
@@ -91,7 +94,8 @@ def main() -> None:
         )
         args.times = 2
     root = Path(tempfile.mkdtemp(prefix="ldmnist-bench-memory-"))
-    os.environ["HF_DATASETS_CACHE"] = str(root / "hf-cache")  # the generated dataset's Arrow copy goes here
+    data_root = args.keep or root
+    os.environ["HF_DATASETS_CACHE"] = str(data_root / "hf-cache")  # the generated dataset's Arrow copy
     try:
         print(f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs")
         if not args.smoke:
@@ -99,10 +103,14 @@ def main() -> None:
             print(
                 f"MNIST (70000 images, read whole, verified): {r['seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.0f} MB"
             )
-        folder = root / "copies"
+        folder = data_root / f"copies-{args.times}"
         t0 = time.perf_counter()
-        n = write_copies(folder, mnist, args.times)
-        print(f"generated {n} images ({args.times} x MNIST) in {time.perf_counter() - t0:.0f} s")
+        if (folder / "data").is_dir():
+            n = args.times * (len(mnist.train_labels) + len(mnist.test_labels))
+            print(f"reused {folder} ({n} images)")
+        else:
+            n = write_copies(folder, mnist, args.times)
+            print(f"generated {n} images ({args.times} x MNIST) in {time.perf_counter() - t0:.0f} s")
         r = measure(root / "ld-copies", str(folder))
         latents_mb = n * 6 * 32 * 4 / 2**20
         print(

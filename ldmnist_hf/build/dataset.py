@@ -150,7 +150,7 @@ def weights_sha256(model, source=None) -> str | None:
 # ----------------------------------------------------------------------------- build
 
 
-ROW_GROUP_ROWS = 1 << 17  # rows per Parquet row group: a split of MNIST's size is one, as `pq.write_table` wrote
+ROW_GROUP_ROWS = 1 << 16  # rows per Parquet row group (50 MB of latents): a split of MNIST's size is one, as before
 
 
 def _check_finite(part: dict, split: str, start: int) -> None:

@@ -239,8 +239,8 @@ def test_a_hub_dataset_is_read_at_the_commit_it_resolved_to(hub, tmp_path, digit
     import json
 
     from helpers import run_python
-    from huggingface_hub import HfApi
     from hub_stub import FAKE_TOKEN
+    from huggingface_hub import HfApi
 
     api = HfApi(endpoint=hub.endpoint, token=FAKE_TOKEN)
     api.create_repo("ns/digits", repo_type="dataset")
