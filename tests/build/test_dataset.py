@@ -349,3 +349,28 @@ BAD_INPUT = [
 ]
 
 test_bad_input = bad_input_test(BAD_INPUT)
+
+
+def test_a_split_written_in_row_groups_reads_as_one(tmp_path, tiny_kw, monkeypatch):
+    """A large split is written a row group at a time and its statistics summed per row group: with groups of
+    16 rows, the tiny build has the same rows, labels and (to float rounding) statistics as in one piece. (The
+    encoding batch stays: the sampling noise is drawn batch after batch, so it is part of the data.)"""
+    import datasets
+
+    from ldmnist_hf.data import statistics
+
+    whole = B.build_dataset(tmp_path / "whole", **tiny_kw)
+    monkeypatch.setattr(B, "ROW_GROUP_ROWS", 16)
+    monkeypatch.setattr(statistics, "EXACT_ROWS", 10)
+    parts = B.build_dataset(tmp_path / "parts", **tiny_kw)
+    import pyarrow.parquet as pq
+
+    assert pq.ParquetFile(parts / TRAIN_FILE).num_row_groups > 1
+    a, b = datasets.load_dataset(str(whole))["train"], datasets.load_dataset(str(parts))["train"]
+    assert a["index"] == b["index"] == list(range(40)) and a["label"] == b["label"]
+    np.testing.assert_array_equal(np.asarray(a["x"]), np.asarray(b["x"]))
+    exact, summed = statistics.split_statistics(whole), statistics.split_statistics(parts)
+    for side in ("x", "y"):
+        np.testing.assert_allclose(summed[side]["component_std"], exact[side]["component_std"], rtol=1e-6)
+        assert summed[side]["informative_components"] == exact[side]["informative_components"]
+    assert R.verify_dataset(parts)["files"] == 2
