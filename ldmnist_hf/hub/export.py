@@ -176,8 +176,8 @@ def _check_source(c: _Config, info: dict, source: str) -> None:
     title = source_dataset(source).title
     fix = f"give a build of {title} (`ldmnist build --source {source}`)"
     if built in SOURCE_SETS:  # a known source dataset: its own family of repositories
-        other = f"{source_dataset(built).title} (`source` {built!r})"
-        fix = f"export it with `--source {built}` (`source={built!r}`), as its own repositories, or {fix}"
+        other = f"{source_dataset(built).title} (source {built!r} in its build record)"
+        fix = f"export it with `source={built!r}`, as its own repositories, or {fix}"
     else:
         other = f"the source dataset {built!r}, whose LD version has no Hub repositories here"
     raise LDMNISTError(
