@@ -3,8 +3,9 @@
 A model kind (`image_vae`, `class_vae`, `middle_layers`) has one entry in `KINDS`: its configuration and model
 classes (named, imported on first use, so this module stays free of torch and transformers), the folder name
 of a shipped or released model (`image-vae-32`, `image-vae-32-reference`) and the Hub repository it is
-published as (`NS/ldmnist-image-vae-32`, `NS/ldmnist-image-vae-32-reference`). Every table, command-line
-choice, export and benchmark reads its names from here.
+published as (`NS/ldmnist-image-vae-32`, `NS/ldmnist-image-vae-32-reference`; in a sibling `family`, the LD
+version of another source dataset: `NS/ld-fashion-mnist-image-vae-32`). Every table, command-line choice,
+export and benchmark reads its names from here.
 
 Registration: `import ldmnist_hf` calls `install()`, which registers the models with `AutoConfig` and
 `AutoModel` as soon as transformers' Auto modules are imported (at once if they already are).
@@ -23,6 +24,8 @@ import re
 import sys
 import warnings
 from dataclasses import dataclass
+
+from .errors import LDMNISTError
 
 MODELS_PACKAGE = f"{__package__}.models"
 SHIPPED_LATENT_DIM = 32  # the latent size of the shipped models and of the published dataset
@@ -57,11 +60,9 @@ MODEL_SETS = ("fast", "reference", "fashion-mnist")  # the sets shipped in ldmni
 # The shipped set each source dataset's LD version is built with by default (`data.sources`' names).
 SOURCE_SETS = {"mnist": DEFAULT_SET, "fashion-mnist": "fashion-mnist"}
 DEFAULT_CONFIG = "default"  # the dataset config (on the Hub) whose models carry no suffix
-# Names of the Hub repositories besides the models (`NS/<name>`).
+# LD-MNIST's dataset repository and metric Space (`NS/ldmnist`); its models are `NS/ldmnist-<folder name>`, its
+# explorer `NS/ldmnist-explorer`. Another source dataset's LD version is a sibling family, named after it (`Family`).
 DATASET_REPO = "ldmnist"
-METRIC_SPACE = "ldmnist"
-EXPLORER_SPACE = "ldmnist-explorer"
-REPO_PREFIX = "ldmnist-"  # model repositories are `NS/ldmnist-<folder name>`
 # The benchmark's baselines whose test predictions `ldmnist export` publishes as model repositories.
 BASELINES = ("zero", "linear", "mlp", "middle")
 SET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,30}")  # a model set's or dataset config's name
@@ -102,13 +103,17 @@ class ModelKind:
         """
         return f"{self.stem}-{latent_dim}{suffix(model_set)}"
 
-    def repo_name(self, latent_dim: int = SHIPPED_LATENT_DIM, config: str = DEFAULT_CONFIG) -> str:
-        """The model repository's name on the Hub (without the namespace).
+    def repo_name(
+        self, latent_dim: int = SHIPPED_LATENT_DIM, config: str = DEFAULT_CONFIG, source: str = "mnist"
+    ) -> str:
+        """The model repository's name on the Hub (without the namespace), in the source dataset's `family`.
 
         >>> KINDS["image_vae"].repo_name(), KINDS["image_vae"].repo_name(16, "ld16")
         ('ldmnist-image-vae-32', 'ldmnist-image-vae-16-ld16')
+        >>> KINDS["class_vae"].repo_name(source="fashion-mnist")
+        'ld-fashion-mnist-class-vae-32'
         """
-        return REPO_PREFIX + self.folder(latent_dim, config)
+        return family(source).prefix + self.folder(latent_dim, config)
 
 
 KINDS: dict[str, ModelKind] = {
@@ -176,19 +181,69 @@ def kind_of_class(klass: type) -> ModelKind | None:
     return next((k for k in KINDS.values() if k.model_class is klass), None)
 
 
+@dataclass(frozen=True)
+class Family:
+    """The Hub repositories of one source dataset's LD version: LD-MNIST's, or a sibling's (LD-Fashion-MNIST).
+
+    LD-MNIST keeps the names it was published with (`ldmnist`, `ldmnist-image-vae-32`, `ldmnist-explorer`); the
+    LD version of another known source dataset `S` is named `ld-S` (`ld-fashion-mnist`, `ld-fashion-mnist-image-
+    vae-32`, `ld-fashion-mnist-explorer`). Every name comes from the namespace and a name of `SOURCE_SETS`.
+
+    Args:
+        source (`str`): the source dataset's name (`data.sources`' names: `"mnist"`, `"fashion-mnist"`).
+        name (`str`): the dataset repository's and metric Space's name; the start of the others'.
+    """
+
+    source: str
+    name: str
+
+    @property
+    def prefix(self) -> str:
+        """The start of its model repositories' names: `ldmnist-`, `ld-fashion-mnist-`."""
+        return f"{self.name}-"
+
+    @property
+    def explorer(self) -> str:
+        return f"{self.name}-explorer"
+
+    @property
+    def metric_script(self) -> str:
+        """The metric Space's script: `evaluate.load("NS/NAME")` runs the Space's `NAME.py`."""
+        return f"{self.name}.py"
+
+
+def family(source: str = "mnist") -> Family:
+    """The repositories' names of a known source dataset's LD version; a clear error for another source.
+
+    >>> family().name, family("fashion-mnist").prefix, family("fashion-mnist").explorer
+    ('ldmnist', 'ld-fashion-mnist-', 'ld-fashion-mnist-explorer')
+    """
+    if not isinstance(source, str) or source not in SOURCE_SETS:
+        raise LDMNISTError(
+            f"Unknown source dataset {source!r} (`source`): the LD versions published as Hub repositories are "
+            f"those of {', '.join(SOURCE_SETS)}. Give one of them."
+        )
+    return Family(source, DATASET_REPO if source == "mnist" else f"ld-{source}")
+
+
 def repo_ids(
-    namespace: str, latent_dim: int = SHIPPED_LATENT_DIM, config: str = DEFAULT_CONFIG
+    namespace: str, latent_dim: int = SHIPPED_LATENT_DIM, config: str = DEFAULT_CONFIG, source: str = "mnist"
 ) -> dict[str, str]:
-    """Every Hub repository id of one dataset config, by role: the three models, `dataset`, `metric`, `explorer`.
+    """Every Hub repository id of one dataset config, by role: the three models, `dataset`, `metric`, `explorer`
+    (of the source dataset's `family`).
 
     >>> repo_ids("NS")["class_vae"], repo_ids("NS", 16, "ld16")["class_vae"], repo_ids("NS")["dataset"]
     ('NS/ldmnist-class-vae-32', 'NS/ldmnist-class-vae-16-ld16', 'NS/ldmnist')
+    >>> ids = repo_ids("NS", source="fashion-mnist")
+    >>> ids["image_vae"], ids["dataset"], ids["metric"], ids["explorer"]
+    ('NS/ld-fashion-mnist-image-vae-32', 'NS/ld-fashion-mnist', 'NS/ld-fashion-mnist', 'NS/ld-fashion-mnist-explorer')
     """
-    ids = {key: f"{namespace}/{kind.repo_name(latent_dim, config)}" for key, kind in KINDS.items()}
+    names = family(source)
+    ids = {key: f"{namespace}/{kind.repo_name(latent_dim, config, source)}" for key, kind in KINDS.items()}
     ids.update(
-        dataset=f"{namespace}/{DATASET_REPO}",
-        metric=f"{namespace}/{METRIC_SPACE}",
-        explorer=f"{namespace}/{EXPLORER_SPACE}",
+        dataset=f"{namespace}/{names.name}",
+        metric=f"{namespace}/{names.name}",
+        explorer=f"{namespace}/{names.explorer}",
     )
     return ids
 
@@ -202,13 +257,15 @@ def config_prefix(config: str) -> str:
     return "" if config == DEFAULT_CONFIG else f"{config}/"
 
 
-def baseline_repo(namespace: str, key: str, config: str = DEFAULT_CONFIG) -> str:
+def baseline_repo(namespace: str, key: str, config: str = DEFAULT_CONFIG, source: str = "mnist") -> str:
     """The model repository of one benchmark baseline's predictions.
 
     >>> baseline_repo("NS", "linear"), baseline_repo("NS", "mlp", "ld16")
     ('NS/ldmnist-baseline-linear', 'NS/ldmnist-baseline-mlp-ld16')
+    >>> baseline_repo("NS", "zero", source="fashion-mnist")
+    'NS/ld-fashion-mnist-baseline-zero'
     """
-    return f"{namespace}/{REPO_PREFIX}baseline-{key}{suffix(config)}"
+    return f"{namespace}/{family(source).prefix}baseline-{key}{suffix(config)}"
 
 
 # ----------------------------------------------------------------------------- Auto classes

@@ -292,6 +292,20 @@ def benchmarked(tmp_path_factory, built):
 
 
 @pytest.fixture(scope="session")
+def ld_fashion(tmp_path_factory, fashion_mnist):
+    """LD-Fashion-MNIST built from real Fashion-MNIST with the shipped `fashion-mnist` set and benchmarked
+    quickly (1 MLP epoch), so that its sibling repositories publish baselines too."""
+    from ldmnist_hf.analysis.benchmark import run_benchmark, write_benchmark
+    from ldmnist_hf.build.dataset import build_dataset
+
+    folder = build_dataset(
+        tmp_path_factory.mktemp("fashion") / "ld-fashion-mnist", mnist_source=fashion_mnist
+    )
+    write_benchmark(run_benchmark(folder, mlp_epochs=1, progress=False), folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def variant16(tmp_path_factory, mnist):
     """A 16-d variant as a user makes one: `train --latent-dim 16` (1 epoch), `release`, `build`."""
     from ldmnist_hf.build.dataset import build_dataset

@@ -503,6 +503,21 @@ CLI_ROWS = [
         "config.json holds an array ([...]), not a JSON object ({...})",
     ),
     (
+        "cli-export-fashion-mnist-build-as-mnist",
+        lambda c: (
+            _cli_export(c)[:-1]
+            + [
+                str(
+                    c.edit_json(
+                        c.copy("ds") / "ldmnist_build.json", lambda r: r.update(source="fashion-mnist")
+                    ).parent
+                )
+            ]
+        ),
+        "encodes Fashion-MNIST (source 'fashion-mnist' in its build record), not MNIST: this export publishes MNIST's LD version "
+        "(ldmnist). To publish it, export it with --source fashion-mnist, as its own repositories",
+    ),
+    (
         "cli-fetch-unknown-source",
         lambda c: ["fetch", "--source", "kmnist"],
         "Unknown source dataset 'kmnist' (--source): the known ones are mnist, fashion-mnist",

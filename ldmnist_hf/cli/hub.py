@@ -17,12 +17,15 @@ class Export(PublishOptions, Command):
         "Write one folder per Hub repository under OUTPUT_DIR: datasets/ldmnist (a config per --variant),\n"
         "models/ldmnist-* (each config's models and the benchmark's baselines), spaces/ldmnist (the metric)\n"
         "and spaces/ldmnist-explorer (see README, 'Publishing'). `ldmnist push --export-dir` uploads them as\n"
-        "written. Benchmark a dataset (`ldmnist benchmark`) before exporting it, or it gets no baselines."
+        "written. Benchmark a dataset (`ldmnist benchmark`) before exporting it, or it gets no baselines.\n"
+        "--source fashion-mnist publishes LD-Fashion-MNIST the same way, as its own repositories\n"
+        "(datasets/ld-fashion-mnist, models/ld-fashion-mnist-*, spaces/ld-fashion-mnist*; docs/publishing.md)."
     )
     examples = [
         "ldmnist export --namespace you --output-dir hub --dataset ldmnist",
         "ldmnist export --namespace you --output-dir hub16 --image-vae models16/image-vae-16 \\",
         "               --class-vae models16/class-vae-16 --middle-layers models16/middle-layers-16",
+        "ldmnist export --namespace you --output-dir hub-fashion --source fashion-mnist --dataset ld-fashion-mnist",
     ]
     output_dir: str = option("the export folder to create", required=True)
     overwrite: bool = option("replace an existing export folder", False)
@@ -40,6 +43,7 @@ class Export(PublishOptions, Command):
             variants=self.variants,
             variant_middle_layers=dict(self.variant_middle_layers),
             leaderboard=self.leaderboard,
+            source=self.source or "mnist",
             **self.model_sources(),
         )
         print(plan_text(self.output_dir, read_export(self.output_dir, self.namespace)))
@@ -57,6 +61,7 @@ class Push(PublishOptions, HubOptions, Command):
         "ldmnist push --namespace you --export-dir hub --dry-run   # what would be uploaded, and where",
         "ldmnist push --namespace you --export-dir hub",
         "ldmnist push --namespace you --dataset ldmnist            # export and push in one go",
+        "ldmnist push --namespace you --source fashion-mnist --dataset ld-fashion-mnist  # LD-Fashion-MNIST",
     ]
     export_dir: str | None = option("a folder written by `ldmnist export` (default: export now)")
     dry_run: bool = option("check and print the plan; upload nothing", False)
@@ -66,9 +71,10 @@ class Push(PublishOptions, HubOptions, Command):
         from ..hub.push import push
 
         what = (
-            {}
+            {"source": self.source}
             if self.export_dir
             else {
+                "source": self.source or "mnist",
                 "dataset": self.dataset,
                 "variants": self.variants,
                 "variant_middle_layers": dict(self.variant_middle_layers),

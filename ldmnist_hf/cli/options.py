@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ..data.sources import DEFAULT_SOURCE, SOURCE_DATASETS  # torch- and datasets-free
 from ..errors import LDMNISTError
-from ..registry import DEFAULT_MODELS, MODEL_SETS
+from ..registry import DEFAULT_MODELS, MODEL_SETS, SOURCE_SETS, family
 from ..training.arguments import choices  # torch-free
 
 _OWN_KEYS = ("help", "flag", "positional", "session")
@@ -162,15 +162,28 @@ variant = _name_and_folder("NAME=BUILT_DIR", "reference=ldmnist-reference")
 variant_folder = _name_and_folder("NAME=DIR", "ld16=models16/middle-layers-16")
 
 
+PUBLISH_SOURCE_HELP = (
+    "the source dataset whose LD version to publish, each as its own repositories: "
+    + ", ".join(f"{s} (NS/{family(s).name})" for s in SOURCE_SETS)
+    + " (default: mnist; for `push --export-dir`: the export's)"
+)
+
+
 @dataclass(kw_only=True)
 class PublishOptions:
-    """What `export` and `push` publish: the namespace, the dataset and its configs, the models."""
+    """What `export` and `push` publish: the namespace, the source dataset, the dataset and its configs, the
+    models."""
 
     namespace: str = option("your Hub user or organisation name", required=True)
-    dataset: str | None = option("a folder written by `ldmnist build` from these VAEs (default: build it)")
-    models: str = option(
-        "the shipped model set: fast (the default) or reference (the 2020 recipe rerun)",
-        "fast",
+    source: str | None = option(PUBLISH_SOURCE_HELP, choices=tuple(SOURCE_SETS), metavar="NAME")
+    dataset: str | None = option(
+        "a folder written by `ldmnist build` from these VAEs, of the source dataset (default: build it)"
+    )
+    models: str | None = option(
+        "the shipped model set: fast or reference (the 2020 recipe rerun) for mnist, fashion-mnist for "
+        "fashion-mnist (default: the source dataset's own: "
+        + ", ".join(f"{m} for {s}" for s, m in SOURCE_SETS.items())
+        + ")",
         choices=MODEL_SETS,
     )
     image_vae: str | None = option(
@@ -183,7 +196,7 @@ class PublishOptions:
         f"a shipped name or a folder (overrides --models; default: {DEFAULT_MODELS['middle_layers']})"
     )
     data_from: str = option(
-        "where MNIST comes from when building: see `ldmnist fetch --help` (default: %(default)s)",
+        "where the source dataset comes from when building: see `ldmnist fetch --help` (default: %(default)s)",
         "auto",
         metavar="PLACE",
     )
@@ -212,10 +225,11 @@ class PublishOptions:
     )
 
     def model_sources(self) -> dict:
-        """The models to publish: a shipped set (`models`), each overridable by a name or folder."""
+        """The models to publish: a shipped set (`models`, else the source dataset's), each overridable by a
+        name or folder."""
         from ..hub.configs import shipped_set
 
-        names = shipped_set(self.models)
+        names = shipped_set(self.models or SOURCE_SETS[self.source or "mnist"])
         sources = {kind: getattr(self, kind) or names[kind] for kind in names}
         if self.image_vae and not self.middle_layers:  # those released with that image VAE: export finds them
             sources["middle_layers"] = None

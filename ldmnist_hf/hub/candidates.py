@@ -40,10 +40,15 @@ def _text(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _files(api: HfApi, repo: str, git_rev: str, configs) -> dict:
-    """The card, results and predictions files the repository holds at `git_rev`, by path (sizes, blob ids,
-    last commits): one request, and nothing downloaded that is not there."""
-    paths = ["README.md", *(eval_results_file(c) for c in configs), *(predictions_file(c) for c in configs)]
+def _files(api: HfApi, repo: str, git_rev: str, configs, source: str = "mnist") -> dict:
+    """The card, results and predictions files the repository holds at `git_rev` for the configs of the source
+    dataset's LD version, by path (sizes, blob ids, last commits): one request, and nothing downloaded that is
+    not there."""
+    paths = [
+        "README.md",
+        *(eval_results_file(c, source) for c in configs),
+        *(predictions_file(c, source) for c in configs),
+    ]
     infos = api.get_paths_info(repo, paths, revision=git_rev, expand=True)
     return {i.path: i for i in infos if getattr(i, "size", None) is not None and hasattr(i, "blob_id")}
 
@@ -57,13 +62,15 @@ def _read_text(api: HfApi, repo: str, git_rev: str, files: dict, path: str) -> s
     )
 
 
-def _reported(api: HfApi, repo: str, git_rev: str, dataset: str, configs, files: dict) -> dict[str, dict]:
-    """The results a repository reports at `git_rev`, by config: from `.eval_results/ldmnist-*.yaml`, else
-    the card's `model-index`. Each: `mse`, `reconstructed_accuracy` (finite floats or `None`), `revision`
-    (a string or `None`)."""
+def _reported(
+    api: HfApi, repo: str, git_rev: str, dataset: str, configs, files: dict, source: str = "mnist"
+) -> dict[str, dict]:
+    """The results a repository reports at `git_rev`, by config: from `.eval_results/ldmnist-*.yaml` (the
+    source dataset's family's), else the card's `model-index`. Each: `mse`, `reconstructed_accuracy` (finite
+    floats or `None`), `revision` (a string or `None`)."""
     found: dict[str, dict] = {}
     for config in configs:
-        text = _read_text(api, repo, git_rev, files, eval_results_file(config))
+        text = _read_text(api, repo, git_rev, files, eval_results_file(config, source))
         try:
             rows = yaml.safe_load(text) if text else None
         except yaml.YAMLError:

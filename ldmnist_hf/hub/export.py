@@ -10,6 +10,10 @@ For a namespace `NS`, with the names from `registry` (README, "Publishing"):
   and the benchmark's baselines (`model_repos`);
 - the metric Space `NS/ldmnist` and the explorer `NS/ldmnist-explorer` (`space_repos`).
 
+Another source dataset's LD version (`source="fashion-mnist"`) is a sibling family of the same repositories,
+named after it (`registry.family`: `NS/ld-fashion-mnist`, `NS/ld-fashion-mnist-image-vae-32`, ...), written by
+the same code from that source's builds and models.
+
 This module composes them: it reads the configs (`configs`), plans the repositories (`manifest`), writes each
 folder and the manifest that `push` (hub/push.py) checks every file against.
 """
@@ -24,12 +28,15 @@ from pathlib import Path
 
 from ..build.dataset import build_dataset
 from ..data.read import read_build_info
+from ..data.sources import source_dataset
 from ..errors import LDMNISTError
 from ..files.atomic import atomic_dir
 from ..registry import (
     DEFAULT_CONFIG,
-    DEFAULT_MODELS,
     KINDS,
+    SOURCE_SETS,
+    family,
+    model_set,
 )
 from .configs import _Config, _load_config, _variant, middle_layers_beside
 from .dataset_repo import _export_dataset, _read_leaderboard
@@ -42,8 +49,12 @@ from .space_repos import _export_explorer, _export_metric
 logger = logging.getLogger(__name__)
 
 
-def _default_sources(dataset, image_vae, class_vae, middle_layers) -> dict:
-    """The default config's models; its middle layers are those released with its image VAE unless given."""
+def _default_sources(dataset, image_vae, class_vae, middle_layers, source: str) -> dict:
+    """The default config's models: the source dataset's shipped set (`registry.SOURCE_SETS`) unless given; its
+    middle layers are those released with its image VAE unless given."""
+    shipped = model_set(SOURCE_SETS[source])
+    image_vae = shipped["image_vae"] if image_vae is None else image_vae
+    class_vae = shipped["class_vae"] if class_vae is None else class_vae
     if middle_layers is None:  # never another set's
         give = "give their folder with `middle_layers`"
         middle_layers = middle_layers_beside(
@@ -56,25 +67,26 @@ def export(
     namespace: str,
     output_dir: str | Path,
     dataset: str | Path | None = None,
-    image_vae: str | Path = DEFAULT_MODELS["image_vae"],
-    class_vae: str | Path = DEFAULT_MODELS["class_vae"],
+    image_vae: str | Path | None = None,
+    class_vae: str | Path | None = None,
     middle_layers: str | Path | None = None,
     overwrite: bool = False,
     mnist_source="auto",
     variants: dict[str, str | Path] | list[tuple[str, str | Path]] | None = None,
     leaderboard: str | Path | None = None,
     variant_middle_layers: dict[str, str | Path] | None = None,
+    source: str = "mnist",
 ) -> list[Repo]:
     """Writes one folder per Hub repository into `output_dir` (atomically) and its manifest.
 
     Args:
         namespace (`str`): the Hub user or organisation that will own the repositories.
         output_dir: the export folder to create.
-        dataset (*optional*): a folder written by `ldmnist build` from these VAEs; default: build it here.
-        image_vae, class_vae, middle_layers: shipped names or folders (written by `ldmnist release`); the
-            middle layers default to those released with `image_vae` (the same set's, or the folder beside it).
+        dataset (*optional*): a folder written by `ldmnist build` of `source` from these VAEs; default: build it.
+        image_vae, class_vae, middle_layers: shipped names or folders (written by `ldmnist release`); default:
+            `source`'s shipped set (`registry.SOURCE_SETS`); the middle layers: those released with `image_vae`.
         overwrite (`bool`, defaults to `False`): replace an existing `output_dir` written by an earlier export.
-        mnist_source: MNIST for the build when `dataset` is not given (see `load_mnist`).
+        mnist_source: where the source dataset comes from to build it (`load_source`'s `data_from`).
         variants (`dict`, *optional*): more configs of the one dataset repository, `{name: built folder}`
             (`reference`, `ld16`, ...; or `(name, folder)` pairs): each folder's build record names its VAEs
             (their middle layers lie beside its image VAE); each config gets its own model repositories. A
@@ -83,40 +95,50 @@ def export(
             leaderboard block shows it and the file goes beside the card (a new push keeps the table).
         variant_middle_layers (`dict`, *optional*): `{name: folder}`, a variant's middle layers where they
             are not beside its image VAE.
+        source (`str`, defaults to `"mnist"`): whose LD version this is: `"mnist"` or another of
+            `registry.SOURCE_SETS` (`"fashion-mnist"`: the sibling `NS/ld-fashion-mnist`); every config builds it.
 
     Returns:
         The repositories, in upload order (models, dataset, Spaces).
     """
     check_namespace(namespace)
-    sources = _default_sources(dataset, image_vae, class_vae, middle_layers)
-    configs = _configs(
-        Path(dataset) if dataset is not None else None, sources, variants or {}, variant_middle_layers or {}
-    )
+    family(source)  # a known source dataset, before anything is read
+    sources = _default_sources(dataset, image_vae, class_vae, middle_layers, source)
+    dataset = Path(dataset) if dataset is not None else None
+    configs = _configs(dataset, sources, variants or {}, variant_middle_layers or {}, source)
     for c in configs:
         _load_config(c)
     baselines = {c.name: sorted(c.baselines) for c in configs if c.baselines}
-    repos = plan_repos(namespace, {c.name: c.latent_dim for c in configs}, baselines)
+    repos = plan_repos(namespace, {c.name: c.latent_dim for c in configs}, baselines, source)
     ids = config_ids(repos)
     board = _read_leaderboard(leaderboard, ids[DEFAULT_CONFIG]["dataset"], [c.name for c in configs])
     output_dir = Path(output_dir)
     with atomic_dir(output_dir, overwrite=overwrite, marker=MANIFEST) as tmp:
         _write_model_repos(tmp, repos, configs, ids)
-        _write_shared_repos(tmp, repos, configs, ids, board, mnist_source)
-        manifest = {
-            "namespace": namespace,
-            "configs": {c.name: c.latent_dim for c in configs},
-            "baselines": baselines,
-            "repos": [{**dataclasses.asdict(r), "files": file_record(tmp / r.folder)} for r in repos],
-            "weights_sha256": {c.name: c.sha256 for c in configs},
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+        _write_shared_repos(tmp, repos, configs, ids, board, mnist_source, source)
+        _write_manifest(tmp, namespace, source, configs, repos, baselines)
     logger.info("Exported %d repositories for %s to %s", len(repos), namespace, output_dir)
     return repos
 
 
-def _configs(dataset: Path | None, sources: dict, variants, middle_layers: dict) -> list[_Config]:
+def _write_manifest(tmp: Path, namespace: str, source: str, configs: list[_Config], repos, baselines) -> None:
+    """The export's manifest: what `push` checks every repository and file against."""
+    manifest = {
+        "namespace": namespace,
+        "source": source,
+        "configs": {c.name: c.latent_dim for c in configs},
+        "baselines": baselines,
+        "repos": [{**dataclasses.asdict(r), "files": file_record(tmp / r.folder)} for r in repos],
+        "weights_sha256": {c.name: c.sha256 for c in configs},
+    }
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+
+
+def _configs(
+    dataset: Path | None, sources: dict, variants, middle_layers: dict, source: str
+) -> list[_Config]:
     """The default config and the variants, each a distinct name (a free folder of the dataset repository)
-    and a distinct build."""
+    and a distinct build of the source dataset `source`."""
     configs = [_Config(DEFAULT_CONFIG, dataset, sources)]
     top = sorted(p.name for p in dataset.iterdir()) if dataset is not None and dataset.is_dir() else []
     pairs = list(variants.items() if isinstance(variants, dict) else variants)
@@ -134,7 +156,9 @@ def _configs(dataset: Path | None, sources: dict, variants, middle_layers: dict)
     for c in configs:
         if c.dataset is None:
             continue
-        fingerprint = read_build_info(c.dataset).get("fingerprint")
+        info = read_build_info(c.dataset)
+        _check_source(c, info, source)
+        fingerprint = info.get("fingerprint")
         if fingerprint in built_by:
             raise LDMNISTError(
                 f"The configs {built_by[fingerprint]!r} and {c.name!r} are the same build ({c.dataset}, data "
@@ -142,6 +166,24 @@ def _configs(dataset: Path | None, sources: dict, variants, middle_layers: dict)
             )
         built_by[fingerprint] = c.name
     return configs
+
+
+def _check_source(c: _Config, info: dict, source: str) -> None:
+    """A config's build must encode the export's source dataset (a build of MNIST records none)."""
+    built = info.get("source", "mnist")
+    if built == source:
+        return
+    title = source_dataset(source).title
+    fix = f"give a build of {title} (`ldmnist build --source {source}`)"
+    if built in SOURCE_SETS:  # a known source dataset: its own family of repositories
+        other = f"{source_dataset(built).title} (source {built!r} in its build record)"
+        fix = f"export it with `source={built!r}`, as its own repositories, or {fix}"
+    else:
+        other = f"the source dataset {built!r}, whose LD version has no Hub repositories here"
+    raise LDMNISTError(
+        f"The {c.name!r} config's build {c.dataset} encodes {other}, not {title}: this export publishes "
+        f"{title}'s LD version ({family(source).name}). To publish it, {fix}."
+    )
 
 
 def _write_model_repos(tmp: Path, repos: list[Repo], configs: list[_Config], ids: dict) -> None:
@@ -159,7 +201,9 @@ def _write_model_repos(tmp: Path, repos: list[Repo], configs: list[_Config], ids
             _export_baseline(tmp / repo.folder, repo, c, splits[c.name])
 
 
-def _write_shared_repos(tmp: Path, repos, configs: list[_Config], ids: dict, board, mnist_source) -> None:
+def _write_shared_repos(
+    tmp: Path, repos, configs: list[_Config], ids: dict, board, mnist_source, source: str
+) -> None:
     """The dataset repository (building the configs that have no built folder yet) and the two Spaces."""
     for c in configs:
         if c.dataset is None:
@@ -168,6 +212,7 @@ def _write_shared_repos(tmp: Path, repos, configs: list[_Config], ids: dict, boa
                 image_vae=c.sources["image_vae"],
                 class_vae=c.sources["class_vae"],
                 mnist_source=mnist_source,
+                source=source,
             )
     by_role = {r.role: r for r in repos if r.config is None}
     (tmp / by_role["dataset"].folder).mkdir(parents=True)
@@ -175,6 +220,6 @@ def _write_shared_repos(tmp: Path, repos, configs: list[_Config], ids: dict, boa
     for c in configs:
         shutil.rmtree(tmp / f".build-{c.name}", ignore_errors=True)
     (tmp / by_role["metric"].folder).mkdir(parents=True)
-    _export_metric(tmp / by_role["metric"].folder, ids, {c.name: c.latent_dim for c in configs})
+    _export_metric(tmp / by_role["metric"].folder, ids, {c.name: c.latent_dim for c in configs}, source)
     (tmp / by_role["explorer"].folder).mkdir(parents=True)
-    _export_explorer(tmp / by_role["explorer"].folder, ids[DEFAULT_CONFIG])
+    _export_explorer(tmp / by_role["explorer"].folder, ids[DEFAULT_CONFIG], source)

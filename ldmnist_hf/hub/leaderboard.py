@@ -1,4 +1,5 @@
-"""`ldmnist leaderboard`: every submission to a published LD-MNIST dataset, recomputed, checked and ranked.
+"""`ldmnist leaderboard`: every submission to a published LD-MNIST dataset (or a sibling, such as
+LD-Fashion-MNIST), recomputed, checked and ranked.
 
 Where rows come from: the model repositories the Hub's model search finds by the `dataset:NS/ldmnist` tag that
 `submit` writes (their main branch and their open pull requests), and the open pull requests of repositories
@@ -40,7 +41,7 @@ from ..rendering import leaderboard_markdown, read_block, with_block
 from .auth import check_endpoint, commits_to, resolve_token
 from .candidates import Candidate, _candidates, _files, _reported
 from .ids import check_repo_id
-from .results import METRICS, predictions_file
+from .results import METRICS, ld_title, predictions_file
 from .scoring import dataset_configs, fetch_test_split, metric_module
 
 logger = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def _scored(row: LeaderboardRow, split, predictions, current: str) -> None:
 
 
 def _row(
-    api, c: Candidate, config, reported, files, data: _Data, current: str
+    api, c: Candidate, config, reported, files, data: _Data, current: str, source: str = "mnist"
 ) -> tuple[LeaderboardRow, str | None]:
     """One result's row, and its predictions file's blob id (`None` without one)."""
     row = LeaderboardRow(
@@ -128,7 +129,7 @@ def _row(
         reported_reconstructed_accuracy=reported.get("reconstructed_accuracy"),
         revision=reported.get("revision"),
     )
-    info = files.get(predictions_file(config))
+    info = files.get(predictions_file(config, source))
     if info is None:
         row.status, row.reason = Status.UNVERIFIABLE, "no predictions file"
         return row, None
@@ -158,7 +159,7 @@ def _row(
         )
         return row, info.blob_id
     try:
-        path = api.hf_hub_download(c.repo, predictions_file(config), revision=c.git_rev)
+        path = api.hf_hub_download(c.repo, predictions_file(config, source), revision=c.git_rev)
         predictions = metric_module().read_predictions(path, shape=split.references.shape)
         scores = split.score(predictions)
     except (LDMNISTError, ValueError) as e:
@@ -191,9 +192,10 @@ def _one_per_model(found: list[tuple[LeaderboardRow, str | None]]) -> list[Leade
     return [row for _, row, _ in kept.values()]
 
 
-def _published(config: str) -> list[LeaderboardRow]:
-    """The 2020 reference's rows, as published (on its own dataset): shown, never recomputed."""
-    if config != DEFAULT_CONFIG:
+def _published(config: str, source: str = "mnist") -> list[LeaderboardRow]:
+    """The 2020 reference's rows, as published (on its own dataset): shown, never recomputed; LD-MNIST's
+    default config only."""
+    if config != DEFAULT_CONFIG or source != "mnist":
         return []
     return [
         LeaderboardRow(
@@ -209,12 +211,21 @@ def _published(config: str) -> list[LeaderboardRow]:
     ]
 
 
-def _rows_of(api, c: Candidate, dataset: str, prefixes: dict, data: _Data, config: str | None, current: str):
+def _rows_of(
+    api,
+    c: Candidate,
+    dataset: str,
+    prefixes: dict,
+    data: _Data,
+    config: str | None,
+    current: str,
+    source: str,
+):
     """The rows of one candidate; none (and a log line) when it cannot be read or reports nothing here."""
     try:  # the branch's commit, read once: the listing, the results and the downloads are all of it
         c = c._replace(git_rev=api.model_info(c.repo, revision=c.git_rev, expand=["sha"]).sha)
-        files = _files(api, c.repo, c.git_rev, list(prefixes))
-        reported = _reported(api, c.repo, c.git_rev, dataset, list(prefixes), files)
+        files = _files(api, c.repo, c.git_rev, list(prefixes), source)
+        reported = _reported(api, c.repo, c.git_rev, dataset, list(prefixes), files, source)
     except Exception as e:  # noqa: BLE001 - one bad submission never stops the table
         logger.warning("%s (%s) cannot be read (%s): it gives no row.", c.repo, c.source, first_line(e)[:200])
         return []
@@ -222,7 +233,7 @@ def _rows_of(api, c: Candidate, dataset: str, prefixes: dict, data: _Data, confi
     if unknown:
         logger.info("%s reports results for configs %s has not: dropped.", c.repo, dataset)
     return [
-        _row(api, c, name, r, files, data, current)
+        _row(api, c, name, r, files, data, current, source)
         for name, r in sorted(reported.items())
         if name in prefixes and (config is None or name == config)
     ]
@@ -235,7 +246,8 @@ def build_leaderboard(
     token: str | None = None,
     workers: int = 8,
 ) -> Leaderboard:
-    """The leaderboard of a published dataset (all configs, or one), ranked (`data.records.rank`)."""
+    """The leaderboard of a published dataset (all configs, or one), ranked (`data.records.rank`). The dataset's
+    build record names its source dataset, whose family names the submissions' files (`results`)."""
     check_repo_id(dataset_repo, "dataset_repo")
     endpoint = check_endpoint(endpoint, sends_token=bool(token))
     api = HfApi(endpoint=endpoint, token=resolve_token(token) if token else False)
@@ -245,19 +257,26 @@ def build_leaderboard(
         data = _Data(api, dataset_repo, prefixes)
     except Exception as e:  # noqa: BLE001
         raise LDMNISTError(f"Could not list the commits of {dataset_repo} ({first_line(e)}).") from e
-    floors = {}
+    floors, sources = {}, set()
     for c in configs:  # the current revision of each config, fetched once before the threads start
         split = data.get(c, info.sha)
         if isinstance(split, LDMNISTError):
             raise split
         floors[c] = split.floor
+        sources.add(split.source)
+    if len(sources) != 1:
+        raise LDMNISTError(
+            f"The configs of {dataset_repo} encode different source datasets ({', '.join(sorted(sources))}): "
+            f"rank one config at a time (`config`)."
+        )
+    (source,) = sources
     with ThreadPoolExecutor(max_workers=workers) as pool:
         found = pool.map(
-            lambda c: _rows_of(api, c, dataset_repo, prefixes, data, config, info.sha),
+            lambda c: _rows_of(api, c, dataset_repo, prefixes, data, config, info.sha, source),
             _candidates(api, dataset_repo),
         )
         rows = _one_per_model([r for rows in found for r in rows])
-    rows += [r for c in configs for r in _published(c)]
+    rows += [r for c in configs for r in _published(c, source)]
     return Leaderboard(dataset_repo, info.sha, configs, rank(rows, DEFAULT_CONFIG), floors)
 
 
@@ -314,6 +333,13 @@ def _push(board: Leaderboard, text: str, endpoint: str | None, token: str | None
         card = Path(
             api.hf_hub_download(dataset, "README.md", repo_type="dataset", revision=board.revision)
         ).read_text()
+        record = json.loads(
+            Path(
+                api.hf_hub_download(dataset, BUILD_RECORD, repo_type="dataset", revision=board.revision)
+            ).read_text()
+        )
+        source = record.get("source", "mnist") if isinstance(record, dict) else "mnist"
+        title = ld_title(source if isinstance(source, str) else "mnist")
     except Exception as e:  # noqa: BLE001
         raise LDMNISTError(f"Could not read the card of {dataset} ({first_line(e)}).") from e
     if read_block(card, "leaderboard") is None:
@@ -330,7 +356,7 @@ def _push(board: Leaderboard, text: str, endpoint: str | None, token: str | None
                     CommitOperationAdd("README.md", card.encode()),
                     CommitOperationAdd(LEADERBOARD_FILE, text.encode()),
                 ],
-                commit_message="Update the LD-MNIST leaderboard",
+                commit_message=f"Update the {title} leaderboard",
                 parent_commit=board.revision,  # refused if the dataset changed since it was read
             )
     except Exception as e:  # noqa: BLE001

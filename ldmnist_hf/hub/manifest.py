@@ -1,7 +1,7 @@
 """What an export is: its repositories (`Repo`, planned from the registry), its manifest and file record.
 
-`ldmnist export` writes `ldmnist_export.json` (the namespace, the configs, every repository and the SHA-256 and
-size of every file in it); `ldmnist push` reads it back and uploads only what it and the registry agree on.
+`ldmnist export` writes `ldmnist_export.json` (the namespace, the source dataset, the configs, every repository
+and the SHA-256 and size of every file in it); `ldmnist push` reads it back and uploads only what it and the registry agree on.
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ from ..data.schema import BUILD_RECORD, CARD
 from ..errors import LDMNISTError
 from ..files.paths import sha256_file
 from ..registry import (
-    DATASET_REPO,
-    EXPLORER_SPACE,
     KINDS,
-    METRIC_SPACE,
     baseline_repo,
+    family,
     repo_ids,
 )
 
@@ -52,7 +50,10 @@ class Repo:
 
 
 def plan_repos(
-    namespace: str, configs: dict[str, int], baselines: dict[str, list[str]] | None = None
+    namespace: str,
+    configs: dict[str, int],
+    baselines: dict[str, list[str]] | None = None,
+    source: str = "mnist",
 ) -> list[Repo]:
     """Every repository of an export, in upload order (models, dataset, baselines, Spaces), from the registry.
 
@@ -64,22 +65,26 @@ def plan_repos(
         configs (`dict[str, int]`): the dataset's configs and their latent sizes, `default` first.
         baselines (`dict[str, list[str]]`, *optional*): per config, the benchmark baselines whose predictions
             are published (`registry.BASELINES`).
+        source (`str`, defaults to `"mnist"`): the source dataset, whose `registry.family` names the repositories.
 
     >>> [r.repo_id for r in plan_repos("NS", {"default": 32})][:2]
     ['NS/ldmnist-image-vae-32', 'NS/ldmnist-class-vae-32']
+    >>> [r.folder for r in plan_repos("NS", {"default": 32}, source="fashion-mnist")][3:]
+    ['datasets/ld-fashion-mnist', 'spaces/ld-fashion-mnist', 'spaces/ld-fashion-mnist-explorer']
     """
+    names = family(source)
     repos = []
     for config, latent_dim in configs.items():
-        ids = repo_ids(namespace, latent_dim, config)
+        ids = repo_ids(namespace, latent_dim, config, source)
         repos += [Repo(key, ids[key], "model", f"models/{ids[key].split('/')[1]}", config) for key in KINDS]
-    ids = repo_ids(namespace)
-    repos.append(Repo("dataset", ids["dataset"], "dataset", f"datasets/{DATASET_REPO}"))
+    ids = repo_ids(namespace, source=source)
+    repos.append(Repo("dataset", ids["dataset"], "dataset", f"datasets/{names.name}"))
     for config, keys in (baselines or {}).items():
         for key in keys:
-            repo_id = baseline_repo(namespace, key, config)
+            repo_id = baseline_repo(namespace, key, config, source)
             repos.append(Repo(f"baseline:{key}", repo_id, "model", f"models/{repo_id.split('/')[1]}", config))
-    repos.append(Repo("metric", ids["metric"], "space", f"spaces/{METRIC_SPACE}"))
-    repos.append(Repo("explorer", ids["explorer"], "space", f"spaces/{EXPLORER_SPACE}"))
+    repos.append(Repo("metric", ids["metric"], "space", f"spaces/{names.name}"))
+    repos.append(Repo("explorer", ids["explorer"], "space", f"spaces/{names.explorer}"))
     return repos
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.read import load_latents
+from ..data.read import load_latents, read_build_info
 from ..data.schema import CARD
 from ..errors import LDMNISTError
 from ..registry import (
@@ -20,7 +20,7 @@ from ..rendering import (
 )
 from .configs import _Config
 from .manifest import Repo
-from .results import submission_files
+from .results import ld_title, submission_files
 from .scoring import TestSplit, metric_module
 
 
@@ -72,8 +72,16 @@ def _local_split(c: _Config, dataset: str) -> TestSplit:
     (`dataset`: the repository the split will be published in)."""
     y, labels = load_latents(c.dataset, "test", columns=("y", "label"), check_finite=True)
     decoder = metric_module().load_class_decoder(str(c.weights["class_vae"].parent))
+    source = read_build_info(c.dataset).get("source", "mnist")
     return TestSplit(
-        dataset, c.name, None, np.asarray(y), np.asarray(labels), decoder, c.sources["class_vae"]
+        dataset,
+        c.name,
+        None,
+        np.asarray(y),
+        np.asarray(labels),
+        decoder,
+        c.sources["class_vae"],
+        source=source,
     )
 
 
@@ -83,7 +91,7 @@ def _export_baseline(folder: Path, repo: Repo, c: _Config, split: TestSplit) -> 
     predictions, row = c.baselines[key]
     scores = split.score(predictions)
     description = (
-        f"A baseline of the LD-MNIST benchmark: {row['model']}. `ldmnist benchmark` (package ldmnist-hf) trains and "
+        f"A baseline of the {ld_title(split.source)} benchmark: {row['model']}. `ldmnist benchmark` (package ldmnist-hf) trains and "
         f"scores it on the `{c.name}` config; `ldmnist export` published its test-split predictions here."
     )
     files = submission_files(

@@ -1,10 +1,10 @@
 """`ldmnist push`: uploads an export (hub/export.py) through huggingface_hub's client, checked first.
 
 Everything is checked before the first upload: the namespace, the token, the endpoint, and the export:
-every repository id is derived from `namespace` and the registry (a manifest that names another is refused),
-every folder lies inside the export, no file is a link, every file has the SHA-256 and size the export
-recorded, each dataset config's data files match their build record, and the models are the ones the dataset
-was built from. The bytes that were checked are the bytes uploaded (one commit per repository).
+every repository id is derived from `namespace`, the source dataset and the registry (a manifest that names
+another is refused), every folder lies inside the export, no file is a link, every file has the SHA-256 and
+size the export recorded, each dataset config's data files match their build record, and each config encodes
+the export's source dataset with the models the dataset was built from. The bytes that were checked are the bytes uploaded (one commit per repository).
 
 Tokens: stripped of surrounding whitespace (a token read from a CRLF file ends in `\\r`), sent over plain
 http only to this machine, and never printed: any library message quoted in our errors is redacted.
@@ -25,14 +25,14 @@ from ..data.records import LEADERBOARD_FILE
 from ..data.schema import BUILD_RECORD
 from ..errors import LDMNISTError, first_line, redact
 from ..files.paths import read_json, sha256_file
-from ..registry import BASELINES, KINDS, config_prefix
+from ..registry import BASELINES, KINDS, SOURCE_SETS, config_prefix, family
 from .auth import check_endpoint, commits_to, resolve_token
 from .export import export
 from .ids import check_config_name, check_namespace
 from .manifest import MANIFEST, REQUIRED, Repo, config_ids, plan_repos
-from .results import eval_results_file, predictions_are_intended, predictions_file, submission_files
+from .results import eval_results_file, ld_title, predictions_are_intended, predictions_file, submission_files
 from .scoring import fetch_test_split, metric_module
-from .space_repos import METRIC_SCRIPT, class_vaes_line
+from .space_repos import class_vaes_line
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +54,21 @@ def _read_manifest(export_dir: Path, namespace: str) -> dict:
     return manifest
 
 
+def _source(export_dir: Path, manifest: dict) -> str:
+    """The source dataset the export publishes the LD version of (an export from before siblings: MNIST)."""
+    source = manifest.get("source", "mnist")
+    if not isinstance(source, str) or source not in SOURCE_SETS:
+        raise LDMNISTError(
+            f"{export_dir / MANIFEST} names the source dataset {str(source)[:80]!r}, not one of "
+            f"{', '.join(SOURCE_SETS)}. {_FIX}"
+        )
+    return source
+
+
 def _expected_repos(export_dir: Path, manifest: dict, namespace: str) -> list[Repo]:
-    """The repositories `namespace` and the registry give for the manifest's configs; the manifest must agree."""
+    """The repositories `namespace`, the source dataset and the registry give for the manifest's configs; the
+    manifest must agree."""
+    source = _source(export_dir, manifest)
     configs = manifest.get("configs")
     if not isinstance(configs, dict) or not configs:
         raise LDMNISTError(f"{export_dir / MANIFEST} lists no configs. {_FIX}")
@@ -71,7 +84,7 @@ def _expected_repos(export_dir: Path, manifest: dict, namespace: str) -> list[Re
         for c, keys in baselines.items()
     ):
         raise LDMNISTError(f"{export_dir / MANIFEST} lists baselines the registry does not know. {_FIX}")
-    expected = plan_repos(namespace, configs, baselines)
+    expected = plan_repos(namespace, configs, baselines, source)
     listed = []
     for entry in manifest["repos"]:
         try:
@@ -86,7 +99,7 @@ def _expected_repos(export_dir: Path, manifest: dict, namespace: str) -> list[Re
         raise LDMNISTError(
             f"{export_dir / MANIFEST} names other repositories than namespace {namespace!r} and the registry give "
             f"({', '.join(wrong) or 'another order or set'}): refused, nothing is uploaded anywhere but "
-            f"{namespace}/ldmnist*. {_FIX}"
+            f"{namespace}/{family(source).name}*. {_FIX}"
         )
     return expected
 
@@ -141,12 +154,17 @@ def _repo_files(folder: Path, recorded) -> dict[str, bytes]:
     return data
 
 
-def _missing_files(folder: Path, repo: Repo) -> list[str]:
+def _missing_files(folder: Path, repo: Repo, source: str) -> list[str]:
     """What one repo's folder lacks for `push` to accept it (relative paths, or what is wrong)."""
     if repo.role.startswith("baseline:"):  # a baseline's predictions, results and card: no weights
-        required = ("README.md", predictions_file(repo.config), eval_results_file(repo.config))
+        required = (
+            "README.md",
+            predictions_file(repo.config, source),
+            eval_results_file(repo.config, source),
+        )
     else:
-        required = REQUIRED[repo.repo_type] + ((METRIC_SCRIPT,) if repo.role == "metric" else ())
+        script = (family(source).metric_script,) if repo.role == "metric" else ()
+        required = REQUIRED[repo.repo_type] + script
     missing = [f"{repo.folder}/{name}" for name in required if not (folder / name).is_file()]
     if repo.repo_type == "dataset" and not list(folder.glob("data/*.parquet")):
         missing.append(f"{repo.folder}/data/*.parquet")
@@ -161,15 +179,21 @@ def _missing_files(folder: Path, repo: Repo) -> list[str]:
     return missing
 
 
-def _check_fresh(export_dir: Path, repos: list[Repo], manifest: dict) -> None:
-    """Each config's models are those its dataset was built from (middle layers: the manifest's), and the
-    metric knows each config's class VAE."""
+def _check_fresh(export_dir: Path, repos: list[Repo], manifest: dict, source: str) -> None:
+    """Each config's models are those its dataset was built from (middle layers: the manifest's), each config
+    encodes the export's source dataset, and the metric knows each config's class VAE."""
     dataset = next(r for r in repos if r.role == "dataset")
     recorded = manifest.get("weights_sha256")
     recorded = recorded if isinstance(recorded, dict) else {}
     for repo in (r for r in repos if r.role in KINDS):
         folder = export_dir / dataset.folder / config_prefix(repo.config)
         record = read_json(folder / BUILD_RECORD, fix=_FIX)
+        built = record.get("source", "mnist") if isinstance(record, dict) else None
+        if built != source:
+            raise LDMNISTError(
+                f"The export in {export_dir} publishes {family(source).name}, but its {repo.config!r} config's "
+                f"build record names the source dataset {str(built)[:80]!r}. {_FIX}"
+            )
         published = sha256_file(export_dir / repo.folder / "model.safetensors")
         if repo.role == "middle_layers":
             by_kind = recorded.get(repo.config)
@@ -183,7 +207,7 @@ def _check_fresh(export_dir: Path, repos: list[Repo], manifest: dict) -> None:
                 f"is not the {KINDS[repo.role].title} {what} ({str(expected)[:12]}). {_FIX}"
             )
     metric = next(r for r in repos if r.role == "metric")
-    script = (export_dir / metric.folder / METRIC_SCRIPT).read_text()
+    script = (export_dir / metric.folder / family(source).metric_script).read_text()
     if class_vaes_line(config_ids(repos)) not in script:
         raise LDMNISTError(
             f"The metric in {export_dir / metric.folder} does not name the exported class VAEs. {_FIX}"
@@ -204,12 +228,13 @@ def read_export(export_dir: str | Path, namespace: str) -> list[Repo]:
     export_dir = Path(export_dir)
     manifest = _read_manifest(export_dir, namespace)
     repos = _expected_repos(export_dir, manifest, namespace)
-    missing = [name for r in repos for name in _missing_files(_inside(export_dir, r.folder), r)]
+    source = _source(export_dir, manifest)
+    missing = [name for r in repos for name in _missing_files(_inside(export_dir, r.folder), r, source)]
     if missing:
         raise LDMNISTError(
             f"The export in {export_dir} is incomplete (missing: {', '.join(missing)}). {_FIX}"
         )
-    _check_fresh(export_dir, repos, manifest)
+    _check_fresh(export_dir, repos, manifest, source)
     return repos
 
 
@@ -256,6 +281,7 @@ def push(
     token: str | None = None,
     dry_run: bool = False,
     private: bool = False,
+    source: str | None = None,
     **export_kwargs,
 ) -> str:
     """Uploads every repository of an export through huggingface_hub's client; returns what it did.
@@ -263,11 +289,13 @@ def push(
     Args:
         namespace (`str`): the Hub user or organisation.
         export_dir (*optional*): a folder written by `ldmnist export` for `namespace`; default: export now
-            into a temporary folder (with `export_kwargs`).
+            into a temporary folder (with `export_kwargs`, `source` among them: `export`'s arguments).
         endpoint (`str`, *optional*): the Hub (default: `$HF_ENDPOINT`, else huggingface_hub's).
         token (`str`, *optional*): default: `$HF_TOKEN` or the token saved by `hf auth login`.
         dry_run (`bool`, defaults to `False`): check everything, print the plan, upload nothing.
         private (`bool`, defaults to `False`): create the repositories private.
+        source (`str`, *optional*): the source dataset whose LD version is pushed (`export`'s `source`;
+            default `"mnist"`); with `export_dir`, the export's, which it must be when given.
 
     Returns:
         The plan (dry run) or one line per uploaded repository.
@@ -281,13 +309,22 @@ def push(
     endpoint = check_endpoint(endpoint, sends_token=not dry_run)
     if export_dir is None:
         with tempfile.TemporaryDirectory(prefix="ldmnist-export-") as tmp:
-            export(namespace, Path(tmp) / "export", **export_kwargs)
+            export(namespace, Path(tmp) / "export", source=source or "mnist", **export_kwargs)
             return _push(namespace, Path(tmp) / "export", endpoint, token, dry_run, private)
+    if source is not None:
+        exported = _source(Path(export_dir), _read_manifest(Path(export_dir), namespace))
+        if exported != source:
+            raise LDMNISTError(
+                f"{export_dir} is an export of {family(exported).name} (source dataset {exported}), not of "
+                f"{family(source).name} (`source` {source}): export {source} first (`ldmnist export --source "
+                f"{source}`), or push this one without `source`."
+            )
     return _push(namespace, Path(export_dir), endpoint, token, dry_run, private)
 
 
 def _push(namespace, export_dir: Path, endpoint: str, token, dry_run: bool, private: bool) -> str:
     repos = read_export(export_dir, namespace)
+    title = ld_title(_source(export_dir, _read_manifest(export_dir, namespace)))
     # Every file of every repository is read and checked before the first request; those bytes are sent.
     contents = {repo.repo_id + repo.repo_type: checked_files(export_dir, namespace, repo) for repo in repos}
     if dry_run:
@@ -326,7 +363,7 @@ def _push(namespace, export_dir: Path, endpoint: str, token, dry_run: bool, priv
                     repo.repo_id,
                     repo_type=repo.repo_type,
                     operations=[CommitOperationAdd(path, content) for path, content in files.items()],
-                    commit_message="Upload LD-MNIST with ldmnist-hf",
+                    commit_message=f"Upload {title} with ldmnist-hf",
                 )
         except Exception as e:  # as above: one line, and what was already uploaded
             raise LDMNISTError(
@@ -349,7 +386,7 @@ def _stamped_baseline(
     split = fetch_test_split(api, dataset, repo.config, revision, config_prefix(repo.config))
     with tempfile.TemporaryDirectory(prefix="ldmnist-baseline-") as tmp:
         path = Path(tmp) / "predictions.parquet"
-        path.write_bytes(files[predictions_file(repo.config)])
+        path.write_bytes(files[predictions_file(repo.config, split.source)])
         predictions = metric_module().read_predictions(path)
     scores = split.score(predictions)
     card = files["README.md"].decode("utf-8")

@@ -1,6 +1,9 @@
 """What a submission writes into a model repository, in the Hub's formats: the predictions as Parquet, the
 card's `model-index`, `.eval_results/ldmnist-CONFIG.yaml` and the card's results table. `ldmnist submit`
 uploads them; `ldmnist export` writes the same files for the benchmark's baselines; the leaderboard reads them.
+
+A sibling's (LD-Fashion-MNIST's) files are named after its family, `ld-fashion-mnist/predictions-CONFIG.parquet`
+and `.eval_results/ld-fashion-mnist-CONFIG.yaml`, so that one model repository holds results on both.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ..errors import LDMNISTError, first_line
-from ..registry import DEFAULT_CONFIG
+from ..registry import DEFAULT_CONFIG, family
 from ..rendering import LICENSE, TEMPLATES, read_block, with_block
+from ..rendering.texts import source_texts
 from .auth import public_url
 from .scoring import TestSplit
 
@@ -44,12 +48,23 @@ def predictions_are_intended():
         yield
 
 
-def predictions_file(config: str) -> str:
-    return f"ldmnist/predictions-{config}.parquet"
+def predictions_file(config: str, source: str = "mnist") -> str:
+    """Where a submission's predictions for a config lie in its repository (per source dataset's family).
+
+    >>> predictions_file("default"), predictions_file("default", "fashion-mnist")
+    ('ldmnist/predictions-default.parquet', 'ld-fashion-mnist/predictions-default.parquet')
+    """
+    return f"{family(source).name}/predictions-{config}.parquet"
 
 
-def eval_results_file(config: str) -> str:
-    return f".eval_results/ldmnist-{config}.yaml"
+def eval_results_file(config: str, source: str = "mnist") -> str:
+    """Where a submission's `.eval_results` rows for a config lie (per source dataset's family)."""
+    return f".eval_results/{family(source).name}-{config}.yaml"
+
+
+def ld_title(source: str = "mnist") -> str:
+    """How texts name a source dataset's LD version: `LD-MNIST`, `LD-Fashion-MNIST`."""
+    return source_texts({"args": {"source": source}})["ld"]
 
 
 def task_id(config: str, metric: str) -> str:
@@ -78,7 +93,7 @@ def _results(split: TestSplit, scores: dict, source_url: str) -> list[EvalResult
         EvalResult(
             task_type="tabular-regression",
             dataset_type=split.dataset,
-            dataset_name="LD-MNIST",
+            dataset_name=ld_title(split.source),
             dataset_config=split.config,
             dataset_split="test",
             dataset_revision=split.revision,
@@ -98,7 +113,7 @@ def eval_results_yaml(split: TestSplit, scores: dict, source_url: str, user: str
     way is better goes into `notes`, since the format has no field for it (docs/publishing.md)."""
     source = {
         "url": source_url,
-        "name": "LD-MNIST test-split predictions",
+        "name": f"{ld_title(split.source)} test-split predictions",
         **({"user": user} if user else {}),
     }
     rows = [
@@ -182,6 +197,8 @@ def submission_card(
             dataset=split.dataset,
             results_table=results_table(new),
             description=description,
+            ld=ld_title(split.source),
+            predictions=predictions_file("<config>", split.source),
         )
     )
 
@@ -201,9 +218,10 @@ def submission_files(
 
     `revision` is where the files will be (`main`, or a pull request's `refs/pr/N`): the results link to the
     predictions file there. `user` is credited in the results (`source.user`)."""
-    url = f"{public_url(endpoint)}/{repo}/blob/{quote(revision, safe='')}/{predictions_file(split.config)}"
+    path = predictions_file(split.config, split.source)
+    url = f"{public_url(endpoint)}/{repo}/blob/{quote(revision, safe='')}/{path}"
     return {
-        predictions_file(split.config): predictions_parquet(predictions),
-        eval_results_file(split.config): eval_results_yaml(split, scores, url, user).encode(),
+        path: predictions_parquet(predictions),
+        eval_results_file(split.config, split.source): eval_results_yaml(split, scores, url, user).encode(),
         "README.md": submission_card(repo, split, scores, url, existing_card, description).encode(),
     }

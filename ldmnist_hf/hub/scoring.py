@@ -22,6 +22,7 @@ from ..data.schema import BUILD_RECORD, data_file
 from ..errors import LDMNISTError, first_line
 from ..files.paths import sha256_file
 from ..pretrained.loading import METRIC_PATH
+from ..registry import SOURCE_SETS
 
 
 @functools.cache
@@ -75,6 +76,7 @@ class TestSplit:
     class_vae: str  # its repository
     floor: Floor | None = None  # the noise floor of these targets (from the split's `y_std`)
     posterior: tuple | None = None  # the split's `y_mean` and `y_std`, what the targets were drawn from
+    source: str = "mnist"  # the source dataset its build encoded (its build record's `source`): its family
 
     def score(self, predictions) -> dict:
         """`mse` and `reconstructed_accuracy` of an `(N, L)` array, checked (shape, finite values)."""
@@ -125,7 +127,7 @@ def fetch_test_split(api, dataset: str, config: str, revision: str, prefix: str)
                 )
             ).read_text()
         )
-        class_vae = str(record["class_vae_source"])
+        class_vae, source = str(record["class_vae_source"]), record.get("source", "mnist")
         folder = Path(api.hf_hub_download(class_vae, "config.json")).parent
         weights = api.hf_hub_download(class_vae, "model.safetensors")
         expected = (record["files"][data_file("test")]["sha256"], record["class_vae_sha256"])
@@ -133,6 +135,12 @@ def fetch_test_split(api, dataset: str, config: str, revision: str, prefix: str)
         raise LDMNISTError(
             f"Could not read the {config!r} config of {dataset} at revision {revision[:12]} ({first_line(e)})."
         ) from e
+    if not isinstance(source, str) or source not in SOURCE_SETS:
+        raise LDMNISTError(
+            f"The {config!r} config of {dataset} at revision {revision[:12]} encodes the source dataset "
+            f"{str(source)[:80]!r} (its build record's `source`), not one whose LD version ldmnist-hf publishes "
+            f"({', '.join(SOURCE_SETS)}): it cannot be scored here."
+        )
     # Scores are only as good as the data: the test file and the class VAE must be those the build recorded.
     for what, file, sha in (
         ("test split", path, expected[0]),
@@ -155,4 +163,5 @@ def fetch_test_split(api, dataset: str, config: str, revision: str, prefix: str)
         class_vae,
         Floor.of(y_std.flatten().to_numpy().reshape(len(y), -1)),
         (y_mean.flatten().to_numpy().reshape(len(y), -1), y_std.flatten().to_numpy().reshape(len(y), -1)),
+        source,
     )

@@ -1,6 +1,7 @@
 """`ldmnist submit`: a model's test-split predictions, scored and uploaded to its model repository.
 
-What lands in the submitter's repository `USER/MODEL` for a dataset config `C`:
+What lands in the submitter's repository `USER/MODEL` for a dataset config `C` (of LD-MNIST; a sibling's files
+are named after its family, `ld-fashion-mnist/...`, `hub.results`):
 
 - `ldmnist/predictions-C.parquet`: `index` and `prediction` (the rows of the test split, in its order);
 - the model card's `model-index` results (dataset id, config, split `test`, the dataset's revision; `mse` and
@@ -28,6 +29,7 @@ from .ids import check_repo_id
 from .results import (
     SUBMISSION_TITLE,
     eval_results_file,
+    ld_title,
     predictions_are_intended,
     predictions_file,
     submission_files,
@@ -54,12 +56,14 @@ def submit(
     dry_run: bool = False,
     description: str = "",
 ) -> dict:
-    """Scores a predictions file on a published LD-MNIST dataset and uploads it to the model repository `repo`.
+    """Scores a predictions file on a published LD-MNIST dataset (or a sibling, such as LD-Fashion-MNIST) and
+    uploads it to the model repository `repo`.
 
     Args:
         predictions: a `.npy`, `.csv` or `.parquet` file of shape `(10000, latent_dim)`, test-split order.
         repo (`str`): the model repository, `USER/MODEL`.
-        dataset_repo (`str`): the dataset, `NS/ldmnist`.
+        dataset_repo (`str`): the dataset, `NS/ldmnist` (a sibling: `NS/ld-fashion-mnist`); its build record
+            names its source dataset, which names the files written (`hub.results.predictions_file`).
         config (`str`, defaults to `"default"`): the dataset config the predictions are for.
         token (`str`, *optional*): a write token (default: `$HF_TOKEN` or `hf auth login`'s).
         endpoint (`str`, *optional*): the Hub (default: `$HF_ENDPOINT`, else huggingface.co).
@@ -98,7 +102,7 @@ def submit(
     }
     if dry_run:
         return result
-    result["pull_request"] = _upload(api, repo, dataset_repo, config, files_at, result)
+    result["pull_request"] = _upload(api, repo, dataset_repo, config, files_at, result, split.source)
     return result
 
 
@@ -133,30 +137,34 @@ def _check_arguments(predictions, repo, dataset_repo, description, token, endpoi
     return token, endpoint
 
 
-def _pr_description(result: dict, user: str | None) -> str:
+def _pr_description(result: dict, user: str | None, source: str = "mnist") -> str:
     """What a submission's pull request says: what was scored, on which revision, with what scores."""
+    config, title = result["config"], ld_title(source)
     return (
-        f"LD-MNIST results{f' by @{user}' if user else ''}, made with `ldmnist submit`: test-split predictions of "
-        f"`y` for the `{result['config']}` config of {result['dataset']} (revision `{result['revision']}`), "
-        f"scored there with the LD-MNIST metric: MSE {result['mse']:.6f} (lower is better), reconstructed "
+        f"{title} results{f' by @{user}' if user else ''}, made with `ldmnist submit`: test-split predictions of "
+        f"`y` for the `{config}` config of {result['dataset']} (revision `{result['revision']}`), "
+        f"scored there with the {title} metric: MSE {result['mse']:.6f} (lower is better), reconstructed "
         f"accuracy {result['reconstructed_accuracy']:.6f}. The pull request adds the predictions file "
-        f"(`{predictions_file(result['config'])}`), the results (`{eval_results_file(result['config'])}`) and "
+        f"(`{predictions_file(config, source)}`), the results (`{eval_results_file(config, source)}`) and "
         f"the card's `model-index`; the leaderboard of {result['dataset']} recomputes the scores from the file."
     )
 
 
-def _upload(api: HfApi, repo: str, dataset_repo: str, config: str, files_at, result: dict) -> str | None:
+def _upload(
+    api: HfApi, repo: str, dataset_repo: str, config: str, files_at, result: dict, source: str = "mnist"
+) -> str | None:
     """One commit to `repo`, or a pull request when the token may not write it; returns the PR's URL.
 
     A pull request is opened first, with its description; its files then go to its branch `refs/pr/N`, so
     that the results link to the predictions file where it is (main has it only once the PR is merged)."""
     user, names = _who(api)
-    message = f"LD-MNIST results on {dataset_repo} ({config})"
+    message = f"{ld_title(source)} results on {dataset_repo} ({config})"
     with predictions_are_intended(), commits_to(api.endpoint):
         try:
             if _commit_to_main(api, repo, names, files_at("main", user), message):
                 return None
-            pr_url = _pull_request(api, repo, files_at, user, message, _pr_description(result, user))
+            description = _pr_description(result, user, source)
+            pr_url = _pull_request(api, repo, files_at, user, message, description)
         except LDMNISTError:
             raise
         except Exception as e:  # noqa: BLE001 - HTTP errors of the client, quoted without secrets

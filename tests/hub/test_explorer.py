@@ -119,3 +119,45 @@ def test_the_numpy_decoder_is_the_image_vaes(tmp_path, image_size, num_channels)
 def test_to_image_refuses_other_shapes():
     with pytest.raises(ValueError, match=r"must be \(h, w\), \(h, w, 3\) or \(h, w, 4\); got \(2, 8, 6\)"):
         _explorer_module().to_image(np.zeros((2, 8, 6)))
+
+
+def test_a_siblings_explorer_shows_its_images_and_class_names(ld_fashion, fashion_mnist, tmp_path):
+    """LD-Fashion-MNIST's explorer, as its `space.json` configures it (`source`): Fashion-MNIST's test images
+    from the Hub dataset in its layout, and its class names wherever the page names a class."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from PIL import Image
+
+    from ldmnist_hf.data.sources import FASHION_MNIST
+    from ldmnist_hf.hub.space_repos import source_space
+    from ldmnist_hf.registry import model_set
+
+    space = source_space("fashion-mnist")
+    images = tmp_path / "zalando"  # the Hub repository's layout: PNG images in Parquet
+    (images / space["source"]["images"]["file"]).parent.mkdir(parents=True)
+    pngs = []
+    for image in fashion_mnist.test_images:
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, format="PNG")
+        pngs.append({"bytes": buf.getvalue(), "path": None})
+    pq.write_table(pa.table({"image": pngs}), images / space["source"]["images"]["file"])
+    space["source"]["images"]["repo"] = str(images)
+    models = model_set("fashion-mnist")
+    explorer = _explorer_module().Explorer(
+        {
+            **space,
+            "dataset": str(ld_fashion),
+            "image_vae": str(pretrained_path(models["image_vae"])),
+            "class_vae": str(pretrained_path(models["class_vae"])),
+            "files": {"test_split": data_file("test")},
+        }
+    )
+    np.testing.assert_array_equal(explorer.digits, fashion_mnist.test_images)
+    assert explorer.class_names == list(FASHION_MNIST.class_names)
+    assert fashion_mnist.test_labels[0] == 9
+    assert explorer.reading(0).startswith("Test image 0, label 9 (Ankle boot). The dataset's target `y`")
+    assert "to class 9 (Ankle boot)" in explorer.reading(0)
+    with pytest.raises(ValueError, match="There is no test image 10000: choose one from 0 to 9999"):
+        explorer.latent(10000)

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 from conftest import CODE, EXPORTED_REPOS, IDS, NS
-from helpers import code_blocks, hub_cache, replace_file
+from helpers import bad_input_test, code_blocks, hub_cache, replace_file
 from huggingface_hub import ModelCard
 
 from ldmnist_hf.cli import main
@@ -21,6 +21,7 @@ from ldmnist_hf.hub.manifest import MANIFEST
 from ldmnist_hf.hub.push import plan_text, read_export, upload_files
 from ldmnist_hf.hub.space_repos import SPACES
 from ldmnist_hf.pretrained.loading import PRETRAINED_DIR, load_pretrained
+from ldmnist_hf.registry import MODEL_SETS
 
 
 def test_one_folder_per_repo_with_only_what_it_needs(exported):
@@ -197,6 +198,85 @@ def test_unknown_model_set(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["export", "--namespace", NS, "--output-dir", str(tmp_path / "o"), "--models", "huge"])
     assert e.value.code == 2
-    assert "invalid choice: 'huge' (choose from fast, reference)" in capsys.readouterr().err.replace(
-        "'fast', 'reference'", "fast, reference"
+    err = capsys.readouterr().err.replace("'", "")
+    assert f"invalid choice: huge (choose from {', '.join(MODEL_SETS)})" in err
+
+
+def test_unknown_source(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["export", "--namespace", NS, "--output-dir", str(tmp_path / "o"), "--source", "kmnist"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.replace("'", "")
+    assert "argument --source: invalid choice: kmnist (choose from mnist, fashion-mnist)" in err
+
+
+# ----------------------------------------------------------------------------- bad input: the source dataset
+
+
+def _built_from(c, source: str):
+    """A copy of the tiny dataset whose build record names the source dataset `source`, as a build of it does."""
+    return c.edit_json(c.copy("ds") / "ldmnist_build.json", lambda r: r.update(source=source)).parent
+
+
+def _fashion_export(c, **kwargs):
+    """`export` of LD-Fashion-MNIST whose default config is a build of Fashion-MNIST, with `kwargs`."""
+    return export(
+        NS, c.tmp / "out", dataset=_built_from(c, "fashion-mnist"), source="fashion-mnist", **kwargs
     )
+
+
+BAD_INPUT = [
+    (
+        "export-unknown-source",
+        lambda c: export(NS, c.tmp / "out", dataset=c.ds, source="kmnist"),
+        LDMNISTError,
+        "Unknown source dataset 'kmnist' (`source`): the LD versions published as Hub repositories are those of "
+        "mnist, fashion-mnist. Give one of them.",
+    ),
+    (
+        "export-mnist-build-as-fashion-mnist",
+        lambda c: export(NS, c.tmp / "out", dataset=c.ds, source="fashion-mnist"),
+        LDMNISTError,
+        "encodes MNIST (source 'mnist' in its build record), not Fashion-MNIST: this export publishes Fashion-MNIST's LD version "
+        "(ld-fashion-mnist). To publish it, export it with `source='mnist'`",
+    ),
+    (
+        "export-fashion-mnist-build-as-mnist",
+        lambda c: export(NS, c.tmp / "out", dataset=_built_from(c, "fashion-mnist")),
+        LDMNISTError,
+        "encodes Fashion-MNIST (source 'fashion-mnist' in its build record), not MNIST: this export publishes MNIST's LD version "
+        "(ldmnist). To publish it, export it with `source='fashion-mnist'`, as its own repositories, or give a "
+        "build of MNIST (`ldmnist build --source mnist`).",
+    ),
+    (
+        "export-build-of-another-dataset",
+        lambda c: export(NS, c.tmp / "out", dataset=_built_from(c, "someone/digits")),
+        LDMNISTError,
+        "encodes the source dataset 'someone/digits', whose LD version has no Hub repositories here, not MNIST",
+    ),
+    (
+        "export-fashion-mnist-with-an-mnist-variant",
+        lambda c: _fashion_export(c, variants={"ld6": c.ds}, variant_middle_layers={"ld6": c.iv}),
+        LDMNISTError,
+        "The 'ld6' config's build",
+    ),
+    (
+        "export-fashion-mnist-variant-named-default",
+        lambda c: _fashion_export(c, variants={"default": c.ds}),
+        LDMNISTError,
+        "Config name 'default' is the default config's name",
+    ),
+    (
+        "export-fashion-mnist-variant-named-leaderboard",
+        lambda c: _fashion_export(c, variants={"leaderboard": c.ds}),
+        LDMNISTError,
+        "Config name 'leaderboard' is reserved",
+    ),
+    (
+        "export-fashion-mnist-variant-twice",
+        lambda c: _fashion_export(c, variants=[("ld6", c.ds), ("ld6", c.ds)]),
+        LDMNISTError,
+        "Config name 'ld6' is given twice",
+    ),
+]
+test_bad_input = bad_input_test(BAD_INPUT)

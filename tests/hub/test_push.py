@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import IDS, NS
-from helpers import replace_file, run_ldmnist
+from helpers import bad_input_test, replace_file, run_ldmnist
 from hub_stub import FAKE_TOKEN
 
 from ldmnist_hf.cli import main
@@ -221,6 +221,16 @@ TAMPERED = [
         _flip_parquet_and_resign_manifest,
         "test-00000-of-00001.parquet has changed since the build",
     ),
+    (
+        "manifest claims the sibling's source dataset",
+        lambda f, t: _edit_manifest(f, lambda m: m.update(source="fashion-mnist")),
+        f"nothing is uploaded anywhere but {NS}/ld-fashion-mnist*",
+    ),
+    (
+        "manifest names an unknown source dataset",
+        lambda f, t: _edit_manifest(f, lambda m: m.update(source="kmnist")),
+        "names the source dataset 'kmnist', not one of mnist, fashion-mnist",
+    ),
 ]
 
 
@@ -235,3 +245,40 @@ def test_a_tampered_export_is_refused_before_any_upload(
         push(NS, export_dir=folder, endpoint=hub.endpoint, token=FAKE_TOKEN, dry_run=dry_run)
     assert "hf_secret" not in str(e.value)
     assert hub.repos() == [] and not hub.requests("POST")
+
+
+# ----------------------------------------------------------------------------- bad input: the source dataset
+
+
+def _export_of(c, source: str) -> Path:
+    """A folder holding only the manifest of an export of `source` (what `push` reads first)."""
+    folder = c.tmp / "export"
+    folder.mkdir()
+    manifest = {"namespace": NS, "source": source, "configs": {"default": 32}, "repos": []}
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    return folder
+
+
+BAD_INPUT = [
+    (
+        "push-source-other-than-the-exports",
+        lambda c: push(NS, export_dir=_export_of(c, "mnist"), source="fashion-mnist", dry_run=True),
+        LDMNISTError,
+        "is an export of ldmnist (source dataset mnist), not of ld-fashion-mnist (`source` fashion-mnist): "
+        "export fashion-mnist first (`ldmnist export --source fashion-mnist`)",
+    ),
+    (
+        "push-export-of-an-unknown-source",
+        lambda c: push(NS, export_dir=_export_of(c, "kmnist"), dry_run=True),
+        LDMNISTError,
+        "ldmnist_export.json names the source dataset 'kmnist', not one of mnist, fashion-mnist",
+    ),
+    (
+        "push-unknown-source",
+        lambda c: push(NS, source="kmnist", dry_run=True),
+        LDMNISTError,
+        "Unknown source dataset 'kmnist' (`source`): the LD versions published as Hub repositories are those of "
+        "mnist, fashion-mnist",
+    ),
+]
+test_bad_input = bad_input_test(BAD_INPUT)

@@ -72,8 +72,9 @@ def _space_python(name: str) -> Path:
     return python
 
 
-def _mnist_stand_in(api: HfApi, mnist) -> None:
-    """`ylecun/mnist`'s test split on the stand-in, in the Hub repository's layout (PNG images in Parquet)."""
+def _mnist_stand_in(api: HfApi, mnist, repo="ylecun/mnist", path="mnist/test-00000-of-00001.parquet") -> None:
+    """`ylecun/mnist`'s test split on the stand-in (or another source dataset's, at `repo` and `path`), in the
+    Hub repository's layout (PNG images in Parquet)."""
     import datasets
     from PIL import Image
 
@@ -86,13 +87,8 @@ def _mnist_stand_in(api: HfApi, mnist) -> None:
     table = datasets.Dataset.from_dict({"image": pngs, "label": mnist.test_labels}, features=features)
     buf = io.BytesIO()
     table.to_parquet(buf)
-    api.create_repo("ylecun/mnist", repo_type="dataset")
-    api.upload_file(
-        path_or_fileobj=buf.getvalue(),
-        path_in_repo="mnist/test-00000-of-00001.parquet",
-        repo_id="ylecun/mnist",
-        repo_type="dataset",
-    )
+    api.create_repo(repo, repo_type="dataset")
+    api.upload_file(path_or_fileobj=buf.getvalue(), path_in_repo=path, repo_id=repo, repo_type="dataset")
 
 
 @pytest.fixture(scope="module")
@@ -115,10 +111,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _running(space: str, stub: HubStub, home: Path):
-    """The Space checked out from the stand-in and started with `python app.py`; yields its URL."""
+def _running(space: str, stub: HubStub, home: Path, kind: str | None = None):
+    """The Space checked out from the stand-in and started with `python app.py` (in the venv of `kind`, `metric`
+    or `explorer`: by default LD-MNIST's Space of that name); yields its URL."""
     name = space.split("/")[1]
-    python = _space_python("metric" if name == "ldmnist" else "explorer")
+    python = _space_python(kind or ("metric" if name == "ldmnist" else "explorer"))
     env = stub.env(home, token=None)
     src = home / "app"
     snapshot_download(space, repo_type="space", local_dir=src, endpoint=stub.endpoint, token=False)
@@ -486,3 +483,82 @@ def test_metric_space_scores_a_rebuilt_dataset_as_submit_does(
     assert found and abs(float(found.group(1)) - expected["mse"]) <= 1e-7, (text, expected)
     assert abs(float(found.group(2)) - expected["reconstructed_accuracy"]) <= 1e-7
     assert expected["revision"][:12] in text
+
+
+# ----------------------------------------------------------------------------- a sibling's Spaces
+
+
+@pytest.fixture(scope="module")
+def sibling_hub(tmp_path_factory, ld_fashion, fashion_mnist):
+    """The stand-in after `ldmnist push --source fashion-mnist` of LD-Fashion-MNIST and `ldmnist leaderboard
+    --push`, with `zalando-datasets/fashion_mnist`'s test images beside it."""
+    from ldmnist_hf.data.sources import FASHION_MNIST
+    from ldmnist_hf.hub.export import export
+
+    _need_browser()
+    tmp = tmp_path_factory.mktemp("sibling-spaces")
+    export(NS, tmp / "export", dataset=ld_fashion, source="fashion-mnist")
+    with HubStub(tmp / "hub") as stub:
+        push(NS, export_dir=tmp / "export", endpoint=stub.endpoint, token=FAKE_TOKEN, source="fashion-mnist")
+        stub.board = leaderboard(
+            f"{NS}/ld-fashion-mnist", endpoint=stub.endpoint, token=FAKE_TOKEN, push=True
+        )
+        api = stub_api(stub.endpoint, token=FAKE_TOKEN)
+        _mnist_stand_in(api, fashion_mnist, FASHION_MNIST.hub_repo, FASHION_MNIST.hub_test_file)
+        stub.export = tmp / "export"
+        yield stub
+    stub.assert_no_unknown()
+
+
+def test_a_siblings_explorer_shows_its_images_and_class_names(
+    sibling_hub, browser, ld_fashion, fashion_mnist
+):
+    space, home = f"{NS}/ld-fashion-mnist-explorer", sibling_hub.export.parent / "explorer-space"
+    with _running(space, sibling_hub, home, "explorer") as url:
+        browser.get(url)
+        _wait(browser, lambda d: _css(d, "#decoded img") and _css(d, "#original img"))
+        assert browser.title == "LD-Fashion-MNIST explorer"
+        assert np.array_equal(_image(browser, "original"), fashion_mnist.test_images[0])
+        reading = _css(browser, "#reading")[0].text
+        assert (
+            reading.startswith("Test image 0, label 9 (Ankle boot).") and "to class 9 (Ankle boot)" in reading
+        )
+        assert _css(browser, "#label input")[0].get_attribute("value") == "Ankle boot"
+        image_vae = ldmnist_hf.load_pretrained("image-vae-32-fashion-mnist")
+        (x,) = load_latents(ld_fashion, "test", columns=("x",))
+        with torch.no_grad():
+            decoded = image_vae.decode(torch.from_numpy(x[:1].copy())).sample[0].numpy()
+        assert np.abs(_image(browser, "decoded").astype(int) - _as_shown(decoded)).max() <= 1
+        box = _css(browser, "#index input")[0]
+        box.send_keys(Keys.BACKSPACE, "10000\n")
+        _wait(browser, lambda d: "There is no test image 10000" in _css(d, "#message")[0].text)
+
+
+def test_a_siblings_metric_space_scores_with_its_own_class_decoder(
+    sibling_hub, browser, ld_fashion, tmp_path
+):
+    from ldmnist_hf.analysis.benchmark import linear_regression
+
+    space, home = f"{NS}/ld-fashion-mnist", sibling_hub.export.parent / "metric-space"
+    with _running(space, sibling_hub, home, "metric") as url:
+        browser.get(url)
+        _wait(browser, lambda d: _css(d, "#predictions input[type=file]"))
+        assert browser.title == "LD-Fashion-MNIST metric"
+        page = browser.find_element("tag name", "body").text
+        assert "LD-Fashion-MNIST metric" in page, page[:300]
+        assert f"test split of {NS}/ld-fashion-mnist" in page, page[:300]
+        x_tr, y_tr = load_latents(ld_fashion, "train")
+        x, y, labels = load_latents(ld_fashion, "test", columns=("x", "y", "label"))
+        predictions = linear_regression(x_tr, y_tr)(x)
+        decoder = str(sibling_hub.export / "models" / "ld-fashion-mnist-class-vae-32")
+        expected = ldmnist_hf.load_metric(decoder).compute(
+            predictions=predictions, references=y, labels=labels
+        )
+        text = _upload_and_score(browser, _write(tmp_path / "linear.npy", predictions))
+        found = re.search(r"Unrounded: MSE (\S+), reconstructed accuracy (\S+)\.", text)
+        assert found and abs(float(found.group(1)) - expected["mse"]) <= 1e-7, (text, expected)
+        assert abs(float(found.group(2)) - expected["reconstructed_accuracy"]) <= 1e-7
+        _wait(browser, lambda d: "recomputed" in "".join(e.text for e in _css(d, "#leaderboard")))
+        links = [a.get_attribute("href") for a in _css(browser, "#leaderboard a")]
+        assert any(f"{NS}/ld-fashion-mnist-baseline-linear" in (h or "") for h in links), links
+        assert "2020 publication" not in _css(browser, "#ranking")[0].text

@@ -3,7 +3,8 @@
 Pick a test digit (by index or by class): its MNIST image beside the decode of its `x`, sliders for the
 informative components of `x` (the one that changes the image most first), which re-decode as they move, the
 class the class VAE reads from its `y`, and an interpolation between two digits. The models come from their
-Hub repositories (`space.json`); the decoding is numpy (`explorer.py`).
+Hub repositories (`space.json`); the decoding is numpy (`explorer.py`). A sibling's explorer (LD-Fashion-MNIST)
+names its own dataset, images and classes (`space.json`'s `source`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from explorer import INFORMATIVE_STD, SLIDER_RANGE, Explorer, to_image
 SPACE = json.loads((Path(__file__).parent / "space.json").read_text())
 EX = Explorer(SPACE)
 N = len(EX.x)
+LD, TITLE, NOUN, NOUNS = (EX.source[k] for k in ("ld", "title", "noun", "nouns"))
+CLASSES = [str(i) for i in range(len(EX.class_names))]  # the class dropdown's values; it shows their names
 
 
 def show(index):
-    """A digit: its MNIST image, the decode of its `x`, the class reading, its class and its slider values; a
+    """A test row: its source image, the decode of its `x`, the class reading, its class and its slider values; a
     one-line message (and nothing else changed) for an index that is not a test digit."""
     try:
         index = EX.check_index(index)
@@ -42,7 +45,7 @@ def slide(index, *values):
 
 
 def by_class(label):
-    if label is None or str(label) not in {str(i) for i in range(10)}:
+    if label is None or str(label) not in CLASSES:
         return gr.update()
     return EX.first_of_class(int(label))
 
@@ -54,9 +57,9 @@ def interpolate(a, b):
         return f"**{e}**", gr.update()
 
 
-with gr.Blocks(title="LD-MNIST explorer") as demo:
+with gr.Blocks(title=f"{LD} explorer") as demo:
     gr.Markdown(
-        f"# LD-MNIST explorer\n\nEach test digit is stored as {EX.x.shape[1]} numbers, its latent `x`: the image "
+        f"# {LD} explorer\n\nEach test {NOUN} is stored as {EX.x.shape[1]} numbers, its latent `x`: the image "
         f"VAE [{SPACE['image_vae']}](https://huggingface.co/{SPACE['image_vae']}) turns them back into an image. "
         f"Each number is a *component*; a slider below sets one of them and the image is decoded again. Only "
         f"{len(EX.components)} of the {EX.x.shape[1]} components carry much information (their values vary "
@@ -64,17 +67,17 @@ with gr.Blocks(title="LD-MNIST explorer") as demo:
         "image most first."
     )
     with gr.Row():
-        index = gr.Number(value=0, precision=0, label=f"test digit (0 to {N - 1})", elem_id="index")
+        index = gr.Number(value=0, precision=0, label=f"test {NOUN} (0 to {N - 1})", elem_id="index")
         label = gr.Dropdown(
-            choices=[str(i) for i in range(10)],
+            choices=[(name, value) for name, value in zip(EX.class_names, CLASSES)],
             value=None,
-            label="or the first digit of class",
+            label=f"or the first {NOUN} of class",
             elem_id="label",
         )
     message = gr.Markdown(elem_id="message")
     reading = gr.Markdown(elem_id="reading")
     with gr.Row():
-        original = gr.Image(label="MNIST test digit", elem_id="original", height=224, format="png")
+        original = gr.Image(label=f"{TITLE} test {NOUN}", elem_id="original", height=224, format="png")
         decoded = gr.Image(
             label="decode of x (with the sliders)", elem_id="decoded", height=224, format="png"
         )
@@ -95,10 +98,10 @@ with gr.Blocks(title="LD-MNIST explorer") as demo:
                 ]
     order = [EX.components.index(int(s.elem_id.split("-")[1])) for s in sliders]
     sliders = [s for _, s in sorted(zip(order, sliders), key=lambda p: p[0])]
-    with gr.Accordion("Interpolate between two test digits", open=True):
+    with gr.Accordion(f"Interpolate between two test {NOUNS}", open=True):
         with gr.Row():
-            a = gr.Number(value=0, precision=0, label="from digit", elem_id="from")
-            b = gr.Number(value=1, precision=0, label="to digit", elem_id="to")
+            a = gr.Number(value=0, precision=0, label=f"from {NOUN}", elem_id="from")
+            b = gr.Number(value=1, precision=0, label=f"to {NOUN}", elem_id="to")
         strip = gr.Image(label="(1 - t) x_a + t x_b, t from 0 to 1", elem_id="interpolation", format="png")
     outputs = [message, original, decoded, reading, label, *sliders]
     index.change(show, index, outputs)

@@ -3,7 +3,8 @@
 The image VAE's decoder and the class VAE's decoder run here in numpy, read from the model repositories'
 `config.json` and `model.safetensors` (the layers of `ImageVAE.decoder` in eval mode: Linear -> LeakyReLU ->
 BatchNorm blocks, then Linear and a sigmoid); the test split's latents come from the dataset repository and
-the digits from `ylecun/mnist`. A slider move is one decode of one latent: well under a millisecond.
+the digits from `ylecun/mnist` (a sibling's images, such as Fashion-MNIST's, from the Hub dataset its
+`space.json` names under `source`). A slider move is one decode of one latent: well under a millisecond.
 """
 
 from __future__ import annotations
@@ -101,15 +102,28 @@ def to_image(pixels: np.ndarray, scale: int = 8) -> Image.Image:
     return img.resize((img.width * scale, img.height * scale), Image.NEAREST)
 
 
+MNIST = {  # what `space.json`'s `source` says of a sibling's source dataset; LD-MNIST's has none
+    "ld": "LD-MNIST",
+    "title": "MNIST",
+    "noun": "digit",
+    "nouns": "digits",
+    "class_names": [str(i) for i in range(10)],
+}
+
+
 class Explorer:
     """The test split's latents, both decoders and the components worth a slider.
 
     Args:
         space (`dict`): `dataset` (repo id or folder), `prefix` (the config's folder in it), `image_vae` and
-            `class_vae` (repo ids or folders), `mnist` (repo id of the MNIST images, or `None`).
+            `class_vae` (repo ids or folders), `mnist` (repo id of the MNIST images, or `None`); a sibling's
+            `source` instead: `ld`, `title`, `noun`, `nouns`, `class_names` and `images` (`repo`, `file`: its
+            test images on the Hub).
     """
 
     def __init__(self, space: dict):
+        self.source = {**MNIST, **(space.get("source") or {})}
+        self.noun, self.class_names = self.source["noun"], list(self.source["class_names"])
         self.decode = ImageDecoder(space["image_vae"])
         self.classify = ClassDecoder(space["class_vae"])
         (test,) = _repo_files(
@@ -121,7 +135,8 @@ class Explorer:
             _column(table, "y"),
             table.column("label").to_numpy(),
         )
-        self.digits = _mnist_test_images(space.get("mnist"))
+        images = self.source.get("images") or {"repo": space.get("mnist"), "file": MNIST_TEST_FILE}
+        self.digits = _test_images(images.get("repo"), images.get("file"))
         self.components = self._informative_by_importance()
 
     def _informative_by_importance(self, n: int = 200) -> list[int]:
@@ -143,9 +158,9 @@ class Explorer:
         try:
             value = float(index)
         except (TypeError, ValueError, OverflowError):
-            raise ValueError(f"The test digit must be a number from 0 to {len(self.x) - 1}.") from None
+            raise ValueError(f"The test {self.noun} must be a number from 0 to {len(self.x) - 1}.") from None
         if not np.isfinite(value) or value != int(value) or not 0 <= value < len(self.x):
-            raise ValueError(f"There is no test digit {index}: choose one from 0 to {len(self.x) - 1}.")
+            raise ValueError(f"There is no test {self.noun} {index}: choose one from 0 to {len(self.x) - 1}.")
         return int(value)
 
     def latent(self, index: int, values=None) -> np.ndarray:
@@ -174,14 +189,19 @@ class Explorer:
     def label_of(self, index: int) -> int:
         return int(self.labels[self.check_index(index)])
 
+    def class_text(self, label: int) -> str:
+        """A class as the page names it: `7` for MNIST's digits, `9 (Ankle boot)` for named classes."""
+        name = self.class_names[label] if 0 <= label < len(self.class_names) else str(label)
+        return str(label) if name == str(label) else f"{label} ({name})"
+
     def reading(self, index: int) -> str:
-        """What the class VAE makes of the dataset's `y` for this digit (not of the edited image)."""
+        """What the class VAE makes of the dataset's `y` for this row (not of the edited image)."""
         index = self.check_index(index)
         probs = self.classify(self.y[index][None])[0]
         return (
-            f"Test digit {index}, label {int(self.labels[index])}. The dataset's target `y` for it decodes, "
-            f"through the class VAE, to class {int(probs.argmax())} (p = {probs.max():.3f}); the sliders change "
-            f"`x` only."
+            f"Test {self.noun} {index}, label {self.class_text(int(self.labels[index]))}. The dataset's target `y` "
+            f"for it decodes, through the class VAE, to class {self.class_text(int(probs.argmax()))} (p = "
+            f"{probs.max():.3f}); the sliders change `x` only."
         )
 
     def interpolation(self, a: int, b: int, steps: int = 9) -> np.ndarray:
@@ -192,12 +212,16 @@ class Explorer:
         return np.concatenate(list(images), axis=1)
 
 
-def _mnist_test_images(repo: str | None) -> np.ndarray | None:
-    """MNIST's 10000 test digits in order (uint8 `(10000, 28, 28)`), or `None` when they cannot be had."""
-    if not repo:
+MNIST_TEST_FILE = "mnist/test-00000-of-00001.parquet"  # in ylecun/mnist
+
+
+def _test_images(repo: str | None, file: str | None) -> np.ndarray | None:
+    """The source dataset's 10000 test images in order (uint8 `(10000, 28, 28)` for MNIST's digits) from the
+    Parquet `file` of the Hub dataset `repo`, or `None` when they cannot be had."""
+    if not repo or not file:
         return None
     try:
-        (path,) = _repo_files(repo, ("mnist/test-00000-of-00001.parquet",), "dataset")
+        (path,) = _repo_files(repo, (file,), "dataset")
         cells = pq.read_table(path, columns=["image"]).column("image").to_pylist()
         return np.stack([np.asarray(Image.open(io.BytesIO(c["bytes"])).convert("L")) for c in cells])
     except Exception:  # noqa: BLE001 - the explorer works without the original digits

@@ -1,7 +1,8 @@
 """The LD-MNIST metric Space: upload predictions for the test split, get their scores and where they rank.
 
 Runs as the Hub runs a Gradio Space (`python app.py`, this folder as it is in the Space repository): the
-metric script `ldmnist.py` beside it, `space.json` naming the dataset and its configs. Everything it shows
+metric script `ldmnist.py` beside it (a sibling's, such as LD-Fashion-MNIST's, is named after its Space, as
+evaluate loads it: `space.json`'s `metric_script`), `space.json` naming the dataset and its configs. Everything it shows
 comes from the dataset repository as published now: the test split's targets and labels, the benchmark's
 noise floors and the 2020 rows (`benchmark.json`), and the leaderboard (`leaderboard.json`, schema version 2:
 its rows, ranks, statuses and what each status means). The dataset's revision is read again when it may have
@@ -12,9 +13,11 @@ shows without a restart.
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 import os
 import re
+import sys
 import threading
 import time
 from pathlib import Path
@@ -25,19 +28,34 @@ import pyarrow.parquet as pq
 from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import EntryNotFoundError
 
-from ldmnist import (
-    CLASS_VAES,
-    NOISE_Z_LIMIT,
-    PREDICTION_FORMATS,
-    load_class_decoder,
-    read_predictions,
-    score,
-    target_noise_z,
-    validate,
-)
-
 HERE = Path(__file__).parent
 SPACE = json.loads((HERE / "space.json").read_text())
+TITLE = SPACE.get("source", {}).get("ld", "LD-MNIST")  # a sibling's space.json names its dataset
+
+
+def _metric_script():
+    """The metric script beside this file (`space.json`'s `metric_script`, `ldmnist.py` for LD-MNIST), as a
+    module: a sibling's is named after its Space (`ld-fashion-mnist.py`), which no import statement can name."""
+    path = HERE / SPACE.get("metric_script", "ldmnist.py")
+    spec = importlib.util.spec_from_file_location("ldmnist_metric_script", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_METRIC = _metric_script()
+CLASS_VAES, NOISE_Z_LIMIT, PREDICTION_FORMATS = (
+    _METRIC.CLASS_VAES,
+    _METRIC.NOISE_Z_LIMIT,
+    _METRIC.PREDICTION_FORMATS,
+)
+load_class_decoder, read_predictions, score = (
+    _METRIC.load_class_decoder,
+    _METRIC.read_predictions,
+    _METRIC.score,
+)
+target_noise_z, validate = _METRIC.target_noise_z, _METRIC.validate
 DATASET = SPACE["dataset"]
 CONFIGS = SPACE["configs"]  # name -> {"latent_dim", "prefix"}
 FILES = SPACE["files"]  # the names of the dataset repository's files: test_split, benchmark, leaderboard
@@ -261,9 +279,9 @@ _CSS = """
 #leaderboard td, #ranking td { white-space: normal; overflow-wrap: anywhere; }
 """
 
-with gr.Blocks(title="LD-MNIST metric") as demo:
+with gr.Blocks(title=f"{TITLE} metric") as demo:
     gr.Markdown(
-        f"# LD-MNIST metric\n\nScores predictions of `y` for the test split of [{DATASET}]"
+        f"# {TITLE} metric\n\nScores predictions of `y` for the test split of [{DATASET}]"
         f"({HUB}/datasets/{DATASET}): the MSE against the dataset's `y` (lower is better), and the reconstructed "
         "accuracy (the class VAE's decoder applied to your predictions, compared with the labels). Upload a "
         f"{', '.join(PREDICTION_FORMATS)} file of shape (10000, latent size), rows in the test split's order."
