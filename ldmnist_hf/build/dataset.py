@@ -328,7 +328,8 @@ def build_dataset(
     image_column: str | None = None,
     label_column: str | None = None,
 ) -> Path:
-    """Encodes MNIST (or another source dataset) and writes LD-MNIST as a Hub dataset repository folder, atomically.
+    """Encodes MNIST (or another source dataset) and writes its LD version as a Hub dataset repository folder,
+    atomically.
 
     Args:
         output_dir (`str` or path, defaults to `"ldmnist"`): the folder to create.
@@ -357,11 +358,8 @@ def build_dataset(
     output_dir = Path(output_dir)
     t0 = time.perf_counter()
     iv, cv = load_vaes(image_vae, class_vae)
-    mnist = (
-        mnist_source
-        if not isinstance(mnist_source, str | os.PathLike)
-        else load_source_dataset(name, mnist_source, image_column, label_column)
-    )
+    given = not isinstance(mnist_source, str | os.PathLike)  # the data itself
+    mnist = mnist_source if given else load_source_dataset(name, mnist_source, image_column, label_column)
     _check_fit(iv, cv, mnist)
     meta = _build_meta(iv.config.latent_dim, mnist, seed, output_dir.name, command)
     with atomic_dir(output_dir, overwrite=overwrite, marker=BUILD_RECORD) as tmp:
