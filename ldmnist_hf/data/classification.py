@@ -311,9 +311,6 @@ def load_source_dataset(
 ) -> MNIST:
     """The images and labels of any source dataset: a known one (`sources.SOURCE_DATASETS`, verified by checksum,
     from `data_from`) or another image-classification dataset (a folder or Hub id: `load_image_classification`).
-
-    >>> load_source_dataset("mnist").image_shape  # doctest: +SKIP
-    (1, 28, 28)
     """
     name = os.fspath(source)
     if name in SOURCE_DATASETS:

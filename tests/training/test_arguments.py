@@ -20,7 +20,7 @@ BAD_INPUT = [
         "train-source-unknown",
         lambda c: tiny_args(c.tmp, source="kmnist"),
         LDMNISTError,
-        "Unknown source dataset 'kmnist' (`source`): the known ones are mnist, fashion-mnist",
+        "Unknown source dataset 'kmnist' (`source`): give one of mnist, fashion-mnist",
     ),
     (
         "train-mnist-source-beside-data-from",
