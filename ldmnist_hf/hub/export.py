@@ -40,7 +40,7 @@ from ..registry import (
 )
 from .configs import _Config, _load_config, _variant, middle_layers_beside
 from .dataset_repo import _export_dataset, _read_leaderboard
-from .ids import check_config_name, check_namespace
+from .ids import check_config_name, check_namespace, check_repo_ids
 from .manifest import MANIFEST, Repo, config_ids, file_record, plan_repos
 from .model_repos import _export_baseline, _export_model, _local_split
 from .scoring import TestSplit
@@ -110,6 +110,7 @@ def export(
         _load_config(c)
     baselines = {c.name: sorted(c.baselines) for c in configs if c.baselines}
     repos = plan_repos(namespace, {c.name: c.latent_dim for c in configs}, baselines, source)
+    check_repo_ids(r.repo_id for r in repos)
     ids = config_ids(repos)
     board = _read_leaderboard(leaderboard, ids[DEFAULT_CONFIG]["dataset"], [c.name for c in configs])
     output_dir = Path(output_dir)

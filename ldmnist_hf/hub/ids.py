@@ -45,6 +45,29 @@ def check_namespace(namespace: str) -> str:
     return namespace
 
 
+def check_repo_ids(ids) -> None:
+    """Every repository id an export would create is one the Hub accepts (at most 96 characters...); else one
+    error naming the first that is not, before anything is written or uploaded.
+
+    >>> check_repo_ids(["ns/ldmnist", "ns/" + "a" * 100])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ldmnist_hf.errors.LDMNISTError: The Hub would refuse the repository id 'ns/aaaa...' ...
+    """
+    for repo_id in ids:
+        try:
+            validate_repo_id(repo_id)
+            ok = len(repo_id) <= 96
+        except HFValidationError:
+            ok = False
+        if not ok:
+            raise LDMNISTError(
+                f"The Hub would refuse the repository id {repo_id!r} ({len(repo_id)} characters; at most 96, "
+                f"letters, digits, '-', '_', '.'): it comes from the namespace, the source dataset and a config "
+                f"name; use a shorter namespace or config name. Nothing was written."
+            )
+
+
 def _stem(name: str) -> str:
     """How a file or folder name could clash with a config's folder: `README.md` -> `readme`, `.gitattributes`
     -> `gitattributes` (a name differing only in case or extension is as confusing on the Hub as the same)."""

@@ -278,5 +278,13 @@ BAD_INPUT = [
         LDMNISTError,
         "Config name 'ld6' is given twice",
     ),
+    (
+        "export-fashion-mnist-ids-too-long-for-the-hub",
+        lambda c: export(
+            "n" * 80, c.tmp / "out", dataset=_built_from(c, "fashion-mnist"), source="fashion-mnist"
+        ),
+        LDMNISTError,
+        "characters; at most 96",
+    ),
 ]
 test_bad_input = bad_input_test(BAD_INPUT)
