@@ -294,14 +294,16 @@ def benchmarked(tmp_path_factory, built):
 @pytest.fixture(scope="session")
 def ld_fashion(tmp_path_factory, fashion_mnist):
     """LD-Fashion-MNIST built from real Fashion-MNIST with the shipped `fashion-mnist` set and benchmarked
-    quickly (1 MLP epoch), so that its sibling repositories publish baselines too."""
+    quickly (1 MLP epoch; the full benchmark for `make screenshots`, as README's), so that its sibling
+    repositories publish baselines too."""
     from ldmnist_hf.analysis.benchmark import run_benchmark, write_benchmark
     from ldmnist_hf.build.dataset import build_dataset
 
     folder = build_dataset(
         tmp_path_factory.mktemp("fashion") / "ld-fashion-mnist", mnist_source=fashion_mnist
     )
-    write_benchmark(run_benchmark(folder, mlp_epochs=1, progress=False), folder)
+    epochs = None if os.environ.get("LDMNIST_SCREENSHOTS") else 1
+    write_benchmark(run_benchmark(folder, mlp_epochs=epochs, progress=False), folder)
     return folder
 
 

@@ -44,12 +44,15 @@ SCREENSHOT = "screenshot.png"  # written by the browser tests (`make screenshots
 def _space_files(name: str, out: Path, space: dict) -> str | None:
     """Copies a Space's own files from `hub/spaces/NAME/` and writes its `space.json` (with the names of the
     dataset repository's files, so that the Space, which runs without this package, spells none of them);
-    returns the screenshot's name when there is one to show: LD-MNIST's only (the screenshots are of its
-    Spaces; a sibling's `space.json` names its `source`)."""
-    kinds = (".py", ".txt") if "source" in space else (".py", ".txt", ".png")
+    returns the screenshot's name when there is one to show. LD-MNIST's Spaces show `screenshot.png`, a
+    sibling's its own, `screenshot-<source>.png` (a sibling's `space.json` names its `source`)."""
+    sibling = space.get("source", {}).get("name")
     for path in sorted((SPACES / name).iterdir()):
-        if path.is_file() and path.suffix in kinds:
+        if path.is_file() and path.suffix in (".py", ".txt"):
             shutil.copyfile(path, out / path.name)
+    shot = SPACES / name / (f"screenshot-{sibling}.png" if sibling else SCREENSHOT)
+    if shot.is_file():
+        shutil.copyfile(shot, out / SCREENSHOT)
     files = {"test_split": data_file("test"), "benchmark": BENCHMARK_FILE, "leaderboard": LEADERBOARD_FILE}
     (out / "space.json").write_text(json.dumps({**space, "files": files}, indent=2) + "\n")
     return SCREENSHOT if (out / SCREENSHOT).is_file() else None
@@ -63,6 +66,7 @@ def source_space(source: str) -> dict:
     src, ds = source_texts({"args": {"source": source}}), source_dataset(source)
     return {
         "source": {
+            "name": source,
             "ld": src["ld"],
             "title": src["title"],
             "noun": src["noun"],

@@ -132,7 +132,13 @@ def test_the_siblings_cards_name_fashion_mnist_and_link_each_other(sibling):
     assert "Metric Card for LD-Fashion-MNIST" in cards["metric", "space"]
     assert "2020 reference (on its own dataset)" not in cards["metric", "space"]  # LD-MNIST's figures
     assert "title: LD-Fashion-MNIST explorer" in cards["explorer", "space"]
-    assert "screenshot" not in cards["explorer", "space"]  # the shipped screenshots are LD-MNIST's
+    # each Space's card shows the sibling's own screenshot (`make screenshots`), not LD-MNIST's
+    from ldmnist_hf.hub.space_repos import SPACES
+
+    for role, space in (("explorer", "explorer"), ("metric", "metric")):
+        assert "](screenshot.png)" in cards[role, "space"], role
+        shown = stub.repo_files(IDS[role], "space")["screenshot.png"]
+        assert shown == (SPACES / space / "screenshot-fashion-mnist.png").read_bytes(), role
 
 
 # What a user without the package runs against the sibling: its data, its class VAE, its metric Space.

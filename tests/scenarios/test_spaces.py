@@ -193,11 +193,15 @@ class _LazyKeys:  # selenium's Keys, imported when a test types (this module imp
 Keys = _LazyKeys()
 
 
-def _screenshot(driver, space: str) -> None:
+def _screenshot(driver, space: str, source: str | None = None) -> None:
+    """With `LDMNIST_SCREENSHOTS=1`, the page as its card shows it: LD-MNIST's `screenshot.png`, a sibling's
+    `screenshot-<source>.png`."""
     if SCREENSHOTS:
         height = driver.execute_script("return document.body.scrollHeight")
         driver.set_window_size(1280, min(max(height, 800), 2000))
-        driver.save_screenshot(str(SPACES / space / "screenshot.png"))
+        driver.save_screenshot(
+            str(SPACES / space / (f"screenshot-{source}.png" if source else "screenshot.png"))
+        )
 
 
 @pytest.fixture(scope="module")
@@ -524,6 +528,7 @@ def test_a_siblings_explorer_shows_its_images_and_class_names(
             reading.startswith("Test image 0, label 9 (Ankle boot).") and "to class 9 (Ankle boot)" in reading
         )
         assert _css(browser, "#label input")[0].get_attribute("value") == "Ankle boot"
+        _screenshot(browser, "explorer", "fashion-mnist")
         image_vae = ldmnist_hf.load_pretrained("image-vae-32-fashion-mnist")
         (x,) = load_latents(ld_fashion, "test", columns=("x",))
         with torch.no_grad():
@@ -562,3 +567,4 @@ def test_a_siblings_metric_space_scores_with_its_own_class_decoder(
         links = [a.get_attribute("href") for a in _css(browser, "#leaderboard a")]
         assert any(f"{NS}/ld-fashion-mnist-baseline-linear" in (h or "") for h in links), links
         assert "2020 publication" not in _css(browser, "#ranking")[0].text
+        _screenshot(browser, "metric", "fashion-mnist")
