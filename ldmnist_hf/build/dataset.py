@@ -68,7 +68,12 @@ def encode_batches(image_vae, class_vae, batches, seed: int):
     """
     image_vae.eval()
     class_vae.eval()
-    gen = torch.Generator(image_vae.device).manual_seed(seed)
+    # The noise is drawn on the CPU whatever device encodes: a GPU build draws the same noise as a CPU one.
+    gen = torch.Generator().manual_seed(seed)
+
+    def noise(q):
+        return torch.randn(q.mean.shape, generator=gen, dtype=q.mean.dtype).to(q.mean.device)
+
     with torch.no_grad():
         for images, labels in batches:
             qx = image_vae.encode(torch.from_numpy(np.ascontiguousarray(images))).latent_dist
@@ -77,10 +82,10 @@ def encode_batches(image_vae, class_vae, batches, seed: int):
             for name, t in (
                 ("x_mean", qx.mean),
                 ("x_std", qx.std),
-                ("x", qx.sample(gen)),
+                ("x", qx.sample(noise=noise(qx))),
                 ("y_mean", qy.mean),
                 ("y_std", qy.std),
-                ("y", qy.sample(gen)),
+                ("y", qy.sample(noise=noise(qy))),
             ):
                 out[name] = t.float().cpu().numpy()
             yield out
@@ -311,6 +316,24 @@ def _check_fit(iv, cv, data: MNIST) -> None:
         )
 
 
+def _inputs(name: str, image_vae, class_vae, mnist_source, columns: tuple, device: str | None) -> tuple:
+    """The VAEs on their device and the source data they fit (the data itself, or loaded from `mnist_source`)."""
+    iv, cv = (m.to(_device(device)) for m in load_vaes(image_vae, class_vae))
+    given = not isinstance(mnist_source, str | os.PathLike)
+    data = mnist_source if given else load_source_dataset(name, mnist_source, *columns)
+    _check_fit(iv, cv, data)
+    return iv, cv, data
+
+
+def _device(device: str | None) -> str:
+    """`device`, or CUDA when present, else the CPU; a CUDA device without CUDA is one clear error."""
+    if device is None:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise LDMNISTError(f"`device` {device} was asked for but CUDA is not available here; use `device=cpu`.")
+    return str(device)
+
+
 def _shape(chw) -> str:
     return "x".join(map(str, chw))
 
@@ -327,6 +350,7 @@ def build_dataset(
     source: str | None = None,
     image_column: str | None = None,
     label_column: str | None = None,
+    device: str | None = None,
 ) -> Path:
     """Encodes MNIST (or another source dataset) and writes its LD version as a Hub dataset repository folder,
     atomically.
@@ -346,6 +370,9 @@ def build_dataset(
             previous build (it holds `ldmnist_build.json`); any other folder is left alone.
         numpy_export (`bool`, defaults to `False`): also write `train_x.npy`, `train_y.npy`,
             `test_x.npy`, `test_y.npy` like the 2020 download.
+        device (`str`, *optional*): where the encoders run (default: CUDA when present, else the CPU). The
+            noise is drawn on the CPU either way, so a GPU build differs from a CPU one by float rounding
+            only; `device="cpu"` reproduces a CPU build (the published data) byte for byte.
 
     Returns:
         The folder, loadable with `datasets.load_dataset(str(folder))`.
@@ -357,10 +384,7 @@ def build_dataset(
     check_output_dir(output_dir, overwrite, marker=BUILD_RECORD)
     output_dir = Path(output_dir)
     t0 = time.perf_counter()
-    iv, cv = load_vaes(image_vae, class_vae)
-    given = not isinstance(mnist_source, str | os.PathLike)  # the data itself
-    mnist = mnist_source if given else load_source_dataset(name, mnist_source, image_column, label_column)
-    _check_fit(iv, cv, mnist)
+    iv, cv, mnist = _inputs(name, image_vae, class_vae, mnist_source, (image_column, label_column), device)
     meta = _build_meta(iv.config.latent_dim, mnist, seed, output_dir.name, command)
     with atomic_dir(output_dir, overwrite=overwrite, marker=BUILD_RECORD) as tmp:
         nbytes = {

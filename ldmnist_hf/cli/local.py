@@ -212,6 +212,10 @@ class Build(SourceOptions, Command):
     overwrite: bool = option(
         "replace an existing output folder written by an earlier build (or an empty one)", False
     )
+    device: str | None = option(
+        "where the encoders run: cpu, cuda (default: cuda when present; the noise is drawn on the CPU, so a "
+        "GPU build differs from a CPU one by float rounding only)"
+    )
 
     def run(self, ctx: Context) -> None:
         from ..build.dataset import build_dataset
@@ -226,6 +230,7 @@ class Build(SourceOptions, Command):
             image_column=self.image_column,
             label_column=self.label_column,
             overwrite=self.overwrite,
+            device=self.device,
             numpy_export=self.format == "numpy",
             command=shlex.join(["ldmnist", *ctx.argv]),
         )

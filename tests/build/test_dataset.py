@@ -335,6 +335,15 @@ BAD_INPUT = [
         "The images given are mnist's but `source` is 'fashion-mnist'",
     ),
     (
+        "build-on-cuda-without-cuda",
+        lambda c: (
+            c.monkeypatch.setattr(__import__("torch").cuda, "is_available", lambda: False),
+            _build(c, device="cuda"),
+        ),
+        LDMNISTError,
+        "`device` cuda was asked for but CUDA is not available here",
+    ),
+    (
         "build-source-unknown",
         lambda c: B.build_dataset(c.tmp / "out", c.iv, c.cv, source="kmnist"),
         LDMNISTError,
