@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import smoke_subset
 
 # The child samples its anonymous memory (heap, arrays: RssAnon) every 0.1 s beside its peak RSS, which also
 # counts the pages of memory-mapped files it read (the dataset's Arrow cache: page cache the kernel can drop).
@@ -91,17 +92,11 @@ def main() -> None:
     p.add_argument("--smoke", action="store_true", help="2 copies of 1200 digits: that it runs")
     p.add_argument("--keep", type=Path, help="keep the generated dataset here and reuse it")
     args = p.parse_args()
-    from ldmnist_hf.data.mnist import MNIST, load_mnist
+    from ldmnist_hf.data.mnist import load_mnist
 
     mnist = load_mnist()
     if args.smoke:
-        mnist = MNIST(
-            mnist.train_images[:1000],
-            mnist.train_labels[:1000],
-            mnist.test_images[:200],
-            mnist.test_labels[:200],
-            source="subset",
-        )
+        mnist = smoke_subset(mnist, 1000, 200)
         args.times = 2
     root = Path(tempfile.mkdtemp(prefix="ldmnist-bench-memory-"))
     data_root = args.keep or root

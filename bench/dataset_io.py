@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
+from timing import smoke_subset
 
 
 def best_of(fn, repeats):
@@ -46,7 +47,6 @@ def main() -> None:
 
     from ldmnist_hf import load_mnist
     from ldmnist_hf.build.dataset import build_dataset, encode_split, load_vaes
-    from ldmnist_hf.data.mnist import MNIST
     from ldmnist_hf.data.read import load_latents
     from ldmnist_hf.data.schema import data_file
     from ldmnist_hf.registry import DEFAULT_MODELS
@@ -56,13 +56,7 @@ def main() -> None:
     mnist = load_mnist()
     source = "auto"  # the build reads MNIST from the cache, as `ldmnist build` does
     if args.smoke:
-        mnist = MNIST(
-            mnist.train_images[:1000],
-            mnist.train_labels[:1000],
-            mnist.test_images[:200],
-            mnist.test_labels[:200],
-            source="smoke",
-        )
+        mnist = smoke_subset(mnist, 1000, 200)
         source = mnist
     n_train, n_all = len(mnist.train_labels), len(mnist.train_labels) + len(mnist.test_labels)
     iv, cv = load_vaes(DEFAULT_MODELS["image_vae"], DEFAULT_MODELS["class_vae"])

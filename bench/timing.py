@@ -38,14 +38,15 @@ def matmul_gflops(n: int = 4096, repeats: int = 3) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def smoke_subset(mnist):
-    """The first 2000 training and 500 test digits: what a `--smoke` run trains and evaluates on."""
+def smoke_subset(mnist, n_train: int = 2000, n_test: int = 500):
+    """The first `n_train` training and `n_test` test digits: what a `--smoke` run trains, evaluates or
+    builds on."""
     from ldmnist_hf.data.mnist import MNIST
 
     return MNIST(
-        mnist.train_images[:2000],
-        mnist.train_labels[:2000],
-        mnist.test_images[:500],
-        mnist.test_labels[:500],
+        mnist.train_images[:n_train],
+        mnist.train_labels[:n_train],
+        mnist.test_images[:n_test],
+        mnist.test_labels[:n_test],
         source="smoke",
     )
