@@ -332,8 +332,8 @@ def write_classification_folder(
     """A local image-classification dataset in the Hub's layout (`data/<split>-00000-of-00001.parquet`).
 
     Args:
-        splits: `{split: (images, labels)}`, images a list of PIL images or uint8 arrays (grey `(H, W)` or
-            colour `(H, W, 3)`), labels ints.
+        splits: `{split: (images, labels)}`, images a list of PIL images, uint8 arrays (grey `(H, W)` or
+            colour `(H, W, 3)`) or encoded cells (`{"bytes": ..., "path": None}`), labels ints.
         class_names: the ClassLabel's names; `None` stores plain integers (no ClassLabel).
     """
     import datasets
@@ -344,7 +344,7 @@ def write_classification_folder(
     )
     features = datasets.Features({image_column: datasets.Image(), label_column: label})
     for split, (images, labels) in splits.items():
-        pil = [im if isinstance(im, Image.Image) else Image.fromarray(np.asarray(im)) for im in images]
+        pil = [im if isinstance(im, Image.Image | dict) else Image.fromarray(np.asarray(im)) for im in images]
         ds = datasets.Dataset.from_dict({image_column: pil, label_column: list(labels)}, features=features)
         ds.to_parquet(str(folder / "data" / f"{split}-00000-of-00001.parquet"))
     return folder

@@ -9,25 +9,22 @@ channels-first `(N, C, H, W)` (what the image VAE takes); pixel values stay 0..2
 
 from __future__ import annotations
 
-import hashlib
-import io
 import logging
 import os
 from pathlib import Path
 
 import datasets
 import numpy as np
-from PIL import Image
 
 from ..errors import LDMNISTError, first_line
-from .hub_layout import hub_reachable
+from ..files.paths import sha256_file
+from .hub_layout import hub_reachable, open_image
 from .mnist import MNIST, load_source
-from .schema import BUILD_RECORD, label_problem
+from .schema import BUILD_RECORD, SPLITS, label_problem
 from .sources import SOURCE_DATASETS
 
 logger = logging.getLogger(__name__)
 
-SPLITS = ("train", "test")
 GREY_MODES = ("L", "1")  # PIL modes read as one channel; the others are converted to RGB
 COLOUR_MODES = ("RGB", "RGBA", "P", "LA", "CMYK", "YCbCr")
 _HASHED_SUFFIXES = (".parquet", ".arrow", ".csv", ".json", ".jsonl", ".png", ".jpg", ".jpeg", ".bmp", ".webp")
@@ -70,11 +67,7 @@ def _file_checksums(folder: Path) -> dict[str, str]:
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if path.is_file() and path.suffix.lower() in _HASHED_SUFFIXES and not rel.parts[0].startswith("."):
-            digest = hashlib.sha256()
-            with open(path, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-            sums[rel.as_posix()] = digest.hexdigest()
+            sums[rel.as_posix()] = sha256_file(path)
     return sums
 
 
@@ -134,18 +127,6 @@ def find_columns(features: datasets.Features, name: str, image_column=None, labe
     return image_column, label_column
 
 
-def _open(cell, where: str) -> Image.Image:
-    """One image cell, opened lazily (PIL reads the header now, the pixels when asked)."""
-    data = cell.get("bytes") if isinstance(cell, dict) else None
-    path = cell.get("path") if isinstance(cell, dict) else None
-    try:
-        return Image.open(io.BytesIO(data) if data is not None else path)
-    except Exception as e:  # PIL raises OSError, SyntaxError, ValueError... for broken images
-        raise LDMNISTError(
-            f"{where}: an image cannot be decoded ({first_line(e)}); the data is damaged."
-        ) from e
-
-
 def _cells(split: datasets.Dataset, column: str, batch_size: int):
     """`(first row, raw image cells)` of one split, `batch_size` rows at a time, undecoded (Arrow is memory-mapped,
     so only a batch of encoded images is in memory)."""
@@ -165,7 +146,7 @@ def _scan(splits: dict, column: str, name: str) -> tuple[tuple[int, int, int], b
             raise LDMNISTError(f"{name}: the {split} split has no images.")
         for start, cells in _cells(splits[split], column, 4096):
             for i, cell in enumerate(cells):
-                image = _open(cell, f"{name} ({split} row {start + i})")
+                image = open_image(cell, f"{name} ({split} row {start + i})")
                 size = size or (split, start + i, image.size)
                 if image.size != size[2]:
                     w, h = size[2]
@@ -209,13 +190,14 @@ class ImageClassificationData:
 
     def batches(self, split: str, batch_size: int = 10000):
         """The split's images in order, uint8 `(n, H, W)` (grey) or `(n, 3, H, W)` (colour), `batch_size` at a time."""
+        mode = "RGB" if self._colour else "L"
         for start, cells in _cells(self._splits[split], self._column, batch_size):
-            where = f"{self.name} ({split} row {start})"
-            if self._colour:
-                rgb = np.stack([np.asarray(_open(c, where).convert("RGB"), np.uint8) for c in cells])
-                yield np.ascontiguousarray(rgb.transpose(0, 3, 1, 2))  # channels first
-            else:
-                yield np.stack([np.asarray(_open(c, where).convert("L"), np.uint8) for c in cells])
+            images = np.stack(
+                [open_image(c, f"{self.name} ({split} row {start + i})", mode) for i, c in enumerate(cells)]
+            )
+            yield (
+                np.ascontiguousarray(images.transpose(0, 3, 1, 2)) if self._colour else images
+            )  # channels first
 
     def _images(self, split: str) -> np.ndarray:
         if split not in self._decoded:
@@ -331,9 +313,6 @@ def load_source_dataset(
 def source_of(build_info: dict) -> MNIST:
     """The source dataset a build record says its latents were encoded from (known: verified again; another
     dataset: read again from its folder or Hub commit, with the same columns)."""
-    name = build_info.get("source", "mnist")
-    if name in SOURCE_DATASETS:
-        return load_source(name)
-    where = build_info.get("source_provenance") or {}
-    columns = {k: where.get(k) for k in ("image_column", "label_column")}
-    return load_image_classification(name, revision=where.get("revision"), **columns)
+    where = build_info.get("source_provenance") or {}  # absent for a known dataset
+    columns = {k: where.get(k) for k in ("image_column", "label_column", "revision")}
+    return load_source_dataset(build_info.get("source", "mnist"), **columns)

@@ -81,7 +81,7 @@ def read_hub_arrays(repo: str, title: str, elsewhere: str) -> dict[str, np.ndarr
             )
         table = ds[split].cast_column("image", datasets.Image(decode=False)).with_format("arrow")[:]
         images = [
-            _decode_png(cell["bytes"] if isinstance(cell, dict) else None, f"{repo} ({split} row {i})")
+            open_image(cell["bytes"] if isinstance(cell, dict) else None, f"{repo} ({split} row {i})", "L")
             for i, cell in enumerate(table.column("image").to_pylist())
         ]
         arrays[f"{split}_images"] = np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)
@@ -89,10 +89,15 @@ def read_hub_arrays(repo: str, title: str, elsewhere: str) -> dict[str, np.ndarr
     return arrays
 
 
-def _decode_png(data, where: str) -> np.ndarray:
-    """One image cell of the ylecun/mnist layout; a damaged or truncated image is a clear error."""
+def open_image(cell, where: str, mode: str | None = None):
+    """One image cell (its bytes, or a `{"bytes", "path"}` dict as `datasets` stores images): the opened PIL
+    image (its header read, its pixels not yet), or with `mode` its pixels converted to that PIL mode as a uint8
+    array. A damaged or truncated image is one clear error, whether the header or the pixels are broken."""
+    data = cell.get("bytes") if isinstance(cell, dict) else cell
+    path = cell.get("path") if isinstance(cell, dict) else None
     try:
-        return np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=np.uint8)
+        image = Image.open(io.BytesIO(data) if data is not None else path)
+        return image if mode is None else np.asarray(image.convert(mode), dtype=np.uint8)
     except Exception as e:  # PIL raises OSError, SyntaxError, ValueError... for broken images
         raise LDMNISTError(
             f"{where}: an image cannot be decoded ({first_line(e)}); the data is damaged."

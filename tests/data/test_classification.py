@@ -142,6 +142,12 @@ BAD_INPUT = [
         "is outside 0..2",
     ),
     (
+        "an image whose pixels are truncated",
+        lambda s: load_image_classification(_truncated_pixels(s)).train_images,
+        LDMNISTError,
+        "(train row 2): an image cannot be decoded",
+    ),
+    (
         "a Hub id offline",
         lambda s: (s.monkeypatch.setenv("HF_HUB_OFFLINE", "1"), load_source_dataset("someone/cifar-like"))[1],
         LDMNISTError,
@@ -212,6 +218,26 @@ def _folder_of_numbers(s):
         )
         ds.to_parquet(str(s.tmp / "numbers" / "data" / f"{split}-00000-of-00001.parquet"))
     return s.tmp / "numbers"
+
+
+def _truncated_pixels(s):
+    """A folder whose third train image keeps its PNG header (the scan of sizes passes) but loses its pixels."""
+    images, labels = rgb_images(6)
+    cells = [{"bytes": _png(im), "path": None} for im in images]
+    cells[2]["bytes"] = cells[2]["bytes"][:60]
+    return write_classification_folder(
+        s.tmp / "cut", {"train": (cells, labels), "test": rgb_images(3)}, "abc"
+    )
+
+
+def _png(image) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def _out_of_range(s):
