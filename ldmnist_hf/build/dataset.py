@@ -216,15 +216,19 @@ class _SplitWriter:
 def _encode_and_write(iv, cv, data, split: str, seed: int, folder: Path, numpy_export: bool, meta: dict) -> int:
     """Encodes one split batch by batch into its Parquet file; returns its Arrow size in bytes."""
     labels = getattr(data, f"{split}_labels")
-    batches, start = data.batches(split, ENCODE_BATCH), 0
-    pairs = ((images, labels[i * ENCODE_BATCH : (i + 1) * ENCODE_BATCH]) for i, images in enumerate(batches))
+
+    def pairs():  # each batch of images with its labels, however many images a batch holds
+        start = 0
+        for images in data.batches(split, ENCODE_BATCH):
+            yield images, labels[start : start + len(images)]
+            start += len(images)
+
     writer = _SplitWriter(folder, split, len(labels), iv.config.latent_dim, meta.get("classes"), numpy_export)
     try:
-        for part in encode_batches(iv, cv, pairs, split_seed(seed, split)):
-            n = len(part["x"])
+        for part in encode_batches(iv, cv, pairs(), split_seed(seed, split)):
+            start = writer.rows  # the rows written so far: where this batch starts
             _check_finite(part, split, start)
-            writer.add(part, labels[start : start + n])
-            start += n
+            writer.add(part, labels[start : start + len(part["x"])])
     finally:
         nbytes = writer.close()
     return nbytes
@@ -301,12 +305,12 @@ def _source_and_models(source: str | None, mnist_source, image_vae, class_vae) -
 
 def _check_fit(iv, cv, data: MNIST) -> None:
     """Refuses VAEs made for other images or classes than the data's, before anything is encoded."""
-    c, h, w = data.image_shape
-    size = iv.config.image_size
-    model_shape = (getattr(iv.config, "num_channels", 1), *((size, size) if isinstance(size, int) else size))
     problems = []
-    if tuple(model_shape) != (c, h, w):
-        problems.append(f"the image VAE takes {_shape(model_shape)} images, {data.name}'s are {_shape((c, h, w))}")
+    if tuple(iv.config.image_shape) != tuple(data.image_shape):
+        problems.append(
+            f"the image VAE takes {_shape(iv.config.image_shape)} images, {data.name}'s are "
+            f"{_shape(data.image_shape)}"
+        )
     if cv.config.num_classes != len(data.class_names):
         problems.append(f"the class VAE has {cv.config.num_classes} classes, {data.name} {len(data.class_names)}")
     if problems:

@@ -40,16 +40,20 @@ def latent_statistics(x: np.ndarray, y: np.ndarray) -> dict:
     out = {}
     for name, a in (("x", x), ("y", y)):
         a = np.asarray(a, np.float64)
-        std = a.std(0)
-        out[name] = {
-            "mean": float(a.mean()),
-            "std": float(a.std()),
-            "component_mean": a.mean(0).tolist(),
-            "component_std": std.tolist(),
-            "informative_components": informative_components(std),
-            "informative_std": INFORMATIVE_STD,
-        }
+        out[name] = _side(a.mean(), a.std(), a.mean(0), a.std(0))
     return out
+
+
+def _side(mean, std, component_mean: np.ndarray, component_std: np.ndarray) -> dict:
+    """One side's statistics as `latent_statistics` gives them."""
+    return {
+        "mean": float(mean),
+        "std": float(std),
+        "component_mean": component_mean.tolist(),
+        "component_std": component_std.tolist(),
+        "informative_components": informative_components(component_std),
+        "informative_std": INFORMATIVE_STD,
+    }
 
 
 EXACT_ROWS = 1 << 16  # up to this many rows (MNIST's 60000), statistics come from the whole arrays, exactly
@@ -64,13 +68,13 @@ def split_statistics(folder, split: str = "train") -> dict:
     """
     import pyarrow.parquet as pq
 
+    from .read import load_latents
     from .schema import data_file
 
     path = Path(folder) / data_file(split)
     meta = pq.ParquetFile(path)
     if meta.metadata.num_rows <= EXACT_ROWS:
-        table = pq.read_table(path, columns=["x", "y"])
-        return latent_statistics(*(_as_matrix(table.column(c)) for c in ("x", "y")))
+        return latent_statistics(*load_latents(folder, split))
     sums = {}
     for i in range(meta.num_row_groups):
         group = meta.read_row_group(i, columns=["x", "y"])
@@ -82,21 +86,15 @@ def split_statistics(folder, split: str = "train") -> dict:
 
 
 def _as_matrix(column) -> np.ndarray:
-    """A fixed-size-list column as a `(N, L)` array (no copy where Arrow allows)."""
+    """A row group's fixed-size-list column as a `(N, L)` array (no copy where Arrow allows)."""
     flat = column.combine_chunks()
     return flat.values.to_numpy(zero_copy_only=False).reshape(len(flat), -1)
 
 
 def _from_sums(n: int, total: np.ndarray, squares: np.ndarray) -> dict:
+    """`_side` from the count, the per-component sums of values and of their squares."""
     mean = total / n
     std = np.sqrt(np.maximum(squares / n - mean**2, 0.0))
     overall = total.sum() / (n * len(total))
-    overall_std = float(np.sqrt(max(squares.sum() / (n * len(total)) - overall**2, 0.0)))
-    return {
-        "mean": float(overall),
-        "std": overall_std,
-        "component_mean": mean.tolist(),
-        "component_std": std.tolist(),
-        "informative_components": informative_components(std),
-        "informative_std": INFORMATIVE_STD,
-    }
+    overall_std = np.sqrt(max(squares.sum() / (n * len(total)) - overall**2, 0.0))
+    return _side(overall, overall_std, mean, std)
