@@ -105,6 +105,7 @@ class Release(Command):
     )
 
     def run(self, ctx: Context) -> None:
+        from ..pretrained.loading import PRETRAINED_DIR
         from ..training.release import DEFAULT_DEST, evaluation_file, release
 
         metrics = release(
@@ -119,11 +120,13 @@ class Release(Command):
         print(
             f"Wrote the model folders with their cards, and {evaluation_file(self.model_set)} (every figure), to {dest}."
         )
-        source = "mnist" if "pixel_mlp_accuracy" not in metrics else "another source dataset"
-        evaluation = Path(dest) / evaluation_file(self.model_set)
-        if evaluation.is_file():  # the run's own source, as its summary recorded it
-            recorded = json.loads(evaluation.read_text()).get("training", {}).get("args", {})
-            source = recorded.get("source", source)
+        # the run's own source, as its summary recorded it in the evaluation just written (into the package
+        # wherever this runs from: `dest` above is what to show)
+        written = PRETRAINED_DIR if self.into_package else Path(self.dest or DEFAULT_DEST)
+        recorded = json.loads((written / evaluation_file(self.model_set)).read_text())["training"].get(
+            "args", {}
+        )
+        source = recorded.get("source", "mnist")
         figures = {**metrics, "informative_components": metrics["x_informative_components"]}
         print(quality_bar_lines(figures, source=source))
 

@@ -56,8 +56,9 @@ with a class VAE: a regression task from one roughly standard normal vector to a
 
 def source_texts(summary: dict) -> dict:
     """How a card names what its models were trained on, from the training summary (`ldmnist train`'s): the
-    source dataset's title, its LD version's name, the image shape and the sizes. A summary of an older
-    version (no `data`) was MNIST's.
+    source dataset's title, its LD version's name, the image shape and the sizes, and the Hub dataset it came
+    from (`data["hub"]`, for a source other than a known one). A summary of an older version (no `data`) was
+    MNIST's.
 
     >>> t = source_texts({"args": {"source": "fashion-mnist"}})
     >>> t["ld"], t["shape"], t["hub"]
@@ -77,9 +78,8 @@ def source_texts(summary: dict) -> dict:
         "tag": name if known else None,  # the Hub tag of a known source dataset (mnist, fashion-mnist)
         "title": title,
         "ld": f"LD-{title}",
-        "hub": known.hub_repo
-        if known
-        else (name if "/" in name and not name.startswith(("/", ".")) else None),
+        # a Hub dataset: a known one's, or the id another was read from (a local folder has none)
+        "hub": known.hub_repo if known else data.get("hub"),
         "noun": "digit" if mnist else "image",
         "nouns": "digits" if mnist else "images",
         "a_class": "a digit class" if mnist else "a class",
@@ -104,5 +104,6 @@ def record_source_texts(record: dict) -> dict:
         "n_test": record.get("n_test", 10000),
         "image_shape": [config.get("num_channels", 1), h, w],
         **({"classes": record["classes"]} if record.get("classes") else {}),
+        "hub": (record.get("source_provenance") or {}).get("hub"),
     }
     return source_texts({"args": {"source": record.get("source", "mnist")}, "data": data})

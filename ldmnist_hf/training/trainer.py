@@ -182,8 +182,7 @@ class _Session:
     schedulers: dict
     data: tuple  # train pixels, train labels, test pixels, test labels (`mnist_tensors`)
     step: object  # `joint_losses`, or its `torch.compile`d version
-    image_shape: tuple = (1, 28, 28)  # the data's `(C, H, W)`
-    class_names: tuple = ()
+    source: dict = dataclasses.field(default_factory=dict)  # the data's sizes, image shape, classes, Hub id
 
 
 def _data(args: LDMNISTTrainingArguments, given):
@@ -224,7 +223,14 @@ def _setup(args: LDMNISTTrainingArguments, mnist) -> _Session:
     data = mnist_tensors(mnist, args.device)
     schedulers = make_schedulers(optimizers, args, len(data[0]))
     step = torch.compile(joint_losses, dynamic=False) if args.compile else joint_losses
-    return _Session(args, models, optimizers, schedulers, data, step, mnist.image_shape, mnist.class_names)
+    source = {  # what the summary says the models were trained on (`rendering.texts.source_texts` reads it)
+        "n_train": len(data[1]),
+        "n_test": len(data[3]),
+        "image_shape": list(mnist.image_shape),
+        "classes": list(mnist.class_names),
+        "hub": (getattr(mnist, "provenance", None) or {}).get("hub"),  # another source read from the Hub
+    }
+    return _Session(args, models, optimizers, schedulers, data, step, source)
 
 
 def _resume(s: _Session, out: Path) -> tuple[int, dict]:
@@ -367,13 +373,7 @@ def _finish(s: _Session, out: Path, last: dict, train_time: float, start_epoch: 
         "image_latent_std": [round(float(v), 4) for v in stds],
         "informative_components": informative_components(stds),
         "informative_std": INFORMATIVE_STD,
-        # what the cards say it was trained on (`rendering.texts.source_texts`)
-        "data": {
-            "n_train": len(s.data[1]),
-            "n_test": len(s.data[3]),
-            "image_shape": list(s.image_shape),
-            "classes": list(s.class_names),
-        },
+        "data": s.source,
     }
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
     logger.info(f"Saved models to {out / 'models'} and the summary to {out / 'summary.json'}")

@@ -55,6 +55,9 @@ def test_digits_models_fit_the_images_and_name_the_dataset(digits):
     assert config["source_dataset"] == source.name
     cv = json.loads((models / "class-vae-8" / "config.json").read_text())
     assert cv["num_classes"] == 10 and cv["id2label"]["9"] == "9"
+    # a local folder is no Hub dataset: the cards name none in `datasets:` (a Hub source's id would be there)
+    card = (models / "image-vae-8" / "README.md").read_text()
+    assert "\ndatasets:" not in card.split("\n---", 1)[0] and "# LD-digits image VAE" in card
     # A short run on 1347 real digits still learns the task (chance is 0.1).
     assert metrics["middle_layers_accuracy"] > 0.6
     assert 0 < metrics["pixel_mlp_accuracy"] <= 1
