@@ -140,14 +140,11 @@ def check_source(source) -> str:
     ldmnist_hf.errors.LDMNISTError: Unknown source dataset 'mnst' (`source`): give one of mnist, fashion-mnist, ...
     """
     import os
-    import re
+
+    from ..files.paths import looks_like_repo_id
 
     text = os.fspath(source) if isinstance(source, str | os.PathLike) else source
-    if isinstance(text, str) and (
-        text in SOURCE_DATASETS
-        or os.path.isdir(text)
-        or (re.fullmatch(r"[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}", text) and ".." not in text)
-    ):
+    if isinstance(text, str) and (text in SOURCE_DATASETS or os.path.isdir(text) or looks_like_repo_id(text)):
         return text
     raise LDMNISTError(
         f"Unknown source dataset {text!r} (`source`): give one of {', '.join(SOURCE_DATASETS)}, a folder holding an "
