@@ -21,6 +21,7 @@ from ..data.schema import BENCHMARK_FILE
 from ..errors import LDMNISTError
 from ..files.atomic import atomic_write_text
 from ..files.paths import read_json_object, require_source_checkout
+from ..training.arguments import recipe_differences
 
 
 def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
@@ -48,6 +49,7 @@ def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
     x, y = load_latents(dataset_dir, "train", check_finite=True)
     rows = {r["key"]: r for r in bench["rows"]}
     return {
+        "seed": ((evaluation.get("training") or {}).get("args") or {}).get("seed"),
         "class_mean": metrics["class_vae_accuracy_mean"],
         "class_std": metrics["class_vae_accuracy_std"],
         "joint": metrics["middle_layers_accuracy"],
@@ -123,6 +125,30 @@ def record_column(
     columns = recorded_columns(path)
     columns[name] = {**column, "title": title, "source": source}
     atomic_write_text(path, json.dumps({"columns": columns}, indent=2, allow_nan=False) + "\n")
+
+
+def seed_of_recipe(evaluation_file: str | Path, shipped_evaluation_file: str | Path) -> int:
+    """The seed of the run that `evaluation_file` evaluates, after checking that it is another seed of the
+    shipped run's recipe (`shipped_evaluation_file`): every setting that shapes training equal, the seed not."""
+    fix = "give the evaluation.json that `ldmnist release --run RUN` wrote."
+    args = []
+    for path in (evaluation_file, shipped_evaluation_file):
+        training = read_json_object(path, fix=fix).get("training")
+        if not isinstance(training, dict) or not isinstance(training.get("args"), dict):
+            raise LDMNISTError(f"{path} records no training arguments: {fix}")
+        args.append(training["args"])
+    mine, shipped = args
+    differ = recipe_differences(shipped, mine, also_free=frozenset({"seed"}))
+    if differ:
+        raise LDMNISTError(
+            f"{evaluation_file} is not a seed of the shipped run's recipe (shipped -> this run: "
+            f"{'; '.join(differ)}); record it as a column of its own with --record-rerun-as."
+        )
+    if mine.get("seed", 0) == shipped.get("seed", 0):
+        raise LDMNISTError(
+            f"{evaluation_file} ran seed {mine.get('seed', 0)}, the shipped run's own: give another seed's run."
+        )
+    return int(mine.get("seed", 0))
 
 
 def tf_run_column(folder: str | Path) -> dict:

@@ -6,10 +6,11 @@ heavy libraries are imported inside `run`, so `ldmnist --help` answers at once.
 
 from __future__ import annotations
 
+from .analysis import Benchmark, Fidelity, Report
 from .base import Command
 from .fetch import Fetch, FetchMnist
 from .hub import Export, Leaderboard, Push, Submit
-from .local import Benchmark, Build, Cards, Fidelity, Release, Report, Train, Verify
+from .local import Build, Cards, Release, Train, Verify
 
 # The commands in the order `ldmnist --help` lists them.
 COMMANDS: tuple[type[Command], ...] = (

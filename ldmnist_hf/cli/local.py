@@ -1,5 +1,5 @@
-"""The commands that work on this machine: training, releases, building, checking and reading a dataset (fetching
-a source dataset: `fetch.py`).
+"""The commands that make things on this machine: training, releases, cards, building and checking a dataset
+(fetching a source dataset: `fetch.py`; measuring a built one: `analysis.py`).
 
 Each is a dataclass: its fields are its options (`options.option`), `run` a thin call into the library.
 """
@@ -18,7 +18,7 @@ from typing import Literal
 from ..registry import DEFAULT_MODELS
 from ..training.arguments import LDMNISTTrainingArguments
 from .base import Command, Context
-from .options import DatasetOptions, SourceOptions, data_from, deprecated_mnist_source, option
+from .options import SourceOptions, data_from, deprecated_mnist_source, option
 from .quality import quality_bar_lines
 
 
@@ -256,157 +256,3 @@ class Verify(Command):
 
         result = verify_dataset(self.dataset)
         print(f"{self.dataset}: {result['files']} data files match their recorded SHA-256 and size.")
-
-
-@dataclass(kw_only=True)
-class Benchmark(DatasetOptions, Command):
-    command = "benchmark"
-    summary = "train and score the baselines on a built dataset; write the table into its card"
-    about = (
-        "Score the baselines and noise floors on the test split with the ldmnist metric, and\n"
-        "write the table to DATASET/benchmark.json, benchmark.md and the dataset card."
-    )
-    examples = [
-        "ldmnist benchmark --dataset ldmnist",
-        "ldmnist benchmark --dataset ldmnist --readme README.md   # the shipped dataset's table",
-        "ldmnist benchmark --dataset ldmnist16 --middle-layers models16/middle-layers-16  # a variant's",
-    ]
-    readme: str | None = option("also fill the benchmark block of this README.md")
-    class_vae: str | None = option("class decoder (default: the one the dataset was built with)")
-    middle_layers: str | None = option(
-        "the middle layers trained with the dataset's VAEs, e.g. models16/middle-layers-16 (default: the shipped "
-        f"{DEFAULT_MODELS['middle_layers']} for a build from {DEFAULT_MODELS['class_vae']}; else no such row)"
-    )
-    seed: int = option("(default: %(default)s)", 0)
-    mlp_recipe: Literal["fast", "reference"] = option(
-        "how the MLP baseline is trained: fast (40 epochs, batch 256, cosine; default) or reference "
-        "(the 2020 schedule: 5000 epochs at batch 10000, Adam 1e-3, reduce-on-plateau; about 7 minutes on a "
-        "2-core CPU)",
-        "fast",
-    )
-    mlp_epochs: int | None = option("override the MLP recipe's epochs")
-
-    def run(self, ctx: Context) -> None:
-        from ..analysis.benchmark import run_benchmark, write_benchmark
-        from ..rendering import benchmark_markdown, check_block
-
-        # Where the table goes is checked before the minutes of training baselines.
-        for readme in filter(None, (os.path.join(self.dataset, "README.md"), self.readme)):
-            check_block(readme, "benchmark")
-        result = run_benchmark(
-            self.dataset,
-            class_vae=self.class_vae,
-            middle_layers=self.middle_layers,
-            seed=self.seed,
-            mlp_recipe=self.mlp_recipe,
-            mlp_epochs=self.mlp_epochs,
-            progress=not ctx.quiet,
-        )
-        write_benchmark(result, self.dataset, readme=self.readme)
-        print(benchmark_markdown(result))
-
-
-@dataclass(kw_only=True)
-class Fidelity(Command):
-    command = "fidelity"
-    summary = "the 2020 recipe rerun here beside the 2020 publication and the fast recipe"
-    about = (
-        "Set the figures of the 2020 publication, of the 2020 recipe rerun with this package (model set\n"
-        "`reference`) and of the fast recipe side by side: class reconstruction, joint accuracy,\n"
-        "informative components, dataset statistics and benchmark rows, each from its evaluation and\n"
-        "its benchmarked dataset."
-    )
-    examples = [
-        "ldmnist fidelity --rerun-dataset ldmnist-reference --fast-dataset ldmnist --card ldmnist/README.md",
-    ]
-    rerun_dataset: str = option("a benchmarked dataset built with the rerun's VAEs", required=True)
-    fast_dataset: str = option("a benchmarked dataset built with the shipped VAEs", required=True)
-    rerun_evaluation: str | None = option("default: the shipped evaluation-reference.json")
-    fast_evaluation: str | None = option("default: the shipped evaluation.json")
-    card: str | None = option("fill the fidelity block of this dataset card")
-    readme: str | None = option("also fill the fidelity block of this README.md")
-    record_rerun_as: str | None = option(
-        "maintainers: keep the rerun's column in the table under this name (before its set is replaced)",
-        metavar="NAME",
-    )
-    record_tf_run: str | None = option(
-        "maintainers: add the column of a run of the 2020 code under TensorFlow (docs/tf_2020_code.py --out)",
-        metavar="DIR",
-    )
-    title: str | None = option("the recorded column's heading")
-
-    def run(self, ctx: Context) -> None:
-        from pathlib import Path
-
-        from ..analysis.fidelity import fidelity_table, record_column, recorded_columns, tf_run_column
-        from ..data.read import read_build_info
-        from ..files.paths import require_source_checkout
-        from ..pretrained.loading import PRETRAINED_DIR
-        from ..rendering import check_block, fidelity_markdown, replace_block
-        from ..training.release import evaluation_file
-
-        targets = [t for t in (self.card, self.readme) if t]
-        for target in targets:  # before any work: every block must be there
-            check_block(target, "fidelity")
-        if self.record_rerun_as or self.record_tf_run:
-            require_source_checkout("a recorded fidelity column")
-        args = (
-            self.rerun_evaluation or PRETRAINED_DIR / evaluation_file("reference"),
-            self.rerun_dataset,
-            self.fast_evaluation or PRETRAINED_DIR / evaluation_file(),
-            self.fast_dataset,
-        )
-        table = fidelity_table(*args)
-        if self.record_rerun_as:
-            built = read_build_info(self.rerun_dataset)
-            source = (
-                f"ldmnist fidelity --rerun-dataset {Path(self.rerun_dataset).name}: models of "
-                f"{Path(args[0]).name}, image VAE sha256 {built['image_vae_sha256'][:16]}, class VAE sha256 "
-                f"{built['class_vae_sha256'][:16]}"
-            )
-            record_column(self.record_rerun_as, self.title or self.record_rerun_as, table["rerun"], source)
-        if self.record_tf_run:
-            column = tf_run_column(self.record_tf_run)
-            title = self.title or f"2020 code under TensorFlow, epoch {column['epochs']}"
-            record_column(
-                "tf2020", title, column, f"docs/tf_2020_code.py --out {Path(self.record_tf_run).name}"
-            )
-        table["recorded"] = recorded_columns()  # with what was just recorded
-        md = fidelity_markdown(table)
-        for target in targets:
-            replace_block(target, "fidelity", md)
-        print(md)
-
-
-@dataclass(kw_only=True)
-class Report(DatasetOptions, Command):
-    command = "report"
-    summary = "statistics, figures and component importance of a built dataset"
-    about = (
-        "Write statistics (JSON, Markdown), histograms, reconstructions, manifolds and the\n"
-        "component-importance analysis of a dataset, and embed them in its card."
-    )
-    examples = [
-        "ldmnist report --dataset ldmnist                   # into ldmnist/report",
-        "ldmnist report --dataset ldmnist --components 3 17 --out figures",
-    ]
-    readme: str | None = option("also fill the report block of this README.md")
-    out_dir: str | None = option("output folder (default: DATASET/report)", flag="--out")
-    components: list[int] = option(
-        "the two components of the manifold plot (default: 8 9, the reference's)",
-        [8, 9],
-        nargs=2,
-        metavar=("I", "J"),
-    )
-
-    def run(self, ctx: Context) -> None:
-        from ..analysis.report import make_report
-
-        result = make_report(
-            self.dataset, self.out_dir, components=tuple(self.components), readme=self.readme
-        )
-        imp = result["importance"]
-        print(
-            f"class VAE accuracy on the test y: {result['class_vae_accuracy_test']:.4f}; "
-            f"components that matter: {imp['important_components']} ({imp['rule']})"
-        )

@@ -31,7 +31,7 @@ from .statistics import (
     statistics_summary,
     what_differs,
 )
-from .tables import benchmark_markdown, fidelity_markdown, results_markdown, results_rows
+from .tables import benchmark_markdown, fidelity_markdown, results_markdown, results_rows, seeds_markdown
 from .texts import CITATION, DATASET_CITATION, DESCRIPTION, LICENSE, MNIST_CITATION, PORT_CITATION, TEMPLATES
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "component_std_table",
     "dataset_card_data",
     "fidelity_markdown",
+    "seeds_markdown",
     "leaderboard_markdown",
     "markdown_table",
     "model_eval_results",

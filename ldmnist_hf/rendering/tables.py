@@ -66,6 +66,9 @@ _WHY = {
     "Benchmark": "Scored on each column's own dataset with its own class decoder. The 2020 MLP row used the "
     "2020 schedule (5000 epochs); the rows here use the benchmark's default unless the dataset's "
     "benchmark.json says otherwise (see the row label).",
+    "Seeds": "The 2020 recipe run again with other seeds (`ldmnist train --recipe reference --seed N`), each "
+    "released, built and benchmarked like the shipped run; the column gives each figure's lowest and highest "
+    "over these runs and the shipped one (each run: docs/fidelity.md in the ldmnist-hf repository).",
 }
 
 
@@ -83,38 +86,105 @@ _FIDELITY_ROWS = [
 ]
 
 
+def _number(value, spec: str, scale: float = 1) -> str:
+    """A figure, or a `(lowest, highest)` pair as `lo to hi` (one number where both read the same)."""
+    if isinstance(value, tuple):
+        lo, hi = (format(v * scale, spec) for v in value)
+        return lo if lo == hi else f"{lo} to {hi}"
+    return format(value * scale, spec)
+
+
 def _fidelity_cell(c: dict, key: str) -> str:
     if key == "class":
         std = "" if c["class_std"] is None else f" +- {100 * c['class_std']:.2f}"
-        return f"{100 * c['class_mean']:.2f}{std} %"
+        return f"{_number(c['class_mean'], '.2f', 100)}{std} %"
     if key == "joint":
-        return f"{c['joint']:.4f}"
+        return _number(c["joint"], ".4f")
     if key in ("x_components", "y_components"):
-        return str(c[key])
+        return _number(c[key], "d")
     if key in ("x", "y"):
-        return f"{c[key + '_mean']:.4f} / {c[key + '_std']:.4f}"
+        return f"{_number(c[key + '_mean'], '.4f')} / {_number(c[key + '_std'], '.4f')}"
     row = c["benchmark"].get(key)
-    return "" if row is None else f"{row['mse']:.4f} / {row['reconstructed_accuracy']:.4f}"
+    return (
+        ""
+        if row is None
+        else f"{_number(row['mse'], '.4f')} / {_number(row['reconstructed_accuracy'], '.4f')}"
+    )
 
 
-def fidelity_markdown(table: dict) -> str:
-    """The fidelity table (`analysis.fidelity.fidelity_table`) and one line per kind of row on why columns differ."""
-    recorded = table.get("recorded") or {}
-    columns = [table["published"], table["rerun"], *recorded.values(), table["fast"]]
+_SPREAD_KEYS = ("class_mean", "joint", "x_components", "y_components", "x_mean", "x_std", "y_mean", "y_std")
+
+
+def _spread_column(columns: list[dict]) -> dict:
+    """The lowest and highest of each figure over runs of one recipe (cells read `lo to hi`)."""
+
+    def span(values):
+        return min(values), max(values)
+
+    shared = set.intersection(*(set(c["benchmark"]) for c in columns))
+    return {
+        **{k: span([c[k] for c in columns]) for k in _SPREAD_KEYS},
+        "class_std": None,
+        "benchmark": {
+            k: {m: span([c["benchmark"][k][m] for c in columns]) for m in ("mse", "reconstructed_accuracy")}
+            for k in shared
+        },
+        "mlp_recipe": "/".join(dict.fromkeys(c["mlp_recipe"] for c in columns)),
+    }
+
+
+def _seed_runs(table: dict) -> list[dict]:
+    """The shipped rerun and the recorded runs of its recipe with other seeds (`--record-seed`), by seed."""
+    seeds = [c for c in (table.get("recorded") or {}).values() if c.get("seed_of") == "rerun"]
+    return [table["rerun"], *sorted(seeds, key=lambda c: c["seed"])] if seeds else []
+
+
+def _fidelity_rows(columns: list[dict]) -> list[tuple]:
     rows = []
     for key, label, _ in _FIDELITY_ROWS:
         if key == "mlp":
             recipes = ", ".join(c["mlp_recipe"] for c in columns)
             label = f"{label} (MLP schedule, by column: {recipes})"
         rows.append((label, *(_fidelity_cell(c, key) for c in columns)))
-    titles = [c["title"] for c in recorded.values()]
+    return rows
+
+
+def _seeds_title(runs: list[dict]) -> str:
+    return f"2020 recipe, seeds {', '.join(str(c.get('seed')) for c in runs)}: lowest to highest"
+
+
+def fidelity_markdown(table: dict) -> str:
+    """The fidelity table (`analysis.fidelity.fidelity_table`) and one line per kind of row on why columns differ.
+
+    Recorded runs of the rerun's recipe with other seeds show as one column, each figure's lowest and highest
+    over them and the rerun (`seeds_markdown` shows each).
+    """
+    recorded = [c for c in (table.get("recorded") or {}).values() if c.get("seed_of") != "rerun"]
+    runs = _seed_runs(table)
+    spread = [_spread_column(runs)] if runs else []
+    columns = [table["published"], table["rerun"], *spread, *recorded, table["fast"]]
+    titles = [_seeds_title(runs)] * bool(runs) + [c["title"] for c in recorded]
     header = ["figure", "2020 publication", "2020 recipe rerun here", *titles, "fast recipe (shipped)"]
     level = reference_2020()["informative_std_level"]
     why = [
         f"- {name}: {_WHY[name].format(level=level)}"
         for name in dict.fromkeys(w for _, _, w in _FIDELITY_ROWS)
     ]
-    return markdown_table(header, rows, align="l" + "r" * len(columns)) + "\n\n" + "\n".join(why)
+    if runs:
+        why.append(f"- Seeds: {_WHY['Seeds']}")
+    table_md = markdown_table(header, _fidelity_rows(columns), align="l" + "r" * len(columns))
+    return table_md + "\n\n" + "\n".join(why)
+
+
+def seeds_markdown(table: dict) -> str:
+    """Each run of the rerun's recipe (the shipped seed and the recorded ones) beside the 2020 publication."""
+    runs = _seed_runs(table)
+    if not runs:
+        return "No run of the 2020 recipe with another seed is recorded (`ldmnist fidelity --record-seed`)."
+    titles = [f"seed {c.get('seed')}" + (" (shipped)" if c is table["rerun"] else "") for c in runs]
+    columns = [table["published"], *runs, _spread_column(runs)]
+    header = ["figure", "2020 publication", *titles, "lowest to highest"]
+    return markdown_table(header, _fidelity_rows(columns), align="l" + "r" * len(columns))
 
 
 def results_rows(evaluation: dict) -> list[tuple[str, str, str, str]]:

@@ -313,3 +313,15 @@ def _check_choices(args: LDMNISTTrainingArguments) -> None:
             and not (value is None and type(None) in typing.get_args(hints[f.name]))
         ):
             raise LDMNISTError(f"Unknown `{f.name}` {value!r}; choose one of {', '.join(map(str, allowed))}.")
+
+
+def recipe_differences(then: dict, now: dict, also_free: frozenset[str] = frozenset()) -> list[str]:
+    """`name: then -> now` for each setting that changes what is trained, between two runs' recorded arguments.
+
+    Session fields (and `also_free`) may differ; a setting missing from a record (added since it was written,
+    like `source` or `shuffle_buffer`) ran at its default.
+    """
+    fields = dataclasses.fields(LDMNISTTrainingArguments)
+    free = {f.name for f in fields if f.metadata.get("session")} | also_free
+    pairs = ((f.name, then.get(f.name, f.default), now.get(f.name, f.default)) for f in fields)
+    return [f"{name}: {a!r} -> {b!r}" for name, a, b in pairs if name not in free and a != b]

@@ -28,7 +28,7 @@ from ..errors import LDMNISTError
 from ..files.atomic import atomic_dir, atomic_write_text, check_output_dir
 from ..files.listing import WRITTEN, briefly
 from ..registry import KINDS
-from .arguments import LDMNISTTrainingArguments
+from .arguments import LDMNISTTrainingArguments, recipe_differences
 from .checkpoints import load_checkpoint, read_trainer_state, save_checkpoint
 from .evaluation import evaluate_models, latent_std
 from .memory import retain_freed_memory
@@ -70,14 +70,7 @@ def _foreign(out: Path, earlier: list[str]) -> list[str]:
 
 def _check_same_run(args: LDMNISTTrainingArguments, saved: dict) -> None:
     """Refuses to resume a checkpoint with settings that would change the run (session fields may change)."""
-    session = {f.name for f in dataclasses.fields(args) if f.metadata.get("session")}
-    # A setting added since the checkpoint was written (`source`, `shuffle_buffer`) ran at its default then.
-    then = {f.name: saved.get(f.name, f.default) for f in dataclasses.fields(args)}
-    diff = [
-        f"{k}: {then[k]!r} -> {v!r}"
-        for k, v in dataclasses.asdict(args).items()
-        if k not in session and then[k] != v
-    ]
+    diff = recipe_differences(saved, dataclasses.asdict(args))
     if diff:
         raise LDMNISTError(
             "`resume` with other settings than the checkpoint's would not continue the same run ("

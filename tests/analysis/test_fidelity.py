@@ -6,12 +6,20 @@ import shutil
 import pytest
 from helpers import bad_input_test
 
-from ldmnist_hf.analysis.fidelity import fidelity_table, record_column, recorded_columns, tf_run_column
+from ldmnist_hf.analysis.fidelity import (
+    fidelity_table,
+    record_column,
+    recorded_columns,
+    seed_of_recipe,
+    tf_run_column,
+)
 from ldmnist_hf.cli import main
+from ldmnist_hf.cli.analysis import Fidelity
+from ldmnist_hf.cli.base import Context
 from ldmnist_hf.data.reference_2020 import reference_2020
 from ldmnist_hf.errors import LDMNISTError
 from ldmnist_hf.pretrained.loading import PRETRAINED_DIR
-from ldmnist_hf.rendering import fidelity_markdown
+from ldmnist_hf.rendering import fidelity_markdown, seeds_markdown
 
 
 @pytest.fixture(scope="module")
@@ -150,5 +158,125 @@ BAD_INPUT += [
         "holds no `columns` of titled figures",
     ),
 ]
+
+
+def _evaluation(c, name: str, **args) -> str:
+    """An evaluation.json of the shipped reference run with these training arguments changed."""
+    evaluation = json.loads((PRETRAINED_DIR / "evaluation-reference.json").read_text())
+    evaluation["training"]["args"].update(args)
+    path = c.tmp / name
+    path.write_text(json.dumps(evaluation))
+    return str(path)
+
+
+def _seed_of(c, **args):
+    return seed_of_recipe(_evaluation(c, "seed.json", **args), PRETRAINED_DIR / "evaluation-reference.json")
+
+
+def _fidelity(*args):
+    return Fidelity(rerun_dataset="d", fast_dataset="d", **dict(args)).run(Context([], quiet=True))
+
+
+BAD_INPUT += [
+    (
+        "fidelity-seed-of-another-recipe",
+        lambda c: _seed_of(c, seed=1, schedule="plateau"),
+        LDMNISTError,
+        "is not a seed of the shipped run's recipe (shipped -> this run: schedule: 'constant' -> 'plateau')",
+    ),
+    (
+        "fidelity-seed-of-another-source",
+        lambda c: _seed_of(c, seed=1, source="fashion-mnist"),
+        LDMNISTError,
+        "source: 'mnist' -> 'fashion-mnist'",
+    ),
+    (
+        "fidelity-seed-is-the-shipped-one",
+        lambda c: _seed_of(c, output_dir="runs/elsewhere"),
+        LDMNISTError,
+        "ran seed 0, the shipped run's own: give another seed's run",
+    ),
+    (
+        "fidelity-seed-without-training-arguments",
+        lambda c: seed_of_recipe(
+            PRETRAINED_DIR / "evaluation-reference.json", _table_file(c, '{"metrics": {}}')
+        ),
+        LDMNISTError,
+        "records no training arguments",
+    ),
+    (
+        "fidelity-record-seed-and-rerun-as",
+        lambda c: _fidelity(("record_seed", True), ("record_rerun_as", "mine")),
+        LDMNISTError,
+        "give --record-rerun-as or --record-seed, not both",
+    ),
+    (
+        "fidelity-record-seed-into-a-card",
+        lambda c: _fidelity(("record_seed", True), ("card", "README.md")),
+        LDMNISTError,
+        "--record-seed takes another seed's run as the rerun",
+    ),
+    (
+        "fidelity-seeds-file-without-its-block",
+        lambda c: _fidelity(("seeds", _table_file(c, "# no block\n"))),
+        LDMNISTError,
+        "has no <!-- fidelity-seeds:start --> ... <!-- fidelity-seeds:end --> block to fill",
+    ),
+]
+
+
+def _table_file(c, text: str) -> str:
+    path = c.tmp / "file.md"
+    path.write_text(text)
+    return str(path)
+
+
+def test_a_seed_differs_from_the_shipped_run_in_its_seed_and_session_settings_only(scratch):
+    """Where it was written, how it was resumed and settings added since the shipped run (at their defaults)
+    leave it the same recipe."""
+    assert (
+        _seed_of(
+            scratch, seed=2, output_dir="runs/reference-s2", resume=False, source="mnist", shuffle_buffer=0
+        )
+        == 2
+    )
+
+
+def test_seeds_show_as_one_spread_column_and_each_in_their_own_table(benchmarked):
+    evaluation = PRETRAINED_DIR / "evaluation.json"
+    table = fidelity_table(evaluation, benchmarked, evaluation, benchmarked)
+    rerun = table["rerun"]
+    seeds = {
+        f"seed{s}": {
+            **rerun,
+            "seed": s,
+            "seed_of": "rerun",
+            "title": f"2020 recipe, seed {s}",
+            "joint": joint,
+            "y_components": comps,
+        }
+        for s, joint, comps in ((2, 0.9601, 6), (1, 0.9999, rerun["y_components"]))
+    }
+    table["recorded"] = {**table["recorded"], **seeds}
+    md = fidelity_markdown(table)
+    seeds_title = f"2020 recipe, seeds {rerun['seed']}, 1, 2: lowest to highest"
+    header = md.splitlines()[0]
+    assert f"| 2020 recipe rerun here | {seeds_title} | earlier rerun" in header
+    assert "2020 recipe, seed 1" not in header  # the seeds are in the spread column, not each
+    joint_row = next(line for line in md.splitlines() if line.startswith("| joint accuracy"))
+    assert "| 0.9601 to 0.9999 |" in joint_row
+    comps_row = next(line for line in md.splitlines() if line.startswith("| class latent components"))
+    assert f"| 6 to {rerun['y_components']} |" in comps_row
+    assert "- Seeds: The 2020 recipe run again with other seeds" in md
+    each = seeds_markdown(table)
+    assert each.splitlines()[0] == (
+        f"| figure | 2020 publication | seed {rerun['seed']} (shipped) | seed 1 | seed 2 | lowest to highest |"
+    )
+    joint_row = next(line for line in each.splitlines() if line.startswith("| joint accuracy"))
+    assert joint_row.endswith(f"| {rerun['joint']:.4f} | 0.9999 | 0.9601 | 0.9601 to 0.9999 |")
+    table["recorded"] = {k: v for k, v in table["recorded"].items() if k not in seeds}
+    assert "lowest to highest" not in fidelity_markdown(table)
+    assert "No run of the 2020 recipe with another seed is recorded" in seeds_markdown(table)
+
 
 test_bad_input = bad_input_test(BAD_INPUT)
