@@ -4,7 +4,7 @@ Three columns side by side: the figures the 2020 README published, the 2020 reci
 package (`ldmnist train --recipe reference`, released as model set `reference`), and the fast recipe
 whose weights ship by default. Each column's figures come from files that commands wrote: the models'
 `evaluation*.json` (`ldmnist release`), a dataset folder built with those models (`ldmnist build`) and
-its `benchmark.json` (`ldmnist benchmark`). `fidelity_table` computes, `hub.cards.fidelity_markdown`
+its `benchmark.json` (`ldmnist benchmark`). `fidelity_table` computes, `rendering.fidelity_markdown`
 renders.
 """
 
@@ -50,6 +50,8 @@ def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
     rows = {r["key"]: r for r in bench["rows"]}
     return {
         "seed": ((evaluation.get("training") or {}).get("args") or {}).get("seed"),
+        # which run this column is (`--record-seed` columns name the shipped run they are seeds of by this)
+        "image_vae_sha256": ((evaluation.get("models") or {}).get("image_vae") or {}).get("sha256"),
         "class_mean": metrics["class_vae_accuracy_mean"],
         "class_std": metrics["class_vae_accuracy_std"],
         "joint": metrics["middle_layers_accuracy"],
@@ -98,7 +100,8 @@ def fidelity_table(
 
 # Columns recorded from runs that are not shipped (the plateau rerun the reference set replaced, the 2020 code
 # run under TensorFlow): written by `ldmnist fidelity --record-rerun-as` / `--record-tf-run` in a source
-# checkout, shown between the rerun and the fast recipe.
+# checkout, shown between the rerun and the fast recipe. `--record-seed` columns (other seeds of the shipped
+# rerun, `seed_of` its image VAE's sha256) show as one lowest-to-highest column beside it.
 RECORDED_COLUMNS = Path(__file__).resolve().parent.parent / "data" / "fidelity_columns.json"
 
 
@@ -127,16 +130,21 @@ def record_column(
     atomic_write_text(path, json.dumps({"columns": columns}, indent=2, allow_nan=False) + "\n")
 
 
-def seed_of_recipe(evaluation_file: str | Path, shipped_evaluation_file: str | Path) -> int:
+def seed_of_recipe(evaluation_file: str | Path, shipped_evaluation_file: str | Path) -> tuple[int, str]:
     """The seed of the run that `evaluation_file` evaluates, after checking that it is another seed of the
     shipped run's recipe (`shipped_evaluation_file`): every setting that shapes training equal, the seed not."""
     fix = "give the evaluation.json that `ldmnist release --run RUN` wrote."
-    args = []
+    args, evaluations = [], []
     for path in (evaluation_file, shipped_evaluation_file):
-        training = read_json_object(path, fix=fix).get("training")
+        evaluation = read_json_object(path, fix=fix)
+        training = evaluation.get("training")
         if not isinstance(training, dict) or not isinstance(training.get("args"), dict):
             raise LDMNISTError(f"{path} records no training arguments: {fix}")
         args.append(training["args"])
+        evaluations.append(evaluation)
+    shipped_id = ((evaluations[1].get("models") or {}).get("image_vae") or {}).get("sha256")
+    if not shipped_id:
+        raise LDMNISTError(f"{shipped_evaluation_file} records no image VAE sha256: {fix}")
     mine, shipped = args
     differ = recipe_differences(shipped, mine, also_free=frozenset({"seed"}))
     if differ:
@@ -148,7 +156,7 @@ def seed_of_recipe(evaluation_file: str | Path, shipped_evaluation_file: str | P
         raise LDMNISTError(
             f"{evaluation_file} ran seed {mine.get('seed', 0)}, the shipped run's own: give another seed's run."
         )
-    return int(mine.get("seed", 0))
+    return int(mine.get("seed", 0)), shipped_id
 
 
 def tf_run_column(folder: str | Path) -> dict:

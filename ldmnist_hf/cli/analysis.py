@@ -118,6 +118,11 @@ class Fidelity(Command):
                 "--record-seed takes another seed's run as the rerun, so its table is not the one to show: record "
                 "first, then fill cards and files with the shipped rerun's dataset (without --record-seed)."
             )
+        if self.record_seed and not self.rerun_evaluation:
+            raise LDMNISTError(
+                "--record-seed needs --rerun-evaluation: the evaluation.json that `ldmnist release` wrote for "
+                "the other seed's run (with --rerun-dataset built from its models)."
+            )
         for target, block in [
             *((t, "fidelity") for t in targets),
             *((s, "fidelity-seeds") for s in [self.seeds] if s),
@@ -156,9 +161,9 @@ class Fidelity(Command):
             )
             column, name, title = table["rerun"], self.record_rerun_as, self.record_rerun_as
             if self.record_seed:
-                seed = seed_of_recipe(rerun_evaluation, shipped)
+                seed, shipped_id = seed_of_recipe(rerun_evaluation, shipped)
                 column, name, title = (
-                    {**column, "seed_of": "rerun"},
+                    {**column, "seed": seed, "seed_of": shipped_id},
                     f"seed{seed}",
                     f"2020 recipe, seed {seed}",
                 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..data.reference_2020 import reference_2020
 from ..data.statistics import INFORMATIVE_STD
+from ..errors import LDMNISTError
 from ..registry import QUALITY_BAR
 from .markdown import markdown_table
 
@@ -121,7 +122,15 @@ def _spread_column(columns: list[dict]) -> dict:
     def span(values):
         return min(values), max(values)
 
-    shared = set.intersection(*(set(c["benchmark"]) for c in columns))
+    rerun = columns[0]
+    for c in columns[1:]:
+        if set(c["benchmark"]) != set(rerun["benchmark"]) or c["mlp_recipe"] != rerun["mlp_recipe"]:
+            raise LDMNISTError(
+                f"The recorded seed {c.get('seed')} was benchmarked otherwise than the shipped rerun (rows "
+                f"{sorted(c['benchmark'])}, MLP schedule {c['mlp_recipe']}; the rerun: {sorted(rerun['benchmark'])}, "
+                f"{rerun['mlp_recipe']}): benchmark its dataset like the rerun's and record it again."
+            )
+    shared = set(rerun["benchmark"])
     return {
         **{k: span([c[k] for c in columns]) for k in _SPREAD_KEYS},
         "class_std": None,
@@ -135,7 +144,8 @@ def _spread_column(columns: list[dict]) -> dict:
 
 def _seed_runs(table: dict) -> list[dict]:
     """The shipped rerun and the recorded runs of its recipe with other seeds (`--record-seed`), by seed."""
-    seeds = [c for c in (table.get("recorded") or {}).values() if c.get("seed_of") == "rerun"]
+    shipped = table["rerun"].get("image_vae_sha256")
+    seeds = [c for c in (table.get("recorded") or {}).values() if shipped and c.get("seed_of") == shipped]
     return [table["rerun"], *sorted(seeds, key=lambda c: c["seed"])] if seeds else []
 
 
@@ -159,7 +169,7 @@ def fidelity_markdown(table: dict) -> str:
     Recorded runs of the rerun's recipe with other seeds show as one column, each figure's lowest and highest
     over them and the rerun (`seeds_markdown` shows each).
     """
-    recorded = [c for c in (table.get("recorded") or {}).values() if c.get("seed_of") != "rerun"]
+    recorded = [c for c in (table.get("recorded") or {}).values() if "seed_of" not in c]
     runs = _seed_runs(table)
     spread = [_spread_column(runs)] if runs else []
     columns = [table["published"], table["rerun"], *spread, *recorded, table["fast"]]

@@ -217,6 +217,12 @@ BAD_INPUT += [
         "--record-seed takes another seed's run as the rerun",
     ),
     (
+        "fidelity-record-seed-without-its-evaluation",
+        lambda c: _fidelity(("record_seed", True)),
+        LDMNISTError,
+        "--record-seed needs --rerun-evaluation",
+    ),
+    (
         "fidelity-seeds-file-without-its-block",
         lambda c: _fidelity(("seeds", _table_file(c, "# no block\n"))),
         LDMNISTError,
@@ -234,11 +240,13 @@ def _table_file(c, text: str) -> str:
 def test_a_seed_differs_from_the_shipped_run_in_its_seed_and_session_settings_only(scratch):
     """Where it was written, how it was resumed and settings added since the shipped run (at their defaults)
     leave it the same recipe."""
-    assert (
-        _seed_of(
-            scratch, seed=2, output_dir="runs/reference-s2", resume=False, source="mnist", shuffle_buffer=0
-        )
-        == 2
+    assert _seed_of(
+        scratch, seed=2, output_dir="runs/reference-s2", resume=False, source="mnist", shuffle_buffer=0
+    ) == (
+        2,
+        json.loads((PRETRAINED_DIR / "evaluation-reference.json").read_text())["models"]["image_vae"][
+            "sha256"
+        ],
     )
 
 
@@ -250,7 +258,7 @@ def test_seeds_show_as_one_spread_column_and_each_in_their_own_table(benchmarked
         f"seed{s}": {
             **rerun,
             "seed": s,
-            "seed_of": "rerun",
+            "seed_of": rerun["image_vae_sha256"],
             "title": f"2020 recipe, seed {s}",
             "joint": joint,
             "y_components": comps,
@@ -274,9 +282,36 @@ def test_seeds_show_as_one_spread_column_and_each_in_their_own_table(benchmarked
     )
     joint_row = next(line for line in each.splitlines() if line.startswith("| joint accuracy"))
     assert joint_row.endswith(f"| {rerun['joint']:.4f} | 0.9999 | 0.9601 | 0.9601 to 0.9999 |")
+    # a seed of another shipped run (the set replaced since), or a seed's own run given as the rerun: no spread
+    other = {**table, "rerun": {**rerun, "image_vae_sha256": "0" * 64}}
+    assert "lowest to highest" not in fidelity_markdown(other) and "seed 1" not in fidelity_markdown(other)
+    # a seed benchmarked without a row the rerun has is refused, not shown as a blank spread
+    short = {k: {**v, "benchmark": {"linear": v["benchmark"]["linear"]}} for k, v in seeds.items()}
+    with pytest.raises(LDMNISTError, match="benchmarked otherwise than the shipped rerun"):
+        fidelity_markdown({**table, "recorded": {**table["recorded"], **short}})
     table["recorded"] = {k: v for k, v in table["recorded"].items() if k not in seeds}
     assert "lowest to highest" not in fidelity_markdown(table)
     assert "No run of the 2020 recipe with another seed is recorded" in seeds_markdown(table)
+
+
+def test_record_seed_keeps_the_seed_of_the_shipped_run(benchmarked, tmp_path, monkeypatch):
+    """The column `--record-seed` records: the seed's figures, its seed, and the shipped run it is a seed of."""
+    import ldmnist_hf.analysis.fidelity as fidelity
+
+    evaluation = json.loads((PRETRAINED_DIR / "evaluation-reference.json").read_text())
+    shipped_id = evaluation.pop("models")["image_vae"]["sha256"]  # no models: the tiny dataset stands in
+    evaluation["training"]["args"].update(seed=3, output_dir="runs/reference-s3")
+    path = tmp_path / "evaluation.json"
+    path.write_text(json.dumps(evaluation))
+    recorded = {}
+    monkeypatch.setattr(fidelity, "record_column", lambda *a: recorded.update(zip("ntcs", a)))
+    args = ["fidelity", "--rerun-dataset", str(benchmarked), "--fast-dataset", str(benchmarked)]
+    assert main([*args, "--rerun-evaluation", str(path), "--record-seed"]) == 0
+    assert recorded["n"] == "seed3" and recorded["t"] == "2020 recipe, seed 3"
+    column = recorded["c"]
+    assert column["seed"] == 3 and column["seed_of"] == shipped_id
+    assert column["joint"] == evaluation["metrics"]["middle_layers_accuracy"]
+    assert str(benchmarked.name) in recorded["s"]
 
 
 test_bad_input = bad_input_test(BAD_INPUT)
