@@ -24,6 +24,11 @@ from ..files.paths import read_json_object, require_source_checkout
 from ..training.arguments import recipe_differences
 
 
+def _evaluated(evaluation: dict, key: str) -> dict:
+    """What an evaluation records of one of its models (`folder`, `sha256`); empty where it records none."""
+    return (evaluation.get("models") or {}).get(key) or {}
+
+
 def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
     """One column's figures: the models' evaluation and the dataset's statistics and benchmark rows."""
     evaluation_file, dataset_dir = Path(evaluation_file), Path(dataset_dir)
@@ -39,7 +44,7 @@ def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
     verify_dataset(dataset_dir)
     record = read_build_info(dataset_dir)
     for key in ("image_vae", "class_vae"):  # the column's dataset must be made by the column's models
-        evaluated = (evaluation.get("models") or {}).get(key) or {}
+        evaluated = _evaluated(evaluation, key)
         if evaluated.get("sha256") and evaluated["sha256"] != record.get(f"{key}_sha256"):
             raise LDMNISTError(
                 f"{dataset_dir} was built with the {key} {record.get(f'{key}_source')!r}, not with the "
@@ -51,7 +56,7 @@ def _column(evaluation_file: str | Path, dataset_dir: str | Path) -> dict:
     return {
         "seed": ((evaluation.get("training") or {}).get("args") or {}).get("seed"),
         # which run this column is (`--record-seed` columns name the shipped run they are seeds of by this)
-        "image_vae_sha256": ((evaluation.get("models") or {}).get("image_vae") or {}).get("sha256"),
+        "image_vae_sha256": _evaluated(evaluation, "image_vae").get("sha256"),
         "class_mean": metrics["class_vae_accuracy_mean"],
         "class_std": metrics["class_vae_accuracy_std"],
         "joint": metrics["middle_layers_accuracy"],
@@ -142,7 +147,7 @@ def seed_of_recipe(evaluation_file: str | Path, shipped_evaluation_file: str | P
             raise LDMNISTError(f"{path} records no training arguments: {fix}")
         args.append(training["args"])
         evaluations.append(evaluation)
-    shipped_id = ((evaluations[1].get("models") or {}).get("image_vae") or {}).get("sha256")
+    shipped_id = _evaluated(evaluations[1], "image_vae").get("sha256")
     if not shipped_id:
         raise LDMNISTError(f"{shipped_evaluation_file} records no image VAE sha256: {fix}")
     mine, shipped = args

@@ -130,15 +130,14 @@ def _spread_column(columns: list[dict]) -> dict:
                 f"{sorted(c['benchmark'])}, MLP schedule {c['mlp_recipe']}; the rerun: {sorted(rerun['benchmark'])}, "
                 f"{rerun['mlp_recipe']}): benchmark its dataset like the rerun's and record it again."
             )
-    shared = set(rerun["benchmark"])
-    return {
+    return {  # every run has the rerun's benchmark rows and MLP schedule (checked above)
         **{k: span([c[k] for c in columns]) for k in _SPREAD_KEYS},
         "class_std": None,
         "benchmark": {
             k: {m: span([c["benchmark"][k][m] for c in columns]) for m in ("mse", "reconstructed_accuracy")}
-            for k in shared
+            for k in rerun["benchmark"]
         },
-        "mlp_recipe": "/".join(dict.fromkeys(c["mlp_recipe"] for c in columns)),
+        "mlp_recipe": rerun["mlp_recipe"],
     }
 
 
